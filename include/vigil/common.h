@@ -1,0 +1,54 @@
+/* common.h - shared limits, error codes and small helpers used by every vigil module.
+ *
+ * Nothing here allocates or has state; it is the vocabulary the other headers speak. */
+#ifndef VIGIL_COMMON_H
+#define VIGIL_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define VG_VERSION "0.1.0"
+
+/* Account and transaction ids are 1..64 bytes (contract section 3). */
+#define VG_ID_MAX 64
+/* Channel names longer than this are kept truncated (they are free text, not identity). */
+#define VG_CHANNEL_MAX 23
+#define VG_CACHE_LINE 64
+
+/* "No timestamp": older than any real event time. */
+#define VG_TS_NONE INT64_MIN
+
+#define VG_MICROS_PER_UNIT 1000000LL
+#define VG_MS_PER_SECOND 1000LL
+#define VG_MS_PER_DAY (86400LL * 1000LL)
+
+/* Error codes: 0 is success, negatives are failures. Details go to a caller-owned
+ * errstr buffer (librdkafka style). */
+enum vg_err {
+    VG_OK = 0,
+    VG_ERR_INVALID = -1,   /* malformed value or input */
+    VG_ERR_RANGE = -2,     /* value out of the allowed range / overflow */
+    VG_ERR_NOMEM = -3,
+    VG_ERR_IO = -4,
+    VG_ERR_NOTFOUND = -5,
+    VG_ERR_FULL = -6,      /* ring/buffer full: retry later, never drop */
+};
+
+#define VG_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VG_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* A borrowed byte string (not NUL-terminated). */
+struct vg_str {
+    const char *ptr;
+    size_t len;
+};
+
+static inline bool vg_str_eq(const char *a, size_t alen, const char *b, size_t blen) {
+    return alen == blen && __builtin_memcmp(a, b, alen) == 0;
+}
+
+#endif

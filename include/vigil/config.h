@@ -1,0 +1,108 @@
+/* config.h - the parsed, validated vigil.yaml (contract section 6) as one immutable struct.
+ * A reload builds a new vg_config and swaps it in; a config is never mutated while in use.
+ * Rule parameters are described by tables (struct vg_param_def, see rule.h) so that
+ * parsing, defaults, --help text and deploy/vigil.yaml all come from one place. */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include "vigil/common.h"
+#include "vigil/currency.h"
+#include "vigil/rule.h"
+
+#define VG_TOPIC_MAX 250
+#define VG_PATH_MAX 1024
+#define VG_KAFKA_PROPS_MAX 64
+
+enum vg_input_kind { VG_INPUT_KAFKA = 0, VG_INPUT_FILE = 1 };
+enum vg_log_level { VG_LOG_ERROR = 0, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG };
+
+struct vg_kafka_property {
+    char key[128];
+    char value[512];
+};
+
+struct vg_rule_config {
+    bool enabled;
+    enum vg_severity severity;
+    void *params;              /* owned; layout given by the rule's vg_rule_def */
+};
+
+struct vg_config {
+    char path[VG_PATH_MAX];    /* file it came from, "" for built-in defaults */
+
+    struct {
+        enum vg_input_kind kind;           /* input.kind: kafka (default) | file */
+        char topic[VG_TOPIC_MAX + 1];      /* input.topic, default "transactions" */
+        char group[VG_TOPIC_MAX + 1];      /* input.group, default "vigil" */
+        char file[VG_PATH_MAX];            /* input.file (kind file), "-" = stdin */
+        enum vg_format_kind { VG_CFG_FORMAT_NDJSON = 0, VG_CFG_FORMAT_AMLWORLD_CSV = 1 } format;
+    } input;
+    struct {
+        char topic[VG_TOPIC_MAX + 1];      /* output.topic, default "alerts" */
+        bool exactly_once;                 /* output.exactly_once, default false */
+        char file[VG_PATH_MAX];            /* output.file (kind file), "-" = stdout */
+    } output;
+    struct {
+        char topic[VG_TOPIC_MAX + 1];      /* dead_letter.topic, default "transactions.dead_letter" */
+        char file[VG_PATH_MAX];            /* dead_letter.file (file mode), "" = stderr count only */
+    } dead_letter;
+    struct {
+        char brokers[VG_PATH_MAX];         /* kafka.brokers, default "embedded" */
+        size_t property_count;
+        struct vg_kafka_property properties[VG_KAFKA_PROPS_MAX]; /* kafka.properties */
+    } kafka;
+    struct {
+        int threads;                       /* engine.threads, default = online cores (0 in yaml = auto) */
+        int64_t allowed_lateness_ms;       /* engine.allowed_lateness, default 5m */
+        uint32_t ring_size;                /* engine.ring_size, slots per shard ring, power of two, default 8192 */
+        uint32_t graph_budget;             /* engine.graph_budget, edges visited per graph search, default 20000 */
+        uint32_t max_window_events;        /* engine.max_window_events, newest events of one account a rule sees, default 4096 */
+    } engine;
+    struct vg_currency_table currency;     /* currency.base, currency.rates.<CODE> */
+    struct {
+        int64_t cooldown_ms;               /* alerts.cooldown, default 24h */
+        uint32_t max_evidence;             /* alerts.max_evidence, default 64, at most VG_EVIDENCE_MAX */
+    } alerts;
+    struct vg_rule_config rules[VG_RULE_MAX];
+    struct {
+        char listen[256];                  /* metrics.listen HOST:PORT, "" = off */
+    } metrics;
+    struct {
+        char dir[VG_PATH_MAX];             /* state.dir, "" = no checkpoints */
+        int64_t interval_ms;               /* state.interval, default 30s */
+    } state;
+    struct {
+        enum vg_log_level level;           /* log.level: error|warn|info|debug, default info */
+    } log;
+};
+
+/* Fills cfg with the built-in defaults (every rule enabled, contract defaults).
+ * Returns VG_OK or VG_ERR_NOMEM. Release with vg_config_free. */
+int vg_config_defaults(struct vg_config *cfg);
+
+/* Loads and validates a YAML file on top of the defaults. Unknown keys and bad values
+ * fail with errstr like "vigil.yaml:12: rules.fan_in.window: bad duration 'x'".
+ * Rule files (watchlist) are loaded too. Returns VG_OK, VG_ERR_INVALID or VG_ERR_IO;
+ * on failure cfg holds nothing to free. */
+int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t errstr_size);
+
+/* Same, from an in-memory YAML document; name is used in messages (fuzzing, tests). */
+int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
+                          char *errstr, size_t errstr_size);
+
+/* Releases rule params and loaded lists. Safe on a zeroed or defaulted config. */
+void vg_config_free(struct vg_config *cfg);
+
+/* Number of shard threads to run: engine.threads or the online core count. */
+int vg_config_threads(const struct vg_config *cfg);
+
+/* Event-time span the account store must keep: the longest enabled account-rule window
+ * plus allowed lateness. Can't fail. */
+int64_t vg_config_account_horizon_ms(const struct vg_config *cfg);
+
+/* Convenience: the params of a rule, typed by the caller. */
+static inline const void *vg_config_params(const struct vg_config *cfg, enum vg_rule_id id) {
+    return cfg->rules[id].params;
+}
+
+#endif

@@ -1,0 +1,94 @@
+/* engine.h - the analysis pipeline as one handle: an input thread submits parsed
+ * transactions; shard workers (account rules), the graph stage (graph rules) and an alert
+ * collector run behind it. Used identically by replay (--input) and Kafka mode.
+ *
+ * Threads: submit/flush/close are called from ONE input thread. Sink callbacks run on the
+ * collector thread. Nothing here takes a lock per transaction. */
+#ifndef VIGIL_ENGINE_H
+#define VIGIL_ENGINE_H
+
+#include "vigil/common.h"
+#include "vigil/txn.h"
+#include "vigil/rule.h"
+#include "vigil/config.h"
+
+struct vg_engine;
+
+/* A rendered alert as the collector hands it to the output. */
+struct vg_alert_record {
+    enum vg_rule_id rule;
+    const char *json;         /* one NDJSON line including '\n' */
+    size_t json_len;
+    const char *account;      /* Kafka message key */
+    size_t account_len;
+    uint64_t trigger_seq;     /* input position of the transaction that caused it */
+    int64_t arrival_ns;       /* CLOCK_MONOTONIC when the trigger record was read */
+};
+
+/* Where alerts go. Called on the collector thread, in per-stage order. */
+struct vg_alert_sink {
+    void *opaque;
+    /* One alert. Returns 0, or negative to report a runtime failure (engine stops). */
+    int (*on_alert)(void *opaque, const struct vg_alert_record *alert);
+    /* Every record with seq < done_seq has been fully processed and all its alerts were
+     * passed to on_alert. Optional. */
+    void (*on_progress)(void *opaque, uint64_t done_seq);
+    /* Called when the collector has no more queued alerts for now (flush point). Optional. */
+    void (*on_idle)(void *opaque);
+};
+
+/* Engine-wide counters, summed over threads on read. */
+struct vg_engine_stats {
+    uint64_t transactions;       /* submitted */
+    uint64_t events;             /* account-side events processed by shards */
+    uint64_t graph_edges;        /* transfers the graph stage kept */
+    uint64_t alerts[VG_RULE_MAX];
+    uint64_t suppressed[VG_RULE_MAX]; /* cut by cooldown */
+    uint64_t late;               /* older than newest ts - allowed_lateness */
+    uint64_t out_of_order;       /* older than newest ts (late or not) */
+    uint64_t tracked_accounts;
+    uint64_t window_events;      /* events held in windows */
+    uint64_t scan_truncated;     /* rule views cut to max_window_events */
+    uint64_t graph_budget_cut;   /* graph searches stopped by engine.graph_budget */
+    uint64_t state_bytes;        /* memory held by account/graph state */
+    uint32_t shards;
+    uint32_t ring_used[64];      /* per-shard ring occupancy (slots), first `shards` */
+    uint32_t ring_size;
+};
+
+/* Starts all engine threads. cfg must outlive the engine (or be replaced by
+ * vg_engine_reload). Returns VG_OK or an error with errstr. */
+int vg_engine_start(struct vg_engine **out, const struct vg_config *cfg,
+                    const struct vg_alert_sink *sink, char *errstr, size_t errstr_size);
+
+/* Queues one transaction (copied). txn->seq must increase by one per call, starting at the
+ * engine's first seq (0 or the restored checkpoint's next seq). Blocks while the pipeline is
+ * full (back-pressure, never a drop). arrival_ns stamps latency measurement. */
+void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns);
+
+/* Like submit but never blocks: returns VG_ERR_FULL when a ring has no room. */
+int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns);
+
+/* Publishes partially filled batches to the workers (call when input goes idle). */
+void vg_engine_flush(struct vg_engine *e);
+
+/* Blocks until every submitted transaction is processed and its alerts handed to the sink. */
+void vg_engine_drain(struct vg_engine *e);
+
+/* Swaps in a new config (rule parameters, lists) at a batch boundary without touching
+ * state. Blocks until every worker uses it; the caller then frees the old one. */
+void vg_engine_reload(struct vg_engine *e, const struct vg_config *cfg);
+
+/* Next seq the engine expects. */
+uint64_t vg_engine_next_seq(const struct vg_engine *e);
+
+void vg_engine_stats(struct vg_engine *e, struct vg_engine_stats *out);
+
+/* Drains, stops the threads and frees everything. Returns 0 or the sink's failure. */
+int vg_engine_stop(struct vg_engine *e);
+
+/* CLOCK_MONOTONIC in ns / CLOCK_REALTIME in ms (vDSO, no syscall). */
+int64_t vg_now_mono_ns(void);
+int64_t vg_now_wall_ms(void);
+
+#endif

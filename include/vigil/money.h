@@ -1,0 +1,28 @@
+/* money.h - exact decimal money: parsing text to int64 micro-units, conversion by a
+ * fixed-point rate, formatting back to decimal text. No binary floating point anywhere. */
+#ifndef VIGIL_MONEY_H
+#define VIGIL_MONEY_H
+
+#include "vigil/common.h"
+
+/* Parses a positive or zero decimal amount ("12", "12.5", "0.000001", "1e3", "1.5E+2")
+ * into micro-units. Accepts at most 6 fractional digits after exponent adjustment;
+ * a leading '+' or '-' sign is parsed (callers refuse negatives themselves via the
+ * sign of the result). Refuses: empty, NaN/Infinity words, more than 6 decimals,
+ * values beyond int64 micro-units, stray characters.
+ * Returns VG_OK, VG_ERR_INVALID (syntax / too many decimals) or VG_ERR_RANGE (overflow). */
+int vg_money_parse(const char *text, size_t len, int64_t *out_micros);
+
+/* Converts an amount in a foreign currency to base-currency micro-units:
+ * result = amount_micros * rate_micros / 1e6, rounded half away from zero, computed in
+ * 128-bit integers. Returns VG_OK or VG_ERR_RANGE when the result overflows int64. */
+int vg_money_convert(int64_t amount_micros, int64_t rate_micros, int64_t *out_micros);
+
+/* Writes micros as a decimal string without trailing zeros ("1234.5", "0.000001", "-3").
+ * buf needs at least 24 bytes. Returns the length written (can't fail). */
+size_t vg_money_format(int64_t micros, char *buf);
+
+/* Fixed-point ratio (parts per million), e.g. 0.8 -> 800000. Parsed with vg_money_parse. */
+typedef int64_t vg_ppm_t;
+
+#endif
