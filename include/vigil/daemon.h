@@ -1,0 +1,31 @@
+/* daemon.h - the state a running vigild shares between main (signals, reload), the input
+ * mode that drives the engine (file replay, Kafka, demo) and operations (metrics, health,
+ * systemd). One struct per process, passed explicitly: no global mutable singletons. */
+#ifndef VIGIL_DAEMON_H
+#define VIGIL_DAEMON_H
+
+#include <stdatomic.h>
+
+#include "vigil/config.h"
+#include "vigil/engine.h"
+
+struct vg_daemon {
+    struct vg_config *cfg;            /* current config; replaced by vg_daemon_apply_reload */
+    atomic_bool stop_requested;       /* SIGTERM / SIGINT */
+    atomic_bool reload_requested;     /* SIGHUP */
+    atomic_bool consuming;            /* input is assigned and being read (healthz, READY=1) */
+    _Atomic(struct vg_engine *) engine; /* set by the input mode while the engine runs */
+    bool print_alerts;                /* echo alerts to stdout as they arrive (demo) */
+    int64_t run_for_ms;               /* stop by itself after this long (demo), 0 = forever */
+    /* Consumer lag per partition, published by the Kafka consumer for /metrics. */
+    _Atomic int64_t lag[256];
+    atomic_int lag_partitions;
+    char input_topic[VG_TOPIC_MAX + 1];
+};
+
+/* Called by the thread that owns the engine's input, between batches, when
+ * reload_requested is set: loads cfg->path again, and on success swaps it into the engine
+ * and frees the old one; on failure keeps the old config and logs why. */
+void vg_daemon_apply_reload(struct vg_daemon *d);
+
+#endif
