@@ -1,0 +1,231 @@
+/* alert.c - filling a struct vg_alert and rendering it as the contract's NDJSON alert line
+ * (section 4): deterministic alert_id, escaped strings, bounded evidence, decimal money.
+ * Rendering runs on the stage thread that found the alert; nothing here allocates. */
+#include "vigil/alert.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "vigil/hash.h"
+
+#include "vigil/money.h"
+
+void vg_alert_init(struct vg_alert *a, enum vg_rule_id rule, const char *account, size_t account_len,
+                   const struct vg_txn *trigger) {
+    a->rule = rule;
+    a->account.ptr = account;
+    a->account.len = account_len;
+    a->score = 0.5;
+    a->window_start_ms = trigger->ts_ms;
+    a->window_end_ms = trigger->ts_ms;
+    a->trigger_tx_id.ptr = trigger->id;
+    a->trigger_tx_id.len = trigger->id_len;
+    a->trigger_seq = trigger->seq;
+    a->trigger_ts_ms = trigger->ts_ms;
+    a->n_tx_ids = 0;
+    a->n_accounts = 0;
+    a->n_metrics = 0;
+}
+
+/* Appends s to list unless already present; returns the new count. */
+static size_t add_unique(struct vg_str *list, size_t count, const char *s, size_t len) {
+    if (count >= VG_EVIDENCE_MAX) return count;
+    for (size_t i = 0; i < count; i++)
+        if (vg_str_eq(list[i].ptr, list[i].len, s, len)) return count;
+    list[count].ptr = s;
+    list[count].len = len;
+    return count + 1;
+}
+
+void vg_alert_add_tx(struct vg_alert *a, const char *tx_id, size_t len) {
+    a->n_tx_ids = add_unique(a->tx_ids, a->n_tx_ids, tx_id, len);
+}
+
+void vg_alert_add_account(struct vg_alert *a, const char *account, size_t len) {
+    if (vg_str_eq(account, len, a->account.ptr, a->account.len)) return;
+    a->n_accounts = add_unique(a->accounts, a->n_accounts, account, len);
+}
+
+void vg_alert_add_metric(struct vg_alert *a, const char *key, enum vg_metric_kind kind, int64_t value) {
+    if (a->n_metrics >= VG_ALERT_METRICS_MAX) return;
+    a->metrics[a->n_metrics++] = (struct vg_metric){.key = key, .kind = kind, .value = value};
+}
+
+void vg_alert_id(const struct vg_alert *a, char *buf) {
+    XXH3_state_t state;
+    XXH3_128bits_reset(&state);
+    const char *rule = vg_rule_registry[a->rule]->name;
+    XXH3_128bits_update(&state, rule, strlen(rule) + 1);
+    XXH3_128bits_update(&state, a->account.ptr, a->account.len);
+    XXH3_128bits_update(&state, "\0", 1);
+    XXH3_128bits_update(&state, a->trigger_tx_id.ptr, a->trigger_tx_id.len);
+    XXH3_128bits_update(&state, "\0", 1);
+    uint64_t end = (uint64_t)a->window_end_ms;
+    XXH3_128bits_update(&state, &end, sizeof end);
+    XXH128_hash_t h = XXH3_128bits_digest(&state);
+    snprintf(buf, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
+/* Length of a valid UTF-8 sequence starting at s (1..4), or 0 when invalid. */
+static size_t utf8_sequence_len(const unsigned char *s, size_t avail) {
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t min;
+    if (c < 0x80) return 1;
+    if ((c & 0xE0) == 0xC0) { need = 2; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { need = 3; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { need = 4; min = 0x10000; }
+    else return 0;
+    if (avail < need) return 0;
+    uint32_t cp = c & (0x7F >> need);
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return need;
+}
+
+size_t vg_json_escape(const char *s, size_t len, char *buf, size_t cap) {
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap < 2) return 0;
+    buf[o++] = '"';
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if (cap - o < 8) return 0;
+        if (c == '"' || c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)c;
+            i++;
+        } else if (c < 0x20 || c == 0x7F) {
+            const char *short_esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
+            if (short_esc) {
+                memcpy(buf + o, short_esc, 2);
+                o += 2;
+            } else {
+                memcpy(buf + o, "\\u00", 4);
+                buf[o + 4] = hex[c >> 4];
+                buf[o + 5] = hex[c & 15];
+                o += 6;
+            }
+            i++;
+        } else if (c < 0x80) {
+            buf[o++] = (char)c;
+            i++;
+        } else {
+            size_t n = utf8_sequence_len((const unsigned char *)s + i, len - i);
+            if (n == 0) { /* invalid byte: keep it visible, keep the JSON valid */
+                memcpy(buf + o, "\\u00", 4);
+                buf[o + 4] = hex[c >> 4];
+                buf[o + 5] = hex[c & 15];
+                o += 6;
+                i++;
+            } else {
+                memcpy(buf + o, s + i, n);
+                o += n;
+                i += n;
+            }
+        }
+    }
+    if (cap - o < 1) return 0;
+    buf[o++] = '"';
+    return o;
+}
+
+/* A tiny bounded writer: every append checks room; `failed` sticks. */
+struct out_buf {
+    char *buf;
+    size_t cap, len;
+    bool failed;
+};
+
+static void put(struct out_buf *o, const char *s, size_t n) {
+    if (o->failed || o->cap - o->len < n) { o->failed = true; return; }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void put_lit(struct out_buf *o, const char *s) { put(o, s, strlen(s)); }
+
+static void put_json_str(struct out_buf *o, const char *s, size_t n) {
+    if (o->failed) return;
+    size_t w = vg_json_escape(s, n, o->buf + o->len, o->cap - o->len);
+    if (w == 0) o->failed = true;
+    else o->len += w;
+}
+
+static void put_int(struct out_buf *o, int64_t v) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    put(o, tmp, (size_t)n);
+}
+
+static void put_str_array(struct out_buf *o, const struct vg_str *list, size_t n) {
+    put_lit(o, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) put_lit(o, ",");
+        put_json_str(o, list[i].ptr, list[i].len);
+    }
+    put_lit(o, "]");
+}
+
+static void put_metric_value(struct out_buf *o, const struct vg_metric *m) {
+    char tmp[32];
+    size_t n;
+    switch (m->kind) {
+    case VG_METRIC_MONEY:
+        tmp[0] = '"';
+        n = vg_money_format(m->value, tmp + 1);
+        tmp[n + 1] = '"';
+        put(o, tmp, n + 2);
+        break;
+    case VG_METRIC_RATIO: /* ppm rendered as an exact decimal JSON number */
+        n = vg_money_format(m->value, tmp);
+        put(o, tmp, n);
+        break;
+    case VG_METRIC_COUNT:
+    case VG_METRIC_DURATION:
+        put_int(o, m->value);
+        break;
+    }
+}
+
+size_t vg_alert_render(const struct vg_alert *a, enum vg_severity severity, uint32_t max_evidence,
+                       int64_t detected_at_ms, char *buf, size_t cap) {
+    struct out_buf o = {.buf = buf, .cap = cap};
+    char id[33], score[16];
+    vg_alert_id(a, id);
+    double s = a->score != a->score ? 0 : a->score < 0 ? 0 : a->score > 1 ? 1 : a->score;
+    snprintf(score, sizeof score, "%.4f", s);
+
+    put_lit(&o, "{\"alert_id\":\"");
+    put_lit(&o, id);
+    put_lit(&o, "\",\"rule\":\"");
+    put_lit(&o, vg_rule_registry[a->rule]->name);
+    put_lit(&o, "\",\"account\":");
+    put_json_str(&o, a->account.ptr, a->account.len);
+    put_lit(&o, ",\"severity\":\"");
+    put_lit(&o, vg_severity_name(severity));
+    put_lit(&o, "\",\"score\":");
+    put_lit(&o, score);
+    put_lit(&o, ",\"window_start\":");
+    put_int(&o, a->window_start_ms);
+    put_lit(&o, ",\"window_end\":");
+    put_int(&o, a->window_end_ms);
+    put_lit(&o, ",\"detected_at\":");
+    put_int(&o, detected_at_ms);
+    put_lit(&o, ",\"tx_ids\":");
+    put_str_array(&o, a->tx_ids, VG_MIN(a->n_tx_ids, (size_t)max_evidence));
+    put_lit(&o, ",\"accounts\":");
+    put_str_array(&o, a->accounts, VG_MIN(a->n_accounts, (size_t)max_evidence));
+    put_lit(&o, ",\"metrics\":{");
+    for (size_t i = 0; i < a->n_metrics; i++) {
+        if (i) put_lit(&o, ",");
+        put_lit(&o, "\"");
+        put_lit(&o, a->metrics[i].key);
+        put_lit(&o, "\":");
+        put_metric_value(&o, &a->metrics[i]);
+    }
+    put_lit(&o, "}}\n");
+    return o.failed ? 0 : o.len;
+}

@@ -1,0 +1,133 @@
+/* emit.c - a stage's alert output: the (rule, account) cooldown in event time, then
+ * delivery. The cooldown table is open addressing keyed by (rule, account id) with ids
+ * stored exactly; it only holds accounts that alerted, and expired entries are purged
+ * when it would otherwise grow. Owned by one thread. */
+#include "vigil/emit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/hash.h"
+
+struct cooldown_entry {
+    int64_t last_alert_ts;         /* event time of the last emitted alert */
+    uint64_t hash;                 /* 0 = empty slot */
+    uint8_t rule;
+    uint8_t account_len;
+    char account[VG_ID_MAX];
+};
+
+struct vg_alert_out {
+    const struct vg_config *cfg;
+    vg_alert_deliver_fn deliver;
+    void *opaque;
+    struct cooldown_entry *slots;
+    size_t capacity;               /* power of two */
+    size_t used;
+    int64_t newest_ts;             /* newest alert time seen, for purging */
+    uint64_t emitted[VG_RULE_MAX];
+    uint64_t suppressed[VG_RULE_MAX];
+};
+
+static uint64_t key_hash(enum vg_rule_id rule, const char *account, size_t len) {
+    uint64_t h = vg_hash64(account, len) ^ ((uint64_t)rule * 0x9E3779B97F4A7C15ULL);
+    return h ? h : 1;
+}
+
+struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_deliver_fn deliver,
+                                         void *opaque) {
+    struct vg_alert_out *out = calloc(1, sizeof *out);
+    if (!out) return NULL;
+    out->capacity = 1024;
+    out->slots = calloc(out->capacity, sizeof *out->slots);
+    if (!out->slots) {
+        free(out);
+        return NULL;
+    }
+    out->cfg = cfg;
+    out->deliver = deliver;
+    out->opaque = opaque;
+    out->newest_ts = VG_TS_NONE;
+    return out;
+}
+
+void vg_alert_out_destroy(struct vg_alert_out *out) {
+    if (!out) return;
+    free(out->slots);
+    free(out);
+}
+
+void vg_alert_out_set_config(struct vg_alert_out *out, const struct vg_config *cfg) { out->cfg = cfg; }
+
+static struct cooldown_entry *find_slot(const struct vg_alert_out *out, uint64_t hash,
+                                        enum vg_rule_id rule, const char *account, size_t len) {
+    size_t mask = out->capacity - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        struct cooldown_entry *e = &out->slots[i];
+        if (e->hash == 0) return e;
+        if (e->hash == hash && e->rule == rule && vg_str_eq(e->account, e->account_len, account, len))
+            return e;
+    }
+}
+
+/* Re-inserts live entries into a table of new_capacity, dropping those whose cooldown
+ * ended before `horizon`. Returns VG_OK or VG_ERR_NOMEM (table unchanged). */
+static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizon) {
+    struct cooldown_entry *old = out->slots;
+    size_t old_capacity = out->capacity;
+    struct cooldown_entry *slots = calloc(new_capacity, sizeof *slots);
+    if (!slots) return VG_ERR_NOMEM;
+    out->slots = slots;
+    out->capacity = new_capacity;
+    out->used = 0;
+    for (size_t i = 0; i < old_capacity; i++) {
+        if (old[i].hash == 0 || old[i].last_alert_ts < horizon) continue;
+        struct cooldown_entry *e = find_slot(out, old[i].hash, old[i].rule, old[i].account, old[i].account_len);
+        *e = old[i];
+        out->used++;
+    }
+    free(old);
+    return VG_OK;
+}
+
+bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
+                          size_t account_len, int64_t ts_ms) {
+    const struct cooldown_entry *e = find_slot(out, key_hash(rule, account, account_len), rule, account, account_len);
+    return e->hash != 0 && ts_ms < e->last_alert_ts + out->cfg->alerts.cooldown_ms;
+}
+
+bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
+    int64_t ts = a->trigger_ts_ms;
+    size_t len = VG_MIN(a->account.len, (size_t)VG_ID_MAX);
+    uint64_t hash = key_hash(a->rule, a->account.ptr, len);
+    struct cooldown_entry *e = find_slot(out, hash, a->rule, a->account.ptr, len);
+    if (e->hash != 0 && ts < e->last_alert_ts + out->cfg->alerts.cooldown_ms) {
+        out->suppressed[a->rule]++;
+        return false;
+    }
+    if (e->hash == 0) {
+        if ((out->used + 1) * 4 > out->capacity * 3) {
+            /* Purge entries whose cooldown is over; grow if still crowded. */
+            int64_t horizon = out->newest_ts == VG_TS_NONE ? VG_TS_NONE
+                                                           : out->newest_ts - out->cfg->alerts.cooldown_ms;
+            size_t cap = out->capacity;
+            if (rebuild(out, cap, horizon) == VG_OK && (out->used + 1) * 2 > cap) rebuild(out, cap * 2, VG_TS_NONE);
+            e = find_slot(out, hash, a->rule, a->account.ptr, len);
+        }
+        e->hash = hash;
+        e->rule = (uint8_t)a->rule;
+        e->account_len = (uint8_t)len;
+        memcpy(e->account, a->account.ptr, len);
+        out->used++;
+    }
+    e->last_alert_ts = ts;
+    if (ts > out->newest_ts) out->newest_ts = ts;
+    out->emitted[a->rule]++;
+    out->deliver(out->opaque, a, out->cfg->rules[a->rule].severity);
+    return true;
+}
+
+uint64_t vg_alert_out_emitted(const struct vg_alert_out *out, enum vg_rule_id rule) { return out->emitted[rule]; }
+uint64_t vg_alert_out_suppressed(const struct vg_alert_out *out, enum vg_rule_id rule) {
+    return out->suppressed[rule];
+}

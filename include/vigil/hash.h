@@ -1,0 +1,17 @@
+/* hash.h - the one hash vigil uses: xxHash's XXH3, inlined (XXH_INLINE_ALL) so that the
+ * short account ids on the hot path hash without a call. Include this, not <xxhash.h>. */
+#ifndef VIGIL_HASH_H
+#define VIGIL_HASH_H
+
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
+#include "vigil/common.h"
+
+static inline uint64_t vg_hash64(const void *data, size_t len) {
+    return XXH3_64bits(data, len);
+}
+
+#endif
