@@ -37,6 +37,11 @@ struct vg_alert_sink {
     void (*on_idle)(void *opaque);
 };
 
+/* Alert latency histogram (record arrival -> alert hand-off to the sink), Prometheus
+ * style: upper bounds in seconds, the last bucket is +Inf. Counts are not cumulative. */
+#define VG_LATENCY_BUCKETS 14
+extern const double vg_latency_bounds_s[VG_LATENCY_BUCKETS - 1];
+
 /* Engine-wide counters, summed over threads on read. */
 struct vg_engine_stats {
     uint64_t transactions;       /* submitted */
@@ -51,6 +56,9 @@ struct vg_engine_stats {
     uint64_t scan_truncated;     /* rule views cut to max_window_events */
     uint64_t graph_budget_cut;   /* graph searches stopped by engine.graph_budget */
     uint64_t state_bytes;        /* memory held by account/graph state */
+    uint64_t dead_letter[VG_REASON_MAX]; /* records refused, by reason */
+    uint64_t latency_count[VG_LATENCY_BUCKETS];
+    uint64_t latency_sum_ns;
     uint32_t shards;
     uint32_t ring_used[64];      /* per-shard ring occupancy (slots), first `shards` */
     uint32_t ring_size;
@@ -68,6 +76,9 @@ void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arr
 
 /* Like submit but never blocks: returns VG_ERR_FULL when a ring has no room. */
 int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns);
+
+/* Counts a record the input refused (dead-lettered). Input thread only. */
+void vg_engine_dead_letter(struct vg_engine *e, enum vg_reason reason);
 
 /* Publishes partially filled batches to the workers (call when input goes idle). */
 void vg_engine_flush(struct vg_engine *e);
