@@ -8,6 +8,8 @@
 #include "vigil/common.h"
 
 #define VG_CURRENCY_MAX 256
+/* Open-addressing index over rates[] (power of two, load factor <= 1/2). */
+#define VG_CURRENCY_SLOTS 512
 
 struct vg_currency_rate {
     char code[4];          /* ISO code, NUL-terminated */
@@ -18,6 +20,11 @@ struct vg_currency_table {
     char base[4];
     size_t count;
     struct vg_currency_rate rates[VG_CURRENCY_MAX];
+    /* Lookup index kept by vg_currency_set: slot = hash(code), linear probing, value =
+     * rates[] position + 1, 0 = empty. indexed = how many rates[] it covers; fill the table
+     * only through vg_currency_set (a hand-filled table still works, via a linear scan). */
+    uint32_t indexed;
+    uint16_t slots[VG_CURRENCY_SLOTS];
 };
 
 /* Fills the table with the built-in indicative rates (documented in docs/CURRENCIES.md)
