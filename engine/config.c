@@ -1,0 +1,923 @@
+/* config.c - loads vigil.yaml (contract section 6) with libyaml's document API into one
+ * immutable struct vg_config: built-in defaults first, then the file on top, then checks and
+ * each enabled rule's prepare(). Every error is one line "FILE:LINE: KEY: what is wrong".
+ * The `rules:` section's parameter tables are read by config_params.c. */
+#include "config_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vigil/alert.h"
+#include "vigil/log.h"
+#include "vigil/money.h"
+#include "vigil/vtime.h"
+
+#define CONFIG_FILE_MAX (16u << 20)   /* a config larger than this is refused */
+#define SHOW_MAX 64                   /* bytes of a bad value quoted in a message */
+
+/* ---- messages and scalar helpers (shared with config_params.c) ------------------------ */
+
+size_t vg_cfg_key_push(struct vg_cfg_loader *ld, const char *seg, size_t len) {
+    size_t old = ld->key_len;
+    size_t pos = old;
+    if (pos > 0 && pos < sizeof ld->key - 1) ld->key[pos++] = '.';
+    size_t cut = VG_MIN(len, (size_t)SHOW_MAX);
+    for (size_t i = 0; i < cut && pos < sizeof ld->key - 1; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        ld->key[pos++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    for (int i = 0; cut < len && i < 3 && pos < sizeof ld->key - 1; i++) ld->key[pos++] = '.';
+    ld->key[pos] = '\0';
+    ld->key_len = pos;
+    return old;
+}
+
+void vg_cfg_key_pop(struct vg_cfg_loader *ld, size_t old_len) {
+    ld->key_len = old_len;
+    ld->key[old_len] = '\0';
+}
+
+static int fail_va(struct vg_cfg_loader *ld, unsigned long line, const char *fmt, va_list ap) {
+    if (!ld->errstr || ld->errstr_size == 0) return VG_ERR_INVALID;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    char where[32] = "";
+    if (line) snprintf(where, sizeof where, ":%lu", line);
+    if (ld->key_len)
+        snprintf(ld->errstr, ld->errstr_size, "%s%s: %s: %s", ld->name, where, ld->key, msg);
+    else
+        snprintf(ld->errstr, ld->errstr_size, "%s%s: %s", ld->name, where, msg);
+    return VG_ERR_INVALID;
+}
+
+int vg_cfg_fail_line(struct vg_cfg_loader *ld, unsigned long line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fail_va(ld, line, fmt, ap);
+    va_end(ap);
+    return VG_ERR_INVALID;
+}
+
+int vg_cfg_fail(struct vg_cfg_loader *ld, const yaml_node_t *node, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fail_va(ld, vg_cfg_line(node), fmt, ap);
+    va_end(ap);
+    return VG_ERR_INVALID;
+}
+
+const char *vg_cfg_show(const char *text, size_t len, char *buf, size_t cap) {
+    size_t pos = 0;
+    for (size_t i = 0; i < len && i < SHOW_MAX && pos + 4 < cap; i++) {
+        unsigned char c = (unsigned char)text[i];
+        buf[pos++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (len > SHOW_MAX && pos + 4 < cap) {
+        memcpy(buf + pos, "...", 3);
+        pos += 3;
+    }
+    if (cap) buf[VG_MIN(pos, cap - 1)] = '\0';
+    return buf;
+}
+
+bool vg_cfg_is_null(const yaml_node_t *node) {
+    if (!node) return true;
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return false;
+    const char *v = (const char *)node->data.scalar.value;
+    size_t n = node->data.scalar.length;
+    return n == 0 || vg_str_eq(v, n, "~", 1) || vg_str_eq(v, n, "null", 4) || vg_str_eq(v, n, "Null", 4) ||
+           vg_str_eq(v, n, "NULL", 4);
+}
+
+const char *vg_cfg_kind(const yaml_node_t *node) {
+    if (!node) return "nothing";
+    switch (node->type) {
+    case YAML_SCALAR_NODE: return "scalar";
+    case YAML_SEQUENCE_NODE: return "list";
+    case YAML_MAPPING_NODE: return "mapping";
+    default: return "nothing";
+    }
+}
+
+int vg_cfg_scalar(struct vg_cfg_loader *ld, const yaml_node_t *node, const char **text, size_t *len) {
+    if (!node || node->type != YAML_SCALAR_NODE)
+        return vg_cfg_fail(ld, node, "expected a scalar value, got a %s", vg_cfg_kind(node));
+    const char *v = (const char *)node->data.scalar.value;
+    size_t n = node->data.scalar.length;
+    if (memchr(v, '\0', n)) return vg_cfg_fail(ld, node, "value contains a NUL byte");
+    *text = v;
+    *len = n;
+    return VG_OK;
+}
+
+int vg_cfg_integer(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t min, int64_t max,
+                   int64_t *out) {
+    const char *text;
+    size_t len;
+    char shown[80];
+    if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
+    int64_t v = 0;
+    bool ok = len > 0 && len <= 18;
+    for (size_t i = 0; ok && i < len; i++) {
+        ok = text[i] >= '0' && text[i] <= '9';
+        v = v * 10 + (text[i] - '0');
+    }
+    if (!ok || v < min || v > max)
+        return vg_cfg_fail(ld, node, "expected an integer from %lld to %lld, got '%s'", (long long)min,
+                           (long long)max, vg_cfg_show(text, len, shown, sizeof shown));
+    *out = v;
+    return VG_OK;
+}
+
+int vg_cfg_bool(struct vg_cfg_loader *ld, const yaml_node_t *node, bool *out) {
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+    const char *text;
+    size_t len;
+    char shown[80];
+    if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
+    for (size_t i = 0; i < VG_ARRAY_LEN(yes); i++) {
+        if (vg_str_eq(text, len, yes[i], strlen(yes[i]))) {
+            *out = true;
+            return VG_OK;
+        }
+        if (vg_str_eq(text, len, no[i], strlen(no[i]))) {
+            *out = false;
+            return VG_OK;
+        }
+    }
+    return vg_cfg_fail(ld, node, "expected true or false, got '%s'", vg_cfg_show(text, len, shown, sizeof shown));
+}
+
+int vg_cfg_duration(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t *out_ms) {
+    const char *text;
+    size_t len;
+    char shown[80];
+    if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
+    int64_t ms = 0;
+    int rc = vg_duration_parse(text, len, &ms);
+    if (rc == VG_ERR_RANGE)
+        return vg_cfg_fail(ld, node, "duration out of range '%s'", vg_cfg_show(text, len, shown, sizeof shown));
+    if (rc != VG_OK || ms < 0)
+        return vg_cfg_fail(ld, node, "bad duration '%s' (like 90s, 15m, 48h, 7d)",
+                           vg_cfg_show(text, len, shown, sizeof shown));
+    *out_ms = ms;
+    return VG_OK;
+}
+
+int vg_cfg_check_keys(struct vg_cfg_loader *ld, const yaml_node_t *map) {
+    yaml_node_pair_t *start = map->data.mapping.pairs.start;
+    yaml_node_pair_t *top = map->data.mapping.pairs.top;
+    for (yaml_node_pair_t *p = start; p < top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        if (!key || key->type != YAML_SCALAR_NODE)
+            return vg_cfg_fail(ld, key, "keys must be names, got a %s", vg_cfg_kind(key));
+    }
+    for (yaml_node_pair_t *p = start; p < top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        for (yaml_node_pair_t *q = start; q < p; q++) {
+            yaml_node_t *earlier = yaml_document_get_node(ld->doc, q->key);
+            if (vg_str_eq((const char *)key->data.scalar.value, key->data.scalar.length,
+                          (const char *)earlier->data.scalar.value, earlier->data.scalar.length)) {
+                size_t saved = vg_cfg_key_push(ld, (const char *)key->data.scalar.value, key->data.scalar.length);
+                vg_cfg_fail(ld, key, "duplicate key (first given on line %lu)", vg_cfg_line(earlier));
+                vg_cfg_key_pop(ld, saved);
+                return VG_ERR_INVALID;
+            }
+        }
+    }
+    return VG_OK;
+}
+
+/* ---- plain sections: a field table each --------------------------------------------- */
+
+enum field_type {
+    F_STRING,      /* char[size]; min = 1 means it must not be empty */
+    F_TOPIC,       /* char[size]; a Kafka topic name */
+    F_BOOL,
+    F_DURATION,    /* int64_t ms >= min */
+    F_INT,         /* int in [min, max] */
+    F_U32,         /* uint32_t in [min, max] */
+    F_POW2,        /* uint32_t power of two in [min, max] */
+    F_INPUT_KIND,
+    F_FORMAT,
+    F_LOG_LEVEL,
+    F_LISTEN,      /* char[size]; "" or HOST:PORT */
+};
+
+struct field {
+    const char *key;
+    enum field_type type;
+    size_t offset;
+    size_t size;
+    int64_t min, max;
+};
+
+#define CF(member) offsetof(struct vg_config, member), sizeof(((struct vg_config *)0)->member)
+
+static const struct field input_fields[] = {
+    {"kind", F_INPUT_KIND, CF(input.kind), 0, 0},
+    {"topic", F_TOPIC, CF(input.topic), 0, 0},
+    {"group", F_STRING, CF(input.group), 1, 0},
+    {"file", F_STRING, CF(input.file), 0, 0},
+    {"format", F_FORMAT, CF(input.format), 0, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field output_fields[] = {
+    {"topic", F_TOPIC, CF(output.topic), 0, 0},
+    {"exactly_once", F_BOOL, CF(output.exactly_once), 0, 0},
+    {"file", F_STRING, CF(output.file), 0, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field dead_letter_fields[] = {
+    {"topic", F_TOPIC, CF(dead_letter.topic), 0, 0},
+    {"file", F_STRING, CF(dead_letter.file), 0, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field kafka_fields[] = {
+    {"brokers", F_STRING, CF(kafka.brokers), 1, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field engine_fields[] = {
+    {"threads", F_INT, CF(engine.threads), 0, 1024},
+    {"allowed_lateness", F_DURATION, CF(engine.allowed_lateness_ms), 0, 0},
+    {"ring_size", F_POW2, CF(engine.ring_size), 2, 1 << 24},
+    {"graph_budget", F_U32, CF(engine.graph_budget), 1, 1000000000},
+    {"max_window_events", F_U32, CF(engine.max_window_events), 1, 1 << 20},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field alerts_fields[] = {
+    {"cooldown", F_DURATION, CF(alerts.cooldown_ms), 0, 0},
+    {"max_evidence", F_U32, CF(alerts.max_evidence), 1, VG_EVIDENCE_MAX},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field metrics_fields[] = {
+    {"listen", F_LISTEN, CF(metrics.listen), 0, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field state_fields[] = {
+    {"dir", F_STRING, CF(state.dir), 0, 0},
+    {"interval", F_DURATION, CF(state.interval_ms), 1000, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+static const struct field log_fields[] = {
+    {"level", F_LOG_LEVEL, CF(log.level), 0, 0},
+    {NULL, 0, 0, 0, 0, 0},
+};
+
+/* Matches text against names; returns the index or -1. */
+static int pick(const char *text, size_t len, const char *const *names, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (vg_str_eq(text, len, names[i], strlen(names[i]))) return (int)i;
+    return -1;
+}
+
+static bool topic_name_ok(const char *s, size_t len) {
+    if (len == 0 || len > 249) return false;
+    if (vg_str_eq(s, len, ".", 1) || vg_str_eq(s, len, "..", 2)) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* "" or HOST:PORT with a numeric port 0..65535 (HOST may be empty, a name, or [v6]). */
+static bool listen_ok(const char *s, size_t len) {
+    if (len == 0) return true;
+    const char *colon = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ':') colon = s + i;
+    if (!colon) return false;
+    size_t host_len = (size_t)(colon - s);
+    if (host_len > 0 && s[0] == '[' && s[host_len - 1] != ']') return false;
+    if (host_len > 0 && s[0] != '[' && memchr(s, ':', host_len)) return false;
+    size_t port_len = len - host_len - 1;
+    if (port_len == 0 || port_len > 5) return false;
+    long port = 0;
+    for (size_t i = 0; i < port_len; i++) {
+        char c = colon[1 + i];
+        if (c < '0' || c > '9') return false;
+        port = port * 10 + (c - '0');
+    }
+    return port <= 65535;
+}
+
+/* Parses one field's value into cfg. Returns VG_OK or VG_ERR_INVALID. */
+static int parse_field(struct vg_cfg_loader *ld, const struct field *f, const yaml_node_t *node,
+                       struct vg_config *cfg) {
+    char *dst = (char *)cfg + f->offset;
+    char shown[80];
+    const char *text = "";
+    size_t len = 0;
+    int64_t v = 0;
+    switch (f->type) {
+    case F_STRING:
+    case F_TOPIC:
+    case F_LISTEN:
+        if (!vg_cfg_is_null(node) && vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
+        if (len >= f->size) return vg_cfg_fail(ld, node, "longer than %zu bytes", f->size - 1);
+        if (f->type == F_STRING && f->min > 0 && len == 0) return vg_cfg_fail(ld, node, "must not be empty");
+        if (f->type == F_TOPIC && !topic_name_ok(text, len))
+            return vg_cfg_fail(ld, node, "bad topic name '%s' (1 to 249 of a-z A-Z 0-9 . _ -)",
+                               vg_cfg_show(text, len, shown, sizeof shown));
+        if (f->type == F_LISTEN && !listen_ok(text, len))
+            return vg_cfg_fail(ld, node, "expected HOST:PORT, got '%s'", vg_cfg_show(text, len, shown, sizeof shown));
+        memcpy(dst, text, len);
+        dst[len] = '\0';
+        return VG_OK;
+    case F_BOOL: {
+        bool b;
+        if (vg_cfg_bool(ld, node, &b) != VG_OK) return VG_ERR_INVALID;
+        memcpy(dst, &b, sizeof b);
+        return VG_OK;
+    }
+    case F_DURATION:
+        if (vg_cfg_duration(ld, node, &v) != VG_OK) return VG_ERR_INVALID;
+        if (v < f->min) return vg_cfg_fail(ld, node, "must be at least %lld ms", (long long)f->min);
+        memcpy(dst, &v, sizeof v);
+        return VG_OK;
+    case F_INT: {
+        if (vg_cfg_integer(ld, node, f->min, f->max, &v) != VG_OK) return VG_ERR_INVALID;
+        int i = (int)v;
+        memcpy(dst, &i, sizeof i);
+        return VG_OK;
+    }
+    case F_U32:
+    case F_POW2: {
+        if (vg_cfg_integer(ld, node, f->min, f->max, &v) != VG_OK) return VG_ERR_INVALID;
+        if (f->type == F_POW2 && (v & (v - 1)) != 0)
+            return vg_cfg_fail(ld, node, "must be a power of two, got %lld", (long long)v);
+        uint32_t u = (uint32_t)v;
+        memcpy(dst, &u, sizeof u);
+        return VG_OK;
+    }
+    case F_INPUT_KIND:
+    case F_FORMAT:
+    case F_LOG_LEVEL: {
+        static const char *const kinds[] = {"kafka", "file"};
+        static const char *const formats[] = {"ndjson", "amlworld-csv"};
+        static const char *const levels[] = {"error", "warn", "info", "debug"};
+        const char *const *names = f->type == F_INPUT_KIND ? kinds : f->type == F_FORMAT ? formats : levels;
+        size_t n = f->type == F_LOG_LEVEL ? 4 : 2;
+        if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
+        int idx = pick(text, len, names, n);
+        if (idx < 0) {
+            char expected[128] = "";
+            for (size_t i = 0; i < n; i++)
+                snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+                         i ? (i + 1 == n ? " or " : ", ") : "", names[i]);
+            return vg_cfg_fail(ld, node, "bad value '%s' (expected %s)", vg_cfg_show(text, len, shown, sizeof shown),
+                               expected);
+        }
+        /* enum vg_input_kind / vg_format_kind / vg_log_level all have int's size. */
+        memcpy(dst, &idx, sizeof idx);
+        return VG_OK;
+    }
+    }
+    return vg_cfg_fail(ld, node, "unsupported field type");
+}
+
+/* kafka.properties: librdkafka property -> scalar, kept verbatim. */
+static int parse_kafka_properties(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
+    cfg->kafka.property_count = 0;
+    if (vg_cfg_is_null(map)) return VG_OK;
+    if (map->type != YAML_MAPPING_NODE)
+        return vg_cfg_fail(ld, map, "expected a mapping of librdkafka properties, got a %s", vg_cfg_kind(map));
+    if (vg_cfg_check_keys(ld, map) != VG_OK) return VG_ERR_INVALID;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
+        size_t saved = vg_cfg_key_push(ld, (const char *)key->data.scalar.value, key->data.scalar.length);
+        struct vg_kafka_property *prop = &cfg->kafka.properties[cfg->kafka.property_count];
+        const char *k, *v;
+        size_t klen, vlen;
+        int rc = VG_OK;
+        if (vg_cfg_scalar(ld, key, &k, &klen) != VG_OK || vg_cfg_scalar(ld, value, &v, &vlen) != VG_OK)
+            rc = VG_ERR_INVALID;
+        else if (cfg->kafka.property_count == VG_KAFKA_PROPS_MAX)
+            rc = vg_cfg_fail(ld, key, "more than %d properties", VG_KAFKA_PROPS_MAX);
+        else if (klen == 0 || klen >= sizeof prop->key)
+            rc = vg_cfg_fail(ld, key, "property name must be 1 to %zu bytes", sizeof prop->key - 1);
+        else if (vlen >= sizeof prop->value)
+            rc = vg_cfg_fail(ld, value, "value longer than %zu bytes", sizeof prop->value - 1);
+        vg_cfg_key_pop(ld, saved);
+        if (rc != VG_OK) return rc;
+        memcpy(prop->key, k, klen);
+        prop->key[klen] = '\0';
+        memcpy(prop->value, v, vlen);
+        prop->value[vlen] = '\0';
+        cfg->kafka.property_count++;
+    }
+    return VG_OK;
+}
+
+/* ---- currency ------------------------------------------------------------------------ */
+
+/* Resolves an ISO code or AMLworld name into code[4]. Returns VG_OK or VG_ERR_INVALID. */
+static int currency_code(struct vg_cfg_loader *ld, const yaml_node_t *node, char code[4]) {
+    const char *text;
+    size_t len;
+    char shown[80];
+    if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
+    bool iso = len == 3;
+    for (size_t i = 0; iso && i < 3; i++) iso = text[i] >= 'A' && text[i] <= 'Z';
+    const char *canonical = iso ? text : vg_currency_canonical(text, len);
+    if (!canonical || strlen(canonical) < 3)
+        return vg_cfg_fail(ld, node, "bad currency '%s' (ISO 4217 code like EUR expected)",
+                           vg_cfg_show(text, len, shown, sizeof shown));
+    memcpy(code, canonical, 3);
+    code[3] = '\0';
+    return VG_OK;
+}
+
+struct user_rate {
+    char code[4];
+    int64_t rate_micros;
+    const yaml_node_t *node;
+};
+
+/* Re-expresses the USD defaults in base. When base has no built-in rate, a configured rate
+ * of a currency that has one links the two; with none the table starts empty. Can't fail. */
+static void currency_rebase(struct vg_currency_table *table, const char base[4], const struct user_rate *rates,
+                            size_t n_rates) {
+    int64_t known;
+    if (vg_currency_rate(table, base, 3, &known) != VG_OK) {
+        int64_t base_in_table = 0;
+        for (size_t i = 0; i < n_rates && base_in_table <= 0; i++) {
+            int64_t pivot;
+            if (vg_currency_rate(table, rates[i].code, 3, &pivot) != VG_OK) continue;
+            /* 1 P = pivot (old base) = rate (new base)  =>  1 new base = pivot / rate. */
+            __int128 v = (__int128)pivot * VG_MICROS_PER_UNIT / rates[i].rate_micros;
+            if (v > 0 && v <= INT64_MAX) base_in_table = (int64_t)v;
+        }
+        if (base_in_table <= 0 || vg_currency_set(table, base, base_in_table) != VG_OK) {
+            memset(table, 0, sizeof *table);
+            memcpy(table->base, base, 4);
+            vg_currency_set(table, base, VG_MICROS_PER_UNIT);
+            return;
+        }
+    }
+    vg_currency_rebase(table, base);
+    memcpy(table->base, base, 4);
+}
+
+static int parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
+    if (vg_cfg_is_null(map)) return VG_OK;
+    if (map->type != YAML_MAPPING_NODE)
+        return vg_cfg_fail(ld, map, "expected a mapping, got a %s", vg_cfg_kind(map));
+    if (vg_cfg_check_keys(ld, map) != VG_OK) return VG_ERR_INVALID;
+    const yaml_node_t *base_node = NULL, *rates_node = NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
+        const char *k = (const char *)key->data.scalar.value;
+        size_t klen = key->data.scalar.length;
+        if (vg_str_eq(k, klen, "base", 4)) {
+            base_node = value;
+        } else if (vg_str_eq(k, klen, "rates", 5)) {
+            rates_node = value;
+        } else {
+            size_t saved = vg_cfg_key_push(ld, k, klen);
+            vg_cfg_fail(ld, key, "unknown key (currency takes base, rates)");
+            vg_cfg_key_pop(ld, saved);
+            return VG_ERR_INVALID;
+        }
+    }
+    char base[4] = "USD";
+    if (base_node) {
+        size_t saved = vg_cfg_key_push(ld, "base", 4);
+        int rc = currency_code(ld, base_node, base);
+        vg_cfg_key_pop(ld, saved);
+        if (rc != VG_OK) return rc;
+    }
+
+    struct user_rate rates[VG_CURRENCY_MAX];
+    size_t n_rates = 0;
+    if (rates_node && !vg_cfg_is_null(rates_node)) {
+        size_t saved = vg_cfg_key_push(ld, "rates", 5);
+        if (rates_node->type != YAML_MAPPING_NODE) {
+            vg_cfg_fail(ld, rates_node, "expected a mapping CODE: rate, got a %s", vg_cfg_kind(rates_node));
+            vg_cfg_key_pop(ld, saved);
+            return VG_ERR_INVALID;
+        }
+        if (vg_cfg_check_keys(ld, rates_node) != VG_OK) {
+            vg_cfg_key_pop(ld, saved);
+            return VG_ERR_INVALID;
+        }
+        for (yaml_node_pair_t *p = rates_node->data.mapping.pairs.start; p < rates_node->data.mapping.pairs.top; p++) {
+            yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+            yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
+            size_t inner = vg_cfg_key_push(ld, (const char *)key->data.scalar.value, key->data.scalar.length);
+            struct user_rate *r = &rates[n_rates];
+            int rc = currency_code(ld, key, r->code);
+            const char *text = "";
+            size_t len = 0;
+            char shown[80];
+            if (rc == VG_OK) rc = vg_cfg_scalar(ld, value, &text, &len);
+            if (rc == VG_OK) {
+                int prc = vg_money_parse(text, len, &r->rate_micros);
+                if (prc != VG_OK || r->rate_micros <= 0)
+                    rc = vg_cfg_fail(ld, value, "bad rate '%s' (a positive decimal: 1 %s = rate %s)",
+                                     vg_cfg_show(text, len, shown, sizeof shown), r->code, base);
+            }
+            for (size_t i = 0; rc == VG_OK && i < n_rates; i++)
+                if (strcmp(rates[i].code, r->code) == 0)
+                    rc = vg_cfg_fail(ld, key, "%s given twice (line %lu)", r->code, vg_cfg_line(rates[i].node));
+            if (rc == VG_OK && strcmp(r->code, base) == 0 && r->rate_micros != VG_MICROS_PER_UNIT)
+                rc = vg_cfg_fail(ld, value, "the base currency %s has rate 1", base);
+            if (rc == VG_OK && n_rates + 1 >= VG_CURRENCY_MAX)
+                rc = vg_cfg_fail(ld, key, "more than %d currencies", VG_CURRENCY_MAX - 1);
+            r->node = key;
+            vg_cfg_key_pop(ld, inner);
+            if (rc != VG_OK) {
+                vg_cfg_key_pop(ld, saved);
+                return rc;
+            }
+            n_rates++;
+        }
+        vg_cfg_key_pop(ld, saved);
+    }
+
+    if (strcmp(base, cfg->currency.base) != 0) currency_rebase(&cfg->currency, base, rates, n_rates);
+    for (size_t i = 0; i < n_rates; i++) {
+        if (vg_currency_set(&cfg->currency, rates[i].code, rates[i].rate_micros) != VG_OK) {
+            size_t saved = vg_cfg_key_push(ld, "rates", 5);
+            vg_cfg_key_push(ld, rates[i].code, 3);
+            vg_cfg_fail(ld, rates[i].node, "rate table full or code refused");
+            vg_cfg_key_pop(ld, saved);
+            return VG_ERR_INVALID;
+        }
+    }
+    return VG_OK;
+}
+
+/* ---- rules and the top level --------------------------------------------------------- */
+
+static int parse_rules(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
+    if (vg_cfg_is_null(map)) return VG_OK;
+    if (map->type != YAML_MAPPING_NODE)
+        return vg_cfg_fail(ld, map, "expected a mapping of rule names, got a %s", vg_cfg_kind(map));
+    if (vg_cfg_check_keys(ld, map) != VG_OK) return VG_ERR_INVALID;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
+        const char *k = (const char *)key->data.scalar.value;
+        size_t klen = key->data.scalar.length;
+        size_t saved = vg_cfg_key_push(ld, k, klen);
+        int id = memchr(k, '\0', klen) ? -1 : vg_rule_find(k, klen);
+        int rc;
+        if (id < 0) {
+            char known[512];
+            size_t n = 0;
+            for (int i = 0; i < VG_RULE_MAX && n < sizeof known; i++)
+                n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", vg_rule_registry[i]->name);
+            rc = vg_cfg_fail(ld, key, "unknown rule (known: %s)", known);
+        } else {
+            rc = vg_cfg_rule_parse(ld, (enum vg_rule_id)id, &cfg->rules[id], value);
+        }
+        vg_cfg_key_pop(ld, saved);
+        if (rc != VG_OK) return rc;
+    }
+    return VG_OK;
+}
+
+struct section {
+    const char *name;
+    const struct field *fields;
+    int (*parse)(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
+};
+
+static const struct section sections[] = {
+    {"input", input_fields, NULL},
+    {"output", output_fields, NULL},
+    {"dead_letter", dead_letter_fields, NULL},
+    {"kafka", kafka_fields, NULL},
+    {"engine", engine_fields, NULL},
+    {"currency", NULL, parse_currency},
+    {"alerts", alerts_fields, NULL},
+    {"rules", NULL, parse_rules},
+    {"metrics", metrics_fields, NULL},
+    {"state", state_fields, NULL},
+    {"log", log_fields, NULL},
+};
+
+/* A section made of plain fields (kafka also has properties). Returns VG_OK or VG_ERR_INVALID. */
+static int parse_section(struct vg_cfg_loader *ld, const struct section *s, const yaml_node_t *map,
+                         struct vg_config *cfg) {
+    if (vg_cfg_is_null(map)) return VG_OK;
+    if (map->type != YAML_MAPPING_NODE)
+        return vg_cfg_fail(ld, map, "expected a mapping, got a %s", vg_cfg_kind(map));
+    if (vg_cfg_check_keys(ld, map) != VG_OK) return VG_ERR_INVALID;
+    bool is_kafka = s->fields == kafka_fields;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
+        const char *k = (const char *)key->data.scalar.value;
+        size_t klen = key->data.scalar.length;
+        size_t saved = vg_cfg_key_push(ld, k, klen);
+        const struct field *f = s->fields;
+        while (f->key && !vg_str_eq(k, klen, f->key, strlen(f->key))) f++;
+        int rc;
+        if (f->key) {
+            rc = parse_field(ld, f, value, cfg);
+        } else if (is_kafka && vg_str_eq(k, klen, "properties", 10)) {
+            rc = parse_kafka_properties(ld, value, cfg);
+        } else {
+            char known[256] = "";
+            for (const struct field *g = s->fields; g->key; g++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", g == s->fields ? "" : ", ", g->key);
+            if (is_kafka) snprintf(known + strlen(known), sizeof known - strlen(known), ", properties");
+            rc = vg_cfg_fail(ld, key, "unknown key (%s takes %s)", s->name, known);
+        }
+        vg_cfg_key_pop(ld, saved);
+        if (rc != VG_OK) return rc;
+    }
+    return VG_OK;
+}
+
+static int parse_root(struct vg_cfg_loader *ld, const yaml_node_t *root, struct vg_config *cfg) {
+    if (vg_cfg_is_null(root)) return VG_OK;
+    if (root->type != YAML_MAPPING_NODE)
+        return vg_cfg_fail(ld, root, "the top level must be a mapping of sections, got a %s", vg_cfg_kind(root));
+    if (vg_cfg_check_keys(ld, root) != VG_OK) return VG_ERR_INVALID;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+        yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
+        const char *k = (const char *)key->data.scalar.value;
+        size_t klen = key->data.scalar.length;
+        size_t saved = vg_cfg_key_push(ld, k, klen);
+        const struct section *s = NULL;
+        for (size_t i = 0; i < VG_ARRAY_LEN(sections) && !s; i++)
+            if (vg_str_eq(k, klen, sections[i].name, strlen(sections[i].name))) s = &sections[i];
+        int rc;
+        if (!s) {
+            char known[256] = "";
+            for (size_t i = 0; i < VG_ARRAY_LEN(sections); i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", sections[i].name);
+            rc = vg_cfg_fail(ld, key, "unknown section (known: %s)", known);
+        } else if (s->parse) {
+            rc = s->parse(ld, value, cfg);
+        } else {
+            rc = parse_section(ld, s, value, cfg);
+        }
+        vg_cfg_key_pop(ld, saved);
+        if (rc != VG_OK) return rc;
+    }
+    return VG_OK;
+}
+
+/* ---- building a config ---------------------------------------------------------------- */
+
+/* Built-in defaults without running prepare(). Returns VG_OK, VG_ERR_NOMEM or
+ * VG_ERR_INVALID (broken built-in default); cfg must be released with vg_config_free. */
+static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->input.kind = VG_INPUT_KAFKA;
+    strcpy(cfg->input.topic, "transactions");
+    strcpy(cfg->input.group, "vigil");
+    cfg->input.format = VG_CFG_FORMAT_NDJSON;
+    strcpy(cfg->output.topic, "alerts");
+    strcpy(cfg->dead_letter.topic, "transactions.dead_letter");
+    strcpy(cfg->kafka.brokers, "embedded");
+    cfg->engine.threads = 0;
+    cfg->engine.allowed_lateness_ms = 5 * 60 * VG_MS_PER_SECOND;
+    cfg->engine.ring_size = 8192;
+    cfg->engine.graph_budget = 20000;
+    cfg->engine.max_window_events = 4096;
+    vg_currency_defaults(&cfg->currency);
+    cfg->alerts.cooldown_ms = VG_MS_PER_DAY;
+    cfg->alerts.max_evidence = 64;
+    cfg->state.interval_ms = 30 * VG_MS_PER_SECOND;
+    cfg->log.level = VG_LOG_INFO;
+    for (int id = 0; id < VG_RULE_MAX; id++) {
+        const struct vg_rule_def *def = vg_rule_registry[id];
+        cfg->rules[id].enabled = true;
+        cfg->rules[id].severity = def->default_severity;
+        cfg->rules[id].params = calloc(1, def->params_size ? def->params_size : 1);
+        if (!cfg->rules[id].params) return VG_ERR_NOMEM;
+        int rc = vg_cfg_rule_defaults(ld, (enum vg_rule_id)id, cfg->rules[id].params);
+        if (rc != VG_OK) return rc;
+    }
+    return VG_OK;
+}
+
+/* Directory of path for relative rule files: "." when path has none. */
+static void dir_of(const char *path, char *out, size_t cap) {
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash) {
+        snprintf(out, cap, ".");
+    } else if (slash == path) {
+        snprintf(out, cap, "/");
+    } else {
+        snprintf(out, cap, "%.*s", (int)VG_MIN((size_t)(slash - path), cap - 1), path);
+    }
+}
+
+/* Relations between values and each enabled rule's prepare(); errors keep file:line:key.
+ * Returns VG_OK or VG_ERR_INVALID. */
+static int finish(struct vg_cfg_loader *ld, struct vg_config *cfg, const char *base_dir) {
+    for (int id = 0; id < VG_RULE_MAX; id++) {
+        if (vg_cfg_rule_check(ld, (enum vg_rule_id)id, cfg->rules[id].params) != VG_OK) return VG_ERR_INVALID;
+    }
+    for (int id = 0; id < VG_RULE_MAX; id++) {
+        const struct vg_rule_def *def = vg_rule_registry[id];
+        if (!cfg->rules[id].enabled || !def->prepare) continue;
+        char why[768] = "";
+        if (def->prepare(cfg->rules[id].params, base_dir, why, sizeof why) == VG_OK) continue;
+        /* prepare says "rules.<name>.<key>: why"; find the line the key was written on. */
+        char prefix[96];
+        int plen = snprintf(prefix, sizeof prefix, "rules.%s.", def->name);
+        unsigned long line = ld->rule_line[id];
+        if (plen > 0 && strncmp(why, prefix, (size_t)plen) == 0) {
+            const char *key = why + plen;
+            const char *end = strchr(key, ':');
+            if (end) line = vg_cfg_param_line(ld, (enum vg_rule_id)id, key, (size_t)(end - key));
+            return vg_cfg_fail_line(ld, line, "%s", why[0] ? why : "rule setup failed");
+        }
+        size_t saved = vg_cfg_key_push(ld, "rules", 5);
+        vg_cfg_key_push(ld, def->name, strlen(def->name));
+        vg_cfg_fail_line(ld, line, "%s", why[0] ? why : "rule setup failed");
+        vg_cfg_key_pop(ld, saved);
+        return VG_ERR_INVALID;
+    }
+    return VG_OK;
+}
+
+int vg_config_defaults(struct vg_config *cfg) {
+    struct vg_cfg_loader ld;
+    char errstr[256];
+    memset(&ld, 0, sizeof ld);
+    ld.name = "built-in defaults";
+    ld.errstr = errstr;
+    ld.errstr_size = sizeof errstr;
+    int rc = fill_defaults(cfg, &ld);
+    if (rc == VG_OK) rc = finish(&ld, cfg, ".");
+    if (rc != VG_OK) {
+        vg_config_free(cfg);
+        return rc == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_ERR_INVALID;
+    }
+    return VG_OK;
+}
+
+/* Reports a libyaml parse error as "NAME:LINE: yaml: problem (context)". */
+static int yaml_error(struct vg_cfg_loader *ld, const yaml_parser_t *parser) {
+    if (parser->error == YAML_MEMORY_ERROR) {
+        vg_cfg_fail_line(ld, 0, "out of memory while parsing YAML");
+        return VG_ERR_NOMEM;
+    }
+    const char *problem = parser->problem ? parser->problem : "malformed YAML";
+    if (parser->context)
+        return vg_cfg_fail_line(ld, (unsigned long)parser->problem_mark.line + 1, "yaml: %s (%s on line %lu)",
+                                problem, parser->context, (unsigned long)parser->context_mark.line + 1);
+    return vg_cfg_fail_line(ld, (unsigned long)parser->problem_mark.line + 1, "yaml: %s", problem);
+}
+
+int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
+                          char *errstr, size_t errstr_size) {
+    char scratch_err[8];
+    if (!errstr || errstr_size == 0) {
+        errstr = scratch_err;
+        errstr_size = sizeof scratch_err;
+    }
+    errstr[0] = '\0';
+    if (!name) name = "<config>";
+    struct vg_config *built = calloc(1, sizeof *built);
+    struct vg_cfg_loader *ld = calloc(1, sizeof *ld);
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    bool parser_live = false, doc_live = false;
+    int rc = VG_ERR_NOMEM;
+    if (!built || !ld) {
+        snprintf(errstr, errstr_size, "%s: out of memory", name);
+        goto err;
+    }
+    ld->name = name;
+    ld->errstr = errstr;
+    ld->errstr_size = errstr_size;
+    rc = fill_defaults(built, ld);
+    if (rc != VG_OK) goto err;
+    snprintf(built->path, sizeof built->path, "%s", name);
+
+    rc = VG_ERR_NOMEM;
+    if (!yaml_parser_initialize(&parser)) goto err;
+    parser_live = true;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)(yaml ? yaml : ""), yaml ? len : 0);
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = yaml_error(ld, &parser);
+        goto err;
+    }
+    doc_live = true;
+    ld->doc = &doc;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root) {
+        /* A second document would be silently ignored: refuse it. */
+        if (!yaml_parser_load(&parser, &extra)) {
+            rc = yaml_error(ld, &parser);
+            goto err;
+        }
+        bool more = yaml_document_get_root_node(&extra) != NULL;
+        unsigned long line = (unsigned long)extra.start_mark.line + 1;
+        yaml_document_delete(&extra);
+        if (more) {
+            rc = vg_cfg_fail_line(ld, line, "more than one YAML document (only one is read)");
+            goto err;
+        }
+    }
+    rc = parse_root(ld, root, built);
+    if (rc != VG_OK) goto err;
+    char base_dir[VG_PATH_MAX];
+    dir_of(name, base_dir, sizeof base_dir);
+    rc = finish(ld, built, base_dir);
+    if (rc != VG_OK) goto err;
+
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    memcpy(cfg, built, sizeof *cfg);   /* cfg now owns the rule params */
+    free(built);
+    free(ld);
+    return VG_OK;
+
+err:
+    if (doc_live) yaml_document_delete(&doc);
+    if (parser_live) yaml_parser_delete(&parser);
+    if (built) {
+        vg_config_free(built);
+        free(built);
+    }
+    free(ld);
+    memset(cfg, 0, sizeof *cfg);
+    return rc == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_ERR_INVALID;
+}
+
+int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t errstr_size) {
+    char scratch_err[8];
+    if (!errstr || errstr_size == 0) {
+        errstr = scratch_err;
+        errstr_size = sizeof scratch_err;
+    }
+    memset(cfg, 0, sizeof *cfg);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errstr, errstr_size, "%s: cannot open: %s", path, strerror(errno));
+        return VG_ERR_IO;
+    }
+    char *buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        snprintf(errstr, errstr_size, "%s: out of memory", path);
+        return VG_ERR_NOMEM;
+    }
+    size_t len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+    int read_errno = ferror(f) ? errno : 0;
+    fclose(f);
+    if (read_errno) {
+        free(buf);
+        snprintf(errstr, errstr_size, "%s: cannot read: %s", path, strerror(read_errno));
+        return VG_ERR_IO;
+    }
+    if (len > CONFIG_FILE_MAX) {
+        free(buf);
+        snprintf(errstr, errstr_size, "%s: cannot read: larger than %u bytes", path, CONFIG_FILE_MAX);
+        return VG_ERR_IO;
+    }
+    int rc = vg_config_load_buffer(cfg, path, buf, len, errstr, errstr_size);
+    free(buf);
+    return rc;
+}
+
+void vg_config_free(struct vg_config *cfg) {
+    if (!cfg) return;
+    for (int id = 0; id < VG_RULE_MAX; id++) {
+        void *params = cfg->rules[id].params;
+        if (!params) continue;
+        if (vg_rule_registry[id]->release) vg_rule_registry[id]->release(params);
+        free(params);
+        cfg->rules[id].params = NULL;
+    }
+}
+
+int vg_config_threads(const struct vg_config *cfg) {
+    if (cfg && cfg->engine.threads > 0) return cfg->engine.threads;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (int)VG_MIN(cores, 1024L) : 1;
+}
+
+int64_t vg_config_account_horizon_ms(const struct vg_config *cfg) {
+    int64_t longest = 0;
+    for (int id = 0; id < VG_RULE_MAX; id++) {
+        const struct vg_rule_def *def = vg_rule_registry[id];
+        if (!cfg->rules[id].enabled || def->stage != VG_STAGE_ACCOUNT || !def->lookback_ms || !cfg->rules[id].params)
+            continue;
+        int64_t lookback = def->lookback_ms(cfg->rules[id].params);
+        if (lookback > longest) longest = lookback;
+    }
+    int64_t lateness = cfg->engine.allowed_lateness_ms > 0 ? cfg->engine.allowed_lateness_ms : 0;
+    return longest > INT64_MAX - lateness ? INT64_MAX : longest + lateness;
+}
