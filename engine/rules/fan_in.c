@@ -1,9 +1,11 @@
-/* fan_in.c - rule `fan_in`: many distinct senders into one account.
- * Definition and parameters: CONTRACT.md section 5. */
+/* fan_in.c - rule `fan_in`: on an IN event, the account's IN events in the window come from
+ * >= min_counterparties distinct senders (exact ids) and sum >= min_total. Also holds the
+ * fan evaluation fan_out shares (vg_fan_on_event). Semantics: docs/RULES.md. */
 #include <stddef.h>
 
 #include "vigil/alert.h"
 #include "rules/rule_params.h"
+#include "rules/rule_window.h"
 
 static const struct vg_param_def fan_in_params[] = {
     {VG_PARAM_COUNT, "min_counterparties", "8", offsetof(struct vg_fan_params, min_counterparties),
@@ -19,6 +21,70 @@ static int64_t fan_in_lookback_ms(const void *params) {
     return ((const struct vg_fan_params *)params)->window_ms;
 }
 
+static bool is_in_event(const struct vg_event_view *ev, const void *params) {
+    (void)params;
+    return ev->dir == VG_DIR_IN;
+}
+
+static bool is_out_event(const struct vg_event_view *ev, const void *params) {
+    (void)params;
+    return ev->dir == VG_DIR_OUT;
+}
+
+/* Evaluates the window ending at `anchor` over the events of direction dir. Shared with
+ * fan_out (declared in rule_window.h). Returns true when an alert was emitted. */
+bool vg_fan_eval(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, enum vg_rule_id rule,
+                 enum vg_dir dir, size_t anchor, struct vg_alert_out *out) {
+    const struct vg_event_view *ev = ctx->events;
+    size_t lo = vg_rw_window_lo(ctx, anchor, p->window_ms);
+    vg_distinct_reset(ctx->scratch, 0);
+    int64_t n_tx = 0;
+    __int128 total = 0;
+    int64_t first_ts = ev[anchor].ts_ms;
+    for (size_t i = lo; i <= anchor; i++) {
+        if (ev[i].dir != dir) continue;
+        if (n_tx == 0) first_ts = ev[i].ts_ms;
+        n_tx++;
+        total += ev[i].amount_micros;
+        vg_distinct_add(ctx->scratch, 0, ev[i].counterparty_hash, ev[i].counterparty, ev[i].counterparty_len);
+    }
+    int64_t counterparties = (int64_t)vg_distinct_count(ctx->scratch, 0);
+    if (counterparties < p->min_counterparties || total < p->min_total_micros) return false;
+
+    static _Thread_local struct vg_alert alert;
+    vg_alert_init(&alert, rule, ctx->account.ptr, ctx->account.len, ctx->txn);
+    alert.score = vg_score_strength((double)counterparties, (double)VG_MAX(p->min_counterparties, 1));
+    alert.window_start_ms = first_ts;
+    alert.window_end_ms = ev[anchor].ts_ms;
+    /* Evidence: the trigger first, then the window's transfers newest first. */
+    size_t cap = vg_rw_evidence_cap(ctx);
+    vg_alert_add_tx(&alert, ctx->txn->id, ctx->txn->id_len);
+    vg_alert_add_account(&alert, ctx->counterparty.ptr, ctx->counterparty.len);
+    for (size_t i = anchor + 1; i-- > lo && (alert.n_tx_ids < cap || alert.n_accounts < cap);) {
+        if (ev[i].dir != dir) continue;
+        if (alert.n_tx_ids < cap) vg_alert_add_tx(&alert, ev[i].tx_id, ev[i].tx_id_len);
+        if (alert.n_accounts < cap) vg_alert_add_account(&alert, ev[i].counterparty, ev[i].counterparty_len);
+    }
+    vg_alert_add_metric(&alert, "counterparties", VG_METRIC_COUNT, counterparties);
+    vg_alert_add_metric(&alert, "transactions", VG_METRIC_COUNT, n_tx);
+    vg_alert_add_metric(&alert, "total", VG_METRIC_MONEY, vg_rw_clamp(total));
+    return vg_alert_emit(out, &alert);
+}
+
+/* Runs fan_in (dir IN) or fan_out (dir OUT) for the current event, and again at the
+ * newest later event when the current one is late. */
+void vg_fan_on_event(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, enum vg_rule_id rule,
+                     enum vg_dir dir, struct vg_alert_out *out) {
+    if (ctx->dir != dir) return;
+    if (vg_fan_eval(ctx, p, rule, dir, ctx->current, out)) return;
+    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, dir == VG_DIR_IN ? is_in_event : is_out_event, NULL);
+    if (anchor != ctx->current) vg_fan_eval(ctx, p, rule, dir, anchor, out);
+}
+
+static void fan_in_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    vg_fan_on_event(ctx, params, VG_RULE_FAN_IN, VG_DIR_IN, out);
+}
+
 const struct vg_rule_def vg_rule_fan_in = {
     .name = "fan_in",
     .description = "Many distinct senders into one account",
@@ -27,4 +93,5 @@ const struct vg_rule_def vg_rule_fan_in = {
     .params_size = sizeof(struct vg_fan_params),
     .params = fan_in_params,
     .lookback_ms = fan_in_lookback_ms,
+    .on_event = fan_in_on_event,
 };

@@ -1,9 +1,11 @@
-/* fan_out.c - rule `fan_out`: one account paying many distinct receivers.
- * Definition and parameters: CONTRACT.md section 5. */
+/* fan_out.c - rule `fan_out`: on an OUT event, the account's OUT events in the window go to
+ * >= min_counterparties distinct receivers (exact ids) and sum >= min_total. The evaluation
+ * is fan_in's, mirrored (vg_fan_on_event in fan_in.c). Semantics: docs/RULES.md. */
 #include <stddef.h>
 
 #include "vigil/alert.h"
 #include "rules/rule_params.h"
+#include "rules/rule_window.h"
 
 static const struct vg_param_def fan_out_params[] = {
     {VG_PARAM_COUNT, "min_counterparties", "8", offsetof(struct vg_fan_params, min_counterparties),
@@ -19,6 +21,10 @@ static int64_t fan_out_lookback_ms(const void *params) {
     return ((const struct vg_fan_params *)params)->window_ms;
 }
 
+static void fan_out_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    vg_fan_on_event(ctx, params, VG_RULE_FAN_OUT, VG_DIR_OUT, out);
+}
+
 const struct vg_rule_def vg_rule_fan_out = {
     .name = "fan_out",
     .description = "One account paying many distinct receivers",
@@ -27,4 +33,5 @@ const struct vg_rule_def vg_rule_fan_out = {
     .params_size = sizeof(struct vg_fan_params),
     .params = fan_out_params,
     .lookback_ms = fan_out_lookback_ms,
+    .on_event = fan_out_on_event,
 };

@@ -1,9 +1,11 @@
-/* velocity.c - rule `velocity`: a burst far above the account's own baseline rate.
- * Definition and parameters: CONTRACT.md section 5. */
+/* velocity.c - rule `velocity`: an account active for >= min_history makes or receives
+ * >= min_count events in the window and more than factor times its own rate over the
+ * preceding baseline (from the activity histogram). Semantics: docs/RULES.md. */
 #include <stddef.h>
 
 #include "vigil/alert.h"
 #include "rules/rule_params.h"
+#include "rules/rule_window.h"
 
 static const struct vg_param_def velocity_params[] = {
     {VG_PARAM_DURATION, "window", "1h", offsetof(struct vg_velocity_params, window_ms),
@@ -23,6 +25,57 @@ static int64_t velocity_lookback_ms(const void *params) {
     return ((const struct vg_velocity_params *)params)->window_ms;
 }
 
+/* Evaluates the window ending at `anchor`; returns true when an alert was emitted. */
+static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocity_params *p, size_t anchor,
+                          struct vg_alert_out *out) {
+    const struct vg_event_view *ev = ctx->events;
+    int64_t t = ev[anchor].ts_ms;
+    if (ctx->first_seen_ms > vg_rw_sub(t, p->min_history_ms)) return false;
+    size_t lo = vg_rw_window_lo(ctx, anchor, p->window_ms);
+    int64_t n = (int64_t)(anchor + 1 - lo);
+    if (n < p->min_count) return false;
+
+    /* Baseline: events in [t - W - baseline, t - W) over the span the account existed. */
+    int64_t window_start = vg_rw_sub(t, p->window_ms);
+    int64_t span = VG_MIN(p->baseline_ms, window_start - ctx->first_seen_ms);
+    if (span <= 0) return false;
+    uint64_t b = vg_activity_count(ctx->activity, vg_rw_sub(window_start, p->baseline_ms), window_start);
+    /* n > factor * b * W / span, exactly. */
+    __int128 lhs = (__int128)n * span * VG_PPM;
+    __int128 rhs = (__int128)p->factor_ppm * (__int128)b * p->window_ms;
+    if (lhs <= rhs) return false;
+
+    /* expected events per window at the baseline rate, in ppm of one event */
+    int64_t expected_ppm = vg_rw_clamp((__int128)b * p->window_ms * VG_PPM / span);
+    double burst_threshold = (double)expected_ppm / (double)VG_PPM * ((double)p->factor_ppm / (double)VG_PPM);
+    static _Thread_local struct vg_alert alert;
+    vg_alert_init(&alert, VG_RULE_VELOCITY, ctx->account.ptr, ctx->account.len, ctx->txn);
+    alert.score = vg_score_strength((double)n, VG_MAX((double)VG_MAX(p->min_count, 1), burst_threshold));
+    alert.window_start_ms = ev[lo].ts_ms;
+    alert.window_end_ms = t;
+    /* Evidence: the trigger first, then the window's events newest first. */
+    size_t cap = vg_rw_evidence_cap(ctx);
+    vg_alert_add_tx(&alert, ctx->txn->id, ctx->txn->id_len);
+    vg_alert_add_account(&alert, ctx->counterparty.ptr, ctx->counterparty.len);
+    for (size_t i = anchor + 1; i-- > lo && (alert.n_tx_ids < cap || alert.n_accounts < cap);) {
+        if (alert.n_tx_ids < cap) vg_alert_add_tx(&alert, ev[i].tx_id, ev[i].tx_id_len);
+        if (alert.n_accounts < cap) vg_alert_add_account(&alert, ev[i].counterparty, ev[i].counterparty_len);
+    }
+    vg_alert_add_metric(&alert, "count", VG_METRIC_COUNT, n);
+    vg_alert_add_metric(&alert, "baseline_count", VG_METRIC_COUNT, vg_rw_clamp(b));
+    vg_alert_add_metric(&alert, "baseline_span", VG_METRIC_DURATION, span);
+    vg_alert_add_metric(&alert, "expected", VG_METRIC_RATIO, expected_ppm);
+    return vg_alert_emit(out, &alert);
+}
+
+static void velocity_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    const struct vg_velocity_params *p = params;
+    if (velocity_eval(ctx, p, ctx->current, out)) return;
+    /* A late event also adds to the windows that end at newer events. */
+    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, NULL, NULL);
+    if (anchor != ctx->current) velocity_eval(ctx, p, anchor, out);
+}
+
 const struct vg_rule_def vg_rule_velocity = {
     .name = "velocity",
     .description = "A burst far above the account's own baseline rate",
@@ -31,4 +84,5 @@ const struct vg_rule_def vg_rule_velocity = {
     .params_size = sizeof(struct vg_velocity_params),
     .params = velocity_params,
     .lookback_ms = velocity_lookback_ms,
+    .on_event = velocity_on_event,
 };
