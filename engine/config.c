@@ -428,7 +428,9 @@ static int currency_code(struct vg_cfg_loader *ld, const yaml_node_t *node, char
     if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
     bool iso = len == 3;
     for (size_t i = 0; iso && i < 3; i++) iso = text[i] >= 'A' && text[i] <= 'Z';
-    const char *canonical = iso ? text : vg_currency_canonical(text, len);
+    /* Known names and aliases first (BTC is XBT), then any other three-letter code. */
+    const char *canonical = vg_currency_canonical(text, len);
+    if (!canonical && iso) canonical = text;
     if (!canonical || strlen(canonical) < 3)
         return vg_cfg_fail(ld, node, "bad currency '%s' (ISO 4217 code like EUR expected)",
                            vg_cfg_show(text, len, shown, sizeof shown));

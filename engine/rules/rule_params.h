@@ -67,6 +67,10 @@ struct vg_watchlist_params {
     char file[VG_PARAM_PATH_MAX];      /* file: "" (no list) */
     struct vg_watchlist_set *set;      /* filled by prepare() */
 };
+/* True when id (exact bytes) is on the loaded list; false with no list. Can't fail. */
+bool vg_watchlist_contains(const struct vg_watchlist_params *params, const char *id, size_t len);
+/* Number of distinct ids on the loaded list (0 with no list). */
+size_t vg_watchlist_size(const struct vg_watchlist_params *params);
 
 struct vg_high_risk_country_params {
     struct vg_name_list countries;     /* countries: [KP, IR, MM] */
