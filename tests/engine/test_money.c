@@ -1,0 +1,155 @@
+/* test_money.c - exact decimal money: parsing to micro-units, rate conversion with
+ * half-away-from-zero rounding, formatting. What users rely on: no binary-float drift,
+ * 6 decimals accepted and 7 refused, overflow refused rather than wrapped. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "vigil/money.h"
+
+static int parse(const char *text, int64_t *out) {
+    return vg_money_parse(text, strlen(text), out);
+}
+
+static void expect_micros(const char *text, int64_t micros) {
+    int64_t got = 0;
+    int rc = parse(text, &got);
+    cr_expect_eq(rc, VG_OK, "'%s' should parse, got %d", text, rc);
+    cr_expect_eq(got, micros, "'%s' -> %lld, expected %lld", text, (long long)got, (long long)micros);
+}
+
+Test(money, plain_decimals) {
+    expect_micros("12", 12000000);
+    expect_micros("12.5", 12500000);
+    expect_micros("0.000001", 1);
+    expect_micros("3697.34", 3697340000);
+    expect_micros("0", 0);
+    expect_micros("0.0", 0);
+    expect_micros("007.50", 7500000);
+    expect_micros("+1", 1000000);
+    expect_micros("-3.25", -3250000);
+    expect_micros("-0", 0);
+}
+
+Test(money, tenth_plus_fifth_is_exactly_three_tenths) {
+    int64_t a, b, c;
+    cr_assert_eq(parse("0.1", &a), VG_OK);
+    cr_assert_eq(parse("0.2", &b), VG_OK);
+    cr_assert_eq(parse("0.3", &c), VG_OK);
+    cr_expect_eq(a + b, c);
+    cr_expect_eq(a + b, 300000);
+}
+
+Test(money, six_decimals_ok_seven_refused) {
+    expect_micros("1.123456", 1123456);
+    int64_t out;
+    cr_expect_eq(parse("1.1234567", &out), VG_ERR_INVALID);
+    cr_expect_eq(parse("0.0000001", &out), VG_ERR_INVALID);
+    /* Zeros past the 6th decimal change nothing: the value is still exact. */
+    expect_micros("1.1234560", 1123456);
+    expect_micros("2.000000000000", 2000000);
+}
+
+Test(money, int64_boundaries) {
+    /* INT64_MAX micro-units = 9223372036854.775807 */
+    expect_micros("9223372036854.775807", INT64_MAX);
+    expect_micros("-9223372036854.775807", -INT64_MAX);
+    int64_t out;
+    cr_expect_eq(parse("9223372036854.775808", &out), VG_ERR_RANGE);
+    cr_expect_eq(parse("9223372036855", &out), VG_ERR_RANGE);
+    cr_expect_eq(parse("100000000000000000000000000", &out), VG_ERR_RANGE);
+    cr_expect_eq(parse("1e19", &out), VG_ERR_RANGE);
+    cr_expect_eq(parse("1e999999999999999999", &out), VG_ERR_RANGE);
+    expect_micros("999999999999.999999", 999999999999999999);
+}
+
+Test(money, exponent_forms) {
+    expect_micros("1e3", 1000000000);
+    expect_micros("1.5E+2", 150000000);
+    expect_micros("1.5e2", 150000000);
+    expect_micros("25e-1", 2500000);
+    expect_micros("1e-6", 1);
+    expect_micros("123456789e-6", 123456789);
+    expect_micros("1000000e-7", 100000); /* exact within 6 decimals */
+    expect_micros("0e999999999", 0);
+    expect_micros("0.00000000000000000000001e22", 100000);
+    int64_t out;
+    cr_expect_eq(parse("1e-7", &out), VG_ERR_INVALID);
+    cr_expect_eq(parse("1.5e-6", &out), VG_ERR_INVALID);
+    cr_expect_eq(parse("1e-999999999999", &out), VG_ERR_INVALID);
+}
+
+Test(money, invalid_inputs_refused) {
+    static const char *const bad[] = {
+        "", "+", "-", ".", ".5", "5.", "1.2.3", "1,5", " 1", "1 ", "1e", "1e+", "e3", "NaN",
+        "nan", "Infinity", "-Infinity", "inf", "0x10", "12USD", "$12", "1_000", "--1", "+-1",
+        "1e3.5", "١٢",
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        int64_t out = 42;
+        cr_expect_eq(parse(bad[i], &out), VG_ERR_INVALID, "'%s' must be refused", bad[i]);
+        cr_expect_eq(out, 42, "'%s' must leave the output alone", bad[i]);
+    }
+}
+
+Test(money, length_bounds_the_text) {
+    int64_t out;
+    cr_expect_eq(vg_money_parse("12.345", 4, &out), VG_OK); /* "12.3" */
+    cr_expect_eq(out, 12300000);
+}
+
+Test(money, convert_rounds_half_away_from_zero) {
+    int64_t out;
+    /* 1 micro-unit at rate 0.5 is exactly half: rounds away from zero. */
+    cr_assert_eq(vg_money_convert(1, 500000, &out), VG_OK);
+    cr_expect_eq(out, 1);
+    cr_assert_eq(vg_money_convert(-1, 500000, &out), VG_OK);
+    cr_expect_eq(out, -1);
+    cr_assert_eq(vg_money_convert(1, 499999, &out), VG_OK);
+    cr_expect_eq(out, 0);
+    /* 100 KZT at 0.0021 = 0.21 USD */
+    cr_assert_eq(vg_money_convert(100000000, 2100, &out), VG_OK);
+    cr_expect_eq(out, 210000);
+    /* identity */
+    cr_assert_eq(vg_money_convert(123456789, 1000000, &out), VG_OK);
+    cr_expect_eq(out, 123456789);
+}
+
+Test(money, convert_overflow_refused) {
+    int64_t out = 7;
+    cr_expect_eq(vg_money_convert(INT64_MAX, 2000000, &out), VG_ERR_RANGE);
+    cr_expect_eq(out, 7);
+    cr_expect_eq(vg_money_convert(INT64_MAX, 1000000, &out), VG_OK);
+    cr_expect_eq(out, INT64_MAX);
+    /* 128-bit intermediate: the product overflows int64 but the result does not. */
+    cr_expect_eq(vg_money_convert(INT64_MAX / 2, 2000000, &out), VG_OK);
+    cr_expect_eq(out, INT64_MAX - 1);
+}
+
+Test(money, format_without_trailing_zeros) {
+    static const struct {
+        int64_t micros;
+        const char *text;
+    } cases[] = {
+        {0, "0"},          {1, "0.000001"},     {1234500000, "1234.5"},
+        {-3000000, "-3"},  {10000000, "10"},    {-1, "-0.000001"},
+        {INT64_MAX, "9223372036854.775807"},    {INT64_MIN, "-9223372036854.775808"},
+        {100010, "0.10001"},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        char buf[24];
+        size_t len = vg_money_format(cases[i].micros, buf);
+        cr_expect_str_eq(buf, cases[i].text);
+        cr_expect_eq(len, strlen(cases[i].text));
+    }
+}
+
+Test(money, format_parse_round_trip) {
+    static const int64_t values[] = {1, 999999, 1000000, 123456789012, INT64_MAX, -INT64_MAX, 50};
+    for (size_t i = 0; i < VG_ARRAY_LEN(values); i++) {
+        char buf[24];
+        size_t len = vg_money_format(values[i], buf);
+        int64_t back;
+        cr_assert_eq(vg_money_parse(buf, len, &back), VG_OK, "%s", buf);
+        cr_expect_eq(back, values[i]);
+    }
+}
