@@ -15,6 +15,11 @@
  * clean drain + commit, 2 on a runtime failure (errstr says why). */
 int vg_kafka_run(struct vg_daemon *d, char *errstr, size_t errstr_size);
 
+/* Same, for `vigild --demo`: also runs a demo feeder (see below) producing a synthetic stream
+ * into input.topic at rate_per_s while the analysis runs. */
+int vg_kafka_run_demo(struct vg_daemon *d, uint32_t rate_per_s, uint64_t seed, char *errstr,
+                      size_t errstr_size);
+
 /* ---- development broker (librdkafka's mock cluster on loopback) -------------------- */
 
 struct vg_mock_broker;

@@ -1,0 +1,148 @@
+/* kafka_conf.c - librdkafka client configuration for vigild's consumer and producers: our
+ * defaults, then `kafka.properties` verbatim (SASL, SSL, tuning), then the settings the
+ * delivery guarantees depend on. Also routes librdkafka's logs into vigil's log format. */
+#include "kafka/kafka_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vigil/log.h"
+
+/* Quotes-free copy of a librdkafka message so that it fits msg="..." of our log line. */
+static void kt_log_sanitize(const char *in, char *out, size_t out_size) {
+    size_t n = 0;
+    for (; *in && n + 1 < out_size; in++)
+        out[n++] = (*in == '"' || *in == '\n') ? '\'' : *in;
+    out[n] = '\0';
+}
+
+static void kt_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    char msg[512];
+    enum vg_log_level lvl = level <= LOG_ERR ? VG_LOG_ERROR
+                            : level == LOG_WARNING ? VG_LOG_WARN
+                                                   : VG_LOG_DEBUG;
+    kt_log_sanitize(buf, msg, sizeof(msg));
+    vg_log(lvl, "rdkafka", "client=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, msg);
+}
+
+static void kt_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    char msg[512];
+    kt_log_sanitize(reason, msg, sizeof(msg));
+    /* Transport errors are retried by librdkafka; fatal ones are picked up by the run loop
+     * through rd_kafka_fatal_error(). */
+    vg_log(err == RD_KAFKA_RESP_ERR__FATAL ? VG_LOG_ERROR : VG_LOG_WARN, "kafka_error",
+           "client=%s error=%s msg=\"%s\"", rd_kafka_name(rk),
+           rd_kafka_err2name((rd_kafka_resp_err_t)err), msg);
+}
+
+static int kt_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                  size_t errstr_size) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "kafka property %s=%s: %s", key, value, why);
+        return VG_ERR_INVALID;
+    }
+    return VG_OK;
+}
+
+static const char *kt_user_property(const struct vg_config *cfg, const char *key) {
+    for (size_t i = 0; i < cfg->kafka.property_count; i++)
+        if (!strcmp(cfg->kafka.properties[i].key, key))
+            return cfg->kafka.properties[i].value;
+    return NULL;
+}
+
+void kt_transactional_id(const struct vg_config *cfg, char *out, size_t out_size) {
+    const char *own = kt_user_property(cfg, "transactional.id");
+    const char *instance = kt_user_property(cfg, "group.instance.id");
+    char host[256] = "local";
+
+    if (own) {
+        snprintf(out, out_size, "%s", own);
+        return;
+    }
+    if (!instance) {
+        if (gethostname(host, sizeof(host) - 1) != 0)
+            snprintf(host, sizeof(host), "local");
+        host[sizeof(host) - 1] = '\0';
+        instance = host;
+    }
+    snprintf(out, out_size, "vigil-%s-%s", cfg->input.group, instance);
+}
+
+rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
+                             enum kt_role role, char *errstr, size_t errstr_size) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char txn_id[512];
+
+    /* Our defaults: the user may override these. */
+    static const char *const consumer_defaults[][2] = {
+        {"auto.offset.reset", "earliest"},     /* a new group misses no transaction */
+        {"queued.max.messages.kbytes", "16384"}, /* bounded prefetch */
+        {"fetch.wait.max.ms", "50"},
+        {"client.id", "vigild"},
+    };
+    static const char *const producer_defaults[][2] = {
+        {"linger.ms", "5"},
+        {"batch.num.messages", "10000"},
+        {"client.id", "vigild"},
+    };
+
+    if (!conf) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, kt_log_cb);
+    rd_kafka_conf_set_error_cb(conf, kt_error_cb);
+    if (kt_set(conf, "bootstrap.servers", bootstrap, errstr, errstr_size))
+        goto err;
+    if (role == KT_CONSUMER) {
+        for (size_t i = 0; i < VG_ARRAY_LEN(consumer_defaults); i++)
+            if (kt_set(conf, consumer_defaults[i][0], consumer_defaults[i][1], errstr,
+                       errstr_size))
+                goto err;
+    } else {
+        for (size_t i = 0; i < VG_ARRAY_LEN(producer_defaults); i++)
+            if (kt_set(conf, producer_defaults[i][0], producer_defaults[i][1], errstr,
+                       errstr_size))
+                goto err;
+    }
+
+    for (size_t i = 0; i < cfg->kafka.property_count; i++) {
+        const struct vg_kafka_property *p = &cfg->kafka.properties[i];
+        /* Role-specific properties are accepted by both confs; librdkafka only warns. The
+         * transactional id is ours to apply to the transactional producer only. */
+        if (!strcmp(p->key, "transactional.id"))
+            continue;
+        if (kt_set(conf, p->key, p->value, errstr, errstr_size))
+            goto err;
+    }
+
+    /* What the delivery guarantees rely on: not overridable. */
+    if (role == KT_CONSUMER) {
+        if (kt_set(conf, "group.id", cfg->input.group, errstr, errstr_size) ||
+            kt_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
+            kt_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
+            kt_set(conf, "enable.partition.eof", "false", errstr, errstr_size))
+            goto err;
+        /* Exactly-once reads only committed input (librdkafka's default, but pinned here). */
+        if (cfg->output.exactly_once &&
+            kt_set(conf, "isolation.level", "read_committed", errstr, errstr_size))
+            goto err;
+    } else {
+        if (kt_set(conf, "enable.idempotence", "true", errstr, errstr_size))
+            goto err;
+        if (role == KT_TXN_PRODUCER) {
+            kt_transactional_id(cfg, txn_id, sizeof(txn_id));
+            if (kt_set(conf, "transactional.id", txn_id, errstr, errstr_size))
+                goto err;
+        }
+    }
+    return conf;
+
+err:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}

@@ -1,0 +1,109 @@
+/* kafka_int.h - internals shared by the Kafka connector files: client configuration
+ * (kafka_conf.c) and the output side (kafka_out.c: alert sink, dead letters, delivery
+ * tracking, transactions). Not a public API; vigild sees only vigil/kafka.h. */
+#ifndef VIGIL_KAFKA_INT_H
+#define VIGIL_KAFKA_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "vigil/daemon.h"
+#include "vigil/engine.h"
+#include "vigil/kafka.h"
+
+/* ---- client configuration (kafka_conf.c) ------------------------------------------ */
+
+enum kt_role { KT_CONSUMER, KT_PRODUCER, KT_TXN_PRODUCER };
+
+/* Builds a conf for `role`: our defaults, then kafka.properties verbatim, then what the
+ * delivery guarantees need (those win). Returns NULL with errstr naming the property. */
+rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
+                             enum kt_role role, char *errstr, size_t errstr_size);
+
+/* The transactional.id used for exactly-once: kafka.properties' own, or
+ * "vigil-<group>-<group.instance.id or host name>". Can't fail (truncates). */
+void kt_transactional_id(const struct vg_config *cfg, char *out, size_t out_size);
+
+/* ---- output side (kafka_out.c) ------------------------------------------------------ */
+
+/* Delivery tracking ring: one flag per produced message awaiting its delivery report. */
+#define KT_TRACK_SLOTS (1u << 20)
+
+/* An alert or dead letter held for the next transaction (exactly-once mode). */
+struct kt_held {
+    uint64_t trigger_seq;     /* alert: the engine seq that caused it */
+    uint64_t ckpt_id;         /* dead letter: the checkpoint its input message belongs to */
+    bool dead_letter;
+    uint32_t key_len;
+    uint32_t value_len;
+    char *bytes;              /* key then value, one allocation */
+};
+
+struct kt_out {
+    rd_kafka_t *rk;                   /* idempotent or transactional producer */
+    bool transactional;
+    bool print_alerts;
+    char alert_topic[VG_TOPIC_MAX + 1];
+    char dead_letter_topic[VG_TOPIC_MAX + 1];
+
+    /* Written by the collector thread in on_progress (release), read by the input thread
+     * (acquire): every record below it has handed all its alerts to on_alert. */
+    _Atomic uint64_t done_seq;
+
+    /* At-least-once delivery tracking. Numbers are handed out with fetch_add by whichever
+     * thread produces; delivery reports mark flags and advance acked_prefix under lock. */
+    _Atomic uint64_t next_no;
+    _Atomic uint64_t acked_prefix;    /* every number below it was delivered */
+    pthread_mutex_t track_lock;
+    uint8_t *acked;                   /* KT_TRACK_SLOTS flags */
+
+    /* Exactly-once: messages held until the transaction that commits their input. */
+    pthread_mutex_t held_lock;
+    struct kt_held *held;
+    size_t held_count, held_cap;
+    size_t held_bytes;
+    bool in_txn;                      /* input thread only */
+
+    /* First permanent failure; the run stops with exit 2 and commits nothing past it. */
+    atomic_bool failed;
+    char failure[256];
+
+    _Atomic uint64_t alerts_produced;
+    _Atomic uint64_t dead_letters_produced;
+};
+
+/* Creates the producer (transactional when cfg->output.exactly_once, and then runs
+ * init_transactions). Returns VG_OK or VG_ERR_INVALID with errstr. */
+int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
+                bool print_alerts, char *errstr, size_t errstr_size);
+
+/* Flushes what it can (bounded by timeout_ms) and frees everything. Safe on a zeroed out. */
+void kt_out_destroy(struct kt_out *o, int timeout_ms);
+
+/* The engine sink writing into `o`. */
+struct vg_alert_sink kt_out_sink(struct kt_out *o);
+
+/* Records a permanent failure (first one wins) and logs it. Can't fail. */
+void kt_out_fail(struct kt_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends one dead letter for a refused input message. At-least-once: produced now and
+ * tracked; exactly-once: held for the transaction of checkpoint ckpt_id. Returns VG_OK or
+ * VG_ERR_IO after kt_out_fail. */
+int kt_out_dead_letter(struct kt_out *o, enum vg_reason reason, const char *detail,
+                       const rd_kafka_message_t *msg, uint64_t ckpt_id);
+
+/* Serves delivery reports without blocking. */
+void kt_out_poll(struct kt_out *o);
+
+/* At-least-once: waits up to timeout_ms until every message produced so far is
+ * acknowledged. Returns true when all were. */
+bool kt_out_wait_acked(struct kt_out *o, int timeout_ms);
+
+/* Exactly-once: one transaction producing the held messages that belong to the input up to
+ * (end_seq, ckpt_id), committing `offsets` for the consumer's group in it. Returns VG_OK or
+ * VG_ERR_IO after kt_out_fail (the run must stop: the engine state is ahead of Kafka). */
+int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, uint64_t ckpt_id,
+                      const rd_kafka_topic_partition_list_t *offsets);
+
+#endif

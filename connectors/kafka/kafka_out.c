@@ -1,0 +1,389 @@
+/* kafka_out.c - the output side of Kafka mode: the engine's alert sink and the dead-letter
+ * writer on one producer, with delivery tracking for at-least-once (an input offset may be
+ * committed only once everything before it is acknowledged) or transactions for exactly-once. */
+#include "kafka/kafka_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/alert.h"
+#include "vigil/ingest.h"
+#include "vigil/log.h"
+
+#define KT_TXN_TIMEOUT_MS 30000
+/* Largest dead letter: escaped payload (6 bytes per byte at worst) plus the envelope. */
+#define KT_DEAD_LETTER_MAX (6 * VG_RECORD_MAX + 4096)
+
+void kt_out_fail(struct kt_out *o, const char *fmt, ...) {
+    va_list ap;
+    bool expected = false;
+
+    /* Only the first failure is kept; the flag is published after the text (release)
+     * and read by the run loop (acquire in atomic_load). */
+    pthread_mutex_lock(&o->track_lock);
+    if (!atomic_load(&o->failed)) {
+        va_start(ap, fmt);
+        vsnprintf(o->failure, sizeof(o->failure), fmt, ap);
+        va_end(ap);
+        expected = true;
+        atomic_store(&o->failed, true);
+    }
+    pthread_mutex_unlock(&o->track_lock);
+    if (expected)
+        vg_error("kafka_output_failed", "msg=\"%s\"", o->failure);
+}
+
+/* Delivery report: runs on whichever thread called rd_kafka_poll/flush on the producer. */
+static void kt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    struct kt_out *o = opaque;
+    uint64_t no, prefix;
+
+    if (m->err) {
+        kt_out_fail(o, "delivery to %s [%d] failed: %s", rd_kafka_topic_name(m->rkt),
+                    (int)m->partition, rd_kafka_err2str(m->err));
+        return;
+    }
+    if (o->transactional)
+        return; /* commit_transaction vouches for the whole transaction */
+    no = (uint64_t)(uintptr_t)m->_private;
+    pthread_mutex_lock(&o->track_lock);
+    o->acked[no & (KT_TRACK_SLOTS - 1)] = 1;
+    prefix = atomic_load_explicit(&o->acked_prefix, memory_order_relaxed);
+    while (o->acked[prefix & (KT_TRACK_SLOTS - 1)]) {
+        o->acked[prefix & (KT_TRACK_SLOTS - 1)] = 0;
+        prefix++;
+    }
+    /* release: pairs with the acquire loads in kt_out_wait_acked and the run loop. */
+    atomic_store_explicit(&o->acked_prefix, prefix, memory_order_release);
+    pthread_mutex_unlock(&o->track_lock);
+}
+
+/* Produces one message. Tracked (at-least-once) messages get a number first; a full local
+ * queue is waited out, never dropped. Returns VG_OK or VG_ERR_IO after kt_out_fail. */
+static int kt_produce(struct kt_out *o, const char *topic, const char *key, size_t key_len,
+                      const char *value, size_t value_len) {
+    uint64_t no = 0;
+    rd_kafka_resp_err_t err;
+
+    if (!o->transactional) {
+        no = atomic_fetch_add_explicit(&o->next_no, 1, memory_order_relaxed);
+        /* Wait for the tracking slot to come free (broker far behind). */
+        while (no - atomic_load_explicit(&o->acked_prefix, memory_order_acquire) >=
+               KT_TRACK_SLOTS) {
+            if (atomic_load(&o->failed))
+                return VG_ERR_IO;
+            rd_kafka_poll(o->rk, 10);
+        }
+    }
+    for (;;) {
+        err = rd_kafka_producev(o->rk, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE((void *)value, value_len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)no), RD_KAFKA_V_END);
+        if (!err)
+            return VG_OK;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            kt_out_fail(o, "produce to %s: %s", topic, rd_kafka_err2str(err));
+            return VG_ERR_IO;
+        }
+        if (atomic_load(&o->failed))
+            return VG_ERR_IO;
+        rd_kafka_poll(o->rk, 10);
+    }
+}
+
+/* Keeps a copy of a message for the next transaction. Returns VG_OK or VG_ERR_IO. */
+static int kt_hold(struct kt_out *o, bool dead_letter, uint64_t trigger_seq, uint64_t ckpt_id,
+                   const char *key, size_t key_len, const char *value, size_t value_len) {
+    struct kt_held h = {.trigger_seq = trigger_seq, .ckpt_id = ckpt_id,
+                        .dead_letter = dead_letter, .key_len = (uint32_t)key_len,
+                        .value_len = (uint32_t)value_len};
+
+    h.bytes = malloc(key_len + value_len + 1);
+    if (!h.bytes) {
+        kt_out_fail(o, "out of memory holding an alert for the transaction");
+        return VG_ERR_IO;
+    }
+    memcpy(h.bytes, key, key_len);
+    memcpy(h.bytes + key_len, value, value_len);
+    pthread_mutex_lock(&o->held_lock);
+    if (o->held_count == o->held_cap) {
+        size_t cap = o->held_cap ? o->held_cap * 2 : 256;
+        struct kt_held *grown = realloc(o->held, cap * sizeof(*grown));
+        if (!grown) {
+            pthread_mutex_unlock(&o->held_lock);
+            free(h.bytes);
+            kt_out_fail(o, "out of memory holding an alert for the transaction");
+            return VG_ERR_IO;
+        }
+        o->held = grown;
+        o->held_cap = cap;
+    }
+    o->held[o->held_count++] = h;
+    o->held_bytes += key_len + value_len;
+    pthread_mutex_unlock(&o->held_lock);
+    return VG_OK;
+}
+
+/* ---- the engine sink (collector thread) ------------------------------------------- */
+
+static int kt_on_alert(void *opaque, const struct vg_alert_record *a) {
+    struct kt_out *o = opaque;
+    size_t value_len = a->json_len;
+    int rc;
+
+    if (atomic_load(&o->failed))
+        return -1;
+    if (value_len && a->json[value_len - 1] == '\n')
+        value_len--;
+    if (o->print_alerts) {
+        fwrite(a->json, 1, a->json_len, stdout);
+        fflush(stdout);
+    }
+    if (o->transactional)
+        rc = kt_hold(o, false, a->trigger_seq, 0, a->account, a->account_len, a->json, value_len);
+    else {
+        rc = kt_produce(o, o->alert_topic, a->account, a->account_len, a->json, value_len);
+        rd_kafka_poll(o->rk, 0);
+    }
+    if (rc)
+        return -1;
+    atomic_fetch_add_explicit(&o->alerts_produced, 1, memory_order_relaxed);
+    return 0;
+}
+
+static void kt_on_progress(void *opaque, uint64_t done_seq) {
+    struct kt_out *o = opaque;
+    /* release: every on_alert call for records below done_seq (and its next_no increment)
+     * happens-before the input thread's acquire load of done_seq. */
+    atomic_store_explicit(&o->done_seq, done_seq, memory_order_release);
+}
+
+static void kt_on_idle(void *opaque) {
+    struct kt_out *o = opaque;
+    if (!o->transactional)
+        rd_kafka_poll(o->rk, 0);
+}
+
+struct vg_alert_sink kt_out_sink(struct kt_out *o) {
+    return (struct vg_alert_sink){.opaque = o, .on_alert = kt_on_alert,
+                                  .on_progress = kt_on_progress, .on_idle = kt_on_idle};
+}
+
+/* ---- dead letters (input thread) ---------------------------------------------------- */
+
+int kt_out_dead_letter(struct kt_out *o, enum vg_reason reason, const char *detail,
+                       const rd_kafka_message_t *msg, uint64_t ckpt_id) {
+    static char buf[KT_DEAD_LETTER_MAX]; /* input thread only */
+    size_t payload_len = VG_MIN(msg->len, (size_t)VG_RECORD_MAX);
+    size_t n, w;
+    int rc;
+
+    n = (size_t)snprintf(buf, sizeof(buf), "{\"reason\":\"%s\",\"detail\":", vg_reason_name(reason));
+    w = vg_json_escape(detail, strlen(detail), buf + n, sizeof(buf) - n);
+    n += w;
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"topic\":");
+    w = vg_json_escape(rd_kafka_topic_name(msg->rkt), strlen(rd_kafka_topic_name(msg->rkt)),
+                       buf + n, sizeof(buf) - n);
+    n += w;
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"partition\":%d,\"offset\":%lld,%s\"payload\":",
+                          (int)msg->partition, (long long)msg->offset,
+                          payload_len < msg->len ? "\"payload_truncated\":true," : "");
+    w = vg_json_escape(msg->payload ? msg->payload : "", msg->payload ? payload_len : 0,
+                       buf + n, sizeof(buf) - n - 1);
+    if (w == 0) {
+        kt_out_fail(o, "dead letter too large to render");
+        return VG_ERR_IO;
+    }
+    n += w;
+    buf[n++] = '}';
+
+    if (o->transactional)
+        rc = kt_hold(o, true, 0, ckpt_id, msg->key ? msg->key : "", msg->key ? msg->key_len : 0,
+                     buf, n);
+    else
+        rc = kt_produce(o, o->dead_letter_topic, msg->key, msg->key ? msg->key_len : 0, buf, n);
+    if (rc == VG_OK)
+        atomic_fetch_add_explicit(&o->dead_letters_produced, 1, memory_order_relaxed);
+    return rc;
+}
+
+void kt_out_poll(struct kt_out *o) {
+    rd_kafka_poll(o->rk, 0);
+}
+
+bool kt_out_wait_acked(struct kt_out *o, int timeout_ms) {
+    int64_t deadline = vg_now_mono_ns() + (int64_t)timeout_ms * 1000000;
+    uint64_t target = atomic_load_explicit(&o->next_no, memory_order_acquire);
+
+    while (atomic_load_explicit(&o->acked_prefix, memory_order_acquire) < target) {
+        if (atomic_load(&o->failed) || vg_now_mono_ns() > deadline)
+            return false;
+        rd_kafka_poll(o->rk, 5);
+    }
+    return true;
+}
+
+/* ---- exactly-once transactions (input thread) -------------------------------------- */
+
+/* Handles a transactional API error. Returns VG_OK when the call should be retried. */
+static int kt_txn_error(struct kt_out *o, const char *what, rd_kafka_error_t *error) {
+    int rc = VG_ERR_IO;
+
+    if (rd_kafka_error_is_retriable(error)) {
+        vg_warn("kafka_txn_retry", "call=%s error=%s", what, rd_kafka_error_name(error));
+        rc = VG_OK;
+    } else {
+        if (rd_kafka_error_txn_requires_abort(error)) {
+            rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(o->rk, KT_TXN_TIMEOUT_MS);
+            if (abort_error)
+                rd_kafka_error_destroy(abort_error);
+            o->in_txn = false;
+        }
+        kt_out_fail(o, "%s: %s", what, rd_kafka_error_string(error));
+    }
+    rd_kafka_error_destroy(error);
+    return rc;
+}
+
+int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, uint64_t ckpt_id,
+                      const rd_kafka_topic_partition_list_t *offsets) {
+    rd_kafka_error_t *error;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    struct kt_held *take = NULL;
+    size_t take_count = 0, keep = 0;
+    int rc = VG_OK;
+
+    if (atomic_load(&o->failed))
+        return VG_ERR_IO;
+    if (!o->in_txn) {
+        if ((error = rd_kafka_begin_transaction(o->rk))) {
+            kt_out_fail(o, "begin_transaction: %s", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            return VG_ERR_IO;
+        }
+        o->in_txn = true;
+    }
+
+    /* Take the held messages this checkpoint covers, keep the rest in order. */
+    pthread_mutex_lock(&o->held_lock);
+    if (o->held_count) {
+        take = malloc(o->held_count * sizeof(*take));
+        if (!take) {
+            pthread_mutex_unlock(&o->held_lock);
+            kt_out_fail(o, "out of memory committing a transaction");
+            return VG_ERR_IO;
+        }
+        for (size_t i = 0; i < o->held_count; i++) {
+            struct kt_held *h = &o->held[i];
+            bool covered = h->dead_letter ? h->ckpt_id <= ckpt_id : h->trigger_seq < end_seq;
+            if (covered) {
+                take[take_count++] = *h;
+                o->held_bytes -= h->key_len + h->value_len;
+            } else {
+                o->held[keep++] = *h;
+            }
+        }
+        o->held_count = keep;
+    }
+    pthread_mutex_unlock(&o->held_lock);
+
+    for (size_t i = 0; i < take_count && rc == VG_OK; i++) {
+        struct kt_held *h = &take[i];
+        rc = kt_produce(o, h->dead_letter ? o->dead_letter_topic : o->alert_topic, h->bytes,
+                        h->key_len, h->bytes + h->key_len, h->value_len);
+    }
+    for (size_t i = 0; i < take_count; i++)
+        free(take[i].bytes);
+    free(take);
+    if (rc)
+        return rc;
+
+    if (offsets && offsets->cnt > 0) {
+        cgmd = rd_kafka_consumer_group_metadata(consumer);
+        for (;;) {
+            error = rd_kafka_send_offsets_to_transaction(o->rk, offsets, cgmd, KT_TXN_TIMEOUT_MS);
+            if (!error || kt_txn_error(o, "send_offsets_to_transaction", error) != VG_OK)
+                break;
+        }
+        rd_kafka_consumer_group_metadata_destroy(cgmd);
+        if (error)
+            return VG_ERR_IO;
+    }
+    for (;;) {
+        error = rd_kafka_commit_transaction(o->rk, KT_TXN_TIMEOUT_MS);
+        if (!error || kt_txn_error(o, "commit_transaction", error) != VG_OK)
+            break;
+    }
+    if (error)
+        return VG_ERR_IO;
+    o->in_txn = false;
+    return VG_OK;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
+                bool print_alerts, char *errstr, size_t errstr_size) {
+    rd_kafka_conf_t *conf;
+    rd_kafka_error_t *error;
+
+    memset(o, 0, sizeof(*o));
+    pthread_mutex_init(&o->track_lock, NULL);
+    pthread_mutex_init(&o->held_lock, NULL);
+    o->transactional = cfg->output.exactly_once;
+    o->print_alerts = print_alerts;
+    snprintf(o->alert_topic, sizeof(o->alert_topic), "%s", cfg->output.topic);
+    snprintf(o->dead_letter_topic, sizeof(o->dead_letter_topic), "%s", cfg->dead_letter.topic);
+    o->acked = calloc(KT_TRACK_SLOTS, 1);
+    if (!o->acked) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return VG_ERR_NOMEM;
+    }
+    conf = kt_conf_new(cfg, bootstrap, o->transactional ? KT_TXN_PRODUCER : KT_PRODUCER, errstr,
+                       errstr_size);
+    if (!conf)
+        return VG_ERR_INVALID;
+    rd_kafka_conf_set_opaque(conf, o);
+    rd_kafka_conf_set_dr_msg_cb(conf, kt_dr_cb);
+    o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!o->rk) {
+        rd_kafka_conf_destroy(conf);
+        return VG_ERR_INVALID;
+    }
+    conf = NULL; /* owned by o->rk */
+    if (o->transactional) {
+        /* Fences any previous instance with the same transactional.id and aborts its open
+         * transaction, so its half-written alerts never become visible. */
+        if ((error = rd_kafka_init_transactions(o->rk, KT_TXN_TIMEOUT_MS))) {
+            snprintf(errstr, errstr_size, "init_transactions: %s", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            return VG_ERR_INVALID;
+        }
+    }
+    return VG_OK;
+}
+
+void kt_out_destroy(struct kt_out *o, int timeout_ms) {
+    if (o->rk) {
+        if (o->in_txn) {
+            rd_kafka_error_t *error = rd_kafka_abort_transaction(o->rk, timeout_ms);
+            if (error)
+                rd_kafka_error_destroy(error);
+        }
+        rd_kafka_flush(o->rk, timeout_ms);
+        rd_kafka_destroy(o->rk);
+        o->rk = NULL;
+    }
+    for (size_t i = 0; i < o->held_count; i++)
+        free(o->held[i].bytes);
+    free(o->held);
+    free(o->acked);
+    o->held = NULL;
+    o->acked = NULL;
+    pthread_mutex_destroy(&o->track_lock);
+    pthread_mutex_destroy(&o->held_lock);
+}

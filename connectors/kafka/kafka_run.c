@@ -1,0 +1,630 @@
+/* kafka_run.c - Kafka mode of vigild: the consumer loop feeding the engine, checkpoints that
+ * map engine progress back to input offsets, commits (at-least-once) or transactions
+ * (exactly-once), rebalances, back-pressure, lag and shutdown. Output side: kafka_out.c. */
+#include "kafka/kafka_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vigil/ingest.h"
+#include "vigil/log.h"
+
+#define KT_MAX_PARTITIONS 1024
+#define KT_CKPT_SLOTS 64               /* pending checkpoints (power of two) */
+#define KT_CKPT_EVERY_MSGS 2000
+#define KT_CKPT_EVERY_NS (20 * 1000000LL)
+#define KT_COMMIT_EVERY_NS (200 * 1000000LL)   /* at-least-once async commit cadence */
+#define KT_TXN_EVERY_NS (100 * 1000000LL)      /* exactly-once transaction cadence */
+#define KT_FORCE_PROGRESS_NS (500 * 1000000LL) /* drain when a checkpoint waits this long */
+#define KT_LAG_EVERY_NS (1000 * 1000000LL)
+#define KT_PAUSE_AFTER_NS (20 * 1000000LL)     /* engine full this long: pause fetching */
+#define KT_IDLE_POLL_MS 50
+#define KT_QUIESCE_ACK_MS 10000
+#define KT_NO_MARK UINT64_MAX
+
+/* A point in the input: every message consumed before it is covered by next_offset, every
+ * good record of it has seq < end_seq. It becomes committable once the engine is done with
+ * end_seq and (at-least-once) every message produced by then is acknowledged. */
+struct kt_ckpt {
+    uint64_t id;
+    uint64_t end_seq;
+    uint64_t produce_mark;        /* next_no when done_seq reached end_seq, or KT_NO_MARK */
+    int64_t created_ns;
+    int64_t next_offset[KT_MAX_PARTITIONS]; /* -1 = nothing consumed there yet */
+};
+
+struct kt_run {
+    struct vg_daemon *d;
+    struct vg_engine *engine;
+    struct kt_out out;
+    bool out_ready;
+    rd_kafka_t *consumer;
+    struct vg_mock_broker *mock;
+    struct vg_demo_feed *feed;
+    rd_kafka_topic_partition_list_t *assigned; /* current assignment (owned) */
+    bool cooperative;
+    bool paused;
+    bool fatal;
+    char fatal_msg[512];
+
+    uint64_t next_seq;
+    int64_t consumed_next[KT_MAX_PARTITIONS]; /* offset after the last handled message */
+    int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
+    int64_t committed_next[KT_MAX_PARTITIONS];
+
+    struct kt_ckpt *ckpt;                     /* KT_CKPT_SLOTS */
+    uint64_t ckpt_head, ckpt_tail;            /* pending: [tail, head) */
+    uint64_t building_id;                     /* checkpoint the current messages join */
+    uint64_t since_ckpt_msgs;
+    int64_t last_ckpt_ns, last_commit_ns, last_txn_ns, last_lag_ns;
+
+    uint64_t consumed, dead_letters, skipped_duplicates;
+};
+
+static void kt_fatal(struct kt_run *r, const char *what, const char *why) {
+    if (!r->fatal) {
+        r->fatal = true;
+        snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s: %s", what, why);
+        vg_error("kafka_fatal", "msg=\"%s\"", r->fatal_msg);
+    }
+}
+
+static bool kt_failing(struct kt_run *r) {
+    return r->fatal || atomic_load(&r->out.failed);
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+/* Ends the checkpoint being built (if it holds any message). When every slot is pending,
+ * the newest pending one is extended instead, so the ring never blocks the input. */
+static void kt_ckpt_close(struct kt_run *r, int64_t now_ns) {
+    struct kt_ckpt *c;
+
+    r->last_ckpt_ns = now_ns;
+    if (r->since_ckpt_msgs == 0)
+        return;
+    if (r->ckpt_head - r->ckpt_tail == KT_CKPT_SLOTS &&
+        r->ckpt[(r->ckpt_head - 1) & (KT_CKPT_SLOTS - 1)].produce_mark == KT_NO_MARK) {
+        c = &r->ckpt[(r->ckpt_head - 1) & (KT_CKPT_SLOTS - 1)];
+    } else {
+        if (r->ckpt_head - r->ckpt_tail == KT_CKPT_SLOTS)
+            return; /* all marked, acks outstanding: keep building, close later */
+        c = &r->ckpt[r->ckpt_head & (KT_CKPT_SLOTS - 1)];
+        c->produce_mark = KT_NO_MARK;
+        c->created_ns = now_ns;
+        r->ckpt_head++;
+    }
+    c->id = r->building_id++;
+    c->end_seq = r->next_seq;
+    memcpy(c->next_offset, r->consumed_next, sizeof(c->next_offset));
+    r->since_ckpt_msgs = 0;
+}
+
+static void kt_ckpt_apply(struct kt_run *r, const struct kt_ckpt *c) {
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        if (c->next_offset[p] > r->safe_next[p])
+            r->safe_next[p] = c->next_offset[p];
+}
+
+/* At-least-once: retires the checkpoints whose records are processed and whose alerts and
+ * dead letters are all acknowledged, oldest first. */
+static void kt_ckpt_advance(struct kt_run *r) {
+    /* acquire: pairs with the release store in kt_on_progress. */
+    uint64_t done = atomic_load_explicit(&r->out.done_seq, memory_order_acquire);
+
+    while (r->ckpt_tail != r->ckpt_head) {
+        struct kt_ckpt *c = &r->ckpt[r->ckpt_tail & (KT_CKPT_SLOTS - 1)];
+        if (c->produce_mark == KT_NO_MARK) {
+            if (done < c->end_seq)
+                break;
+            /* Every alert of records < end_seq took its number before done_seq was
+             * published, so next_no now bounds them all. */
+            c->produce_mark = atomic_load_explicit(&r->out.next_no, memory_order_acquire);
+        }
+        if (atomic_load_explicit(&r->out.acked_prefix, memory_order_acquire) < c->produce_mark)
+            break;
+        kt_ckpt_apply(r, c);
+        r->ckpt_tail++;
+    }
+}
+
+/* The committable offsets of the assigned partitions, from `next` (NULL when none). */
+static rd_kafka_topic_partition_list_t *kt_offsets(struct kt_run *r, const int64_t *next,
+                                                   bool only_changed) {
+    rd_kafka_topic_partition_list_t *list;
+
+    if (!r->assigned || r->assigned->cnt == 0)
+        return NULL;
+    list = rd_kafka_topic_partition_list_new(r->assigned->cnt);
+    for (int i = 0; i < r->assigned->cnt; i++) {
+        int32_t p = r->assigned->elems[i].partition;
+        if (p < 0 || p >= KT_MAX_PARTITIONS || next[p] < 0)
+            continue;
+        if (only_changed && next[p] == r->committed_next[p])
+            continue;
+        rd_kafka_topic_partition_list_add(list, r->assigned->elems[i].topic, p)->offset = next[p];
+    }
+    if (list->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* At-least-once: commits the safe offsets (async in the steady state, sync on revoke and
+ * shutdown). */
+static void kt_commit(struct kt_run *r, bool sync) {
+    rd_kafka_topic_partition_list_t *list = kt_offsets(r, r->safe_next, !sync);
+    rd_kafka_resp_err_t err;
+
+    if (!list)
+        return;
+    err = rd_kafka_commit(r->consumer, list, sync ? 0 : 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        vg_warn("kafka_commit_failed", "error=%s", rd_kafka_err2name(err));
+    else
+        for (int i = 0; i < list->cnt; i++)
+            r->committed_next[list->elems[i].partition] = list->elems[i].offset;
+    if (sync && !err)
+        vg_debug("kafka_committed", "partitions=%d", list->cnt);
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* Exactly-once: one transaction up to the newest checkpoint the engine is done with. */
+static void kt_txn(struct kt_run *r) {
+    uint64_t done = atomic_load_explicit(&r->out.done_seq, memory_order_acquire);
+    uint64_t pick = r->ckpt_tail;
+    struct kt_ckpt *c;
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t err;
+
+    for (uint64_t i = r->ckpt_tail; i != r->ckpt_head; i++) {
+        if (r->ckpt[i & (KT_CKPT_SLOTS - 1)].end_seq > done)
+            break;
+        pick = i + 1;
+    }
+    if (pick == r->ckpt_tail)
+        return;
+    c = &r->ckpt[(pick - 1) & (KT_CKPT_SLOTS - 1)];
+    list = kt_offsets(r, c->next_offset, false);
+    if (kt_out_commit_txn(&r->out, r->consumer, c->end_seq, c->id, list) != VG_OK) {
+        if (list)
+            rd_kafka_topic_partition_list_destroy(list);
+        return; /* kt_out_fail recorded why; the loop stops */
+    }
+    kt_ckpt_apply(r, c);
+    r->ckpt_tail = pick;
+    if (list) {
+        /* Also through the group: brokers that do not persist TxnOffsetCommit (librdkafka's
+         * mock cluster) then resume at the same place. Same offsets, so harmless on a real
+         * broker; never ahead of the committed transaction. */
+        err = rd_kafka_commit(r->consumer, list, 1);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            vg_debug("kafka_commit_failed", "error=%s", rd_kafka_err2name(err));
+        for (int i = 0; i < list->cnt; i++)
+            r->committed_next[list->elems[i].partition] = list->elems[i].offset;
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+}
+
+/* Makes everything consumed so far committed: drain the engine, wait for the acks, commit
+ * (or run the final transaction). Used on revoke and at shutdown. After a failure nothing
+ * past the failure is committed. */
+static void kt_quiesce(struct kt_run *r) {
+    int64_t now = vg_now_mono_ns();
+
+    kt_ckpt_close(r, now);
+    if (kt_failing(r)) {
+        /* Commit only what was already safe before the failure. */
+        if (!r->out.transactional) {
+            kt_ckpt_advance(r);
+            kt_commit(r, true);
+        }
+        return;
+    }
+    vg_engine_flush(r->engine);
+    vg_engine_drain(r->engine);
+    kt_ckpt_close(r, now); /* nothing new, but keeps the ring invariant simple */
+    if (r->out.transactional) {
+        kt_txn(r);
+        return;
+    }
+    if (!kt_out_wait_acked(&r->out, KT_QUIESCE_ACK_MS))
+        vg_warn("kafka_acks_pending", "msg=\"alerts not acknowledged in %d ms; committing only "
+                                      "what is safe\"", KT_QUIESCE_ACK_MS);
+    kt_ckpt_advance(r);
+    kt_commit(r, true);
+}
+
+/* ---- assignment, pause/resume, lag ---------------------------------------------------- */
+
+static void kt_set_paused(struct kt_run *r, bool pause) {
+    if (r->paused == pause || !r->assigned || r->assigned->cnt == 0)
+        return;
+    if (pause)
+        rd_kafka_pause_partitions(r->consumer, r->assigned);
+    else
+        rd_kafka_resume_partitions(r->consumer, r->assigned);
+    r->paused = pause;
+    vg_debug(pause ? "kafka_paused" : "kafka_resumed", "partitions=%d", r->assigned->cnt);
+}
+
+static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    struct kt_run *r = opaque;
+    rd_kafka_error_t *error = NULL;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            if (parts->elems[i].partition >= KT_MAX_PARTITIONS) {
+                kt_fatal(r, "assignment", "input topic has more partitions than supported (1024)");
+                break;
+            }
+        }
+        if (r->cooperative) {
+            error = rd_kafka_incremental_assign(rk, parts);
+            if (!r->assigned)
+                r->assigned = rd_kafka_topic_partition_list_new(parts->cnt);
+            for (int i = 0; i < parts->cnt; i++)
+                rd_kafka_topic_partition_list_add(r->assigned, parts->elems[i].topic,
+                                                  parts->elems[i].partition);
+        } else {
+            rd_kafka_assign(rk, parts);
+            if (r->assigned)
+                rd_kafka_topic_partition_list_destroy(r->assigned);
+            r->assigned = rd_kafka_topic_partition_list_copy(parts);
+        }
+        r->paused = false;
+        vg_info("kafka_assigned", "partitions=%d", parts->cnt);
+        atomic_store(&r->d->consuming, true);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        atomic_store(&r->d->consuming, false);
+        vg_info("kafka_revoked", "partitions=%d", parts->cnt);
+        /* Everything consumed from these partitions is processed, its alerts acknowledged
+         * and its offsets committed before another member may read them. */
+        kt_quiesce(r);
+        kt_set_paused(r, false);
+        if (r->cooperative) {
+            error = rd_kafka_incremental_unassign(rk, parts);
+            for (int i = 0; i < parts->cnt; i++)
+                rd_kafka_topic_partition_list_del(r->assigned, parts->elems[i].topic,
+                                                  parts->elems[i].partition);
+        } else {
+            rd_kafka_assign(rk, NULL);
+            if (r->assigned)
+                rd_kafka_topic_partition_list_destroy(r->assigned);
+            r->assigned = NULL;
+        }
+    } else {
+        vg_warn("kafka_rebalance_error", "error=%s", rd_kafka_err2name(err));
+        rd_kafka_assign(rk, NULL);
+        if (r->assigned)
+            rd_kafka_topic_partition_list_destroy(r->assigned);
+        r->assigned = NULL;
+        atomic_store(&r->d->consuming, false);
+    }
+    if (error) {
+        vg_warn("kafka_rebalance_error", "msg=\"%s\"", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* Publishes per-partition lag from the watermarks cached by fetch responses (no I/O). */
+static void kt_publish_lag(struct kt_run *r) {
+    int top = 0;
+
+    if (!r->assigned)
+        return;
+    for (int i = 0; i < r->assigned->cnt; i++) {
+        int32_t p = r->assigned->elems[i].partition;
+        int64_t lo = -1, hi = -1, lag;
+        if (p < 0 || p >= (int32_t)VG_ARRAY_LEN(r->d->lag))
+            continue;
+        if (rd_kafka_get_watermark_offsets(r->consumer, r->assigned->elems[i].topic, p, &lo,
+                                           &hi) || hi < 0)
+            continue;
+        lag = r->consumed_next[p] >= 0 ? hi - r->consumed_next[p] : hi - VG_MAX(lo, 0);
+        atomic_store_explicit(&r->d->lag[p], VG_MAX(lag, 0), memory_order_relaxed);
+        top = VG_MAX(top, p + 1);
+    }
+    atomic_store_explicit(&r->d->lag_partitions, top, memory_order_release);
+}
+
+/* Periodic work that must go on even while the input waits for engine room. */
+static void kt_service(struct kt_run *r, int64_t now) {
+    char why[200];
+
+    if (!r->out.transactional) {
+        kt_out_poll(&r->out);
+        kt_ckpt_advance(r);
+        if (now - r->last_commit_ns >= KT_COMMIT_EVERY_NS) {
+            r->last_commit_ns = now;
+            kt_commit(r, false);
+        }
+    } else if (now - r->last_txn_ns >= KT_TXN_EVERY_NS) {
+        r->last_txn_ns = now;
+        kt_txn(r);
+    }
+    if (now - r->last_lag_ns >= KT_LAG_EVERY_NS) {
+        r->last_lag_ns = now;
+        kt_publish_lag(r);
+    }
+    if (rd_kafka_fatal_error(r->out.rk, why, sizeof(why)))
+        kt_fatal(r, "producer", why);
+    if (rd_kafka_fatal_error(r->consumer, why, sizeof(why)))
+        kt_fatal(r, "consumer", why);
+}
+
+/* ---- input ---------------------------------------------------------------------------- */
+
+/* Queues one record; when the engine is full, keeps servicing the output, and pauses the
+ * partitions if it stays full (bounded memory: librdkafka stops prefetching). Returns VG_OK,
+ * or VG_ERR_IO when the run is failing (the record was not queued). */
+static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
+    int64_t full_since;
+    int rc;
+
+    txn->seq = r->next_seq;
+    rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
+    if (rc == VG_ERR_FULL) {
+        full_since = vg_now_mono_ns();
+        for (;;) {
+            struct timespec pause_ts = {0, 100000};
+            int64_t now;
+            if (kt_failing(r))
+                return VG_ERR_IO;
+            nanosleep(&pause_ts, NULL);
+            rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
+            if (rc != VG_ERR_FULL)
+                break;
+            now = vg_now_mono_ns();
+            kt_service(r, now);
+            if (!r->paused && now - full_since >= KT_PAUSE_AFTER_NS)
+                kt_set_paused(r, true);
+        }
+    }
+    if (rc != VG_OK) {
+        kt_fatal(r, "engine", "refused a record");
+        return VG_ERR_IO;
+    }
+    r->next_seq++;
+    kt_set_paused(r, false);
+    return VG_OK;
+}
+
+static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
+    int32_t p = m->partition;
+    struct vg_txn txn;
+    struct vg_parse_error perr;
+    int64_t arrival_ns;
+
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            vg_warn("kafka_consume_error", "error=%s msg=\"%s\"", rd_kafka_err2name(m->err),
+                    rd_kafka_message_errstr(m));
+        return;
+    }
+    if (p < 0 || p >= KT_MAX_PARTITIONS) {
+        kt_fatal(r, "consume", "partition id out of range");
+        return;
+    }
+    /* Never process a record twice in one process (a rebalance that hands a partition
+     * back before the commit landed). */
+    if (m->offset < r->consumed_next[p]) {
+        r->skipped_duplicates++;
+        return;
+    }
+    arrival_ns = vg_now_mono_ns();
+    memset(&perr, 0, sizeof(perr));
+    if (m->len > VG_RECORD_MAX) {
+        perr.reason = VG_REASON_OVERSIZED;
+        snprintf(perr.detail, sizeof(perr.detail), "message of %zu bytes, at most %d", m->len,
+                 VG_RECORD_MAX);
+    } else if (vg_ndjson_parse(m->payload ? m->payload : "", m->payload ? m->len : 0,
+                               &r->d->cfg->currency, &txn, &perr) == VG_OK) {
+        perr.reason = VG_REASON_NONE;
+    }
+    if (perr.reason == VG_REASON_NONE) {
+        if (kt_submit(r, &txn, arrival_ns) != VG_OK)
+            return; /* not consumed: offset stays before it */
+    } else {
+        if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
+            return;
+        vg_engine_dead_letter(r->engine, perr.reason);
+        r->dead_letters++;
+    }
+    r->consumed_next[p] = m->offset + 1;
+    r->consumed++;
+    r->since_ckpt_msgs++;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+static int kt_start_embedded(struct kt_run *r, const struct vg_config *cfg, char *errstr,
+                             size_t errstr_size) {
+    if (vg_mock_broker_start(&r->mock, 1, errstr, errstr_size) ||
+        vg_mock_broker_create_topic(r->mock, cfg->input.topic, 4, errstr, errstr_size) ||
+        vg_mock_broker_create_topic(r->mock, cfg->output.topic, 4, errstr, errstr_size) ||
+        vg_mock_broker_create_topic(r->mock, cfg->dead_letter.topic, 1, errstr, errstr_size))
+        return VG_ERR_INVALID;
+    vg_info("embedded_broker", "bootstrap=%s", vg_mock_broker_bootstrap(r->mock));
+    return VG_OK;
+}
+
+static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errstr,
+                             size_t errstr_size) {
+    const struct vg_config *cfg = r->d->cfg;
+    rd_kafka_conf_t *conf = kt_conf_new(cfg, bootstrap, KT_CONSUMER, errstr, errstr_size);
+    rd_kafka_topic_partition_list_t *topics;
+    rd_kafka_resp_err_t err;
+
+    if (!conf)
+        return VG_ERR_INVALID;
+    rd_kafka_conf_set_opaque(conf, r);
+    rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);
+    r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!r->consumer) {
+        rd_kafka_conf_destroy(conf);
+        return VG_ERR_INVALID;
+    }
+    conf = NULL; /* owned by r->consumer */
+    r->cooperative = !strcmp(rd_kafka_rebalance_protocol(r->consumer), "COOPERATIVE");
+    rd_kafka_poll_set_consumer(r->consumer);
+    topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, cfg->input.topic, RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(r->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "subscribe to %s: %s", cfg->input.topic,
+                 rd_kafka_err2str(err));
+        return VG_ERR_INVALID;
+    }
+    return VG_OK;
+}
+
+/* Runs the loop until stop, deadline or failure. */
+static void kt_loop(struct kt_run *r) {
+    struct vg_daemon *d = r->d;
+    int64_t deadline = d->run_for_ms > 0 ? vg_now_mono_ns() + d->run_for_ms * 1000000 : 0;
+    bool busy = false;
+
+    for (;;) {
+        int64_t now = vg_now_mono_ns();
+        rd_kafka_message_t *m;
+
+        if (atomic_load(&d->stop_requested) || (deadline && now >= deadline) || kt_failing(r))
+            break;
+        if (atomic_exchange(&d->reload_requested, false)) {
+            kt_ckpt_close(r, now);
+            vg_daemon_apply_reload(d);
+        }
+        if (r->since_ckpt_msgs >= KT_CKPT_EVERY_MSGS || now - r->last_ckpt_ns >= KT_CKPT_EVERY_NS)
+            kt_ckpt_close(r, now);
+        kt_service(r, now);
+        /* The engine reports progress every few thousand records; when a checkpoint has
+         * waited too long (slow input) or the input is idle, make it report now. */
+        if (r->ckpt_tail != r->ckpt_head) {
+            struct kt_ckpt *oldest = &r->ckpt[r->ckpt_tail & (KT_CKPT_SLOTS - 1)];
+            if (oldest->produce_mark == KT_NO_MARK &&
+                atomic_load_explicit(&r->out.done_seq, memory_order_acquire) < oldest->end_seq &&
+                (!busy || now - oldest->created_ns >= KT_FORCE_PROGRESS_NS))
+                vg_engine_drain(r->engine);
+        }
+
+        m = rd_kafka_consumer_poll(r->consumer, busy ? 0 : KT_IDLE_POLL_MS);
+        if (!m) {
+            if (busy) {
+                kt_ckpt_close(r, vg_now_mono_ns());
+                vg_engine_flush(r->engine);
+            }
+            busy = false;
+            continue;
+        }
+        busy = true;
+        kt_handle_message(r, m);
+        rd_kafka_message_destroy(m);
+    }
+}
+
+static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t seed,
+                  char *errstr, size_t errstr_size) {
+    struct kt_run *r;
+    const struct vg_config *cfg = d->cfg;
+    const char *bootstrap = cfg->kafka.brokers;
+    struct vg_alert_sink sink;
+    int exit_code = 2, rc;
+
+    r = calloc(1, sizeof(*r));
+    if (r)
+        r->ckpt = calloc(KT_CKPT_SLOTS, sizeof(*r->ckpt));
+    if (!r || !r->ckpt) {
+        free(r);
+        snprintf(errstr, errstr_size, "out of memory");
+        return 2;
+    }
+    r->d = d;
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        r->consumed_next[p] = r->safe_next[p] = r->committed_next[p] = -1;
+    if (!d->input_topic[0])
+        snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);
+
+    if (!strcmp(cfg->kafka.brokers, "embedded")) {
+        if (kt_start_embedded(r, cfg, errstr, errstr_size))
+            goto out;
+        bootstrap = vg_mock_broker_bootstrap(r->mock);
+    }
+    r->out_ready = true; /* kt_out_destroy copes with a half-initialised output */
+    if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, errstr, errstr_size))
+        goto out;
+    sink = kt_out_sink(&r->out);
+    if (vg_engine_start(&r->engine, cfg, &sink, errstr, errstr_size))
+        goto out;
+    r->next_seq = vg_engine_next_seq(r->engine);
+    /* release: /metrics and reload readers load it with acquire. */
+    atomic_store_explicit(&d->engine, r->engine, memory_order_release);
+    if (kt_start_consumer(r, bootstrap, errstr, errstr_size))
+        goto out;
+    if (demo && vg_kafka_demo_feed_start(&r->feed, bootstrap, cfg->input.topic, rate_per_s, seed,
+                                         errstr, errstr_size))
+        goto out;
+    vg_info("kafka_started", "bootstrap=%s topic=%s group=%s output=%s mode=%s", bootstrap,
+            cfg->input.topic, cfg->input.group, cfg->output.topic,
+            cfg->output.exactly_once ? "exactly_once" : "at_least_once");
+
+    r->last_ckpt_ns = r->last_commit_ns = r->last_txn_ns = vg_now_mono_ns();
+    kt_loop(r);
+
+    /* Shutdown: stop feeding, then drain + commit, then leave the group (the revoke
+     * callback commits again, which is a no-op by then). */
+    vg_kafka_demo_feed_stop(r->feed);
+    r->feed = NULL;
+    atomic_store(&d->consuming, false);
+    kt_quiesce(r);
+    exit_code = kt_failing(r) ? 2 : 0;
+
+out:
+    vg_kafka_demo_feed_stop(r->feed);
+    if (r->consumer) {
+        rd_kafka_consumer_close(r->consumer);
+        if (kt_failing(r))
+            exit_code = 2;
+    }
+    if (r->engine) {
+        atomic_store_explicit(&d->engine, NULL, memory_order_release);
+        rc = vg_engine_stop(r->engine);
+        r->engine = NULL;
+        if (rc && exit_code == 0)
+            exit_code = 2;
+    }
+    if (exit_code == 2 && errstr[0] == '\0' && kt_failing(r))
+        snprintf(errstr, errstr_size, "%s", r->fatal ? r->fatal_msg : r->out.failure);
+    if (r->out_ready)
+        kt_out_destroy(&r->out, 5000);
+    if (r->consumer)
+        rd_kafka_destroy(r->consumer);
+    if (r->assigned)
+        rd_kafka_topic_partition_list_destroy(r->assigned);
+    vg_mock_broker_destroy(r->mock);
+    vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
+            "exit=%d", (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
+            (unsigned long long)atomic_load(&r->out.alerts_produced),
+            (unsigned long long)r->skipped_duplicates, exit_code);
+    free(r->ckpt);
+    free(r);
+    return exit_code;
+}
+
+int vg_kafka_run(struct vg_daemon *d, char *errstr, size_t errstr_size) {
+    if (errstr_size)
+        errstr[0] = '\0';
+    return kt_run(d, false, 0, 0, errstr, errstr_size);
+}
+
+int vg_kafka_run_demo(struct vg_daemon *d, uint32_t rate_per_s, uint64_t seed, char *errstr,
+                      size_t errstr_size) {
+    if (errstr_size)
+        errstr[0] = '\0';
+    return kt_run(d, true, rate_per_s, seed, errstr, errstr_size);
+}
