@@ -160,6 +160,9 @@ int vg_cfg_duration(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t *
     if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
     int64_t ms = 0;
     int rc = vg_duration_parse(text, len, &ms);
+    if (len > 0 && text[0] == '-')
+        return vg_cfg_fail(ld, node, "duration must not be negative, got '%s'",
+                           vg_cfg_show(text, len, shown, sizeof shown));
     if (rc == VG_ERR_RANGE)
         return vg_cfg_fail(ld, node, "duration out of range '%s'", vg_cfg_show(text, len, shown, sizeof shown));
     if (rc != VG_OK || ms < 0)
