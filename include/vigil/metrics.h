@@ -19,10 +19,11 @@ typedef struct vg_metrics vg_metrics_t;
  * d must outlive the server; the server reads d->engine, d->consuming, d->lag[],
  * d->lag_partitions and d->input_topic, nothing else.
  *
- * Engine lifetime: a scrape loads d->engine and calls vg_engine_stats on it, so the
- * engine's owner must store NULL in d->engine before vg_engine_stop and must not free the
- * engine while a scrape may still hold it (see the report in deploy/README.md,
- * "Metrics and the engine's lifetime").
+ * Engine lifetime: a scrape loads d->engine and calls vg_engine_stats on it. The engine's
+ * owner stores NULL in d->engine before vg_engine_stop; a scrape that loaded the pointer
+ * just before still runs vg_engine_stats (microseconds), so stop must not free the engine
+ * under it. Until struct vg_daemon carries a reader count for this, stop the metrics
+ * server before the engine when both end together.
  *
  * Returns VG_OK with *out set, VG_ERR_INVALID (bad listen address), VG_ERR_NOMEM, or
  * VG_ERR_IO (bind or thread start failed), with errstr saying why. */
