@@ -328,7 +328,10 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
         return VG_OK;
     }
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC}, *res = NULL;
-    if (listen[0] == '[') hints.ai_flags = AI_NUMERICHOST;
+    if (listen[0] == '[') { /* brackets hold a literal IPv6 address, nothing else */
+        hints.ai_flags = AI_NUMERICHOST;
+        hints.ai_family = AF_INET6;
+    }
     int rc = getaddrinfo(host, NULL, &hints, &res);
     if (rc != 0 || !res) {
         snprintf(errstr, errstr_size, "metrics.listen: '%s': bad host '%s': %s", listen, host,
@@ -360,10 +363,10 @@ static struct MHD_Daemon *start_httpd(struct vg_metrics *m, unsigned int flags,
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     struct MHD_Daemon *httpd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, m,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL, /* first, to catch every message */
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
         MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     return httpd;
