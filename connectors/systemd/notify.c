@@ -75,7 +75,7 @@ static void *watchdog_main(void *arg) {
         bool healthy = daemon_healthy(w);
         if (healthy) sd_notify(0, "WATCHDOG=1");
         if (healthy != was_healthy) {
-            if (healthy) vg_info("watchdog", "msg=\"consuming again, pinging systemd\"");
+            if (healthy) vg_info("watchdog", "msg=\"healthy again, pinging systemd\"");
             else vg_warn("watchdog", "msg=\"not consuming, withholding WATCHDOG=1\" deadline_ms=%llu",
                          (unsigned long long)(w->interval_us / 1000));
             was_healthy = healthy;

@@ -377,6 +377,7 @@ Test(metrics_http, bad_listen_addresses_are_refused) {
 /* ---- with a running engine -------------------------------------------------------------- */
 
 static int count_alert(void *opaque, const struct vg_alert_record *alert) {
+    (void)alert;
     atomic_fetch_add((_Atomic uint64_t *)opaque, 1);
     return 0;
 }
