@@ -70,6 +70,10 @@ int vg_cfg_duration(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t *
  * Returns VG_OK or VG_ERR_INVALID naming the second occurrence. */
 int vg_cfg_check_keys(struct vg_cfg_loader *ld, const yaml_node_t *map);
 
+/* Reads the `currency:` mapping into cfg->currency (config_currency.c).
+ * Returns VG_OK or VG_ERR_INVALID. */
+int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
+
 /* ---- rule parameters (config_params.c) ---------------------------------------------- */
 
 /* Fills every parameter of rule id with its table default. Returns VG_OK, VG_ERR_NOMEM or
