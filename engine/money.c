@@ -108,6 +108,15 @@ int vg_money_parse(const char *text, size_t len, int64_t *out_micros) {
 }
 
 int vg_money_convert(int64_t amount_micros, int64_t rate_micros, int64_t *out_micros) {
+    int64_t product64;
+    if (VG_LIKELY(!__builtin_mul_overflow(amount_micros, rate_micros, &product64))) {
+        /* Common case without 128-bit division; same rounding as below. */
+        int64_t quotient = product64 / VG_MICROS_PER_UNIT, remainder = product64 % VG_MICROS_PER_UNIT;
+        if (remainder * 2 >= VG_MICROS_PER_UNIT) quotient += 1;
+        else if (remainder * 2 <= -VG_MICROS_PER_UNIT) quotient -= 1;
+        *out_micros = quotient;
+        return VG_OK;
+    }
     __int128 product = (__int128)amount_micros * rate_micros;
     __int128 quotient = product / VG_MICROS_PER_UNIT;
     __int128 remainder = product % VG_MICROS_PER_UNIT; /* same sign as product */

@@ -53,8 +53,9 @@ struct parser {
     unsigned seen;                 /* bit per enum field, present and not null */
     unsigned given;                /* bit per enum field, present (null included): duplicates */
     int64_t amount_micros;
-    char currency[SCALAR_MAX];
+    const char *currency;          /* into the record, or currency_buf when it had escapes */
     size_t currency_len;
+    char currency_buf[SCALAR_MAX];
 };
 
 /* ---- errors ---------------------------------------------------------------------------- */
@@ -148,6 +149,34 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
     return n;
 }
 
+/* End of the run of plain string bytes starting at p: printable ASCII other than '"' and
+ * '\\'. Eight bytes at a time (SWAR, little-endian): a word is plain when no byte is below
+ * 0x20, at or above 0x80, or equal to '"' or '\\'; the last few bytes go one by one.
+ * Returns a pointer to the first byte that needs attention, or end. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "plain_run_end() reads words little-endian"
+#endif
+static inline const char *plain_run_end(const char *p, const char *end) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t special = ((w - ones * 0x20) & ~w) |              /* byte < 0x20 */
+                           ((quote - ones) & ~quote) |             /* byte == '"' */
+                           ((backslash - ones) & ~backslash) |     /* byte == '\\' */
+                           w;                                      /* byte >= 0x80 */
+        special &= highs;
+        /* The lowest flagged byte is exact: borrows only spill into bytes above it. */
+        if (special) return p + (__builtin_ctzll(special) >> 3);
+        p += 8;
+    }
+    while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
+           *p != '\\')
+        p++;
+    return p;
+}
+
 /* Appends bytes to dst while they fit; *len counts them all (so callers see the full size). */
 static inline void put_bytes(char *dst, size_t cap, size_t *len, const char *src, size_t n) {
     if (dst && *len < cap) memcpy(dst + *len, src, VG_MIN(n, cap - *len));
@@ -158,16 +187,15 @@ static inline void put_bytes(char *dst, size_t cap, size_t *len, const char *src
  * dst (up to cap bytes; dst may be NULL to only validate). *out_len is the full unescaped
  * length, which may exceed cap; *has_nul tells whether it contains U+0000.
  * Returns 0, or -1 with a malformed error (bad escape, raw control byte, bad UTF-8,
- * unterminated). */
-static int read_string(struct parser *ps, char *dst, size_t cap, size_t *out_len, bool *has_nul) {
+ * unterminated). The general path: read_string() and read_text() try a plain run first. */
+static int read_string_slow(struct parser *ps, char *dst, size_t cap, size_t *out_len,
+                            bool *has_nul) {
     const char *p = ps->p + 1, *end = ps->end;
     size_t len = 0;
     bool nul = false;
     for (;;) {
         const char *run = p;
-        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
-               *p != '\\')
-            p++;
+        p = plain_run_end(p, end);
         put_bytes(dst, cap, &len, run, (size_t)(p - run));
         if (VG_UNLIKELY(p >= end)) {
             ps->p = p;
@@ -253,6 +281,38 @@ static int read_string(struct parser *ps, char *dst, size_t cap, size_t *out_len
     *out_len = len;
     if (has_nul) *has_nul = nul;
     return 0;
+}
+
+/* Same contract as read_string_slow, with the common case inline: no escapes, no
+ * control bytes, ASCII only, so the value is one run copied once. */
+static inline int read_string(struct parser *ps, char *dst, size_t cap, size_t *out_len,
+                              bool *has_nul) {
+    const char *text = ps->p + 1, *q = plain_run_end(text, ps->end);
+    if (VG_LIKELY(q < ps->end && *q == '"')) {
+        size_t len = (size_t)(q - text);
+        if (dst) memcpy(dst, text, VG_MIN(len, cap));
+        *out_len = len;
+        if (has_nul) *has_nul = false;
+        ps->p = q + 1;
+        return 0;
+    }
+    return read_string_slow(ps, dst, cap, out_len, has_nul);
+}
+
+/* Reads a JSON string without copying when it has no escapes: *text points into the record,
+ * else into buf (cap bytes, unescaped; *len may then exceed cap and the text is cut).
+ * Returns 0 or -1 with a malformed error. */
+static inline int read_text(struct parser *ps, char *buf, size_t cap, const char **text,
+                            size_t *len) {
+    const char *start = ps->p + 1, *q = plain_run_end(start, ps->end);
+    if (VG_LIKELY(q < ps->end && *q == '"')) {
+        *text = start;
+        *len = (size_t)(q - start);
+        ps->p = q + 1;
+        return 0;
+    }
+    *text = buf;
+    return read_string_slow(ps, buf, cap, len, NULL);
 }
 
 /* Scans a JSON number at ps->p. On success sets [*text, *text + *len) and *is_integer.
@@ -414,12 +474,13 @@ static int parse_epoch_ms(const char *text, size_t len, int64_t *out_ms) {
 static int parse_ts(struct parser *ps, struct vg_txn *out) {
     char snippet[40];
     if (*ps->p == '"') {
-        char text[SCALAR_MAX];
+        char buf[SCALAR_MAX];
+        const char *text;
         size_t len;
-        if (read_string(ps, text, sizeof text, &len, NULL) != 0) return -1;
-        if (len > sizeof text || vg_time_parse_rfc3339(text, len, &out->ts_ms) != VG_OK)
+        if (read_text(ps, buf, sizeof buf, &text, &len) != 0) return -1;
+        if (len > sizeof buf || vg_time_parse_rfc3339(text, len, &out->ts_ms) != VG_OK)
             FIELD_ERROR(ps, VG_REASON_BAD_TIMESTAMP, "field 'ts': '%s' is not an RFC 3339 date-time",
-                        printable(text, VG_MIN(len, sizeof text), snippet));
+                        printable(text, VG_MIN(len, sizeof buf), snippet));
         return 0;
     }
     if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) {
@@ -443,8 +504,7 @@ static int parse_amount(struct parser *ps) {
     const char *text;
     size_t len;
     if (*ps->p == '"') {
-        if (read_string(ps, buf, sizeof buf, &len, NULL) != 0) return -1;
-        text = buf;
+        if (read_text(ps, buf, sizeof buf, &text, &len) != 0) return -1;
         if (len > sizeof buf) {
             FIELD_ERROR(ps, VG_REASON_BAD_AMOUNT, "field 'amount': %zu-byte string is not an amount", len);
             return 0;
@@ -471,7 +531,7 @@ static int parse_amount(struct parser *ps) {
 
 static int parse_currency(struct parser *ps) {
     if (*ps->p != '"') return wrong_type(ps, FIELD_CURRENCY, "a string");
-    return read_string(ps, ps->currency, sizeof ps->currency, &ps->currency_len, NULL);
+    return read_text(ps, ps->currency_buf, sizeof ps->currency_buf, &ps->currency, &ps->currency_len);
 }
 
 /* channel: optional free text, kept lower-cased and cut to VG_CHANNEL_MAX bytes on a UTF-8
@@ -497,9 +557,10 @@ static int parse_channel(struct parser *ps, struct vg_txn *out) {
 /* from_country / to_country: exactly two ASCII letters, stored upper-case. */
 static int parse_country(struct parser *ps, enum field f, char dst[2]) {
     if (*ps->p != '"') return wrong_type(ps, f, "a string");
-    char text[SCALAR_MAX], snippet[40];
+    char buf[SCALAR_MAX], snippet[40];
+    const char *text;
     size_t len;
-    if (read_string(ps, text, sizeof text, &len, NULL) != 0) return -1;
+    if (read_text(ps, buf, sizeof buf, &text, &len) != 0) return -1;
     bool ok = len == 2;
     for (size_t i = 0; ok && i < 2; i++) {
         char c = text[i];
@@ -510,7 +571,7 @@ static int parse_country(struct parser *ps, enum field f, char dst[2]) {
     if (!ok) {
         dst[0] = dst[1] = '\0';
         FIELD_ERROR(ps, VG_REASON_BAD_COUNTRY, "field '%s': '%s' is not an ISO 3166 alpha-2 code",
-                    field_names[f], printable(text, VG_MIN(len, sizeof text), snippet));
+                    field_names[f], printable(text, VG_MIN(len, sizeof buf), snippet));
     }
     return 0;
 }
@@ -553,15 +614,16 @@ static int parse_object(struct parser *ps, struct vg_txn *out) {
     } else {
         for (;;) {
             if (ps->p >= ps->end || *ps->p != '"') return malformed(ps, "member name expected");
-            char name[16];
+            char name_buf[16];
+            const char *name;
             size_t name_len;
-            if (read_string(ps, name, sizeof name, &name_len, NULL) != 0) return -1;
+            if (read_text(ps, name_buf, sizeof name_buf, &name, &name_len) != 0) return -1;
             skip_ws(ps);
             if (ps->p >= ps->end || *ps->p != ':') return malformed(ps, "':' expected");
             ps->p++;
             skip_ws(ps);
             if (ps->p >= ps->end) return malformed(ps, "value expected");
-            enum field f = name_len <= sizeof name ? field_of(name, name_len) : FIELD_UNKNOWN;
+            enum field f = name_len <= sizeof name_buf ? field_of(name, name_len) : FIELD_UNKNOWN;
             if (f == FIELD_UNKNOWN ? skip_value(ps, 1) != 0 : parse_field(ps, f, out) != 0) return -1;
             skip_ws(ps);
             if (ps->p < ps->end && *ps->p == ',') {
@@ -591,7 +653,15 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
     memset(out, 0, sizeof *out); /* no stale bytes from a previous record in ids or countries */
     out->seq = seq;
 
-    struct parser ps = {.p = rec, .end = rec + len, .start = rec, .err = err};
+    struct parser ps; /* field by field: currency_buf needs no zeroing */
+    ps.p = ps.start = rec;
+    ps.end = rec + len;
+    ps.err = err;
+    ps.field_error = false;
+    ps.seen = ps.given = 0;
+    ps.amount_micros = 0;
+    ps.currency = NULL;
+    ps.currency_len = 0;
     if (parse_object(&ps, out) != 0 || ps.field_error) return VG_ERR_INVALID;
 
     unsigned missing = REQUIRED_FIELDS & ~ps.seen;
@@ -603,10 +673,10 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
 
     char snippet[40];
     int64_t rate_micros;
-    if (ps.currency_len > sizeof ps.currency ||
+    if (ps.currency_len > sizeof ps.currency_buf ||
         vg_currency_rate(rates, ps.currency, ps.currency_len, &rate_micros) != VG_OK) {
         set_error(err, VG_REASON_UNKNOWN_CURRENCY, "field 'currency': no rate for '%s'",
-                  printable(ps.currency, VG_MIN(ps.currency_len, sizeof ps.currency), snippet));
+                  printable(ps.currency, VG_MIN(ps.currency_len, sizeof ps.currency_buf), snippet));
         return VG_ERR_INVALID;
     }
     if (vg_money_convert(ps.amount_micros, rate_micros, &out->amount_micros) != VG_OK) {

@@ -345,3 +345,39 @@ Test(ndjson, reason_names) {
     }
     cr_expect_str_eq(vg_reason_name(VG_REASON_MAX), "unknown");
 }
+
+/* Strings are scanned eight bytes at a time: an escape, a multi-byte character or the
+ * closing quote at any offset, and a record ending right after the value, must all decode. */
+Test(ndjson, escapes_at_every_offset) {
+    for (size_t pos = 0; pos < 40; pos++) {
+        for (int kind = 0; kind < 3; kind++) {
+            static const char *const raw[] = {"\\\"", "\\u00e9", "\xc3\xa9"};
+            static const char *const decoded[] = {"\"", "\xc3\xa9", "\xc3\xa9"};
+            char id_json[128], id_expected[128], rec[512];
+            memset(id_json, 'k', pos);
+            strcpy(id_json + pos, raw[kind]);
+            strcat(id_json, "tail");
+            memset(id_expected, 'k', pos);
+            strcpy(id_expected + pos, decoded[kind]);
+            strcat(id_expected, "tail");
+            snprintf(rec, sizeof rec, "{\"ts\":0,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\",\"id\":\"%s\"}", id_json);
+            struct vg_txn t;
+            parse_ok(rec, &t);
+            cr_assert_eq(t.id_len, strlen(id_expected), "pos %zu kind %d", pos, kind);
+            cr_assert(memcmp(t.id, id_expected, t.id_len) == 0, "pos %zu kind %d", pos, kind);
+        }
+    }
+}
+
+Test(ndjson, unterminated_string_at_every_length) {
+    for (size_t n = 0; n < 24; n++) {
+        char rec[128];
+        int len = snprintf(rec, sizeof rec, "{\"id\":\"");
+        memset(rec + len, 'x', n);
+        struct vg_txn t;
+        struct vg_parse_error err;
+        /* exact length, no terminator in the buffer the parser may read */
+        cr_expect_eq(vg_ndjson_parse(rec, (size_t)len + n, &rates, &t, &err), VG_ERR_INVALID);
+        cr_expect_eq(err.reason, VG_REASON_MALFORMED, "n=%zu", n);
+    }
+}
