@@ -18,8 +18,11 @@ struct vg_parse_error {
 };
 
 /* Parses one NDJSON object (no trailing newline needed; surrounding white space ok).
- * On success fills *out (seq untouched) and returns VG_OK; otherwise returns
- * VG_ERR_INVALID and fills *err. */
+ * Strict RFC 8259 JSON and UTF-8; unknown members (any nesting up to 64) are ignored, as
+ * are from_bank/to_bank; null counts as absent. A known member given twice is refused as
+ * malformed. A syntax error outranks a field error, which outranks a missing field.
+ * On success fills *out (seq untouched, unused bytes zero) and returns VG_OK; otherwise
+ * returns VG_ERR_INVALID and fills *err. */
 int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table *rates,
                     struct vg_txn *out, struct vg_parse_error *err);
 

@@ -6,10 +6,12 @@
 #include "vigil/common.h"
 
 /* Parses a positive or zero decimal amount ("12", "12.5", "0.000001", "1e3", "1.5E+2")
- * into micro-units. Accepts at most 6 fractional digits after exponent adjustment;
- * a leading '+' or '-' sign is parsed (callers refuse negatives themselves via the
- * sign of the result). Refuses: empty, NaN/Infinity words, more than 6 decimals,
- * values beyond int64 micro-units, stray characters.
+ * into micro-units. The value must be exact in micro-units: a nonzero digit below the 6th
+ * decimal (after exponent adjustment) is refused ("1.1234567", "1e-7"), zeros there are not
+ * precision and are accepted ("1.5000000" = 1.5). A leading '+' or '-' sign is parsed
+ * (callers refuse negatives themselves via the sign of the result). Syntax: digits, an
+ * optional '.' followed by digits, an optional exponent; no white space. Refuses: empty,
+ * ".5", "5.", NaN/Infinity words, values beyond +-INT64_MAX micro-units, stray characters.
  * Returns VG_OK, VG_ERR_INVALID (syntax / too many decimals) or VG_ERR_RANGE (overflow). */
 int vg_money_parse(const char *text, size_t len, int64_t *out_micros);
 

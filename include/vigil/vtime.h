@@ -6,7 +6,8 @@
 #include "vigil/common.h"
 
 /* RFC 3339: "2024-03-01T12:00:00Z", "2024-03-01T12:00:00.123+05:30", lower-case 't'/'z'
- * and a space separator accepted. Fractions beyond milliseconds are truncated.
+ * and a space separator accepted. Fractions beyond milliseconds are truncated. A leap
+ * second (:60) lands on the next minute's :00, as POSIX time does.
  * Returns VG_OK or VG_ERR_INVALID (bad syntax, month 13, Feb 30, hour 24, ...). */
 int vg_time_parse_rfc3339(const char *text, size_t len, int64_t *out_ms);
 
