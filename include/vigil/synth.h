@@ -1,0 +1,117 @@
+/* synth.h - a deterministic synthetic transaction stream (background payments plus
+ * injected AML patterns and near-miss decoys) for demos, tests and benchmarks.
+ * Same options and seed give the same records byte for byte; nothing here reads the clock. */
+#ifndef VIGIL_SYNTH_H
+#define VIGIL_SYNTH_H
+
+#include <stdio.h>
+
+#include "vigil/common.h"
+#include "vigil/currency.h"
+#include "vigil/rule.h"
+#include "vigil/txn.h"
+
+typedef struct vg_synth vg_synth_t;
+
+/* Longest line vg_synth_format_ndjson / _csv ever write (ids are at most 15 bytes). */
+#define VG_SYNTH_LINE_MAX 512
+/* Default start of event time: 2022-09-01T00:00:00Z, where AMLworld's data starts. */
+#define VG_SYNTH_DEFAULT_START_MS 1661990400000LL
+
+struct vg_synth_options {
+    uint64_t seed;
+    /* Records to emit in total (background plus injected). When the injected patterns
+     * alone need more, all of them are still emitted. 0 = endless background. */
+    uint64_t transactions;
+    uint64_t accounts;              /* background accounts (>= 16), default 10000 */
+    int64_t start_ms;               /* event time of the first background record */
+    int64_t mean_interarrival_ms;   /* mean event-time gap between background records */
+    uint32_t patterns;              /* instances of every typology, default 2 */
+    bool decoys;                    /* inject near misses too, default true */
+    /* Fraction (parts per million) of background records emitted up to late_max_ms
+     * older than the stream's clock (out of order). Default 0. */
+    uint32_t late_ppm;
+    int64_t late_max_ms;            /* default 3 minutes */
+};
+
+/* One generated record. Amounts stay in the payment currency (a vg_txn holds base
+ * currency; see vg_synth_to_txn). Strings are NUL-terminated. */
+struct vg_synth_txn {
+    uint64_t seq;                   /* 0-based output position; the record id is seq + 1 */
+    int64_t ts_ms;                  /* event time, epoch ms UTC */
+    int64_t amount_micros;          /* > 0, in `currency` */
+    const char *currency;           /* ISO 4217 code (static string) */
+    const char *currency_name;      /* the AMLworld name of the same currency */
+    const char *channel;            /* lower-case channel (static string) */
+    const char *payment_format;     /* AMLworld "Payment Format" spelling of channel */
+    uint8_t from_len;
+    uint8_t to_len;
+    char from[24];                  /* "<bank>:<9 hex>", bank without leading zeros */
+    char to[24];
+    char from_country[3];           /* ISO 3166 alpha-2, "" when absent */
+    char to_country[3];
+    bool laundering;                /* part of an injected pattern (AMLworld Is Laundering) */
+};
+
+enum vg_synth_kind {
+    VG_SYNTH_PATTERN = 0,           /* the rule must fire about the account */
+    VG_SYNTH_DECOY = 1,             /* near miss: the rule must NOT fire about the account */
+};
+
+struct vg_synth_expect {
+    enum vg_synth_kind kind;
+    enum vg_rule_id rule;
+    char account[24];
+    /* Only observable where the input carries countries (NDJSON, not AMLworld CSV). */
+    bool needs_countries;
+    const char *what;               /* static one-line description of the injection */
+};
+
+/* Fills opt with the defaults documented on struct vg_synth_options. Can't fail. */
+void vg_synth_options_default(struct vg_synth_options *opt);
+
+/* Builds a generator (lays out every injected pattern up front). Returns NULL on bad
+ * options (errstr says which) or allocation failure. */
+vg_synth_t *vg_synth_create(const struct vg_synth_options *opt, char *errstr, size_t errstr_size);
+void vg_synth_destroy(vg_synth_t *s);
+
+/* Produces the next record in event-time order (except the late_ppm ones).
+ * Returns true, or false at the end of the stream. */
+bool vg_synth_next(vg_synth_t *s, struct vg_synth_txn *out);
+
+/* Records the stream holds in total (0 = endless), and how many are injected ones. */
+uint64_t vg_synth_total(const vg_synth_t *s);
+uint64_t vg_synth_injected(const vg_synth_t *s);
+
+/* The injected patterns and decoys; valid until vg_synth_destroy. Can't fail. */
+size_t vg_synth_expected(const vg_synth_t *s, const struct vg_synth_expect **out);
+
+/* The rule name of an expectation ("fan_in"), "pattern" / "decoy". Can't fail. */
+const char *vg_synth_rule_name(enum vg_rule_id rule);
+const char *vg_synth_kind_name(enum vg_synth_kind kind);
+
+/* Writes the watchlist file the watchlist patterns need (one id per line, '#' comments).
+ * Returns VG_OK or VG_ERR_IO. */
+int vg_synth_write_watchlist(const vg_synth_t *s, FILE *f);
+
+/* Writes the expectation file: one line "kind<TAB>rule<TAB>account" per expectation;
+ * with_countries false leaves out what only NDJSON can show. Returns VG_OK or VG_ERR_IO. */
+int vg_synth_write_expected(const vg_synth_t *s, FILE *f, bool with_countries);
+
+/* Renders one NDJSON line (with '\n'): ts as epoch ms, amount as a JSON number.
+ * Returns its length, or 0 when cap is too small (VG_SYNTH_LINE_MAX always suffices). */
+size_t vg_synth_format_ndjson(const struct vg_synth_txn *t, char *buf, size_t cap);
+
+/* Renders one AMLworld CSV data line (with '\n'). Countries are not representable and
+ * are dropped; times are truncated to the minute. Same return convention. */
+size_t vg_synth_format_csv(const struct vg_synth_txn *t, char *buf, size_t cap);
+
+/* The AMLworld header line (with '\n'). Same return convention. */
+size_t vg_synth_csv_header(char *buf, size_t cap);
+
+/* Converts a record into the engine's vg_txn (amount in base currency via rates, id =
+ * seq + 1). Returns VG_OK, or VG_ERR_NOTFOUND (no rate) / VG_ERR_RANGE (overflow). */
+int vg_synth_to_txn(const struct vg_synth_txn *t, const struct vg_currency_table *rates,
+                    struct vg_txn *out);
+
+#endif
