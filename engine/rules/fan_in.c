@@ -37,17 +37,22 @@ bool vg_fan_eval(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, e
                  enum vg_dir dir, size_t anchor, struct vg_alert_out *out) {
     const struct vg_event_view *ev = ctx->events;
     size_t lo = vg_rw_window_lo(ctx, anchor, p->window_ms);
-    vg_distinct_reset(ctx->scratch, 0);
+    /* Counts and sums first: they are cheap and usually decide; hashing only if they pass. */
     int64_t n_tx = 0;
     __int128 total = 0;
-    int64_t first_ts = ev[anchor].ts_ms;
-    for (size_t i = lo; i <= anchor; i++) {
+    size_t first = anchor;
+    for (size_t i = anchor + 1; i-- > lo;) {
         if (ev[i].dir != dir) continue;
-        if (n_tx == 0) first_ts = ev[i].ts_ms;
+        first = i;
         n_tx++;
         total += ev[i].amount_micros;
-        vg_distinct_add(ctx->scratch, 0, ev[i].counterparty_hash, ev[i].counterparty, ev[i].counterparty_len);
     }
+    if (n_tx < p->min_counterparties || total < p->min_total_micros) return false;
+    vg_distinct_reset(ctx->scratch, 0);
+    for (size_t i = first; i <= anchor; i++)
+        if (ev[i].dir == dir)
+            vg_distinct_add(ctx->scratch, 0, ev[i].counterparty_hash, ev[i].counterparty, ev[i].counterparty_len);
+    int64_t first_ts = ev[first].ts_ms;
     int64_t counterparties = (int64_t)vg_distinct_count(ctx->scratch, 0);
     if (counterparties < p->min_counterparties || total < p->min_total_micros) return false;
 

@@ -32,6 +32,19 @@ static bool gather_scatter_eval(const struct vg_rule_ctx *ctx, const struct vg_g
                                 size_t anchor, struct vg_alert_out *out) {
     const struct vg_event_view *ev = ctx->events;
     size_t lo = vg_rw_window_lo(ctx, anchor, p->window_ms);
+    /* Cheap necessary conditions first: enough IN and OUT events, enough money in. */
+    int64_t n_in = 0, n_out = 0;
+    __int128 in_total = 0;
+    for (size_t i = lo; i <= anchor; i++) {
+        if (ev[i].dir == VG_DIR_IN) {
+            n_in++;
+            in_total += ev[i].amount_micros;
+        } else {
+            n_out++;
+        }
+    }
+    if (n_in < p->min_counterparties || n_out < p->min_counterparties || in_total < p->min_total_micros)
+        return false;
     vg_distinct_reset(ctx->scratch, 0);
     vg_distinct_reset(ctx->scratch, 1);
     /* g: the IN event at which the senders reach min_counterparties; only OUT events after
