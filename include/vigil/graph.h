@@ -19,6 +19,8 @@ struct vg_graph_stats {
     uint64_t searches;           /* rule searches run */
     uint64_t budget_cut;         /* searches stopped by engine.graph_budget */
     uint64_t bytes;              /* memory held */
+    uint64_t dropped;            /* transfers not kept because memory ran out (never silent) */
+    uint64_t evicted;            /* edges expired early because the edge ring could not grow */
 };
 
 /* Creates an empty graph sized from cfg. Returns VG_OK or VG_ERR_NOMEM. */
