@@ -23,6 +23,10 @@ static void kt_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
     enum vg_log_level lvl = level <= LOG_ERR ? VG_LOG_ERROR
                             : level == LOG_WARNING ? VG_LOG_WARN
                                                    : VG_LOG_DEBUG;
+    /* kafka.properties go to every client, so "consumer property ignored by this producer"
+     * is expected, not a warning. */
+    if (!strcmp(fac, "CONFWARN"))
+        lvl = VG_LOG_DEBUG;
     kt_log_sanitize(buf, msg, sizeof(msg));
     vg_log(lvl, "rdkafka", "client=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, msg);
 }

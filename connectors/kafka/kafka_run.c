@@ -167,8 +167,9 @@ static void kt_commit(struct kt_run *r, bool sync) {
     else
         for (int i = 0; i < list->cnt; i++)
             r->committed_next[list->elems[i].partition] = list->elems[i].offset;
-    if (sync && !err)
-        vg_debug("kafka_committed", "partitions=%d", list->cnt);
+    if (!err)
+        vg_debug("kafka_commit", "sync=%d partitions=%d first_partition=%d offset=%lld", sync,
+                 list->cnt, (int)list->elems[0].partition, (long long)list->elems[0].offset);
     rd_kafka_topic_partition_list_destroy(list);
 }
 

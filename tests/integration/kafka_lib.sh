@@ -76,3 +76,112 @@ kt_consume() {
 kt_count() {
     timeout "$2" kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f 'x\n' | wc -l
 }
+
+# The daemon under test (overridable for development).
+VIGILD=${VIGILD:-$VG_BIN/vigild}
+
+# kt_gen_input FILE GOOD SEED : deterministic NDJSON stream of GOOD transactions (one a
+# minute of event time among 300 accounts, every 10th a large one) with bad records mixed in:
+# malformed JSON, bad timestamps, a missing field and one oversized message. Prints nothing.
+kt_gen_input() {
+    awk -v n="$2" -v seed="$3" 'BEGIN {
+        srand(seed); t0 = 1661990400000
+        split("12000 15000.5 9500 9900 20000 300", big, " ")
+        for (i = 0; i < n; i++) {
+            a = int(rand() * 300); b = int(rand() * 300)
+            amt = (i % 10 == 0) ? big[1 + int(rand() * 6)] : sprintf("%.2f", 1 + rand() * 2000)
+            printf "{\"id\":\"t%d\",\"ts\":%d,\"from\":\"acc%d\",\"to\":\"acc%d\",\"amount\":%s,\"currency\":\"USD\",\"channel\":\"wire\"}\n", i, t0 + i * 60000, a, b, amt
+            if (i % 500 == 7) printf "{\"id\":\"bad%d\",\"ts\":\"nope\",\"from\":\"x\",\"to\":\"y\",\"amount\":1,\"currency\":\"USD\"}\n", i
+            if (i % 700 == 9) printf "not json at all %d\n", i
+            if (i % 1000 == 11) printf "{\"id\":\"nofrom%d\",\"ts\":%d,\"to\":\"y\",\"amount\":5,\"currency\":\"USD\"}\n", i, t0
+        }
+        printf "{\"id\":\"huge\",\"note\":\""
+        for (k = 0; k < 7000; k++) printf "xxxxxxxxxx"
+        printf "\"}\n"
+    }' >"$1"
+}
+
+# Number of records in FILE that are not good transactions (as kt_gen_input writes them).
+kt_bad_count() { grep -c -v '^{"id":"t' "$1" || true; }
+
+# kt_write_config FILE GROUP OUTPUT_TOPIC EXACTLY_ONCE [INPUT_TOPIC] : a vigil.yaml for Kafka
+# mode against $BOOTSTRAP with quick group timeouts (the mock honours session.timeout.ms).
+kt_write_config() {
+    cat >"$1" <<YAML
+kafka:
+  brokers: "$BOOTSTRAP"
+  properties:
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "500"
+input:
+  topic: ${5:-transactions}
+  group: $2
+output:
+  topic: $3
+  exactly_once: $4
+dead_letter:
+  topic: transactions.dead_letter
+YAML
+}
+
+# kt_start_vigild CONFIG NAME : starts vigild in Kafka mode, sets VIGILD_PID; log in NAME.log.
+kt_start_vigild() {
+    "$VIGILD" -c "$1" >"$KT_TMP/$2.out" 2>"$KT_TMP/$2.log" &
+    VIGILD_PID=$!
+    KT_PIDS+=("$VIGILD_PID")
+}
+
+# kt_wait_log NAME REGEX SECONDS : waits for a line in NAME.log.
+kt_wait_log() {
+    local i
+    for i in $(seq $(($3 * 20))); do
+        grep -qE "$2" "$KT_TMP/$1.log" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    kt_fail "no '$2' in $1.log within $3s"
+}
+
+# kt_wait_count TOPIC N SECONDS [kcat args] : waits until TOPIC holds at least N messages.
+kt_wait_count() {
+    local topic=$1 want=$2 secs=$3 i n=0
+    shift 3
+    for i in $(seq $((secs * 2))); do
+        n=$(timeout 10 kcat -b "$BOOTSTRAP" -C -t "$topic" -o beginning -e -q -f 'x\n' "$@" 2>/dev/null | wc -l)
+        [ "$n" -ge "$want" ] && return 0
+        sleep 0.5
+    done
+    kt_fail "topic $topic has $n messages, waited $secs s for $want"
+}
+
+# kt_topic_values TOPIC [kcat args] : every message value of TOPIC now.
+kt_topic_values() {
+    local topic=$1
+    shift
+    timeout 20 kcat -b "$BOOTSTRAP" -C -t "$topic" -o beginning -e -q -f '%s\n' "$@"
+}
+
+# Alert lines -> "rule account" (alert JSON writes alert_id, rule, account first).
+kt_rule_account() { sed -nE 's/.*"rule":"([^"]*)","account":"([^"]*)".*/\1 \2/p'; }
+kt_alert_ids() { sed -nE 's/.*"alert_id":"([^"]*)".*/\1/p'; }
+
+# kt_replay INPUT OUT_PREFIX : the reference: vigild's file replay of the same records.
+kt_replay() {
+    timeout 60 "$VG_BIN/vigild" --input "$1" --format ndjson --output "$2.alerts" \
+        --dead-letter "$2.dead" 2>"$2.log" || kt_fail "replay of $1 failed"
+}
+
+# kt_feed_slowly FILE TOPIC : produces FILE in chunks of 300 lines every 0.1 s in the
+# background (a live stream); sets FEED_PID.
+kt_feed_slowly() {
+    local file=$1 topic=$2
+    (
+        split -l 300 "$file" "$KT_TMP/chunk."
+        for c in "$KT_TMP"/chunk.*; do
+            timeout 10 kcat -b "$BOOTSTRAP" -P -t "$topic" -T <"$c" >/dev/null
+            sleep 0.1
+        done
+        rm -f "$KT_TMP"/chunk.*
+    ) &
+    FEED_PID=$!
+    KT_PIDS+=("$FEED_PID")
+}
