@@ -326,9 +326,16 @@ static bool graph_limits(const struct vg_config *cfg, int64_t *min_amount, int64
 }
 
 void vg_graph_search_begin(struct vg_graph_ctx *ctx) {
+    struct vg_graph *g = ctx->g;
     ctx->budget_left = ctx->cfg->engine.graph_budget;
     ctx->cut = false;
-    ctx->g->stats.searches++;
+    g->stats.searches++;
+    /* A search takes at most one mark per edge it visits: wrap here, never mid-search. */
+    if (VG_UNLIKELY(g->mark_gen > UINT32_MAX - (uint64_t)ctx->budget_left - 16)) {
+        for (uint32_t i = 0; i < g->node_used; i++)
+            g->view.nodes[i].mark_a = g->view.nodes[i].mark_b = g->view.nodes[i].mark_c = 0;
+        g->mark_gen = 0;
+    }
 }
 
 void vg_graph_search_end(struct vg_graph_ctx *ctx) {
@@ -336,11 +343,6 @@ void vg_graph_search_end(struct vg_graph_ctx *ctx) {
 }
 
 uint32_t vg_graph_new_mark(struct vg_graph *g) {
-    if (VG_UNLIKELY(g->mark_gen == UINT32_MAX)) {
-        for (uint32_t i = 0; i < g->node_used; i++)
-            g->view.nodes[i].mark_a = g->view.nodes[i].mark_b = g->view.nodes[i].mark_c = 0;
-        g->mark_gen = 0;
-    }
     return ++g->mark_gen;
 }
 

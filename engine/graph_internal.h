@@ -119,7 +119,9 @@ static inline bool vg_graph_charge(struct vg_graph_ctx *ctx) {
     return true;
 }
 
-/* A fresh search generation for the node marks (never 0; wraps by clearing all marks). */
+/* A fresh search generation for the node marks (never 0). Only between search_begin and
+ * search_end, at most one per edge visited (search_begin clears all marks before the
+ * counter could wrap). */
 uint32_t vg_graph_new_mark(struct vg_graph *g);
 
 /* Scratch buffer `slot` (0..VG_GRAPH_SCRATCH_SLOTS-1) owned by the graph, at least

@@ -1,9 +1,27 @@
 /* cycle.c - rule `cycle`: money returning to its origin through a time-ordered ring.
- * Definition and parameters: CONTRACT.md section 5. */
+ * Definition and parameters: CONTRACT.md section 5; exact semantics: docs/RULES.md.
+ *
+ * Search. When u -> o arrives at t, a ring exists iff the graph holds a temporal walk
+ * o ~> u of at most H = max_hops - 1 transfers, each >= min_amount, with times strictly
+ * increasing inside [t - window, t): any walk that repeats an account contains a loop
+ * whose removal leaves a shorter walk with times still increasing, so a simple ring
+ * follows (this is why no DFS over simple paths - exponential, cf. the path bundles of
+ * 2SCENT, Kumar & Calders 2018, and the closing times of Blanusa et al. 2022 - is needed
+ * for *existence*). Walks are found by a bidirectional, hop-layered label search:
+ * forward from o keeping per account the earliest arrival (a label per improvement, so a
+ * label at layer h is the best arrival over <= h hops), backward from u keeping the
+ * latest departure; one more layer is expanded on the side whose frontier has the
+ * smaller degree sum, until the depths sum to H. A forward label (i hops, arrival a) and a
+ * backward label (j hops, departure d) meeting at one account with i + j <= H and a < d
+ * give a walk; loops are cut, and the shortest ring (fewest hops) is reported. Each edge
+ * looked at costs one unit of engine.graph_budget; a search that runs out is counted. */
 #include <stddef.h>
 
-#include "vigil/alert.h"
+#include "graph_internal.h"
 #include "rules/rule_params.h"
+#include "vigil/emit.h"
+
+#define CYCLE_HOPS_LIMIT 16
 
 static const struct vg_param_def cycle_params[] = {
     {VG_PARAM_COUNT, "max_hops", "6", offsetof(struct vg_cycle_params, max_hops),
@@ -14,6 +32,217 @@ static const struct vg_param_def cycle_params[] = {
      "first to last hop"},
     {0},
 };
+
+/* One improvement of an account's best arrival (forward) or departure (backward). */
+struct cycle_label {
+    int64_t t;            /* forward: arrival time; backward: departure time */
+    uint64_t edge;        /* edge taken (forward: into node; backward: out of node) */
+    uint32_t node;
+    uint32_t parent;      /* label one hop closer to the root, VG_GRAPH_NONE at the root */
+    uint32_t next_same;   /* older label of the same node and side */
+    uint32_t hops;
+};
+
+struct cycle_search {
+    struct vg_graph_ctx *ctx;
+    struct vg_graph *g;
+    uint32_t gen;
+    uint32_t origin, closer;          /* o and u */
+    int64_t t, t_low, min_amount;
+    uint32_t max_path;                /* H: hops of the path o ~> u */
+    struct cycle_label *side[2];      /* 0 forward, 1 backward */
+    uint32_t count[2];
+    uint32_t meet[2];                 /* meeting labels, VG_GRAPH_NONE until found */
+};
+
+static struct vg_graph_node *touch(struct cycle_search *s, uint32_t n) {
+    struct vg_graph_node *node = vg_graph_node_at(s->g, n);
+    if (node->mark_a != s->gen) {
+        node->mark_a = s->gen;
+        node->t_a = INT64_MAX;     /* best forward arrival */
+        node->t_b = INT64_MIN;     /* best backward departure */
+        node->head_f = node->head_b = VG_GRAPH_NONE;
+    }
+    return node;
+}
+
+static uint32_t push_label(struct cycle_search *s, int side, struct vg_graph_node *node, uint32_t n,
+                           int64_t t, uint64_t edge, uint32_t parent, uint32_t hops) {
+    uint32_t idx = s->count[side]++;
+    uint32_t *head = side == 0 ? &node->head_f : &node->head_b;
+    s->side[side][idx] = (struct cycle_label){t, edge, n, parent, *head, hops};
+    *head = idx;
+    if (side == 0) node->t_a = t; else node->t_b = t;
+    /* Meet the other side's labels at this account. */
+    const struct cycle_label *other = s->side[side ^ 1];
+    for (uint32_t o = side == 0 ? node->head_b : node->head_f; o != VG_GRAPH_NONE; o = other[o].next_same) {
+        int64_t arrival = side == 0 ? t : other[o].t, departure = side == 0 ? other[o].t : t;
+        if (hops + other[o].hops <= s->max_path && arrival < departure) {
+            s->meet[side] = idx;
+            s->meet[side ^ 1] = o;
+            return idx;
+        }
+    }
+    return idx;
+}
+
+/* Expands the labels [lo, hi) of one side by one hop. Returns false when the budget ran out. */
+static bool expand(struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
+    struct vg_graph *g = s->g;
+    int64_t disorder = vg_graph_disorder_ms(g);
+    for (uint32_t i = lo; i < hi; i++) {
+        struct cycle_label L = s->side[side][i];
+        const struct vg_graph_node *x = vg_graph_node_at(g, L.node);
+        uint64_t idx = side == 0 ? x->out_newest : x->in_newest;
+        while (vg_graph_edge_live(g, idx)) {
+            if (!vg_graph_charge(s->ctx)) return false;
+            const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+            uint64_t here = idx;
+            idx = side == 0 ? e->prev_out : e->prev_in;
+            int64_t ts = e->ts_ms;
+            if (side == 0) {
+                /* Forward: departs after arrival L.t (>= t_low - 1), before t. */
+                if (ts >= s->t) continue;
+                if (ts + disorder <= L.t) break;       /* no older entry departs late enough */
+                if (ts <= L.t || e->amount_micros < s->min_amount || e->to == s->origin) continue;
+                struct vg_graph_node *y = touch(s, e->to);
+                if (ts >= y->t_a) continue;
+                push_label(s, 0, y, e->to, ts, here, i, L.hops + 1);
+            } else {
+                /* Backward: arrives before departure L.t (<= t), at or after t_low. */
+                if (ts >= L.t) continue;
+                if (ts + disorder < s->t_low) break;
+                if (ts < s->t_low || e->amount_micros < s->min_amount || e->from == s->closer) continue;
+                struct vg_graph_node *y = touch(s, e->from);
+                if (ts <= y->t_b) continue;
+                push_label(s, 1, y, e->from, ts, here, i, L.hops + 1);
+            }
+            if (s->meet[0] != VG_GRAPH_NONE) return true;
+        }
+    }
+    return true;
+}
+
+static uint64_t frontier_cost(const struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
+    uint64_t cost = 0;
+    for (uint32_t i = lo; i < hi; i++) {
+        const struct vg_graph_node *n = vg_graph_node_at(s->g, s->side[side][i].node);
+        cost += side == 0 ? n->n_out : n->n_in;
+    }
+    return cost;
+}
+
+/* Runs the search; on success fills ring edges (time order) and returns their count. */
+static uint32_t find_ring(struct cycle_search *s, uint64_t *ring_edges, uint32_t *ring_nodes) {
+    struct vg_graph_node *o = touch(s, s->origin), *u = touch(s, s->closer);
+    s->meet[0] = s->meet[1] = VG_GRAPH_NONE;
+    s->count[0] = s->count[1] = 0;
+    push_label(s, 0, o, s->origin, s->t_low - 1, 0, VG_GRAPH_NONE, 0);
+    push_label(s, 1, u, s->closer, s->t, 0, VG_GRAPH_NONE, 0);
+    uint32_t lo[2] = {0, 0}, hi[2] = {1, 1}, depth[2] = {0, 0};
+    while (s->meet[0] == VG_GRAPH_NONE && depth[0] + depth[1] < s->max_path) {
+        bool empty0 = lo[0] == hi[0], empty1 = lo[1] == hi[1];
+        if (empty0 && empty1) break;
+        int side = empty0 ? 1
+                   : empty1 ? 0
+                   : frontier_cost(s, 0, lo[0], hi[0]) <= frontier_cost(s, 1, lo[1], hi[1]) ? 0 : 1;
+        uint32_t start = s->count[side];
+        if (!expand(s, side, lo[side], hi[side])) return 0;
+        lo[side] = start;
+        hi[side] = s->count[side];
+        depth[side]++;
+    }
+    if (s->meet[0] == VG_GRAPH_NONE) return 0;
+
+    /* The walk o ~> u: forward labels back to o, then backward labels on to u. */
+    uint64_t walk[2 * CYCLE_HOPS_LIMIT];
+    uint32_t nodes[2 * CYCLE_HOPS_LIMIT + 1];
+    uint32_t k = 0;
+    for (uint32_t l = s->meet[0]; s->side[0][l].parent != VG_GRAPH_NONE; l = s->side[0][l].parent) k++;
+    uint32_t i = k;
+    for (uint32_t l = s->meet[0]; s->side[0][l].parent != VG_GRAPH_NONE; l = s->side[0][l].parent)
+        walk[--i] = s->side[0][l].edge;
+    for (uint32_t l = s->meet[1]; s->side[1][l].parent != VG_GRAPH_NONE; l = s->side[1][l].parent)
+        walk[k++] = s->side[1][l].edge;
+    nodes[0] = s->origin;
+    for (i = 0; i < k; i++) nodes[i + 1] = vg_graph_edge_at(s->g, walk[i])->to;
+
+    /* Cut loops: from each account jump to its last occurrence (times stay increasing). */
+    uint32_t n = 0;
+    ring_nodes[0] = nodes[0];
+    for (i = 0; i < k;) {
+        uint32_t j = i;
+        for (uint32_t q = k; q > i; q--) {
+            if (nodes[q] == nodes[i]) { j = q; break; }
+        }
+        if (j == k) break;
+        ring_edges[n++] = walk[j];
+        i = j + 1;
+        ring_nodes[n] = nodes[i];
+    }
+    return n;
+}
+
+static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    const struct vg_cycle_params *p = params;
+    const struct vg_txn *txn = ctx->txn;
+    struct vg_graph *g = ctx->g;
+    if (txn->amount_micros < p->min_amount_micros || p->max_hops < 2) return;
+    const struct vg_graph_node *o = vg_graph_node_at(g, ctx->to), *u = vg_graph_node_at(g, ctx->from);
+    if (o->n_out == 0 || u->n_in == 0) return;      /* nothing can lead back */
+    struct vg_str origin = vg_graph_node_id(g, ctx->to);
+    if (vg_alert_out_cooling(out, VG_RULE_CYCLE, origin.ptr, origin.len, txn->ts_ms)) return;
+
+    vg_graph_search_begin(ctx);
+    size_t cap = (size_t)ctx->cfg->engine.graph_budget + 2;
+    struct cycle_search s = {
+        .ctx = ctx,
+        .g = g,
+        .gen = vg_graph_new_mark(g),
+        .origin = ctx->to,
+        .closer = ctx->from,
+        .t = txn->ts_ms,
+        .t_low = txn->ts_ms < INT64_MIN + 1 + p->window_ms ? INT64_MIN + 1 : txn->ts_ms - p->window_ms,
+        .min_amount = p->min_amount_micros,
+        .max_path = (uint32_t)VG_MIN(p->max_hops, CYCLE_HOPS_LIMIT) - 1,
+        .side = {vg_graph_scratch(g, 0, cap * sizeof(struct cycle_label)),
+                 vg_graph_scratch(g, 1, cap * sizeof(struct cycle_label))},
+    };
+    uint64_t ring[CYCLE_HOPS_LIMIT];
+    uint32_t members[CYCLE_HOPS_LIMIT + 1];
+    uint32_t hops = s.side[0] && s.side[1] ? find_ring(&s, ring, members) : 0;
+    vg_graph_search_end(ctx);
+    if (hops == 0) return;
+
+    struct vg_alert *a = ctx->alert;
+    vg_alert_init(a, VG_RULE_CYCLE, origin.ptr, origin.len, txn);
+    int64_t total = txn->amount_micros, min_hop = txn->amount_micros, max_hop = txn->amount_micros;
+    for (uint32_t i = 0; i < hops; i++) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, ring[i]);
+        struct vg_str id = vg_graph_edge_tx_id(g, e);
+        vg_alert_add_tx(a, id.ptr, id.len);
+        total += e->amount_micros;
+        min_hop = VG_MIN(min_hop, e->amount_micros);
+        max_hop = VG_MAX(max_hop, e->amount_micros);
+    }
+    vg_alert_add_tx(a, txn->id, txn->id_len);
+    for (uint32_t i = 0; i <= hops; i++) {
+        struct vg_str id = vg_graph_node_id(g, members[i]);
+        vg_alert_add_account(a, id.ptr, id.len);
+    }
+    a->window_start_ms = vg_graph_edge_at(g, ring[0])->ts_ms;
+    a->window_end_ms = txn->ts_ms;
+    uint32_t transfers = hops + 1;
+    vg_alert_add_metric(a, "hops", VG_METRIC_COUNT, transfers);
+    vg_alert_add_metric(a, "total", VG_METRIC_MONEY, total);
+    vg_alert_add_metric(a, "min_hop", VG_METRIC_MONEY, min_hop);
+    /* 0.5 at the bare threshold, growing with the money moved and with how evenly it
+     * moved (laundering rings pass on nearly the whole amount at every hop). */
+    double strength = vg_score_strength((double)total, (double)transfers * (double)p->min_amount_micros);
+    double evenness = (double)min_hop / (double)max_hop;
+    a->score = 0.5 + 0.25 * (2.0 * strength - 1.0) + 0.25 * evenness;
+    vg_alert_emit(out, a);
+}
 
 static int64_t cycle_lookback_ms(const void *params) {
     return ((const struct vg_cycle_params *)params)->window_ms;
@@ -27,4 +256,5 @@ const struct vg_rule_def vg_rule_cycle = {
     .params_size = sizeof(struct vg_cycle_params),
     .params = cycle_params,
     .lookback_ms = cycle_lookback_ms,
+    .on_edge = cycle_on_edge,
 };

@@ -1,9 +1,18 @@
 /* scatter_gather.c - rule `scatter_gather`: an origin spraying funds through intermediaries into one sink.
- * Definition and parameters: CONTRACT.md section 5. */
+ * Definition and parameters: CONTRACT.md section 5; exact semantics: docs/RULES.md.
+ *
+ * Search, for a new forward m -> s at t (window W covers [t - W, t]): (1) walk s's
+ * in-edges once and mark every sender k with its latest qualifying forward k -> s;
+ * (2) each distinct sender o of a leg o -> m before t is a candidate origin: walk o's
+ * out-edges and count the distinct marked k (k not in {o, s}) reached by a leg strictly
+ * before k's latest forward. At min_intermediaries, alert about o and about s. Cheap
+ * degree checks skip most triggers before any walk; each edge visited costs one unit of
+ * engine.graph_budget, and a search that runs out is counted. */
 #include <stddef.h>
 
-#include "vigil/alert.h"
+#include "graph_internal.h"
 #include "rules/rule_params.h"
+#include "vigil/emit.h"
 
 static const struct vg_param_def scatter_gather_params[] = {
     {VG_PARAM_COUNT, "min_intermediaries", "3", offsetof(struct vg_scatter_gather_params, min_intermediaries),
@@ -14,6 +23,175 @@ static const struct vg_param_def scatter_gather_params[] = {
      "first leg to last forward"},
     {0},
 };
+
+struct sg_search {
+    struct vg_graph_ctx *ctx;
+    struct vg_graph *g;
+    const struct vg_scatter_gather_params *p;
+    uint32_t sink, mark_fwd, mark_mid;
+    int64_t t, t_low, disorder;
+};
+
+/* Marks (mark_a, t_a = latest forward) the senders of qualifying forwards into the sink.
+ * Returns how many distinct senders, or -1 when the budget ran out. */
+static int64_t mark_forwarders(struct sg_search *s) {
+    struct vg_graph *g = s->g;
+    int64_t distinct = 0;
+    for (uint64_t idx = vg_graph_node_at(g, s->sink)->in_newest; vg_graph_edge_live(g, idx);) {
+        if (!vg_graph_charge(s->ctx)) return -1;
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        idx = e->prev_in;
+        if (e->ts_ms > s->t) continue;
+        if (e->ts_ms + s->disorder < s->t_low) break;
+        if (e->ts_ms < s->t_low || e->amount_micros < s->p->min_amount_micros) continue;
+        struct vg_graph_node *k = vg_graph_node_at(g, e->from);
+        if (k->mark_a != s->mark_fwd) {
+            k->mark_a = s->mark_fwd;
+            k->t_a = e->ts_ms;
+            distinct++;
+        } else if (e->ts_ms > k->t_a) {
+            k->t_a = e->ts_ms;
+        }
+    }
+    return distinct;
+}
+
+/* Is e a leg of origin `o` into a marked intermediary before that one's latest forward? */
+static inline bool is_leg(const struct sg_search *s, const struct vg_graph_edge *e) {
+    if (e->ts_ms >= s->t || e->ts_ms < s->t_low || e->amount_micros < s->p->min_amount_micros ||
+        e->to == s->sink)
+        return false;
+    const struct vg_graph_node *k = vg_graph_node_at(s->g, e->to);
+    return k->mark_a == s->mark_fwd && e->ts_ms < k->t_a;
+}
+
+/* Counts origin o's distinct intermediaries (mark_c = mark_mid, t_b = earliest leg) into
+ * list. Returns the count, or -1 when the budget ran out. */
+static int64_t count_intermediaries(struct sg_search *s, uint32_t o, uint32_t *list) {
+    struct vg_graph *g = s->g;
+    int64_t n = 0;
+    for (uint64_t idx = vg_graph_node_at(g, o)->out_newest; vg_graph_edge_live(g, idx);) {
+        if (!vg_graph_charge(s->ctx)) return -1;
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        idx = e->prev_out;
+        if (e->ts_ms + s->disorder < s->t_low) break;
+        if (!is_leg(s, e)) continue;
+        struct vg_graph_node *k = vg_graph_node_at(g, e->to);
+        if (k->mark_c != s->mark_mid) {
+            k->mark_c = s->mark_mid;
+            k->t_b = e->ts_ms;
+            list[n++] = e->to;
+        } else if (e->ts_ms < k->t_b) {
+            k->t_b = e->ts_ms;
+        }
+    }
+    return n;
+}
+
+/* Gathers the evidence of origin o (legs, then forwards after each one's earliest leg),
+ * fills one alert about o and one about the sink, and emits both. */
+static void fire(struct sg_search *s, uint32_t o, const uint32_t *list, int64_t n, struct vg_alert_out *out) {
+    struct vg_graph *g = s->g;
+    const struct vg_graph_node *origin = vg_graph_node_at(g, o), *sink = vg_graph_node_at(g, s->sink);
+    uint64_t *evidence = vg_graph_scratch(g, 2, ((size_t)origin->n_out + sink->n_in) * sizeof(uint64_t));
+    if (!evidence) return;
+    size_t n_evidence = 0;
+    int64_t legs = 0, forwarded = 0, start = s->t, end = s->t_low;
+    for (uint64_t idx = origin->out_newest; vg_graph_edge_live(g, idx);) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        uint64_t here = idx;
+        idx = e->prev_out;
+        if (e->ts_ms + s->disorder < s->t_low) break;
+        if (!is_leg(s, e) || vg_graph_node_at(g, e->to)->mark_c != s->mark_mid) continue;
+        evidence[n_evidence++] = here;
+        legs += e->amount_micros;
+        start = VG_MIN(start, e->ts_ms);
+    }
+    for (uint64_t idx = sink->in_newest; vg_graph_edge_live(g, idx);) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        uint64_t here = idx;
+        idx = e->prev_in;
+        if (e->ts_ms + s->disorder < s->t_low) break;
+        if (e->ts_ms > s->t || e->ts_ms < s->t_low || e->amount_micros < s->p->min_amount_micros) continue;
+        const struct vg_graph_node *k = vg_graph_node_at(g, e->from);
+        if (k->mark_c != s->mark_mid || e->ts_ms <= k->t_b) continue;
+        evidence[n_evidence++] = here;
+        forwarded += e->amount_micros;
+        end = VG_MAX(end, e->ts_ms);
+    }
+
+    struct vg_alert *a = s->ctx->alert;
+    for (int about_sink = 0; about_sink < 2; about_sink++) {
+        struct vg_str account = vg_graph_node_id(g, about_sink ? s->sink : o);
+        struct vg_str other = vg_graph_node_id(g, about_sink ? o : s->sink);
+        vg_alert_init(a, VG_RULE_SCATTER_GATHER, account.ptr, account.len, s->ctx->txn);
+        vg_graph_alert_add_edges(g, a, evidence, n_evidence);
+        for (int64_t i = 0; i < n; i++) {
+            struct vg_str id = vg_graph_node_id(g, list[i]);
+            vg_alert_add_account(a, id.ptr, id.len);
+        }
+        vg_alert_add_account(a, other.ptr, other.len);
+        a->window_start_ms = start;
+        a->window_end_ms = end;
+        vg_alert_add_metric(a, "intermediaries", VG_METRIC_COUNT, n);
+        vg_alert_add_metric(a, "total_in_legs", VG_METRIC_MONEY, legs);
+        vg_alert_add_metric(a, "total_forwarded", VG_METRIC_MONEY, forwarded);
+        a->score = vg_score_strength((double)n, (double)VG_MAX(s->p->min_intermediaries, 1));
+        vg_alert_emit(out, a);
+    }
+}
+
+static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    const struct vg_scatter_gather_params *p = params;
+    const struct vg_txn *txn = ctx->txn;
+    struct vg_graph *g = ctx->g;
+    int64_t need = VG_MAX(p->min_intermediaries, 1);
+    if (txn->amount_micros < p->min_amount_micros) return;
+    const struct vg_graph_node *m = vg_graph_node_at(g, ctx->from), *sink = vg_graph_node_at(g, ctx->to);
+    if (m->n_in == 0 || (int64_t)sink->n_in < need) return;   /* no leg, or too few forwards */
+    struct vg_str sink_id = vg_graph_node_id(g, ctx->to);
+    bool sink_cooling = vg_alert_out_cooling(out, VG_RULE_SCATTER_GATHER, sink_id.ptr, sink_id.len, txn->ts_ms);
+
+    vg_graph_search_begin(ctx);
+    struct sg_search s = {
+        .ctx = ctx,
+        .g = g,
+        .p = p,
+        .sink = ctx->to,
+        .t = txn->ts_ms,
+        .t_low = txn->ts_ms < INT64_MIN + p->window_ms ? INT64_MIN : txn->ts_ms - p->window_ms,
+        .disorder = vg_graph_disorder_ms(g),
+    };
+    s.mark_fwd = vg_graph_new_mark(g);
+    uint32_t mark_origin = vg_graph_new_mark(g);
+    uint32_t *list = NULL;
+    if (mark_forwarders(&s) < need) goto done;
+    list = vg_graph_scratch(g, 0, ((size_t)ctx->cfg->engine.graph_budget + 1) * sizeof *list);
+    if (!list) goto done;
+
+    for (uint64_t idx = m->in_newest; vg_graph_edge_live(g, idx);) {
+        if (!vg_graph_charge(ctx)) break;
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        idx = e->prev_in;
+        if (e->ts_ms >= s.t) continue;
+        if (e->ts_ms + s.disorder < s.t_low) break;
+        if (e->ts_ms < s.t_low || e->amount_micros < p->min_amount_micros || e->from == s.sink) continue;
+        struct vg_graph_node *o = vg_graph_node_at(g, e->from);
+        if (o->mark_b == mark_origin) continue;
+        o->mark_b = mark_origin;
+        if ((int64_t)o->n_out < need) continue;
+        struct vg_str origin_id = vg_graph_node_id(g, e->from);
+        if (sink_cooling &&
+            vg_alert_out_cooling(out, VG_RULE_SCATTER_GATHER, origin_id.ptr, origin_id.len, txn->ts_ms))
+            continue;
+        s.mark_mid = vg_graph_new_mark(g);
+        int64_t n = count_intermediaries(&s, e->from, list);
+        if (n < 0) break;
+        if (n >= need) fire(&s, e->from, list, n, out);
+    }
+done:
+    vg_graph_search_end(ctx);
+}
 
 static int64_t scatter_gather_lookback_ms(const void *params) {
     return ((const struct vg_scatter_gather_params *)params)->window_ms;
@@ -27,4 +205,5 @@ const struct vg_rule_def vg_rule_scatter_gather = {
     .params_size = sizeof(struct vg_scatter_gather_params),
     .params = scatter_gather_params,
     .lookback_ms = scatter_gather_lookback_ms,
+    .on_edge = scatter_gather_on_edge,
 };
