@@ -240,6 +240,21 @@ Test(synth, watchlist_and_expected_files) {
     vg_synth_destroy(s);
 }
 
+Test(synth, endless_stream_keeps_going_with_patterns_interleaved) {
+    struct vg_synth_options opt = small_options(23);
+    opt.transactions = 0; /* the demo mode's endless feed */
+    vg_synth_t *s = make(&opt);
+    cr_assert_eq(vg_synth_total(s), 0);
+    struct vg_synth_txn t;
+    uint64_t laundering = 0;
+    for (int i = 0; i < 300000; i++) {
+        cr_assert(vg_synth_next(s, &t));
+        laundering += t.laundering;
+    }
+    cr_assert_gt(laundering, 0);
+    vg_synth_destroy(s);
+}
+
 Test(synth, bad_options_are_refused) {
     struct vg_synth_options opt = small_options(1);
     char err[256];
