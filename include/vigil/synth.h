@@ -11,6 +11,19 @@
 #include "vigil/rule.h"
 #include "vigil/txn.h"
 
+/* What the stream holds (with default rules, docs/RULES.md):
+ * - Background: accounts[0, accounts/500) are merchants that only receive (card payments);
+ *   every other account pays at most 4 fixed payees and 1 usual merchant, so no regular
+ *   account ever has more than 4 regular senders or 5 receivers. Amounts are log-normal-ish,
+ *   always below 700 USD-equivalent (USD, EUR, GBP, JPY, CAD), countries never KP/IR/MM,
+ *   ids never on the watchlist, gaps exponential-ish (steady rates, no bursts). So the only
+ *   rule background fires is fan_in on merchants (and whatever a tiny account count with a
+ *   huge record count makes of velocity's baseline). Merchants are never in the expectations.
+ * - Injected: per typology `patterns` instances (and decoys), each on fresh accounts that
+ *   nothing else touches, anchored at random minutes inside the background's event-time
+ *   span; set-up transfers (dormancy, velocity history) may precede the start time by up
+ *   to 200 days and follow-ups may run past the background's end by up to 8 days.
+ *   Injected times are whole minutes, so CSV (minute resolution) keeps their meaning. */
 typedef struct vg_synth vg_synth_t;
 
 /* Longest line vg_synth_format_ndjson / _csv ever write (ids are at most 15 bytes). */
