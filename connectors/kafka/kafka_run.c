@@ -173,6 +173,22 @@ static void kt_commit(struct kt_run *r, bool sync) {
     rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* Result of an async commit (served by consumer_poll on the input thread): a failed one is
+ * sent again by the next periodic commit instead of being taken as done. */
+static void kt_offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+    struct kt_run *r = opaque;
+
+    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    vg_debug("kafka_commit_failed", "error=%s async=1", rd_kafka_err2name(err));
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        int32_t p = offsets->elems[i].partition;
+        if (p >= 0 && p < KT_MAX_PARTITIONS && r->committed_next[p] == offsets->elems[i].offset)
+            r->committed_next[p] = -1;
+    }
+}
+
 /* Exactly-once: one transaction up to the newest checkpoint the engine is done with. */
 static void kt_txn(struct kt_run *r) {
     uint64_t done = atomic_load_explicit(&r->out.done_seq, memory_order_acquire);
@@ -465,6 +481,7 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
         return VG_ERR_INVALID;
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, kt_offset_commit_cb);
     r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!r->consumer) {
         rd_kafka_conf_destroy(conf);
