@@ -226,7 +226,8 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         max_hop = VG_MAX(max_hop, e->amount_micros);
     }
     vg_alert_add_tx(a, txn->id, txn->id_len);
-    for (uint32_t i = 0; i <= hops; i++) {
+    /* The other ring members in ring order (the origin is the alert's own account). */
+    for (uint32_t i = 1; i <= hops; i++) {
         struct vg_str id = vg_graph_node_id(g, members[i]);
         vg_alert_add_account(a, id.ptr, id.len);
     }

@@ -1,0 +1,254 @@
+/* test_rule_cycle.c - rule `cycle` through the graph stage: rings of 2..max_hops transfers
+ * in strictly increasing time within the window are found; rings that break the time
+ * order, the window, the amount or the hop limit are not; budget cuts are counted. */
+#include "test_graph_support.h"
+
+static struct gt_fixture F;
+
+static void name(char *buf, size_t cap, const char *prefix, int i) {
+    snprintf(buf, cap, "%s%d", prefix, i);
+}
+
+/* A ring A0 -> A1 -> ... -> A(n-1) -> A0, one hop per hour from T0, 5000 each. */
+static void ring(struct gt_fixture *f, const char *prefix, int n, int64_t start_ms, int64_t step_ms) {
+    char from[32], to[32], id[48];
+    for (int i = 0; i < n; i++) {
+        name(from, sizeof from, prefix, i);
+        name(to, sizeof to, prefix, (i + 1) % n);
+        snprintf(id, sizeof id, "%s-tx%d", prefix, i);
+        gt_tx(f, id, from, to, start_ms + i * step_ms, UNITS(5000));
+    }
+}
+
+Test(cycle, rings_of_every_length_up_to_max_hops) {
+    for (int n = 2; n <= 6; n++) {
+        gt_init(&F, VG_RULE_CYCLE);
+        gt_start(&F);
+        ring(&F, "A", n, T0, HOUR);
+        cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 1, "ring of %d", n);
+        const struct gt_alert *a = gt_find(&F, VG_RULE_CYCLE, "A0");
+        cr_assert_not_null(a, "alert about the origin A0 (ring of %d)", n);
+        /* accounts: the other members, in ring order after the origin. */
+        cr_assert_eq(a->n_accounts, (size_t)n - 1);
+        for (int i = 1; i < n; i++) {
+            char want[32];
+            name(want, sizeof want, "A", i);
+            cr_assert_str_eq(a->accounts[i - 1], want, "ring order");
+        }
+        cr_assert_eq(a->n_tx_ids, (size_t)n);
+        for (int i = 0; i < n; i++) {
+            char want[48];
+            snprintf(want, sizeof want, "A-tx%d", i);
+            cr_assert_str_eq(a->tx_ids[i], want, "time order");
+        }
+        cr_assert_eq(gt_metric(a, "hops"), n);
+        cr_assert_eq(gt_metric(a, "total"), UNITS(5000) * n);
+        cr_assert_eq(gt_metric(a, "min_hop"), UNITS(5000));
+        cr_assert_eq(a->window_start_ms, T0);
+        cr_assert_eq(a->window_end_ms, T0 + (n - 1) * HOUR);
+        cr_assert(a->score >= 0.5 && a->score <= 1.0);
+        gt_fini(&F);
+    }
+}
+
+Test(cycle, seven_hops_need_max_hops_seven) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    ring(&F, "B", 7, T0, HOUR);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0, "7 transfers > max_hops 6");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_cycle(&F)->max_hops = 7;
+    gt_start(&F);
+    ring(&F, "B", 7, T0, HOUR);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "B0"), 1);
+    cr_assert_eq(gt_metric(gt_find(&F, VG_RULE_CYCLE, "B0"), "hops"), 7);
+    gt_fini(&F);
+}
+
+Test(cycle, ring_out_of_time_order_is_not_a_cycle) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    /* B -> C happened before A -> B: money cannot have travelled A -> B -> C -> A. */
+    gt_tx(&F, "t1", "B", "C", T0 + 1 * HOUR, UNITS(5000));
+    gt_tx(&F, "t2", "A", "B", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "t3", "C", "A", T0 + 3 * HOUR, UNITS(5000));
+    /* The closing transfer before the others: not a cycle either. */
+    gt_tx(&F, "t4", "P", "Q", T0 + 5 * HOUR, UNITS(5000));
+    gt_tx(&F, "t5", "Q", "P", T0 + 4 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0);
+    gt_fini(&F);
+}
+
+Test(cycle, equal_times_do_not_chain) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    gt_tx(&F, "t1", "A", "B", T0, UNITS(5000));
+    gt_tx(&F, "t2", "B", "A", T0, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0);
+    gt_tx(&F, "t3", "B", "A", T0 + 1, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "A"), 1);
+    gt_fini(&F);
+}
+
+Test(cycle, ring_wider_than_window_is_not_found) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    gt_tx(&F, "t1", "A", "B", T0, UNITS(5000));
+    gt_tx(&F, "t2", "B", "C", T0 + 4 * DAY, UNITS(5000));
+    gt_tx(&F, "t3", "C", "A", T0 + 7 * DAY + 1, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0);
+    gt_fini(&F);
+
+    /* Exactly the window: first to last hop = 7d is inside. */
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    gt_tx(&F, "t1", "A", "B", T0, UNITS(5000));
+    gt_tx(&F, "t2", "B", "C", T0 + 4 * DAY, UNITS(5000));
+    gt_tx(&F, "t3", "C", "A", T0 + 7 * DAY, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "A"), 1);
+    gt_fini(&F);
+}
+
+Test(cycle, hop_below_min_amount_breaks_the_ring) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    gt_tx(&F, "t1", "A", "B", T0, UNITS(5000));
+    gt_tx(&F, "t2", "B", "C", T0 + HOUR, UNITS(1000) - 1);
+    gt_tx(&F, "t3", "C", "A", T0 + 2 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0);
+    /* The closing transfer below min_amount does not close anything either. */
+    gt_tx(&F, "t4", "B", "C", T0 + 3 * HOUR, UNITS(1000));
+    gt_tx(&F, "t5", "C", "A", T0 + 4 * HOUR, UNITS(1000) - 1);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0);
+    /* At min_amount exactly, it does. */
+    gt_tx(&F, "t6", "C", "A", T0 + 5 * HOUR, UNITS(1000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "A"), 1);
+    const struct gt_alert *a = gt_find(&F, VG_RULE_CYCLE, "A");
+    cr_assert_eq(gt_metric(a, "min_hop"), UNITS(1000));
+    cr_assert_eq(gt_metric(a, "total"), UNITS(7000));
+    gt_fini(&F);
+}
+
+Test(cycle, params_take_effect) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_cycle(&F)->min_amount_micros = UNITS(6000);
+    gt_start(&F);
+    ring(&F, "A", 3, T0, HOUR);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0, "5000 < min_amount 6000");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_cycle(&F)->window_ms = HOUR;
+    gt_start(&F);
+    ring(&F, "A", 3, T0, HOUR);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0, "2h ring, 1h window");
+    ring(&F, "C", 3, T0 + 3 * HOUR, 30 * MINUTE);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "C0"), 1);
+    gt_fini(&F);
+}
+
+Test(cycle, reported_ring_repeats_no_account) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    /* o -> x -> o -> u then u -> o: the only ring is o -> u -> o. */
+    gt_tx(&F, "t1", "O", "X", T0, UNITS(5000));
+    gt_tx(&F, "t2", "X", "O", T0 + HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "O"), 1);   /* O -> X -> O itself */
+    gt_tx(&F, "t3", "O", "U", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "t4", "U", "O", T0 + 3 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "O"), 1, "cooldown");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    gt_tx(&F, "t1", "X", "O", T0, UNITS(5000));       /* not part of any ring at its time */
+    gt_tx(&F, "t2", "O", "X", T0 + HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 1);  /* X -> O -> X about X */
+    gt_tx(&F, "t3", "X", "Y", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "t4", "Y", "O", T0 + 3 * HOUR, UNITS(5000));
+    const struct gt_alert *a = gt_find(&F, VG_RULE_CYCLE, "O");
+    cr_assert_not_null(a, "O -> X -> Y -> O");
+    cr_assert_eq(a->n_accounts, 2);
+    cr_assert_str_eq(a->accounts[0], "X");
+    cr_assert_str_eq(a->accounts[1], "Y");
+    cr_assert_str_eq(a->tx_ids[0], "t2");
+    cr_assert_str_eq(a->tx_ids[1], "t3");
+    cr_assert_str_eq(a->tx_ids[2], "t4");
+    gt_fini(&F);
+}
+
+Test(cycle, budget_cut_is_counted) {
+    gt_init(&F, VG_RULE_CYCLE);
+    F.cfg.engine.graph_budget = 10;
+    gt_start(&F);
+    /* The origin fans out to 40 accounts, the closer receives from 40: both sides are
+     * too wide for a budget of 10. */
+    char acct[32], id[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(acct, sizeof acct, "F%d", i);
+        snprintf(id, sizeof id, "f%d", i);
+        gt_tx(&F, id, "O", acct, T0 + i, UNITS(2000));
+        snprintf(acct, sizeof acct, "G%d", i);
+        snprintf(id, sizeof id, "g%d", i);
+        gt_tx(&F, id, acct, "U", T0 + i, UNITS(2000));
+    }
+    gt_tx(&F, "r1", "O", "M", T0 + HOUR, UNITS(5000));
+    gt_tx(&F, "r2", "M", "U", T0 + 2 * HOUR, UNITS(5000));
+    struct vg_graph_stats before = gt_stats(&F);
+    gt_tx(&F, "r3", "U", "O", T0 + 3 * HOUR, UNITS(5000));
+    struct vg_graph_stats after = gt_stats(&F);
+    cr_assert_eq(after.budget_cut, before.budget_cut + 1);
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, NULL), 0);
+    gt_fini(&F);
+
+    /* The default budget finds it. */
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    for (int i = 0; i < 40; i++) {
+        snprintf(acct, sizeof acct, "F%d", i);
+        snprintf(id, sizeof id, "f%d", i);
+        gt_tx(&F, id, "O", acct, T0 + i, UNITS(2000));
+        snprintf(acct, sizeof acct, "G%d", i);
+        snprintf(id, sizeof id, "g%d", i);
+        gt_tx(&F, id, acct, "U", T0 + i, UNITS(2000));
+    }
+    gt_tx(&F, "r1", "O", "M", T0 + HOUR, UNITS(5000));
+    gt_tx(&F, "r2", "M", "U", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "r3", "U", "O", T0 + 3 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "O"), 1);
+    cr_assert_eq(gt_stats(&F).budget_cut, 0);
+    gt_fini(&F);
+}
+
+Test(cycle, late_transfer_does_not_hide_a_ring) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_cycle(&F)->max_hops = 3;
+    gt_start(&F);
+    /* U receives from many, so the search goes forward from O through X, whose newest
+     * out-edge (by arrival) is a late one, older than the X -> U hop behind it. */
+    char acct[32], id[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(acct, sizeof acct, "S%d", i);
+        snprintf(id, sizeof id, "s%d", i);
+        gt_tx(&F, id, acct, "U", T0 + i, UNITS(2000));
+    }
+    gt_tx(&F, "t1", "O", "X", T0 + 10 * HOUR, UNITS(5000));
+    gt_tx(&F, "t2", "X", "U", T0 + 12 * HOUR, UNITS(5000));
+    gt_tx(&F, "late", "X", "Q", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "t3", "U", "O", T0 + 13 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "O"), 1);
+    gt_fini(&F);
+}
+
+Test(cycle, late_closing_transfer_is_still_evaluated) {
+    gt_init(&F, VG_RULE_CYCLE);
+    gt_start(&F);
+    gt_tx(&F, "t1", "A", "B", T0, UNITS(5000));
+    gt_tx(&F, "t2", "B", "C", T0 + HOUR, UNITS(5000));
+    gt_tx(&F, "other", "X", "Y", T0 + 10 * HOUR, UNITS(5000));
+    gt_tx(&F, "t3", "C", "A", T0 + 2 * HOUR, UNITS(5000));   /* 8h late */
+    cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "A"), 1);
+    gt_fini(&F);
+}

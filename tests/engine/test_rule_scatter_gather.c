@@ -1,0 +1,195 @@
+/* test_rule_scatter_gather.c - rule `scatter_gather` through the graph stage: an origin's
+ * legs to >= min_intermediaries accounts that each forward to one sink afterwards, within
+ * the window, alert about the origin and the sink; fewer, misordered or too wide do not. */
+#include "test_graph_support.h"
+
+static struct gt_fixture F;
+
+/* Legs O -> M<i> at leg_ts[i], forwards M<i> -> S at fwd_ts[i] (legs first, in order). */
+static void pattern(struct gt_fixture *f, int n, const int64_t *leg_ts, const int64_t *fwd_ts,
+                    int64_t leg_amount, int64_t fwd_amount) {
+    char m[32], id[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(m, sizeof m, "M%d", i);
+        snprintf(id, sizeof id, "leg%d", i);
+        gt_tx(f, id, "O", m, leg_ts[i], leg_amount);
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(m, sizeof m, "M%d", i);
+        snprintf(id, sizeof id, "fwd%d", i);
+        gt_tx(f, id, m, "S", fwd_ts[i], fwd_amount);
+    }
+}
+
+Test(scatter_gather, three_intermediaries_alert_about_origin_and_sink) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    int64_t legs[] = {T0, T0 + HOUR, T0 + 2 * HOUR};
+    int64_t fwds[] = {T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 5 * HOUR};
+    pattern(&F, 2, legs, fwds, UNITS(5000), UNITS(4900));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "two intermediaries so far");
+    gt_tx(&F, "leg2", "O", "M2", legs[2], UNITS(5000));
+    gt_tx(&F, "fwd2", "M2", "S", fwds[2], UNITS(4900));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 2);
+
+    const struct gt_alert *o = gt_find(&F, VG_RULE_SCATTER_GATHER, "O");
+    const struct gt_alert *s = gt_find(&F, VG_RULE_SCATTER_GATHER, "S");
+    cr_assert_not_null(o);
+    cr_assert_not_null(s);
+    const struct gt_alert *both[] = {o, s};
+    for (int k = 0; k < 2; k++) {
+        const struct gt_alert *a = both[k];
+        cr_assert_eq(a->n_accounts, 4, "intermediaries and the other end");
+        cr_assert(gt_has_account(a, "M0") && gt_has_account(a, "M1") && gt_has_account(a, "M2"));
+        cr_assert(gt_has_account(a, k == 0 ? "S" : "O"));
+        cr_assert_eq(a->n_tx_ids, 6);
+        const char *want[] = {"leg0", "leg1", "leg2", "fwd0", "fwd1", "fwd2"};
+        for (int i = 0; i < 6; i++) cr_assert_str_eq(a->tx_ids[i], want[i]);
+        cr_assert_eq(gt_metric(a, "intermediaries"), 3);
+        cr_assert_eq(gt_metric(a, "total_in_legs"), UNITS(15000));
+        cr_assert_eq(gt_metric(a, "total_forwarded"), UNITS(14700));
+        cr_assert_eq(a->window_start_ms, T0);
+        cr_assert_eq(a->window_end_ms, T0 + 5 * HOUR);
+        cr_assert(a->score >= 0.5 && a->score <= 1.0);
+    }
+    gt_fini(&F);
+}
+
+Test(scatter_gather, two_intermediaries_do_not) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    int64_t legs[] = {T0, T0 + HOUR};
+    int64_t fwds[] = {T0 + 3 * HOUR, T0 + 4 * HOUR};
+    pattern(&F, 2, legs, fwds, UNITS(5000), UNITS(5000));
+    /* A second forward from the same intermediary adds no intermediary. */
+    gt_tx(&F, "fwd1b", "M1", "S", T0 + 5 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    gt_fini(&F);
+}
+
+Test(scatter_gather, forwards_before_the_leg_do_not_count) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    /* M0 and M1 paid S before O paid them. */
+    gt_tx(&F, "fwd0", "M0", "S", T0, UNITS(5000));
+    gt_tx(&F, "fwd1", "M1", "S", T0 + HOUR, UNITS(5000));
+    gt_tx(&F, "leg0", "O", "M0", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "leg1", "O", "M1", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "leg2", "O", "M2", T0 + 2 * HOUR, UNITS(5000));
+    gt_tx(&F, "fwd2", "M2", "S", T0 + 3 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    /* Same time is not after either. */
+    gt_tx(&F, "leg3", "O", "M3", T0 + 4 * HOUR, UNITS(5000));
+    gt_tx(&F, "fwd3", "M3", "S", T0 + 4 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    /* A later forward from M0 counts (M0, M2), then one from M1 makes three. */
+    gt_tx(&F, "fwd0b", "M0", "S", T0 + 5 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "M0, M2: two");
+    gt_tx(&F, "fwd1b", "M1", "S", T0 + 6 * HOUR, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "O"), 1);
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "S"), 1);
+    gt_fini(&F);
+}
+
+Test(scatter_gather, pattern_wider_than_window_does_not) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    int64_t legs[] = {T0, T0 + DAY, T0 + 2 * DAY};
+    int64_t fwds[] = {T0 + 3 * DAY, T0 + 4 * DAY, T0 + 7 * DAY + 1};
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    fwds[2] = T0 + 7 * DAY;   /* first leg to last forward = window exactly */
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 2);
+    gt_fini(&F);
+}
+
+Test(scatter_gather, amounts_below_min_do_not_count) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    int64_t legs[] = {T0, T0 + HOUR, T0 + 2 * HOUR};
+    int64_t fwds[] = {T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 5 * HOUR};
+    pattern(&F, 3, legs, fwds, UNITS(1000) - 1, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "legs below min_amount");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(1000) - 1);
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "forwards below min_amount");
+    gt_fini(&F);
+}
+
+Test(scatter_gather, origin_equal_to_sink_does_not) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    char m[32], id[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(m, sizeof m, "M%d", i);
+        snprintf(id, sizeof id, "leg%d", i);
+        gt_tx(&F, id, "O", m, T0 + i, UNITS(5000));
+    }
+    for (int i = 0; i < 4; i++) {
+        snprintf(m, sizeof m, "M%d", i);
+        snprintf(id, sizeof id, "back%d", i);
+        gt_tx(&F, id, m, "O", T0 + HOUR + i, UNITS(5000));
+    }
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    gt_fini(&F);
+}
+
+Test(scatter_gather, params_take_effect) {
+    int64_t legs[] = {T0, T0 + HOUR, T0 + 2 * HOUR};
+    int64_t fwds[] = {T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 5 * HOUR};
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_sg(&F)->min_intermediaries = 2;
+    gt_start(&F);
+    pattern(&F, 2, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 2, "min_intermediaries 2");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_sg(&F)->min_intermediaries = 4;
+    gt_start(&F);
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "min_intermediaries 4");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_sg(&F)->min_amount_micros = UNITS(6000);
+    gt_start(&F);
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "min_amount 6000");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_sg(&F)->window_ms = 4 * HOUR;
+    gt_start(&F);
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "5h span, 4h window");
+    gt_fini(&F);
+
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    F.cfg.rules[VG_RULE_SCATTER_GATHER].enabled = false;
+    gt_start(&F);
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0, "disabled");
+    gt_fini(&F);
+}
+
+Test(scatter_gather, budget_cut_is_counted) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    F.cfg.engine.graph_budget = 4;
+    gt_start(&F);
+    int64_t legs[] = {T0, T0 + HOUR, T0 + 2 * HOUR};
+    int64_t fwds[] = {T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 5 * HOUR};
+    pattern(&F, 3, legs, fwds, UNITS(5000), UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    cr_assert_geq(gt_stats(&F).budget_cut, 1);
+    gt_fini(&F);
+}
