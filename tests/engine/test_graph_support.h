@@ -160,4 +160,29 @@ static inline struct vg_graph_stats gt_stats(const struct gt_fixture *f) {
     return s;
 }
 
+/* ---- random transfers for differential tests ----------------------------------------- */
+
+struct gt_edge {
+    int from, to;
+    int64_t ts_ms, amount_micros;
+};
+
+static inline uint64_t gt_rand(uint64_t *state) {
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *state >> 33;
+}
+
+/* n transfers among n_accounts, roughly 30 min apart with up to +-2h of disorder (late
+ * records), amounts 500 / 1000 / 3000 units. */
+static inline void gt_random_edges(uint64_t seed, struct gt_edge *edges, int n, int n_accounts) {
+    uint64_t st = seed * 2654435761ULL + 1;
+    static const int64_t amounts[] = {UNITS(500), UNITS(1000), UNITS(3000)};
+    for (int i = 0; i < n; i++) {
+        edges[i].from = (int)(gt_rand(&st) % (uint64_t)n_accounts);
+        do edges[i].to = (int)(gt_rand(&st) % (uint64_t)n_accounts); while (edges[i].to == edges[i].from);
+        edges[i].ts_ms = T0 + i * 30 * MINUTE + (int64_t)(gt_rand(&st) % (4 * 60)) * MINUTE - 2 * HOUR;
+        edges[i].amount_micros = amounts[gt_rand(&st) % 3];
+    }
+}
+
 #endif

@@ -252,3 +252,77 @@ Test(cycle, late_closing_transfer_is_still_evaluated) {
     cr_assert_eq(gt_count(&F, VG_RULE_CYCLE, "A"), 1);
     gt_fini(&F);
 }
+
+/* ---- differential check against the literal definition ------------------------------ */
+
+static const struct gt_edge *bf_edges;
+static int bf_n, bf_max_path, bf_origin, bf_closer;
+static int64_t bf_t, bf_low, bf_min;
+static bool bf_on_path[16];
+
+/* Is there a simple path node ~> closer with strictly increasing times after `after`? */
+static bool bf_dfs(int node, int64_t after, int depth) {
+    if (node == bf_closer) return depth >= 1;
+    if (depth == bf_max_path) return false;
+    for (int i = 0; i < bf_n; i++) {
+        const struct gt_edge *e = &bf_edges[i];
+        if (e->from != node || e->ts_ms <= after || e->ts_ms >= bf_t || e->ts_ms < bf_low ||
+            e->amount_micros < bf_min || bf_on_path[e->to])
+            continue;
+        bf_on_path[e->to] = true;
+        bool found = bf_dfs(e->to, e->ts_ms, depth + 1);
+        bf_on_path[e->to] = false;
+        if (found) return true;
+    }
+    return false;
+}
+
+Test(cycle, matches_brute_force_on_random_graphs) {
+    enum { N_EDGES = 80, N_ACCOUNTS = 7 };
+    struct gt_edge edges[N_EDGES];
+    int fired_total = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        int max_hops = 2 + (int)(seed % 5);
+        gt_random_edges(seed, edges, N_EDGES, N_ACCOUNTS);
+        gt_init(&F, VG_RULE_CYCLE);
+        gt_cycle(&F)->max_hops = max_hops;
+        gt_cycle(&F)->window_ms = 12 * HOUR;
+        F.cfg.engine.allowed_lateness_ms = 3 * HOUR;   /* no needed edge ever expires */
+        F.cfg.alerts.cooldown_ms = -1000 * DAY;        /* judge every trigger */
+        gt_start(&F);
+        for (int i = 0; i < N_EDGES; i++) {
+            char id[16], from[8], to[8];
+            snprintf(id, sizeof id, "t%d", i);
+            snprintf(from, sizeof from, "a%d", edges[i].from);
+            snprintf(to, sizeof to, "a%d", edges[i].to);
+            F.n_alerts = 0;   /* judge this transfer alone */
+            size_t before = F.n_alerts;
+            gt_tx(&F, id, from, to, edges[i].ts_ms, edges[i].amount_micros);
+            bool fired = F.n_alerts > before;
+
+            bf_edges = edges;
+            bf_n = i;   /* the transfers before this one */
+            bf_max_path = max_hops - 1;
+            bf_origin = edges[i].to;
+            bf_closer = edges[i].from;
+            bf_t = edges[i].ts_ms;
+            bf_low = bf_t - 12 * HOUR;
+            bf_min = UNITS(1000);
+            memset(bf_on_path, 0, sizeof bf_on_path);
+            bf_on_path[bf_origin] = true;
+            bool expected = edges[i].amount_micros >= bf_min && bf_dfs(bf_origin, bf_low - 1, 0);
+            cr_assert_eq(fired, expected, "seed %llu transfer %d (max_hops %d): fired %d, expected %d",
+                         (unsigned long long)seed, i, max_hops, fired, expected);
+            if (fired) {
+                const struct gt_alert *a = &F.alerts[F.n_alerts - 1];
+                cr_assert_str_eq(a->account, to);
+                cr_assert_leq(gt_metric(a, "hops"), max_hops);
+                cr_assert_geq(a->window_start_ms, bf_low);
+                fired_total++;
+            }
+        }
+        cr_assert_eq(gt_stats(&F).budget_cut, 0);
+        gt_fini(&F);
+    }
+    cr_assert_gt(fired_total, 100, "the random graphs do contain rings");
+}

@@ -1,6 +1,8 @@
 /* test_rule_scatter_gather.c - rule `scatter_gather` through the graph stage: an origin's
  * legs to >= min_intermediaries accounts that each forward to one sink afterwards, within
  * the window, alert about the origin and the sink; fewer, misordered or too wide do not. */
+#include <stdlib.h>
+
 #include "test_graph_support.h"
 
 static struct gt_fixture F;
@@ -192,4 +194,80 @@ Test(scatter_gather, budget_cut_is_counted) {
     cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
     cr_assert_geq(gt_stats(&F).budget_cut, 1);
     gt_fini(&F);
+}
+
+/* ---- differential check against the literal definition ------------------------------ */
+
+/* Origins o that make transfer i (m -> s) fire: o has a leg into m, and >= need distinct
+ * k with a leg o -> k before a forward k -> s, all in [t - W, t], among transfers 0..i. */
+static int brute_force_origins(const struct gt_edge *e, int i, int n_accounts, int64_t window, int need,
+                               bool *origins) {
+    int m = e[i].from, s = e[i].to, count = 0;
+    int64_t t = e[i].ts_ms, low = t - window, min = UNITS(1000);
+    for (int o = 0; o < n_accounts; o++) {
+        origins[o] = false;
+        if (o == s || e[i].amount_micros < min) continue;
+        bool leg_into_m = false;
+        for (int j = 0; j < i; j++)
+            if (e[j].from == o && e[j].to == m && e[j].ts_ms >= low && e[j].ts_ms < t && e[j].amount_micros >= min)
+                leg_into_m = true;
+        if (!leg_into_m) continue;
+        int distinct = 0;
+        for (int k = 0; k < n_accounts; k++) {
+            if (k == o || k == s) continue;
+            bool ok = false;
+            for (int a = 0; a < i && !ok; a++) {
+                if (e[a].from != o || e[a].to != k || e[a].ts_ms < low || e[a].ts_ms >= t || e[a].amount_micros < min)
+                    continue;
+                for (int b = 0; b <= i && !ok; b++)
+                    ok = e[b].from == k && e[b].to == s && e[b].ts_ms > e[a].ts_ms && e[b].ts_ms <= t &&
+                         e[b].amount_micros >= min;
+            }
+            distinct += ok;
+        }
+        if (distinct >= need) {
+            origins[o] = true;
+            count++;
+        }
+    }
+    return count;
+}
+
+Test(scatter_gather, matches_brute_force_on_random_graphs) {
+    enum { N_EDGES = 90, N_ACCOUNTS = 6 };
+    struct gt_edge edges[N_EDGES];
+    bool origins[N_ACCOUNTS];
+    int fired_total = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        int need = 2 + (int)(seed % 2);
+        gt_random_edges(seed, edges, N_EDGES, N_ACCOUNTS);
+        gt_init(&F, VG_RULE_SCATTER_GATHER);
+        gt_sg(&F)->min_intermediaries = need;
+        gt_sg(&F)->window_ms = 12 * HOUR;
+        F.cfg.engine.allowed_lateness_ms = 3 * HOUR;
+        F.cfg.alerts.cooldown_ms = -1000 * DAY;
+        gt_start(&F);
+        for (int i = 0; i < N_EDGES; i++) {
+            char id[16], from[8], to[8];
+            snprintf(id, sizeof id, "t%d", i);
+            snprintf(from, sizeof from, "a%d", edges[i].from);
+            snprintf(to, sizeof to, "a%d", edges[i].to);
+            F.n_alerts = 0;   /* judge this transfer alone */
+            size_t before = F.n_alerts;
+            gt_tx(&F, id, from, to, edges[i].ts_ms, edges[i].amount_micros);
+            int expected = brute_force_origins(edges, i, N_ACCOUNTS, 12 * HOUR, need, origins);
+            cr_assert_eq(F.n_alerts - before, (size_t)expected * 2, "seed %llu transfer %d",
+                         (unsigned long long)seed, i);
+            for (size_t a = before; a < F.n_alerts; a += 2) {
+                int o = atoi(F.alerts[a].account + 1);
+                cr_assert(origins[o], "origin a%d expected", o);
+                cr_assert_str_eq(F.alerts[a + 1].account, to);
+                cr_assert_geq(gt_metric(&F.alerts[a], "intermediaries"), need);
+            }
+            fired_total += expected;
+        }
+        cr_assert_eq(gt_stats(&F).budget_cut, 0);
+        gt_fini(&F);
+    }
+    cr_assert_gt(fired_total, 50, "the random graphs do contain patterns");
 }
