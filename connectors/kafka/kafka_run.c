@@ -506,7 +506,8 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
 static void kt_loop(struct kt_run *r) {
     struct vg_daemon *d = r->d;
     int64_t deadline = d->run_for_ms > 0 ? vg_now_mono_ns() + d->run_for_ms * 1000000 : 0;
-    bool busy = false;
+    bool busy = false; /* the last poll returned a message: poll again without waiting */
+    bool idle = false; /* a waiting poll returned nothing: the input is quiet */
 
     for (;;) {
         int64_t now = vg_now_mono_ns();
@@ -527,7 +528,7 @@ static void kt_loop(struct kt_run *r) {
             struct kt_ckpt *oldest = &r->ckpt[r->ckpt_tail & (KT_CKPT_SLOTS - 1)];
             if (oldest->produce_mark == KT_NO_MARK &&
                 atomic_load_explicit(&r->out.done_seq, memory_order_acquire) < oldest->end_seq &&
-                (!busy || now - oldest->created_ns >= KT_FORCE_PROGRESS_NS))
+                (idle || now - oldest->created_ns >= KT_FORCE_PROGRESS_NS))
                 vg_engine_drain(r->engine);
         }
 
@@ -536,11 +537,14 @@ static void kt_loop(struct kt_run *r) {
             if (busy) {
                 kt_ckpt_close(r, vg_now_mono_ns());
                 vg_engine_flush(r->engine);
+            } else {
+                idle = true;
             }
             busy = false;
             continue;
         }
         busy = true;
+        idle = false;
         kt_handle_message(r, m);
         rd_kafka_message_destroy(m);
     }
