@@ -22,6 +22,9 @@
 #include "vigil/emit.h"
 
 #define CYCLE_HOPS_LIMIT 16
+/* Labels per side: one per edge visited (plus the root), so budget + 1 suffices; beyond
+ * this cap (a budget in the millions) running out of labels counts as a budget cut. */
+#define CYCLE_LABELS_MAX (1u << 20)
 
 static const struct vg_param_def cycle_params[] = {
     {VG_PARAM_COUNT, "max_hops", "6", offsetof(struct vg_cycle_params, max_hops),
@@ -52,6 +55,7 @@ struct cycle_search {
     uint32_t max_path;                /* H: hops of the path o ~> u */
     struct cycle_label *side[2];      /* 0 forward, 1 backward */
     uint32_t count[2];
+    uint32_t capacity;                /* labels per side */
     uint32_t meet[2];                 /* meeting labels, VG_GRAPH_NONE until found */
 };
 
@@ -107,6 +111,7 @@ static bool expand(struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
                 if (ts <= L.t || e->amount_micros < s->min_amount || e->to == s->origin) continue;
                 struct vg_graph_node *y = touch(s, e->to);
                 if (ts >= y->t_a) continue;
+                if (s->count[0] == s->capacity) return !(s->ctx->cut = true);
                 push_label(s, 0, y, e->to, ts, here, i, L.hops + 1);
             } else {
                 /* Backward: arrives before departure L.t (<= t), at or after t_low. */
@@ -115,6 +120,7 @@ static bool expand(struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
                 if (ts < s->t_low || e->amount_micros < s->min_amount || e->from == s->closer) continue;
                 struct vg_graph_node *y = touch(s, e->from);
                 if (ts <= y->t_b) continue;
+                if (s->count[1] == s->capacity) return !(s->ctx->cut = true);
                 push_label(s, 1, y, e->from, ts, here, i, L.hops + 1);
             }
             if (s->meet[0] != VG_GRAPH_NONE) return true;
@@ -194,7 +200,7 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
     if (vg_alert_out_cooling(out, VG_RULE_CYCLE, origin.ptr, origin.len, txn->ts_ms)) return;
 
     vg_graph_search_begin(ctx);
-    size_t cap = (size_t)ctx->cfg->engine.graph_budget + 2;
+    uint32_t cap = (uint32_t)VG_MIN((uint64_t)ctx->cfg->engine.graph_budget + 2, CYCLE_LABELS_MAX);
     struct cycle_search s = {
         .ctx = ctx,
         .g = g,
@@ -207,10 +213,15 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         .max_path = (uint32_t)VG_MIN(p->max_hops, CYCLE_HOPS_LIMIT) - 1,
         .side = {vg_graph_scratch(g, 0, cap * sizeof(struct cycle_label)),
                  vg_graph_scratch(g, 1, cap * sizeof(struct cycle_label))},
+        .capacity = cap,
     };
     uint64_t ring[CYCLE_HOPS_LIMIT];
     uint32_t members[CYCLE_HOPS_LIMIT + 1];
-    uint32_t hops = s.side[0] && s.side[1] ? find_ring(&s, ring, members) : 0;
+    uint32_t hops = 0;
+    if (s.side[0] && s.side[1])
+        hops = find_ring(&s, ring, members);
+    else
+        ctx->cut = true;   /* no memory for the search: counted, never silent */
     vg_graph_search_end(ctx);
     if (hops == 0) return;
 

@@ -94,7 +94,10 @@ static void fire(struct sg_search *s, uint32_t o, const uint32_t *list, int64_t 
     struct vg_graph *g = s->g;
     const struct vg_graph_node *origin = vg_graph_node_at(g, o), *sink = vg_graph_node_at(g, s->sink);
     uint64_t *evidence = vg_graph_scratch(g, 2, ((size_t)origin->n_out + sink->n_in) * sizeof(uint64_t));
-    if (!evidence) return;
+    if (!evidence) {
+        s->ctx->cut = true;   /* no memory for the evidence: counted, never silent */
+        return;
+    }
     size_t n_evidence = 0;
     int64_t legs = 0, forwarded = 0, start = s->t, end = s->t_low;
     for (uint64_t idx = origin->out_newest; vg_graph_edge_live(g, idx);) {
@@ -164,10 +167,7 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
     };
     s.mark_fwd = vg_graph_new_mark(g);
     uint32_t mark_origin = vg_graph_new_mark(g);
-    uint32_t *list = NULL;
     if (mark_forwarders(&s) < need) goto done;
-    list = vg_graph_scratch(g, 0, ((size_t)ctx->cfg->engine.graph_budget + 1) * sizeof *list);
-    if (!list) goto done;
 
     for (uint64_t idx = m->in_newest; vg_graph_edge_live(g, idx);) {
         if (!vg_graph_charge(ctx)) break;
@@ -184,6 +184,12 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
         if (sink_cooling &&
             vg_alert_out_cooling(out, VG_RULE_SCATTER_GATHER, origin_id.ptr, origin_id.len, txn->ts_ms))
             continue;
+        /* Intermediaries of o: at most one per out-edge. */
+        uint32_t *list = vg_graph_scratch(g, 0, ((size_t)o->n_out + 1) * sizeof *list);
+        if (!list) {
+            ctx->cut = true;   /* no memory for the search: counted, never silent */
+            break;
+        }
         s.mark_mid = vg_graph_new_mark(g);
         int64_t n = count_intermediaries(&s, e->from, list);
         if (n < 0) break;
