@@ -22,7 +22,14 @@
  * ring's end). Nodes: a stable array with a free list; an open-addressing, linear-probing
  * table of (node index, low 32 bits of XXH3-64) maps ids to nodes, ids are compared byte for
  * byte, and a node whose last live edge expires is deleted by backward shift. Nothing is
- * allocated per transaction; arrays only double when full. */
+ * allocated per transaction; arrays only double when full (if the edge ring cannot, the
+ * oldest edge is evicted and counted).
+ *
+ * Late records. Lists are in arrival order, not time order. Searches walk them newest
+ * first and stop early using disorder_ms, a bound on how far any live edge's time lies
+ * below the newest time seen before it (kept per two buckets of arrival indices, so one
+ * very late record stops mattering once its bucket has expired). A transfer older than
+ * watermark - window is evaluated as a trigger and then dropped again (pop_tail). */
 #include "graph_internal.h"
 
 #include <stdlib.h>
