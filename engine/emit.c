@@ -4,6 +4,7 @@
  * when it would otherwise grow. Owned by one thread. */
 #include "vigil/emit.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,9 @@ struct vg_alert_out {
     size_t capacity;               /* power of two */
     size_t used;
     int64_t newest_ts;             /* newest alert time seen, for purging */
-    uint64_t emitted[VG_RULE_MAX];
-    uint64_t suppressed[VG_RULE_MAX];
+    /* single writer (the owning stage), read by stats from other threads */
+    _Atomic uint64_t emitted[VG_RULE_MAX];
+    _Atomic uint64_t suppressed[VG_RULE_MAX];
 };
 
 static uint64_t key_hash(enum vg_rule_id rule, const char *account, size_t len) {
@@ -96,13 +98,17 @@ bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, 
     return e->hash != 0 && ts_ms < e->last_alert_ts + out->cfg->alerts.cooldown_ms;
 }
 
+static inline void bump(_Atomic uint64_t *c) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
 bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
     int64_t ts = a->trigger_ts_ms;
     size_t len = VG_MIN(a->account.len, (size_t)VG_ID_MAX);
     uint64_t hash = key_hash(a->rule, a->account.ptr, len);
     struct cooldown_entry *e = find_slot(out, hash, a->rule, a->account.ptr, len);
     if (e->hash != 0 && ts < e->last_alert_ts + out->cfg->alerts.cooldown_ms) {
-        out->suppressed[a->rule]++;
+        bump(&out->suppressed[a->rule]);
         return false;
     }
     if (e->hash == 0) {
@@ -122,12 +128,14 @@ bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
     }
     e->last_alert_ts = ts;
     if (ts > out->newest_ts) out->newest_ts = ts;
-    out->emitted[a->rule]++;
+    bump(&out->emitted[a->rule]);
     out->deliver(out->opaque, a, out->cfg->rules[a->rule].severity);
     return true;
 }
 
-uint64_t vg_alert_out_emitted(const struct vg_alert_out *out, enum vg_rule_id rule) { return out->emitted[rule]; }
+uint64_t vg_alert_out_emitted(const struct vg_alert_out *out, enum vg_rule_id rule) {
+    return atomic_load_explicit(&out->emitted[rule], memory_order_relaxed);
+}
 uint64_t vg_alert_out_suppressed(const struct vg_alert_out *out, enum vg_rule_id rule) {
-    return out->suppressed[rule];
+    return atomic_load_explicit(&out->suppressed[rule], memory_order_relaxed);
 }

@@ -1,4 +1,202 @@
-/* vigild_main.c - the vigild binary (placeholder until the pipeline lands). */
+/* vigild_main.c - the vigild binary: command line (contract section 2), signal handling on
+ * a dedicated thread, and the choice of input mode (file replay, Kafka, demo). Everything
+ * it starts is torn down here; exit codes: 0 ok, 1 bad config or usage, 2 runtime failure. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-#include "vigil/common.h"
-int main(void) { printf("vigild %s\n", VG_VERSION); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vigil/config.h"
+#include "vigil/daemon.h"
+#include "vigil/kafka.h"
+#include "vigil/log.h"
+#include "vigil/metrics.h"
+#include "vigil/notify.h"
+#include "vigil/replay.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: vigild [-c FILE] [--check-config]\n"
+            "       vigild [-c FILE] --input FILE|- [--format ndjson|amlworld-csv] [--output FILE|-]\n"
+            "              [--dead-letter FILE]\n"
+            "       vigild --demo[=SECONDS]\n"
+            "       vigild --version | --help\n"
+            "\n"
+            "Streaming AML/CFT transaction analyzer.\n"
+            "  -c, --config FILE     vigil.yaml (without it, built-in defaults: every rule on)\n"
+            "      --check-config    validate the config and rule files, print errors, exit 0/1\n"
+            "      --input FILE|-    replay a file (or stdin) through the engine instead of Kafka\n"
+            "      --format FMT      ndjson (default) or amlworld-csv\n"
+            "      --output FILE|-   where replayed alerts go (default stdout)\n"
+            "      --dead-letter F   where refused records go, with their reason (replay mode)\n"
+            "      --threads N       shard threads (overrides engine.threads)\n"
+            "      --demo[=SECONDS]  embedded broker + synthetic stream, alerts printed (default 60 s)\n"
+            "      --version         print the version\n"
+            "Without --input, vigild consumes input.topic from kafka.brokers (\"embedded\" starts an\n"
+            "in-process development broker). Signals: TERM/INT drain and exit 0, HUP reloads.\n");
+}
+
+struct signal_ctl {
+    struct vg_daemon *d;
+    sigset_t set;
+};
+
+/* Turns signals into daemon flags. A second TERM/INT while draining aborts at once. */
+static void *signal_thread(void *arg) {
+    struct signal_ctl *ctl = arg;
+    for (;;) {
+        int sig;
+        if (sigwait(&ctl->set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            vg_info("signal", "signal=HUP action=reload");
+            vg_notify_reloading();
+            atomic_store(&ctl->d->reload_requested, true);
+        } else if (sig == SIGUSR2) {
+            return NULL; /* shutdown of this thread */
+        } else {
+            if (atomic_exchange(&ctl->d->stop_requested, true)) {
+                vg_warn("signal", "signal=%s action=abort", sig == SIGINT ? "INT" : "TERM");
+                _exit(2);
+            }
+            vg_info("signal", "signal=%s action=drain", sig == SIGINT ? "INT" : "TERM");
+            vg_notify_stopping();
+        }
+    }
+}
+
+static void print_summary(const struct vg_daemon *d, double seconds) {
+    if (!atomic_load(&d->have_final_stats)) return;
+    const struct vg_engine_stats *s = &d->final_stats;
+    uint64_t alerts = 0, dead = 0;
+    for (int i = 0; i < VG_RULE_MAX; i++) alerts += s->alerts[i];
+    for (int i = 0; i < VG_REASON_MAX; i++) dead += s->dead_letter[i];
+    fprintf(stderr, "\nvigild summary: %llu transactions in %.1f s, %llu alerts, %llu dead letters, %llu accounts\n",
+            (unsigned long long)s->transactions, seconds, (unsigned long long)alerts, (unsigned long long)dead,
+            (unsigned long long)s->tracked_accounts);
+    for (int i = 0; i < VG_RULE_MAX; i++)
+        if (s->alerts[i]) fprintf(stderr, "  %-18s %llu\n", vg_rule_registry[i]->name, (unsigned long long)s->alerts[i]);
+}
+
+int main(int argc, char **argv) {
+    const char *config_path = NULL, *input = NULL, *output = "-", *dead_letter = NULL, *format = "ndjson";
+    bool check_only = false, demo = false;
+    long demo_seconds = 60, threads = -1;
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'k'},
+        {"input", required_argument, NULL, 'i'},    {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},   {"dead-letter", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},  {"demo", optional_argument, NULL, 'D'},
+        {"version", no_argument, NULL, 'V'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config_path = optarg; break;
+        case 'k': check_only = true; break;
+        case 'i': input = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': output = optarg; break;
+        case 'd': dead_letter = optarg; break;
+        case 't': threads = strtol(optarg, NULL, 10); break;
+        case 'D':
+            demo = true;
+            if (optarg) demo_seconds = strtol(optarg, NULL, 10);
+            break;
+        case 'V': printf("vigild %s\n", VG_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vigild: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 1;
+    }
+    enum vg_format fmt;
+    if (strcmp(format, "ndjson") == 0) fmt = VG_FORMAT_NDJSON;
+    else if (strcmp(format, "amlworld-csv") == 0) fmt = VG_FORMAT_AMLWORLD_CSV;
+    else {
+        fprintf(stderr, "vigild: --format: unknown format '%s' (ndjson or amlworld-csv)\n", format);
+        return 1;
+    }
+    if (threads == 0 || threads > 1024 || (demo && demo_seconds <= 0)) {
+        fprintf(stderr, "vigild: %s out of range\n", demo ? "--demo seconds" : "--threads");
+        return 1;
+    }
+
+    struct vg_daemon *d = calloc(1, sizeof *d);
+    struct vg_config *cfg = calloc(1, sizeof *cfg);
+    if (!d || !cfg) {
+        fprintf(stderr, "vigild: out of memory\n");
+        return 2;
+    }
+    char err[2048] = "";
+    int rc = config_path ? vg_config_load(cfg, config_path, err, sizeof err) : vg_config_defaults(cfg);
+    if (rc != VG_OK) {
+        fprintf(stderr, "%s\n", err[0] ? err : "vigild: cannot load the built-in defaults");
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: ok\n", config_path ? config_path : "built-in defaults");
+        vg_config_free(cfg);
+        return 0;
+    }
+    if (threads > 0) cfg->engine.threads = (int)threads;
+    if (demo) snprintf(cfg->kafka.brokers, sizeof cfg->kafka.brokers, "embedded");
+    vg_log_set_level(cfg->log.level);
+    d->cfg = cfg;
+    d->print_alerts = demo;
+    d->run_for_ms = demo ? demo_seconds * 1000 : 0;
+    snprintf(d->input_topic, sizeof d->input_topic, "%s", cfg->input.topic);
+
+    /* Signals go to one thread only; every thread started from here inherits the mask. */
+    struct signal_ctl ctl = {.d = d};
+    sigemptyset(&ctl.set);
+    sigaddset(&ctl.set, SIGTERM);
+    sigaddset(&ctl.set, SIGINT);
+    sigaddset(&ctl.set, SIGHUP);
+    sigaddset(&ctl.set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &ctl.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_t sig_thread;
+    pthread_create(&sig_thread, NULL, signal_thread, &ctl);
+
+    vg_metrics_t *metrics = NULL;
+    if (cfg->metrics.listen[0] && vg_metrics_start(&metrics, cfg->metrics.listen, d, err, sizeof err) != VG_OK) {
+        fprintf(stderr, "vigild: %s\n", err);
+        return 1;
+    }
+    if (metrics) vg_info("metrics_listening", "listen=%s port=%u", cfg->metrics.listen, vg_metrics_port(metrics));
+    vg_watchdog_t *watchdog = NULL;
+    vg_watchdog_start(&watchdog, d);
+    vg_notify_ready();
+
+    int64_t started = vg_now_mono_ns();
+    err[0] = '\0';
+    int exit_code;
+    if (input) {
+        struct vg_replay_options ro = {.input = input, .format = fmt, .output = output, .dead_letter = dead_letter};
+        exit_code = vg_replay_run(d, &ro, err, sizeof err);
+    } else if (demo) {
+        fprintf(stderr, "vigild: demo: embedded Kafka broker + synthetic stream for %ld s (Ctrl-C stops)\n",
+                demo_seconds);
+        exit_code = vg_kafka_run_demo(d, 2000, 42, err, sizeof err);
+    } else {
+        exit_code = vg_kafka_run(d, err, sizeof err);
+    }
+    if (exit_code != 0 && err[0]) fprintf(stderr, "vigild: %s\n", err);
+    if (demo || (input && isatty(STDERR_FILENO))) print_summary(d, (double)(vg_now_mono_ns() - started) / 1e9);
+
+    vg_notify_stopping();
+    vg_watchdog_stop(watchdog);
+    vg_metrics_stop(metrics);
+    pthread_kill(sig_thread, SIGUSR2);
+    pthread_join(sig_thread, NULL);
+    vg_config_free(d->cfg);
+    free(d->cfg);
+    free(d);
+    return exit_code;
+}

@@ -242,10 +242,11 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int st
 static enum MHD_Result serve_metrics(struct MHD_Connection *conn, struct vg_daemon *d) {
     struct vg_engine_stats stats;
     const struct vg_engine_stats *s = NULL;
-    /* The engine's owner clears d->engine before stopping it (see metrics.h). */
-    struct vg_engine *engine = atomic_load_explicit(&d->engine, memory_order_acquire);
+    /* Held through the reader count: the owner waits for it before stopping the engine. */
+    struct vg_engine *engine = vg_daemon_engine_acquire(d);
     if (engine) {
         vg_engine_stats(engine, &stats);
+        vg_daemon_engine_release(d);
         s = &stats;
     }
     size_t len = 0;

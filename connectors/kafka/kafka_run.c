@@ -614,7 +614,7 @@ out:
             exit_code = 2;
     }
     if (r->engine) {
-        atomic_store_explicit(&d->engine, NULL, memory_order_release);
+        vg_daemon_detach_engine(d);
         rc = vg_engine_stop(r->engine);
         r->engine = NULL;
         if (rc && exit_code == 0)

@@ -21,7 +21,20 @@ struct vg_daemon {
     _Atomic int64_t lag[256];
     atomic_int lag_partitions;
     char input_topic[VG_TOPIC_MAX + 1];
+    /* Readers of `engine` from other threads (metrics scrapes) hold it through
+     * vg_daemon_engine_acquire/release; the owner detaches it before stopping the engine. */
+    atomic_int engine_readers;
+    struct vg_engine_stats final_stats; /* snapshot taken by vg_daemon_detach_engine */
+    atomic_bool have_final_stats;
 };
+
+/* For threads other than the engine's owner: the running engine (reader count held) or
+ * NULL. Pair every non-NULL result with vg_daemon_engine_release. */
+struct vg_engine *vg_daemon_engine_acquire(struct vg_daemon *d);
+void vg_daemon_engine_release(struct vg_daemon *d);
+/* For the owner, before vg_engine_stop: snapshots the final stats, unpublishes the engine
+ * and waits until no reader holds it. */
+void vg_daemon_detach_engine(struct vg_daemon *d);
 
 /* Called by the thread that owns the engine's input, between batches, when
  * reload_requested is set: loads cfg->path again, and on success swaps it into the engine

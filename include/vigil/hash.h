@@ -14,4 +14,10 @@ static inline uint64_t vg_hash64(const void *data, size_t len) {
     return XXH3_64bits(data, len);
 }
 
+/* Hash of an account id: the one function every stage uses to route and index accounts,
+ * so shard routing and table placement agree. */
+static inline uint64_t vg_hash64_id(const char *id, size_t len) {
+    return XXH3_64bits(id, len);
+}
+
 #endif

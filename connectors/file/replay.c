@@ -1,0 +1,251 @@
+/* replay.c - replay mode (see replay.h): big sequential reads, records split in place,
+ * parsed straight into a vg_txn and submitted; bad records become dead-letter lines with
+ * their reason; alerts are written by the engine's collector thread through a buffered
+ * file sink. One read(2) per 4 MiB chunk, never a syscall per record. */
+#include "vigil/replay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vigil/alert.h"
+#include "vigil/log.h"
+
+#define CHUNK_BYTES (4u << 20)
+
+struct file_sink {
+    FILE *out;
+    bool echo_stdout;           /* also print alerts on stdout (demo-style) */
+    bool failed;
+};
+
+static int sink_on_alert(void *opaque, const struct vg_alert_record *a) {
+    struct file_sink *s = opaque;
+    if (fwrite(a->json, 1, a->json_len, s->out) != a->json_len) s->failed = true;
+    if (s->echo_stdout) fwrite(a->json, 1, a->json_len, stdout);
+    return s->failed ? -1 : 0;
+}
+
+static void sink_on_idle(void *opaque) {
+    struct file_sink *s = opaque;
+    if (fflush(s->out) != 0) s->failed = true;
+    if (s->echo_stdout) fflush(stdout);
+}
+
+struct replay {
+    struct vg_daemon *d;
+    struct vg_engine *engine;
+    const struct vg_replay_options *opt;
+    FILE *dead_letter;
+    char *escape_buf;
+    uint64_t line_no;           /* physical line number in the input */
+    uint64_t data_line;         /* AMLworld data line (tx id) */
+    uint64_t records, refused;
+    bool header_checked;
+    int64_t last_progress_ns, start_ns;
+    bool progress;
+};
+
+static void write_dead_letter(struct replay *r, const char *rec, size_t len, const struct vg_parse_error *pe) {
+    vg_engine_dead_letter(r->engine, pe->reason);
+    r->refused++;
+    if (r->refused <= 5 || r->refused % 100000 == 0)
+        vg_warn("dead_letter", "line=%llu reason=%s detail=\"%s\" total=%llu", (unsigned long long)r->line_no,
+                vg_reason_name(pe->reason), pe->detail, (unsigned long long)r->refused);
+    if (!r->dead_letter) return;
+    size_t n = vg_json_escape(rec, VG_MIN(len, (size_t)VG_RECORD_MAX), r->escape_buf, VG_RECORD_MAX * 6 + 2);
+    size_t dn = vg_json_escape(pe->detail, strnlen(pe->detail, sizeof pe->detail), r->escape_buf + n,
+                               VG_RECORD_MAX * 6 + 2 + 1024 - n);
+    fprintf(r->dead_letter, "{\"reason\":\"%s\",\"detail\":%.*s,\"source\":", vg_reason_name(pe->reason), (int)dn,
+            r->escape_buf + n);
+    size_t sn = vg_json_escape(r->opt->input, strlen(r->opt->input), r->escape_buf + n, 4096);
+    fprintf(r->dead_letter, "%.*s,\"line\":%llu,\"payload\":%.*s}\n", (int)sn, r->escape_buf + n,
+            (unsigned long long)r->line_no, (int)n, r->escape_buf);
+}
+
+static void handle_record(struct replay *r, const char *rec, size_t len, int64_t arrival_ns) {
+    r->line_no++;
+    while (len > 0 && (rec[len - 1] == '\r' || rec[len - 1] == ' ' || rec[len - 1] == '\t')) len--;
+    size_t start = 0;
+    while (start < len && (rec[start] == ' ' || rec[start] == '\t')) start++;
+    if (start == len) return; /* blank line */
+    struct vg_txn txn;
+    struct vg_parse_error pe;
+    int rc;
+    const struct vg_currency_table *rates = &r->d->cfg->currency;
+    if (r->opt->format == VG_FORMAT_AMLWORLD_CSV) {
+        if (!r->header_checked) {
+            r->header_checked = true;
+            if (vg_amlworld_is_header(rec, len)) return;
+        }
+        rc = vg_amlworld_parse(rec, len, ++r->data_line, rates, &txn, &pe);
+    } else {
+        rc = vg_ndjson_parse(rec, len, rates, &txn, &pe);
+    }
+    if (rc != VG_OK) {
+        write_dead_letter(r, rec, len, &pe);
+        return;
+    }
+    txn.seq = vg_engine_next_seq(r->engine);
+    vg_engine_submit(r->engine, &txn, arrival_ns);
+    r->records++;
+}
+
+static void report_progress(struct replay *r, bool final) {
+    if (!r->progress) return;
+    int64_t now = vg_now_mono_ns();
+    if (!final && now - r->last_progress_ns < 500000000LL) return;
+    r->last_progress_ns = now;
+    double secs = (double)(now - r->start_ns) / 1e9;
+    fprintf(stderr, "\rvigild: %llu records, %.0f records/s, %llu dead letters%s",
+            (unsigned long long)r->records, secs > 0 ? (double)r->records / secs : 0.0,
+            (unsigned long long)r->refused, final ? "\n" : "   ");
+}
+
+/* Waits until fd is readable or stop is requested. Returns false on stop. */
+static bool wait_readable(struct replay *r, int fd) {
+    for (;;) {
+        if (atomic_load(&r->d->stop_requested)) return false;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, 200);
+        if (n > 0) return true;
+        if (n == 0) vg_engine_flush(r->engine); /* idle input: let the workers see what we have */
+        if (atomic_load(&r->d->reload_requested)) vg_daemon_apply_reload(r->d);
+    }
+}
+
+int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char *errstr, size_t errstr_size) {
+    int exit_code = 2, fd = -1;
+    bool out_is_stdout = strcmp(opt->output, "-") == 0;
+    struct file_sink sink = {.echo_stdout = d->print_alerts && !out_is_stdout};
+    struct replay r = {.d = d, .opt = opt, .progress = isatty(STDERR_FILENO) == 1};
+    char *buf = NULL;
+
+    fd = strcmp(opt->input, "-") == 0 ? STDIN_FILENO : open(opt->input, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "%s: cannot open: %s", opt->input, strerror(errno));
+        return 1;
+    }
+    sink.out = out_is_stdout ? stdout : fopen(opt->output, "w");
+    if (!sink.out) {
+        snprintf(errstr, errstr_size, "%s: cannot open for writing: %s", opt->output, strerror(errno));
+        exit_code = 1;
+        goto out;
+    }
+    setvbuf(sink.out, NULL, _IOFBF, 1 << 20);
+    if (opt->dead_letter) {
+        r.dead_letter = fopen(opt->dead_letter, "w");
+        if (!r.dead_letter) {
+            snprintf(errstr, errstr_size, "%s: cannot open for writing: %s", opt->dead_letter, strerror(errno));
+            exit_code = 1;
+            goto out;
+        }
+    }
+    r.escape_buf = malloc((size_t)VG_RECORD_MAX * 6 + 2 + 4096 + 1024);
+    buf = malloc(CHUNK_BYTES + VG_RECORD_MAX + 1);
+    if (!r.escape_buf || !buf) {
+        snprintf(errstr, errstr_size, "replay: out of memory");
+        goto out;
+    }
+    struct stat st;
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+    struct vg_alert_sink alert_sink = {.opaque = &sink, .on_alert = sink_on_alert, .on_idle = sink_on_idle};
+    if (vg_engine_start(&r.engine, d->cfg, &alert_sink, errstr, errstr_size) != VG_OK) goto out;
+    atomic_store(&d->engine, r.engine);
+    atomic_store(&d->consuming, true);
+    r.start_ns = r.last_progress_ns = vg_now_mono_ns();
+
+    size_t have = 0;          /* bytes in buf not yet consumed */
+    bool skipping = false;    /* inside an oversized line */
+    bool eof = false;
+    while (!eof && !atomic_load(&d->stop_requested)) {
+        if (atomic_load(&d->reload_requested)) vg_daemon_apply_reload(d);
+        if (!regular && !wait_readable(&r, fd)) break;
+        ssize_t n = read(fd, buf + have, CHUNK_BYTES + VG_RECORD_MAX - have);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            snprintf(errstr, errstr_size, "%s: read failed: %s", opt->input, strerror(errno));
+            vg_daemon_detach_engine(d);
+            vg_engine_stop(r.engine);
+            goto out;
+        }
+        eof = n == 0;
+        have += (size_t)n;
+        int64_t arrival = vg_now_mono_ns();
+        size_t pos = 0;
+        for (;;) {
+            char *nl = memchr(buf + pos, '\n', have - pos);
+            size_t end = nl ? (size_t)(nl - buf) : have;
+            if (!nl && !eof) {
+                if (have - pos > VG_RECORD_MAX && !skipping) { /* an oversized line: refuse it, skip the rest */
+                    struct vg_parse_error pe = {.reason = VG_REASON_OVERSIZED};
+                    snprintf(pe.detail, sizeof pe.detail, "record longer than %d bytes", VG_RECORD_MAX);
+                    r.line_no++;
+                    write_dead_letter(&r, buf + pos, 1024, &pe);
+                    skipping = true;
+                }
+                if (skipping) pos = have;
+                break;
+            }
+            if (skipping) {
+                skipping = false; /* the tail of the oversized line, already counted */
+            } else if (end > pos || nl) {
+                if (end - pos > VG_RECORD_MAX) {
+                    struct vg_parse_error pe = {.reason = VG_REASON_OVERSIZED};
+                    snprintf(pe.detail, sizeof pe.detail, "record longer than %d bytes", VG_RECORD_MAX);
+                    r.line_no++;
+                    write_dead_letter(&r, buf + pos, 1024, &pe);
+                } else {
+                    handle_record(&r, buf + pos, end - pos, arrival);
+                }
+            }
+            if (!nl) {
+                pos = have;
+                break;
+            }
+            pos = end + 1;
+        }
+        memmove(buf, buf + pos, have - pos);
+        have -= pos;
+        report_progress(&r, false);
+    }
+    report_progress(&r, true);
+    vg_engine_drain(r.engine);
+    atomic_store(&d->consuming, false);
+    vg_daemon_detach_engine(d);
+    const struct vg_engine_stats stats = d->final_stats;
+    int rc = vg_engine_stop(r.engine);
+    uint64_t alerts = 0;
+    for (int i = 0; i < VG_RULE_MAX; i++) alerts += stats.alerts[i];
+    int64_t elapsed_ns = vg_now_mono_ns() - r.start_ns;
+    vg_info("replay_done", "records=%llu dead_letters=%llu alerts=%llu late=%llu accounts=%llu seconds=%.3f records_per_s=%.0f",
+            (unsigned long long)r.records, (unsigned long long)r.refused, (unsigned long long)alerts,
+            (unsigned long long)stats.late, (unsigned long long)stats.tracked_accounts, (double)elapsed_ns / 1e9,
+            elapsed_ns > 0 ? (double)r.records * 1e9 / (double)elapsed_ns : 0.0);
+    if (rc != VG_OK || sink.failed) {
+        snprintf(errstr, errstr_size, "%s: writing alerts failed", opt->output);
+        goto out;
+    }
+    exit_code = 0;
+out:
+    if (r.dead_letter && fclose(r.dead_letter) != 0 && exit_code == 0) {
+        snprintf(errstr, errstr_size, "%s: write failed", opt->dead_letter);
+        exit_code = 2;
+    }
+    if (sink.out && !out_is_stdout && fclose(sink.out) != 0 && exit_code == 0) {
+        snprintf(errstr, errstr_size, "%s: write failed", opt->output);
+        exit_code = 2;
+    }
+    if (out_is_stdout) fflush(stdout);
+    if (fd > 2) close(fd);
+    free(buf);
+    free(r.escape_buf);
+    return exit_code;
+}

@@ -1,0 +1,350 @@
+/* account_store.c - a shard's accounts and their recent events (see account_store.h).
+ * Accounts: chunked array (stable indices, no copying on growth) behind an open-addressing
+ * index with 32-bit tags. Events: a byte ring with monotonic 64-bit offsets; a record never
+ * straddles the end of the buffer (a padding record fills the gap), and growth doubles
+ * the buffer by copying, which keeps every offset valid. */
+#include "account_store.h"
+
+#include <stdlib.h>
+
+#include "vigil/hash.h"
+#include <string.h>
+
+#define CHUNK_SHIFT 12
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define PAD_TS INT64_MIN /* a padding record: ts_ms = PAD_TS, amount_micros = its span */
+
+struct index_slot {
+    uint32_t tag;        /* high hash bits, never 0 in a used slot */
+    uint32_t account;    /* index + 1; 0 = empty */
+};
+
+struct vg_store {
+    /* accounts */
+    struct vg_account **chunks;
+    uint32_t n_chunks, chunk_capacity;
+    uint32_t n_accounts;
+    struct index_slot *index;
+    uint32_t index_capacity;     /* power of two */
+    /* event log */
+    unsigned char *log;
+    uint64_t log_capacity;       /* power of two */
+    uint64_t log_head, log_tail; /* monotonic byte offsets */
+    uint64_t n_events;
+    int64_t bucket_ms;
+};
+
+static inline uint32_t tag_of(uint64_t hash) {
+    uint32_t t = (uint32_t)(hash >> 32);
+    return t ? t : 1;
+}
+
+static inline struct vg_log_event *event_at(const struct vg_store *s, uint64_t off) {
+    return (struct vg_log_event *)(s->log + (off & (s->log_capacity - 1)));
+}
+
+static inline uint64_t event_span(uint32_t text_len) {
+    return (sizeof(struct vg_log_event) + text_len + 15u) & ~(uint64_t)15u; /* 16-byte granules: a pad always has room for its 16-byte marker */
+}
+
+int vg_store_create(struct vg_store **out, int64_t bucket_ms) {
+    struct vg_store *s = calloc(1, sizeof *s);
+    if (!s) goto err;
+    s->bucket_ms = bucket_ms > 60000 ? bucket_ms : 60000;
+    s->index_capacity = 1024;
+    s->index = calloc(s->index_capacity, sizeof *s->index);
+    s->log_capacity = 1u << 20;
+    s->log = malloc(s->log_capacity);
+    if (!s->index || !s->log) goto err;
+    *out = s;
+    return VG_OK;
+err:
+    if (s) {
+        free(s->index);
+        free(s->log);
+        free(s);
+    }
+    return VG_ERR_NOMEM;
+}
+
+void vg_store_destroy(struct vg_store *s) {
+    if (!s) return;
+    for (uint32_t i = 0; i < s->n_chunks; i++) free(s->chunks[i]);
+    free(s->chunks);
+    free(s->index);
+    free(s->log);
+    free(s);
+}
+
+struct vg_account *vg_store_account(struct vg_store *s, uint32_t index) {
+    return &s->chunks[index >> CHUNK_SHIFT][index & (CHUNK_SIZE - 1)];
+}
+
+static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len, uint64_t hash, bool *found) {
+    uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
+    for (uint32_t i = (uint32_t)hash & mask;; i = (i + 1) & mask) {
+        const struct index_slot *slot = &s->index[i];
+        if (slot->account == 0) {
+            *found = false;
+            return i;
+        }
+        if (slot->tag == tag) {
+            const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
+            if (vg_str_eq(a->id, a->id_len, id, len)) {
+                *found = true;
+                return i;
+            }
+        }
+    }
+}
+
+/* Doubles the index. Returns VG_OK or VG_ERR_NOMEM (index unchanged). */
+static int index_grow(struct vg_store *s) {
+    uint32_t capacity = s->index_capacity * 2;
+    struct index_slot *slots = calloc(capacity, sizeof *slots);
+    if (!slots) return VG_ERR_NOMEM;
+    struct index_slot *old = s->index;
+    uint32_t old_capacity = s->index_capacity;
+    s->index = slots;
+    s->index_capacity = capacity;
+    for (uint32_t i = 0; i < old_capacity; i++) {
+        if (old[i].account == 0) continue;
+        const struct vg_account *a = vg_store_account(s, old[i].account - 1);
+        uint64_t hash = vg_hash64_id(a->id, a->id_len);
+        uint32_t j = (uint32_t)hash & (capacity - 1);
+        while (slots[j].account != 0) j = (j + 1) & (capacity - 1);
+        slots[j] = old[i];
+    }
+    free(old);
+    return VG_OK;
+}
+
+struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash) {
+    bool found;
+    uint32_t i = index_probe(s, id, len, hash, &found);
+    return found ? vg_store_account(s, s->index[i].account - 1) : NULL;
+}
+
+uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_t hash) {
+    bool found;
+    uint32_t i = index_probe(s, id, len, hash, &found);
+    if (found) return s->index[i].account - 1;
+    if ((uint64_t)(s->n_accounts + 1) * 10 > (uint64_t)s->index_capacity * 7) {
+        if (index_grow(s) != VG_OK) return UINT32_MAX;
+        i = index_probe(s, id, len, hash, &found);
+    }
+    uint32_t index = s->n_accounts;
+    if ((index >> CHUNK_SHIFT) >= s->n_chunks) {
+        if (s->n_chunks == s->chunk_capacity) {
+            uint32_t cap = s->chunk_capacity ? s->chunk_capacity * 2 : 16;
+            struct vg_account **chunks = realloc(s->chunks, cap * sizeof *chunks);
+            if (!chunks) return UINT32_MAX;
+            s->chunks = chunks;
+            s->chunk_capacity = cap;
+        }
+        s->chunks[s->n_chunks] = malloc(CHUNK_SIZE * sizeof(struct vg_account));
+        if (!s->chunks[s->n_chunks]) return UINT32_MAX;
+        s->n_chunks++;
+    }
+    struct vg_account *a = vg_store_account(s, index);
+    memset(a, 0, sizeof *a);
+    memcpy(a->id, id, len);
+    a->id_len = (uint8_t)len;
+    a->first_seen_ms = INT64_MAX;
+    a->last_seen_ms = VG_TS_NONE;
+    a->newest_event = VG_LOG_NIL;
+    a->activity.newest_bucket = INT32_MIN;
+    a->activity.bucket_minutes = (uint32_t)(s->bucket_ms / 60000);
+    s->index[i].tag = tag_of(hash);
+    s->index[i].account = index + 1;
+    s->n_accounts++;
+    return index;
+}
+
+/* ---- activity histogram ----------------------------------------------------------------- */
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+static void activity_add(struct vg_activity *act, int64_t ts_ms) {
+    int64_t bucket_ms = (int64_t)act->bucket_minutes * 60000;
+    int64_t b = floor_div(ts_ms, bucket_ms);
+    if (b > INT32_MAX || b < INT32_MIN + VG_ACTIVITY_BUCKETS) return;
+    if (act->newest_bucket == INT32_MIN) {
+        act->newest_bucket = (int32_t)b;
+    } else if (b > act->newest_bucket) {
+        int64_t gap = b - act->newest_bucket;
+        if (gap >= VG_ACTIVITY_BUCKETS) memset(act->counts, 0, sizeof act->counts);
+        else
+            for (int64_t k = act->newest_bucket + 1; k <= b; k++)
+                act->counts[(uint64_t)k % VG_ACTIVITY_BUCKETS] = 0;
+        act->newest_bucket = (int32_t)b;
+    } else if (b <= (int64_t)act->newest_bucket - VG_ACTIVITY_BUCKETS) {
+        return; /* older than the histogram reaches */
+    }
+    uint16_t *c = &act->counts[(uint64_t)b % VG_ACTIVITY_BUCKETS];
+    if (*c < UINT16_MAX) (*c)++;
+}
+
+uint64_t vg_activity_count(const struct vg_activity *act, int64_t from_ms, int64_t to_ms) {
+    if (act->newest_bucket == INT32_MIN || to_ms <= from_ms) return 0;
+    int64_t bucket_ms = (int64_t)act->bucket_minutes * 60000;
+    __int128 scaled = 0; /* counts x overlapping ms */
+    for (int64_t b = (int64_t)act->newest_bucket - VG_ACTIVITY_BUCKETS + 1; b <= act->newest_bucket; b++) {
+        int64_t lo = b * bucket_ms, hi = lo + bucket_ms;
+        int64_t olo = VG_MAX(lo, from_ms), ohi = VG_MIN(hi, to_ms);
+        if (ohi <= olo) continue;
+        scaled += (__int128)act->counts[(uint64_t)b % VG_ACTIVITY_BUCKETS] * (ohi - olo);
+    }
+    return (uint64_t)((scaled + bucket_ms / 2) / bucket_ms);
+}
+
+/* ---- event log ----------------------------------------------------------------------- */
+
+/* Doubles the log buffer, keeping every offset valid. Returns VG_OK or VG_ERR_NOMEM. */
+static int log_grow(struct vg_store *s) {
+    uint64_t old_capacity = s->log_capacity, capacity = old_capacity * 2;
+    unsigned char *log = malloc(capacity);
+    if (!log) return VG_ERR_NOMEM;
+    for (uint64_t off = s->log_tail; off < s->log_head;) {
+        uint64_t opos = off & (old_capacity - 1), npos = off & (capacity - 1);
+        uint64_t chunk = VG_MIN(s->log_head - off, VG_MIN(old_capacity - opos, capacity - npos));
+        memcpy(log + npos, s->log + opos, chunk);
+        off += chunk;
+    }
+    free(s->log);
+    s->log = log;
+    s->log_capacity = capacity;
+    return VG_OK;
+}
+
+static int log_reserve(struct vg_store *s, uint64_t span) {
+    for (;;) {
+        uint64_t pos = s->log_head & (s->log_capacity - 1);
+        uint64_t till_end = s->log_capacity - pos;
+        uint64_t need = till_end < span ? till_end + span : span;
+        if (s->log_capacity - (s->log_head - s->log_tail) < need) {
+            if (log_grow(s) != VG_OK) return VG_ERR_NOMEM;
+            continue;
+        }
+        if (till_end < span) { /* pad to the end of the buffer */
+            struct vg_log_event *pad = event_at(s, s->log_head);
+            pad->ts_ms = PAD_TS;
+            pad->amount_micros = (int64_t)till_end;
+            s->log_head += till_end;
+        }
+        return VG_OK;
+    }
+}
+
+int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *txn, enum vg_dir dir,
+                    uint64_t counterparty_hash, int64_t newest_ms) {
+    struct vg_account *a = vg_store_account(s, account);
+    if (txn->ts_ms < a->first_seen_ms) a->first_seen_ms = txn->ts_ms;
+    if (txn->ts_ms > a->last_seen_ms) a->last_seen_ms = txn->ts_ms;
+    activity_add(&a->activity, txn->ts_ms);
+
+    const char *cp = dir == VG_DIR_OUT ? txn->to : txn->from;
+    uint8_t cp_len = dir == VG_DIR_OUT ? txn->to_len : txn->from_len;
+    uint64_t span = event_span((uint32_t)cp_len + txn->id_len);
+    if (log_reserve(s, span) != VG_OK) return VG_ERR_NOMEM;
+    uint64_t off = s->log_head;
+    struct vg_log_event *ev = event_at(s, off);
+    ev->ts_ms = txn->ts_ms;
+    ev->amount_micros = txn->amount_micros;
+    ev->newest_at_ms = newest_ms;
+    ev->seq = txn->seq;
+    ev->prev = a->newest_event;
+    ev->next = VG_LOG_NIL;
+    ev->counterparty_hash = counterparty_hash;
+    ev->account = account;
+    ev->dir = (uint8_t)dir;
+    ev->counterparty_len = cp_len;
+    ev->tx_id_len = txn->id_len;
+    ev->reserved = 0;
+    memcpy(ev->text, cp, cp_len);
+    memcpy(ev->text + cp_len, txn->id, txn->id_len);
+    if (a->newest_event != VG_LOG_NIL) event_at(s, a->newest_event)->next = off;
+    a->newest_event = off;
+    a->n_events++;
+    s->log_head += span;
+    s->n_events++;
+    return VG_OK;
+}
+
+void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
+    while (s->log_tail < s->log_head) {
+        struct vg_log_event *ev = event_at(s, s->log_tail);
+        if (ev->ts_ms == PAD_TS) {
+            s->log_tail += (uint64_t)ev->amount_micros;
+            continue;
+        }
+        if (ev->newest_at_ms >= horizon_ms) break;
+        struct vg_account *a = vg_store_account(s, ev->account);
+        if (ev->next != VG_LOG_NIL) event_at(s, ev->next)->prev = VG_LOG_NIL;
+        else a->newest_event = VG_LOG_NIL;
+        a->n_events--;
+        s->n_events--;
+        s->log_tail += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
+    }
+}
+
+static inline bool view_before(const struct vg_event_view *x, const struct vg_event_view *y) {
+    return x->ts_ms < y->ts_ms || (x->ts_ms == y->ts_ms && x->seq < y->seq);
+}
+
+size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
+                     struct vg_event_view *out, bool *truncated) {
+    const struct vg_account *a = vg_store_account(s, account);
+    size_t n = 0;
+    *truncated = false;
+    for (uint64_t off = a->newest_event; off != VG_LOG_NIL;) {
+        const struct vg_log_event *ev = event_at(s, off);
+        if (ev->newest_at_ms < cutoff_ms) break; /* it and all earlier arrivals are older */
+        if (ev->ts_ms >= cutoff_ms) {
+            if (n == max) {
+                *truncated = true;
+                break;
+            }
+            out[n++] = (struct vg_event_view){
+                .ts_ms = ev->ts_ms,
+                .amount_micros = ev->amount_micros,
+                .seq = ev->seq,
+                .counterparty_hash = ev->counterparty_hash,
+                .counterparty = ev->text,
+                .tx_id = ev->text + ev->counterparty_len,
+                .counterparty_len = ev->counterparty_len,
+                .tx_id_len = ev->tx_id_len,
+                .dir = ev->dir,
+            };
+        }
+        off = ev->prev;
+    }
+    /* Newest-first arrival order -> ascending (ts, seq); nearly sorted, so insertion sort. */
+    for (size_t i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
+        struct vg_event_view t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct vg_event_view v = out[i];
+        size_t j = i;
+        while (j > 0 && view_before(&v, &out[j - 1])) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = v;
+    }
+    return n;
+}
+
+void vg_store_get_stats(const struct vg_store *s, struct vg_store_stats *out) {
+    out->accounts = s->n_accounts;
+    out->events = s->n_events;
+    out->bytes = (uint64_t)s->n_chunks * CHUNK_SIZE * sizeof(struct vg_account) +
+                 (uint64_t)s->index_capacity * sizeof(struct index_slot) + s->log_capacity;
+}
+
+void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const struct vg_account *a),
+                              void *opaque) {
+    for (uint32_t i = 0; i < s->n_accounts; i++) fn(opaque, vg_store_account(s, i));
+}

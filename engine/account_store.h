@@ -1,0 +1,90 @@
+/* account_store.h - one shard's per-account state: an open-addressing table of accounts
+ * (ids stored exactly, stable indices in chunked arrays) and an event log holding each
+ * account's recent events as a doubly linked chain through a FIFO byte ring.
+ * Everything is owned by one shard thread; nothing here is thread-safe.
+ * Records are flat (offsets and indices, no pointers) so they can be checkpointed. */
+#ifndef VIGIL_ACCOUNT_STORE_H
+#define VIGIL_ACCOUNT_STORE_H
+
+#include "vigil/rule.h"
+#include "vigil/txn.h"
+
+#define VG_ACTIVITY_BUCKETS 32
+#define VG_LOG_NIL UINT64_MAX
+
+/* Per-account event counts in coarse event-time buckets (velocity baselines). */
+struct vg_activity {
+    int32_t newest_bucket;          /* bucket index (ts / bucket_ms) of counts[newest % N] */
+    uint32_t bucket_minutes;        /* bucket width */
+    uint16_t counts[VG_ACTIVITY_BUCKETS]; /* saturating */
+};
+
+struct vg_account {
+    char id[VG_ID_MAX];
+    uint8_t id_len;
+    uint8_t reserved[3];
+    uint32_t n_events;              /* live events in the log */
+    int64_t first_seen_ms;          /* earliest event time seen */
+    int64_t last_seen_ms;           /* newest event time seen */
+    uint64_t newest_event;          /* log offset of the newest-arrived event, VG_LOG_NIL */
+    struct vg_activity activity;
+};
+
+/* One event in the log. Followed by counterparty bytes then tx id bytes. */
+struct vg_log_event {
+    int64_t ts_ms;
+    int64_t amount_micros;
+    int64_t newest_at_ms;           /* the stream's newest event time when this arrived */
+    uint64_t seq;
+    uint64_t prev;                  /* previous event of the same account (arrival order) */
+    uint64_t next;
+    uint64_t counterparty_hash;
+    uint32_t account;               /* owner's index */
+    uint8_t dir;
+    uint8_t counterparty_len;
+    uint8_t tx_id_len;
+    uint8_t reserved;
+    char text[];
+};
+
+struct vg_store;
+
+struct vg_store_stats {
+    uint64_t accounts;
+    uint64_t events;
+    uint64_t bytes;
+};
+
+/* bucket_ms: activity histogram bucket width. Returns VG_OK or VG_ERR_NOMEM. */
+int vg_store_create(struct vg_store **out, int64_t bucket_ms);
+void vg_store_destroy(struct vg_store *s);
+
+/* Finds or creates the account; returns its index, or UINT32_MAX when out of memory. */
+uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_t hash);
+struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
+/* Looks an account up without creating it; NULL when unknown. */
+struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash);
+
+/* Records one account-side event (updates first/last seen, activity, the chain).
+ * Returns VG_OK or VG_ERR_NOMEM (the event is then not in the window). */
+int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *txn, enum vg_dir dir,
+                    uint64_t counterparty_hash, int64_t newest_ms);
+
+/* Drops events that arrived when the stream's newest time was before `horizon_ms`
+ * (FIFO, O(1) each). */
+void vg_store_expire(struct vg_store *s, int64_t horizon_ms);
+
+/* Collects the account's events with ts >= cutoff_ms, walking from the newest arrival
+ * back and stopping at the first event that arrived when the stream was entirely older
+ * than the cutoff; at most `max` (the newest arrivals). The result is sorted by
+ * (ts, seq). Returns the count; *truncated set when `max` cut the walk. */
+size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
+                     struct vg_event_view *out, bool *truncated);
+
+void vg_store_get_stats(const struct vg_store *s, struct vg_store_stats *out);
+
+/* Visits every account (checkpointing, tests). */
+void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const struct vg_account *a),
+                              void *opaque);
+
+#endif

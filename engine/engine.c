@@ -1,0 +1,518 @@
+/* engine.c - the pipeline: the input thread routes each transaction's two account-side
+ * events to the shards owning those accounts (xxHash of the id) and large transfers to the
+ * graph stage, over SPSC rings; stages render alerts into their own byte rings; one
+ * collector thread hands alerts and progress to the sink. Per-account order is input order
+ * whatever the shard count, which is what makes results independent of engine.threads.
+ * Control messages (progress, reload, stop) travel in-band through the same rings. */
+#include "vigil/engine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ring.h"
+#include "rules/rule_params.h"
+#include "shard.h"
+#include "vigil/alert.h"
+#include "vigil/emit.h"
+#include "vigil/graph.h"
+#include "vigil/hash.h"
+#include "vigil/log.h"
+
+#define PUBLISH_BATCH 64
+#define PROGRESS_EVERY 4096
+#define ALERT_RING_BYTES (16u << 20)
+#define MAX_SHARDS 64
+
+static int64_t graph_min_amount(const struct vg_config *cfg);
+
+enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD, MSG_STOP };
+
+struct stage_msg {
+    uint8_t kind;
+    int64_t newest_ms;
+    int64_t arrival_ns;
+    uint64_t from_hash, to_hash;
+    uint64_t progress_seq;
+    const struct vg_config *cfg;
+    struct vg_txn txn;
+};
+
+enum out_kind { OUT_ALERT = 1, OUT_PROGRESS = 2, OUT_FINAL = 3 };
+
+/* Header of a record in a stage's alert ring; followed by account then JSON bytes. */
+struct out_record {
+    uint32_t kind;
+    uint32_t rule;
+    uint64_t seq;              /* trigger seq, or progress seq */
+    int64_t arrival_ns;
+    uint32_t account_len;
+    uint32_t json_len;
+};
+
+struct vg_engine;
+
+struct stage {
+    struct vg_engine *engine;
+    int index;                 /* shard index, or -1 for the graph stage */
+    pthread_t thread;
+    struct vg_ring in;
+    uint32_t pending;          /* router: written but unpublished slots */
+    struct vg_bytering out;
+    struct vg_alert_out *alerts;
+    struct vg_shard *shard;    /* account stage */
+    struct vg_graph *graph;    /* graph stage */
+    const struct vg_config *cfg;
+    char *render_buf;
+    int64_t current_arrival_ns;
+    uint64_t progress_seen;    /* collector: last progress from this stage */
+    bool final_seen;           /* collector */
+    /* published by the stage thread after each batch, read by vg_engine_stats */
+    _Atomic uint64_t pub_accounts, pub_window_events, pub_bytes, pub_graph_edges, pub_budget_cut;
+};
+
+struct vg_engine {
+    const struct vg_config *cfg;
+    struct vg_alert_sink sink;
+    int n_shards;
+    struct stage shards[MAX_SHARDS];
+    struct stage graph;
+    bool graph_enabled;
+    int64_t graph_min_amount;
+    pthread_t collector;
+    _Atomic uint32_t bell;
+    _Atomic uint32_t bell_sleeping;
+    _Atomic uint64_t done_seq;
+    _Atomic int sink_failed;
+    _Atomic int reload_acks;
+    /* router (input thread) */
+    uint64_t next_seq;
+    uint64_t since_progress;
+    int64_t newest_ms;
+    _Atomic uint64_t transactions, late, out_of_order;
+    _Atomic uint64_t dead_letter[VG_REASON_MAX];
+    /* collector */
+    _Atomic uint64_t latency_count[VG_LATENCY_BUCKETS];
+    _Atomic uint64_t latency_sum_ns;
+};
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+int64_t vg_now_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t vg_now_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* ---- stage side ------------------------------------------------------------------------- */
+
+static void out_push(struct stage *st, const struct out_record *hdr, const char *account, const char *json) {
+    uint32_t len = (uint32_t)sizeof *hdr + hdr->account_len + hdr->json_len;
+    unsigned char *p = vg_bytering_reserve(&st->out, len);
+    memcpy(p, hdr, sizeof *hdr);
+    if (hdr->account_len) memcpy(p + sizeof *hdr, account, hdr->account_len);
+    if (hdr->json_len) memcpy(p + sizeof *hdr + hdr->account_len, json, hdr->json_len);
+    vg_bytering_commit(&st->out, len);
+}
+
+/* vg_alert_out delivery: render on this stage's thread and queue for the collector. */
+static void deliver_alert(void *opaque, const struct vg_alert *a, enum vg_severity severity) {
+    struct stage *st = opaque;
+    size_t n = vg_alert_render(a, severity, st->cfg->alerts.max_evidence, vg_now_wall_ms(), st->render_buf,
+                               VG_ALERT_JSON_MAX);
+    if (n == 0) {
+        vg_error("alert_render_failed", "rule=%s", vg_rule_registry[a->rule]->name);
+        return;
+    }
+    struct out_record hdr = {.kind = OUT_ALERT, .rule = a->rule, .seq = a->trigger_seq,
+                             .arrival_ns = st->current_arrival_ns, .account_len = (uint32_t)a->account.len,
+                             .json_len = (uint32_t)n};
+    out_push(st, &hdr, a->account.ptr, st->render_buf);
+}
+
+static void publish_stage_stats(struct stage *st) {
+    if (st->shard) {
+        struct vg_store_stats ss;
+        vg_store_get_stats(vg_shard_store(st->shard), &ss);
+        atomic_store_explicit(&st->pub_accounts, ss.accounts, memory_order_relaxed);
+        atomic_store_explicit(&st->pub_window_events, ss.events, memory_order_relaxed);
+        atomic_store_explicit(&st->pub_bytes, ss.bytes, memory_order_relaxed);
+    } else {
+        struct vg_graph_stats gs;
+        vg_graph_stats(st->graph, &gs);
+        atomic_store_explicit(&st->pub_graph_edges, gs.edges, memory_order_relaxed);
+        atomic_store_explicit(&st->pub_budget_cut, gs.budget_cut, memory_order_relaxed);
+        atomic_store_explicit(&st->pub_bytes, gs.bytes, memory_order_relaxed);
+    }
+}
+
+static void *stage_main(void *arg) {
+    struct stage *st = arg;
+    bool running = true;
+    while (running) {
+        uint32_t n = vg_ring_wait_available(&st->in, 100000);
+        for (uint32_t i = 0; i < n && running; i++) {
+            struct stage_msg *m = vg_ring_read_slot(&st->in, i);
+            switch (m->kind) {
+            case MSG_EVENT_OUT:
+            case MSG_EVENT_IN:
+                st->current_arrival_ns = m->arrival_ns;
+                vg_shard_on_event(st->shard, &m->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
+                                  m->from_hash, m->to_hash, m->newest_ms);
+                break;
+            case MSG_GRAPH:
+                st->current_arrival_ns = m->arrival_ns;
+                vg_graph_on_txn(st->graph, st->cfg, &m->txn, m->newest_ms - st->cfg->engine.allowed_lateness_ms,
+                                st->alerts);
+                break;
+            case MSG_PROGRESS: {
+                struct out_record hdr = {.kind = OUT_PROGRESS, .seq = m->progress_seq};
+                out_push(st, &hdr, NULL, NULL);
+                break;
+            }
+            case MSG_RELOAD:
+                st->cfg = m->cfg;
+                vg_alert_out_set_config(st->alerts, m->cfg);
+                if (st->shard) vg_shard_set_config(st->shard, m->cfg);
+                atomic_fetch_add_explicit(&st->engine->reload_acks, 1, memory_order_release);
+                break;
+            case MSG_STOP: {
+                struct out_record hdr = {.kind = OUT_FINAL};
+                out_push(st, &hdr, NULL, NULL);
+                running = false;
+                break;
+            }
+            }
+        }
+        if (n) {
+            vg_ring_release(&st->in, n);
+            publish_stage_stats(st);
+        }
+    }
+    return NULL;
+}
+
+/* ---- collector ---------------------------------------------------------------------------- */
+
+static void record_latency(struct vg_engine *e, int64_t arrival_ns) {
+    if (arrival_ns <= 0) return;
+    int64_t ns = vg_now_mono_ns() - arrival_ns;
+    if (ns < 0) ns = 0;
+    double s = (double)ns / 1e9;
+    int b = 0;
+    while (b < VG_LATENCY_BUCKETS - 1 && s > vg_latency_bounds_s[b]) b++;
+    stat_add(&e->latency_count[b], 1);
+    stat_add(&e->latency_sum_ns, (uint64_t)ns);
+}
+
+static int n_stages(const struct vg_engine *e) { return e->n_shards + (e->graph_enabled ? 1 : 0); }
+static struct stage *stage_at(struct vg_engine *e, int i) { return i < e->n_shards ? &e->shards[i] : &e->graph; }
+
+static void *collector_main(void *arg) {
+    struct vg_engine *e = arg;
+    int finals = 0, stages = n_stages(e);
+    while (finals < stages) {
+        uint32_t seen = atomic_load_explicit(&e->bell, memory_order_seq_cst);
+        bool any = false;
+        for (int i = 0; i < stages; i++) {
+            struct stage *st = stage_at(e, i);
+            uint32_t len;
+            unsigned char *p;
+            int budget = 256;
+            while (budget-- > 0 && (p = vg_bytering_peek(&st->out, &len)) != NULL) {
+                struct out_record hdr;
+                memcpy(&hdr, p, sizeof hdr);
+                any = true;
+                if (hdr.kind == OUT_ALERT) {
+                    struct vg_alert_record rec = {
+                        .rule = (enum vg_rule_id)hdr.rule,
+                        .account = (const char *)p + sizeof hdr,
+                        .account_len = hdr.account_len,
+                        .json = (const char *)p + sizeof hdr + hdr.account_len,
+                        .json_len = hdr.json_len,
+                        .trigger_seq = hdr.seq,
+                        .arrival_ns = hdr.arrival_ns,
+                    };
+                    record_latency(e, hdr.arrival_ns);
+                    if (!atomic_load(&e->sink_failed) && e->sink.on_alert(e->sink.opaque, &rec) != 0) {
+                        vg_error("sink_failed", "msg=\"alert output failed; stopping\"");
+                        atomic_store(&e->sink_failed, 1);
+                    }
+                } else if (hdr.kind == OUT_PROGRESS) {
+                    st->progress_seen = hdr.seq;
+                } else if (hdr.kind == OUT_FINAL) {
+                    st->final_seen = true;
+                    finals++;
+                }
+                vg_bytering_pop(&st->out);
+            }
+        }
+        uint64_t done = UINT64_MAX;
+        for (int i = 0; i < stages; i++) done = VG_MIN(done, stage_at(e, i)->progress_seen);
+        if (done != UINT64_MAX && done > atomic_load_explicit(&e->done_seq, memory_order_relaxed)) {
+            if (e->sink.on_progress) e->sink.on_progress(e->sink.opaque, done);
+            atomic_store_explicit(&e->done_seq, done, memory_order_release);
+        }
+        if (!any) {
+            if (e->sink.on_idle) e->sink.on_idle(e->sink.opaque);
+            vg_bell_wait(&e->bell, &e->bell_sleeping, seen, 20000);
+        }
+    }
+    if (e->sink.on_idle) e->sink.on_idle(e->sink.opaque);
+    return NULL;
+}
+
+/* ---- router (input thread) ------------------------------------------------------------------ */
+
+static void stage_publish(struct stage *st) {
+    if (st->pending) {
+        vg_ring_publish(&st->in, st->pending);
+        st->pending = 0;
+    }
+}
+
+/* A slot to write in st's ring, waiting (after publishing what is pending) when full. */
+static struct stage_msg *stage_slot(struct stage *st, bool blocking) {
+    if (vg_ring_free(&st->in, st->pending + 1) < st->pending + 1) {
+        stage_publish(st);
+        if (!blocking && vg_ring_free(&st->in, 1) < 1) return NULL;
+        vg_ring_wait_free(&st->in, 1);
+    }
+    return vg_ring_write_slot(&st->in, st->pending);
+}
+
+static void stage_commit(struct stage *st) {
+    if (++st->pending >= PUBLISH_BATCH) stage_publish(st);
+}
+
+static void broadcast(struct vg_engine *e, enum msg_kind kind, uint64_t seq, const struct vg_config *cfg) {
+    for (int i = 0; i < n_stages(e); i++) {
+        struct stage *st = stage_at(e, i);
+        struct stage_msg *m = stage_slot(st, true);
+        m->kind = (uint8_t)kind;
+        m->progress_seq = seq;
+        m->cfg = cfg;
+        stage_commit(st);
+        stage_publish(st);
+    }
+}
+
+static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns, uint64_t from_hash,
+                  uint64_t to_hash, struct stage *s_out, struct stage *s_in) {
+    if (txn->ts_ms > e->newest_ms) e->newest_ms = txn->ts_ms;
+    else if (txn->ts_ms < e->newest_ms) {
+        stat_add(&e->out_of_order, 1);
+        if (txn->ts_ms < e->newest_ms - e->cfg->engine.allowed_lateness_ms) stat_add(&e->late, 1);
+    }
+    struct stage *targets[3] = {s_out, s_in, NULL};
+    uint8_t kinds[3] = {MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH};
+    int n = 2;
+    if (e->graph_enabled && txn->amount_micros >= e->graph_min_amount) targets[n++] = &e->graph;
+    for (int i = 0; i < n; i++) {
+        struct stage_msg *m = stage_slot(targets[i], true);
+        m->kind = kinds[i];
+        m->newest_ms = e->newest_ms;
+        m->arrival_ns = arrival_ns;
+        m->from_hash = from_hash;
+        m->to_hash = to_hash;
+        m->txn = *txn;
+        stage_commit(targets[i]);
+    }
+    stat_add(&e->transactions, 1);
+    e->next_seq = txn->seq + 1;
+    if (++e->since_progress >= PROGRESS_EVERY) {
+        e->since_progress = 0;
+        broadcast(e, MSG_PROGRESS, e->next_seq, NULL);
+    }
+}
+
+void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns) {
+    uint64_t from_hash = vg_hash64_id(txn->from, txn->from_len);
+    uint64_t to_hash = vg_hash64_id(txn->to, txn->to_len);
+    route(e, txn, arrival_ns, from_hash, to_hash, &e->shards[from_hash % (uint64_t)e->n_shards],
+          &e->shards[to_hash % (uint64_t)e->n_shards]);
+}
+
+int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns) {
+    uint64_t from_hash = vg_hash64_id(txn->from, txn->from_len);
+    uint64_t to_hash = vg_hash64_id(txn->to, txn->to_len);
+    struct stage *s_out = &e->shards[from_hash % (uint64_t)e->n_shards];
+    struct stage *s_in = &e->shards[to_hash % (uint64_t)e->n_shards];
+    /* Room for both events (+ graph, + a progress broadcast) or nothing is queued. */
+    uint32_t need_out = s_out->pending + (s_out == s_in ? 3 : 2);
+    uint32_t need_in = s_in->pending + 2;
+    if (vg_ring_free(&s_out->in, need_out) < need_out || vg_ring_free(&s_in->in, need_in) < need_in ||
+        (e->graph_enabled && vg_ring_free(&e->graph.in, e->graph.pending + 2) < e->graph.pending + 2)) {
+        vg_engine_flush(e);
+        return VG_ERR_FULL;
+    }
+    for (int i = 0; i < n_stages(e) && e->since_progress + 1 >= PROGRESS_EVERY; i++) {
+        struct stage *st = stage_at(e, i);
+        if (vg_ring_free(&st->in, st->pending + 3) < st->pending + 3) {
+            vg_engine_flush(e);
+            return VG_ERR_FULL;
+        }
+    }
+    route(e, txn, arrival_ns, from_hash, to_hash, s_out, s_in);
+    return VG_OK;
+}
+
+void vg_engine_dead_letter(struct vg_engine *e, enum vg_reason reason) {
+    if (reason > VG_REASON_NONE && reason < VG_REASON_MAX) stat_add(&e->dead_letter[reason], 1);
+}
+
+void vg_engine_flush(struct vg_engine *e) {
+    for (int i = 0; i < n_stages(e); i++) stage_publish(stage_at(e, i));
+}
+
+void vg_engine_drain(struct vg_engine *e) {
+    uint64_t target = e->next_seq;
+    e->since_progress = 0;
+    broadcast(e, MSG_PROGRESS, target, NULL);
+    while (atomic_load_explicit(&e->done_seq, memory_order_acquire) < target && !atomic_load(&e->sink_failed)) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void vg_engine_reload(struct vg_engine *e, const struct vg_config *cfg) {
+    atomic_store(&e->reload_acks, 0);
+    broadcast(e, MSG_RELOAD, 0, cfg);
+    while (atomic_load_explicit(&e->reload_acks, memory_order_acquire) < n_stages(e)) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    e->cfg = cfg;
+    e->graph_min_amount = graph_min_amount(cfg);
+}
+
+uint64_t vg_engine_next_seq(const struct vg_engine *e) { return e->next_seq; }
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+static int stage_init(struct vg_engine *e, struct stage *st, int index, char *errstr, size_t errstr_size) {
+    st->engine = e;
+    st->index = index;
+    st->cfg = e->cfg;
+    uint32_t ring = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 8192;
+    if (vg_ring_init(&st->in, ring, sizeof(struct stage_msg)) != VG_OK ||
+        vg_bytering_init(&st->out, ALERT_RING_BYTES) != VG_OK || !(st->render_buf = malloc(VG_ALERT_JSON_MAX)) ||
+        !(st->alerts = vg_alert_out_create(e->cfg, deliver_alert, st))) {
+        snprintf(errstr, errstr_size, "engine: out of memory creating stage %d", index);
+        return VG_ERR_NOMEM;
+    }
+    vg_bytering_set_bell(&st->out, &e->bell, &e->bell_sleeping);
+    int rc = index >= 0 ? vg_shard_create(&st->shard, e->cfg, st->alerts) : vg_graph_create(&st->graph, e->cfg);
+    if (rc != VG_OK) {
+        snprintf(errstr, errstr_size, "engine: cannot create %s state", index >= 0 ? "shard" : "graph");
+        return rc;
+    }
+    return VG_OK;
+}
+
+static void stage_free(struct stage *st) {
+    if (st->shard) vg_shard_destroy(st->shard);
+    if (st->graph) vg_graph_destroy(st->graph);
+    vg_alert_out_destroy(st->alerts);
+    free(st->render_buf);
+    vg_bytering_destroy(&st->out);
+    vg_ring_destroy(&st->in);
+}
+
+static void engine_free(struct vg_engine *e) {
+    for (int i = 0; i < e->n_shards; i++) stage_free(&e->shards[i]);
+    if (e->graph_enabled) stage_free(&e->graph);
+    free(e);
+}
+
+/* Smallest transfer any enabled graph rule can use (INT64_MAX: none enabled). */
+static int64_t graph_min_amount(const struct vg_config *cfg) {
+    const struct vg_cycle_params *cp = vg_config_params(cfg, VG_RULE_CYCLE);
+    const struct vg_scatter_gather_params *sp = vg_config_params(cfg, VG_RULE_SCATTER_GATHER);
+    int64_t min = INT64_MAX;
+    if (cfg->rules[VG_RULE_CYCLE].enabled) min = VG_MIN(min, cp->min_amount_micros);
+    if (cfg->rules[VG_RULE_SCATTER_GATHER].enabled) min = VG_MIN(min, sp->min_amount_micros);
+    return min;
+}
+
+int vg_engine_start(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                    char *errstr, size_t errstr_size) {
+    struct vg_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(errstr, errstr_size, "engine: out of memory");
+        return VG_ERR_NOMEM;
+    }
+    e->cfg = cfg;
+    e->sink = *sink;
+    e->newest_ms = VG_TS_NONE;
+    e->n_shards = VG_MAX(1, VG_MIN(vg_config_threads(cfg), MAX_SHARDS));
+    /* The graph stage exists even when both graph rules are off, so a reload can turn them on. */
+    e->graph_enabled = true;
+    e->graph_min_amount = graph_min_amount(cfg);
+    int rc = VG_OK;
+    for (int i = 0; i < e->n_shards && rc == VG_OK; i++) rc = stage_init(e, &e->shards[i], i, errstr, errstr_size);
+    if (rc == VG_OK) rc = stage_init(e, &e->graph, -1, errstr, errstr_size);
+    if (rc != VG_OK) {
+        engine_free(e);
+        return rc;
+    }
+    for (int i = 0; i < n_stages(e); i++) pthread_create(&stage_at(e, i)->thread, NULL, stage_main, stage_at(e, i));
+    pthread_create(&e->collector, NULL, collector_main, e);
+    vg_info("engine_started", "shards=%d graph_min_amount_micros=%lld", e->n_shards,
+            (long long)(e->graph_min_amount == INT64_MAX ? -1 : e->graph_min_amount));
+    *out = e;
+    return VG_OK;
+}
+
+int vg_engine_stop(struct vg_engine *e) {
+    vg_engine_drain(e);
+    broadcast(e, MSG_STOP, 0, NULL);
+    for (int i = 0; i < n_stages(e); i++) pthread_join(stage_at(e, i)->thread, NULL);
+    pthread_join(e->collector, NULL);
+    int rc = atomic_load(&e->sink_failed) ? VG_ERR_IO : VG_OK;
+    engine_free(e);
+    return rc;
+}
+
+void vg_engine_stats(struct vg_engine *e, struct vg_engine_stats *out) {
+    memset(out, 0, sizeof *out);
+    out->transactions = atomic_load_explicit(&e->transactions, memory_order_relaxed);
+    out->late = atomic_load_explicit(&e->late, memory_order_relaxed);
+    out->out_of_order = atomic_load_explicit(&e->out_of_order, memory_order_relaxed);
+    for (int r = 0; r < VG_REASON_MAX; r++) out->dead_letter[r] = atomic_load_explicit(&e->dead_letter[r], memory_order_relaxed);
+    for (int b = 0; b < VG_LATENCY_BUCKETS; b++)
+        out->latency_count[b] = atomic_load_explicit(&e->latency_count[b], memory_order_relaxed);
+    out->latency_sum_ns = atomic_load_explicit(&e->latency_sum_ns, memory_order_relaxed);
+    out->shards = (uint32_t)e->n_shards;
+    out->ring_size = e->shards[0].in.size;
+    for (int i = 0; i < e->n_shards; i++) {
+        struct stage *st = &e->shards[i];
+        struct vg_shard_stats ss;
+        vg_shard_get_stats(st->shard, &ss);
+        out->events += ss.events;
+        out->scan_truncated += ss.scan_truncated;
+        out->ring_used[i] = vg_ring_used(&st->in);
+        out->tracked_accounts += atomic_load_explicit(&st->pub_accounts, memory_order_relaxed);
+        out->window_events += atomic_load_explicit(&st->pub_window_events, memory_order_relaxed);
+        out->state_bytes += atomic_load_explicit(&st->pub_bytes, memory_order_relaxed);
+    }
+    out->graph_edges = atomic_load_explicit(&e->graph.pub_graph_edges, memory_order_relaxed);
+    out->graph_budget_cut = atomic_load_explicit(&e->graph.pub_budget_cut, memory_order_relaxed);
+    out->state_bytes += atomic_load_explicit(&e->graph.pub_bytes, memory_order_relaxed);
+    for (int r = 0; r < VG_RULE_MAX; r++) {
+        for (int i = 0; i < n_stages(e); i++) {
+            out->alerts[r] += vg_alert_out_emitted(stage_at(e, i)->alerts, (enum vg_rule_id)r);
+            out->suppressed[r] += vg_alert_out_suppressed(stage_at(e, i)->alerts, (enum vg_rule_id)r);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+/* shard.c - account-stage processing for the accounts one shard owns: expire old events,
+ * record the new one, build the account's window view once, run each enabled rule that is
+ * not cooling down for this account. No allocation per event: the view and the distinct
+ * sets live in scratch memory sized at creation. */
+#include "shard.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rule_params.h"
+#include "scratch.h"
+#include "vigil/hash.h"
+
+struct vg_shard {
+    const struct vg_config *cfg;
+    struct vg_alert_out *alerts;
+    struct vg_store *store;
+    struct vg_scratch scratch;
+    struct vg_event_view *view;     /* max_window_events + 1 entries */
+    size_t view_capacity;
+    int64_t horizon_ms;             /* longest account-rule lookback + allowed lateness */
+    int64_t max_lookback_ms;
+    /* single writer (this shard), read by stats: relaxed atomics */
+    _Atomic uint64_t events;
+    _Atomic uint64_t scan_truncated;
+    _Atomic uint64_t store_failures;
+};
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+static void derive_limits(struct vg_shard *sh) {
+    sh->horizon_ms = vg_config_account_horizon_ms(sh->cfg);
+    sh->max_lookback_ms = sh->horizon_ms - sh->cfg->engine.allowed_lateness_ms;
+    if (sh->max_lookback_ms < 0) sh->max_lookback_ms = 0;
+}
+
+/* Activity bucket width: the velocity baseline plus window spread over the histogram. */
+static int64_t activity_bucket_ms(const struct vg_config *cfg) {
+    const struct vg_velocity_params *v = vg_config_params(cfg, VG_RULE_VELOCITY);
+    int64_t span = v->baseline_ms + v->window_ms;
+    int64_t bucket = (span + (VG_ACTIVITY_BUCKETS - 3) - 1) / (VG_ACTIVITY_BUCKETS - 2);
+    return (bucket + 59999) / 60000 * 60000;
+}
+
+int vg_shard_create(struct vg_shard **out, const struct vg_config *cfg, struct vg_alert_out *alerts) {
+    struct vg_shard *sh = calloc(1, sizeof *sh);
+    if (!sh) return VG_ERR_NOMEM;
+    sh->cfg = cfg;
+    sh->alerts = alerts;
+    sh->view_capacity = (size_t)cfg->engine.max_window_events + 1;
+    sh->view = malloc(sh->view_capacity * sizeof *sh->view);
+    if (!sh->view || vg_scratch_init(&sh->scratch, sh->view_capacity) != VG_OK ||
+        vg_store_create(&sh->store, activity_bucket_ms(cfg)) != VG_OK) {
+        vg_shard_destroy(sh);
+        return VG_ERR_NOMEM;
+    }
+    derive_limits(sh);
+    *out = sh;
+    return VG_OK;
+}
+
+void vg_shard_destroy(struct vg_shard *sh) {
+    if (!sh) return;
+    vg_store_destroy(sh->store);
+    vg_scratch_free(&sh->scratch);
+    free(sh->view);
+    free(sh);
+}
+
+void vg_shard_set_config(struct vg_shard *sh, const struct vg_config *cfg) {
+    sh->cfg = cfg;
+    derive_limits(sh);
+}
+
+struct vg_store *vg_shard_store(struct vg_shard *sh) { return sh->store; }
+
+void vg_window_range(const struct vg_rule_ctx *ctx, int64_t window_ms, size_t *lo, size_t *hi) {
+    int64_t t = ctx->txn->ts_ms, from = t - window_ms;
+    size_t a = 0, b = ctx->n_events;
+    while (a < b) { /* first index with ts >= from */
+        size_t m = a + (b - a) / 2;
+        if (ctx->events[m].ts_ms < from) a = m + 1;
+        else b = m;
+    }
+    *lo = a;
+    b = ctx->n_events;
+    while (a < b) { /* first index with ts > t */
+        size_t m = a + (b - a) / 2;
+        if (ctx->events[m].ts_ms <= t) a = m + 1;
+        else b = m;
+    }
+    *hi = a;
+}
+
+void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_dir dir, uint64_t from_hash,
+                       uint64_t to_hash, int64_t newest_ms) {
+    const struct vg_config *cfg = sh->cfg;
+    const char *id = dir == VG_DIR_OUT ? txn->from : txn->to;
+    size_t id_len = dir == VG_DIR_OUT ? txn->from_len : txn->to_len;
+    const char *cp = dir == VG_DIR_OUT ? txn->to : txn->from;
+    size_t cp_len = dir == VG_DIR_OUT ? txn->to_len : txn->from_len;
+    uint64_t hash = dir == VG_DIR_OUT ? from_hash : to_hash;
+    uint64_t cp_hash = dir == VG_DIR_OUT ? to_hash : from_hash;
+
+    stat_add(&sh->events, 1);
+    vg_store_expire(sh->store, newest_ms - sh->horizon_ms);
+    uint32_t index = vg_store_upsert(sh->store, id, id_len, hash);
+    if (index == UINT32_MAX) {
+        stat_add(&sh->store_failures, 1);
+        return;
+    }
+    struct vg_account *account = vg_store_account(sh->store, index);
+    int64_t prev_last_seen = account->last_seen_ms;
+    if (vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) != VG_OK) stat_add(&sh->store_failures, 1);
+
+    /* Which rules run, and whether any of them reads the window. */
+    enum vg_rule_id run[VG_RULE_MAX];
+    size_t n_run = 0;
+    bool needs_view = false;
+    for (int r = 0; r < VG_RULE_MAX; r++) {
+        const struct vg_rule_def *def = vg_rule_registry[r];
+        if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled) continue;
+        if (vg_alert_out_cooling(sh->alerts, (enum vg_rule_id)r, id, id_len, txn->ts_ms)) continue;
+        run[n_run++] = (enum vg_rule_id)r;
+        if (def->lookback_ms && def->lookback_ms(cfg->rules[r].params) > 0) needs_view = true;
+    }
+    if (n_run == 0) return;
+
+    struct vg_rule_ctx ctx = {
+        .txn = txn,
+        .dir = dir,
+        .account = {id, id_len},
+        .counterparty = {cp, cp_len},
+        .first_seen_ms = account->first_seen_ms,
+        .prev_last_seen_ms = prev_last_seen,
+        .activity = &account->activity,
+        .config = cfg,
+        .scratch = &sh->scratch,
+    };
+    if (needs_view) {
+        int64_t cutoff = VG_MAX(txn->ts_ms - sh->max_lookback_ms, newest_ms - sh->horizon_ms);
+        bool truncated;
+        size_t max = VG_MIN((size_t)cfg->engine.max_window_events, sh->view_capacity);
+        ctx.n_events = vg_store_view(sh->store, index, cutoff, max, sh->view, &truncated);
+        if (truncated) stat_add(&sh->scan_truncated, 1);
+        ctx.current = ctx.n_events;
+        for (size_t i = ctx.n_events; i-- > 0;)
+            if (sh->view[i].seq == txn->seq && sh->view[i].dir == dir) {
+                ctx.current = i;
+                break;
+            }
+    }
+    if (ctx.current == ctx.n_events) { /* no window needed, or the event itself was cut: view of one */
+        sh->view[0] = (struct vg_event_view){
+            .ts_ms = txn->ts_ms, .amount_micros = txn->amount_micros, .seq = txn->seq,
+            .counterparty_hash = cp_hash, .counterparty = cp, .tx_id = txn->id,
+            .counterparty_len = (uint8_t)cp_len, .tx_id_len = txn->id_len, .dir = (uint8_t)dir,
+        };
+        ctx.n_events = 1;
+        ctx.current = 0;
+    }
+    ctx.events = sh->view;
+    for (size_t i = 0; i < n_run; i++) {
+        vg_rule_registry[run[i]]->on_event(&ctx, cfg->rules[run[i]].params, sh->alerts);
+    }
+}
+
+void vg_shard_get_stats(const struct vg_shard *sh, struct vg_shard_stats *out) {
+    out->events = atomic_load_explicit(&sh->events, memory_order_relaxed);
+    out->scan_truncated = atomic_load_explicit(&sh->scan_truncated, memory_order_relaxed);
+    out->store_failures = atomic_load_explicit(&sh->store_failures, memory_order_relaxed);
+}
