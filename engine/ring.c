@@ -134,15 +134,15 @@ void vg_bytering_commit(struct vg_bytering *r, uint32_t len) {
     uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint32_t *hdr = (uint32_t *)(r->bytes + (head & r->mask));
     hdr[0] = len;
-    /* release: pairs with the consumer's acquire in vg_bytering_peek */
-    atomic_store_explicit(&r->head, head + rec_span(len), memory_order_release);
+    /* release (within seq_cst): pairs with the consumer's acquire in vg_bytering_peek;
+     * seq_cst so the sleeping-flag loads below form a Dekker pair with the waiters */
+    atomic_store_explicit(&r->head, head + rec_span(len), memory_order_seq_cst);
     if (r->bell) {
         atomic_fetch_add_explicit(r->bell, 1, memory_order_seq_cst);
         if (atomic_load_explicit(r->bell_sleeping, memory_order_seq_cst)) vg_futex_wake(r->bell);
         return;
     }
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->consumer_sleeping, memory_order_relaxed)) vg_futex_wake(&r->head);
+    if (atomic_load_explicit(&r->consumer_sleeping, memory_order_seq_cst)) vg_futex_wake(&r->head);
 }
 
 void vg_bytering_set_bell(struct vg_bytering *r, _Atomic uint32_t *bell, _Atomic uint32_t *bell_sleeping) {
@@ -177,10 +177,10 @@ void *vg_bytering_peek(struct vg_bytering *r, uint32_t *len) {
 void vg_bytering_pop(struct vg_bytering *r) {
     uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint32_t hdr = *(uint32_t *)(r->bytes + (tail & r->mask));
-    /* release: pairs with the producer's acquire in bytering_free */
-    atomic_store_explicit(&r->tail, tail + rec_span(hdr), memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->producer_sleeping, memory_order_relaxed)) vg_futex_wake(&r->tail);
+    /* release (within seq_cst): pairs with the producer's acquire in bytering_free;
+     * seq_cst store/load: Dekker with producer_sleeping in bytering_wait_free */
+    atomic_store_explicit(&r->tail, tail + rec_span(hdr), memory_order_seq_cst);
+    if (atomic_load_explicit(&r->producer_sleeping, memory_order_seq_cst)) vg_futex_wake(&r->tail);
 }
 
 void vg_bytering_wait(struct vg_bytering *r, long timeout_us) {

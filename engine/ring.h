@@ -72,11 +72,12 @@ static inline void *vg_ring_write_slot(struct vg_ring *r, uint32_t i) {
 /* Producer: makes n filled slots visible and wakes a sleeping consumer. */
 static inline void vg_ring_publish(struct vg_ring *r, uint32_t n) {
     uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    /* release: pairs with the consumer's acquire in vg_ring_available, so the slot
-     * contents are visible before the new head */
-    atomic_store_explicit(&r->head, head + n, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst); /* Dekker with consumer_sleeping */
-    if (atomic_load_explicit(&r->consumer_sleeping, memory_order_relaxed)) vg_futex_wake(&r->head);
+    /* release (within seq_cst): pairs with the consumer's acquire in vg_ring_available, so
+     * the slot contents are visible before the new head. seq_cst store + seq_cst load of
+     * consumer_sleeping: Dekker with vg_ring_wait_available (one of the two sides sees the
+     * other's store). Atomics, not a fence, so ThreadSanitizer can follow it. */
+    atomic_store_explicit(&r->head, head + n, memory_order_seq_cst);
+    if (atomic_load_explicit(&r->consumer_sleeping, memory_order_seq_cst)) vg_futex_wake(&r->head);
 }
 
 /* Consumer: number of readable slots. */
@@ -95,10 +96,10 @@ static inline void *vg_ring_read_slot(struct vg_ring *r, uint32_t i) {
 /* Consumer: frees n read slots and wakes a sleeping producer. */
 static inline void vg_ring_release(struct vg_ring *r, uint32_t n) {
     uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    /* release: pairs with the producer's acquire in vg_ring_free */
-    atomic_store_explicit(&r->tail, tail + n, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst); /* Dekker with producer_sleeping */
-    if (atomic_load_explicit(&r->producer_sleeping, memory_order_relaxed)) vg_futex_wake(&r->tail);
+    /* release (within seq_cst): pairs with the producer's acquire in vg_ring_free;
+     * seq_cst store/load: Dekker with producer_sleeping in vg_ring_wait_free */
+    atomic_store_explicit(&r->tail, tail + n, memory_order_seq_cst);
+    if (atomic_load_explicit(&r->producer_sleeping, memory_order_seq_cst)) vg_futex_wake(&r->tail);
 }
 
 /* Blocks the consumer until at least one slot is readable or timeout_us passes.
