@@ -405,6 +405,9 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
     st->index = index;
     st->cfg = e->cfg;
     uint32_t ring = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 8192;
+    /* try_submit wants room for 3 messages at once in one ring (both sides of a transfer and
+     * a progress marker): a smaller ring would refuse forever */
+    if (ring < 4) ring = 4;
     if (vg_ring_init(&st->in, ring, sizeof(struct stage_msg)) != VG_OK ||
         vg_bytering_init(&st->out, ALERT_RING_BYTES) != VG_OK || !(st->render_buf = malloc(VG_ALERT_JSON_MAX)) ||
         !(st->alerts = vg_alert_out_create(e->cfg, deliver_alert, st))) {
