@@ -208,8 +208,13 @@ static uint64_t string_alloc(struct vg_graph *g, size_t len) {
 
 /* ---- edges ----------------------------------------------------------------------- */
 
+/* Links are 32-bit index deltas: the ring stays below 2^31 edges (128 GiB). */
+#define EDGES_MAX (1ull << 31)
+_Static_assert(sizeof(struct vg_graph_edge) == 64, "an edge is one cache line");
+
 static int edges_grow(struct vg_graph *g) {
     uint64_t cap = (g->view.edge_mask + 1) * 2;
+    if (cap > EDGES_MAX) return VG_ERR_NOMEM;
     struct vg_graph_edge *bigger = malloc(cap * sizeof *bigger);
     if (!bigger) return VG_ERR_NOMEM;
     for (uint64_t i = g->view.edge_head; i < g->view.edge_tail; i++)
@@ -249,15 +254,35 @@ static void pop_tail(struct vg_graph *g) {
     uint64_t idx = --g->view.edge_tail;
     const struct vg_graph_edge *e = &g->view.edges[idx & g->view.edge_mask];
     struct vg_graph_node *from = &g->view.nodes[e->from], *to = &g->view.nodes[e->to];
-    from->out_newest = e->prev_out;
+    from->out_newest = vg_graph_prev(e, idx, 0);
     from->n_out--;
-    to->in_newest = e->prev_in;
+    to->in_newest = vg_graph_prev(e, idx, 1);
     to->n_in--;
     g->string_tail = e->tx_id_off;
     g->stats.edges_added--;
     uint32_t f = e->from, t = e->to;
     node_release_if_idle(g, f);
     node_release_if_idle(g, t);
+}
+
+/* Links new edge idx after `newest`, the list's newest entry (maybe expired or none), with
+ * Myers' skew-binary jump: twice the span of the predecessor's jump plus one when that
+ * jump and the one after it have equal spans, else one position. */
+static void link_init(const struct vg_graph *g, uint64_t idx, uint64_t newest, int dir, struct vg_graph_link *link,
+                      uint8_t *level) {
+    *link = (struct vg_graph_link){0, 0};
+    *level = 1;
+    if (!vg_graph_edge_live(g, newest)) return;
+    link->prev = link->jump = (uint32_t)(idx - newest);
+    const struct vg_graph_edge *p = vg_graph_edge_at(g, newest);
+    uint64_t jp = vg_graph_link_target(newest, dir == 0 ? p->out.jump : p->in.jump);
+    if (!vg_graph_edge_live(g, jp)) return;
+    const struct vg_graph_edge *q = vg_graph_edge_at(g, jp);
+    uint8_t lp = dir == 0 ? p->level_out : p->level_in, lq = dir == 0 ? q->level_out : q->level_in;
+    uint64_t jq = vg_graph_link_target(jp, dir == 0 ? q->out.jump : q->in.jump);
+    if (lp != lq || lp >= 32 || !vg_graph_edge_live(g, jq)) return;
+    link->jump = (uint32_t)(idx - jq);
+    *level = (uint8_t)(lp + 1);
 }
 
 /* Appends the edge of txn; returns its index or UINT64_MAX when memory ran out. */
@@ -289,12 +314,12 @@ static uint64_t edge_push(struct vg_graph *g, const struct vg_txn *txn) {
         .amount_micros = txn->amount_micros,
         .seq = txn->seq,
         .tx_id_off = off,
-        .prev_out = nf->out_newest,
-        .prev_in = nt->in_newest,
         .from = from,
         .to = to,
         .tx_id_len = txn->id_len,
     };
+    link_init(g, idx, nf->out_newest, 0, &e->out, &e->level_out);
+    link_init(g, idx, nt->in_newest, 1, &e->in, &e->level_in);
     nf->out_newest = idx;
     nf->n_out++;
     nt->in_newest = idx;
@@ -462,3 +487,4 @@ void vg_graph_stats(const struct vg_graph *g, struct vg_graph_stats *out) {
                  (uint64_t)g->node_cap * (sizeof(struct vg_graph_node) + VG_ID_MAX);
     for (int i = 0; i < VG_GRAPH_SCRATCH_SLOTS; i++) out->bytes += g->scratch_size[i];
 }
+

@@ -12,19 +12,30 @@
 
 /* One transfer. Edges live in a FIFO ring addressed by a free-running 64-bit index
  * (slot = index & mask); an index below g->edge_head is expired, which is also how the
- * per-node lists end: they run newest-to-oldest through prev_out / prev_in, and the
+ * per-node lists end: they run newest-to-oldest through the `out` / `in` links, and the
  * oldest edge of the whole graph is the oldest of both its lists, so expiring it is just
- * head++ (no unlinking). 64 bytes: one cache line. */
+ * head++ (no unlinking). Links are 32-bit backward deltas of the index (0 = none; the ring
+ * never holds 2^31 edges, so a live target always fits). Besides the older neighbour each
+ * link has a skew-binary jump pointer (Myers 1983, "An applicative random-access stack"):
+ * from any entry, the first older entry of the list that satisfies a monotone condition
+ * (such as "time below X") is reached in O(log n) steps, so a search that needs a hub's
+ * edges below some time does not walk the hub's newer ones. 64 bytes: one cache line. */
+struct vg_graph_link {
+    uint32_t prev;           /* index - older entry of the list, 0 = none */
+    uint32_t jump;           /* index - an older entry 2^level - 1 positions down, 0 = none */
+};
+
 struct vg_graph_edge {
     int64_t ts_ms;
     int64_t amount_micros;
     uint64_t seq;
     uint64_t tx_id_off;      /* free-running offset of the tx id in the string ring */
-    uint64_t prev_out;       /* older out-edge of `from` (expired index = end of list) */
-    uint64_t prev_in;        /* older in-edge of `to` */
+    struct vg_graph_link out;   /* in the list of `from`'s out-edges */
+    struct vg_graph_link in;    /* in the list of `to`'s in-edges */
     uint32_t from;           /* node indices */
     uint32_t to;
     uint8_t tx_id_len;
+    uint8_t level_out, level_in;   /* jump spans 2^level - 1 list positions */
 };
 
 /* One account. Stable index into g->nodes (the hash table maps id -> index). The scratch
@@ -83,6 +94,28 @@ static inline bool vg_graph_edge_live(const struct vg_graph *g, uint64_t idx) {
 static inline const struct vg_graph_edge *vg_graph_edge_at(const struct vg_graph *g, uint64_t idx) {
     const struct vg_graph_view *v = vg_graph_view(g);
     return &v->edges[idx & v->edge_mask];
+}
+
+/* Older neighbour / jump target of edge idx in its sender's out-list (dir 0) or its
+ * receiver's in-list (dir 1); UINT64_MAX (never live) when there is none. */
+static inline uint64_t vg_graph_link_target(uint64_t idx, uint32_t delta) {
+    return delta ? idx - delta : UINT64_MAX;
+}
+
+static inline uint64_t vg_graph_prev(const struct vg_graph_edge *e, uint64_t idx, int dir) {
+    return vg_graph_link_target(idx, dir == 0 ? e->out.prev : e->in.prev);
+}
+
+/* The next entry to look at after edge idx (ts e->ts_ms >= bound, so it is skipped) on the
+ * way to the first entry with ts < bound: the jump target when every entry it passes over
+ * is known to have ts >= bound (they arrived after it, so their ts is at least its ts
+ * minus disorder_ms), else the older neighbour. */
+static inline uint64_t vg_graph_skip(const struct vg_graph *g, const struct vg_graph_edge *e, uint64_t idx, int dir,
+                                     int64_t bound) {
+    uint64_t j = vg_graph_link_target(idx, dir == 0 ? e->out.jump : e->in.jump);
+    if (vg_graph_edge_live(g, j) && vg_graph_edge_at(g, j)->ts_ms - vg_graph_view(g)->disorder_ms >= bound)
+        return j;
+    return vg_graph_prev(e, idx, dir);
 }
 
 static inline struct vg_graph_node *vg_graph_node_at(struct vg_graph *g, uint32_t node) {

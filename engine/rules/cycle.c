@@ -90,34 +90,59 @@ static uint32_t push_label(struct cycle_search *s, int side, struct vg_graph_nod
     return idx;
 }
 
-/* Expands the labels [lo, hi) of one side by one hop. Returns false when the budget ran out. */
+/* Expands the labels [lo, hi) of one side by one hop. Returns false when the budget ran out.
+ *
+ * A node's labels are expanded in push order, each with a strictly better time than the
+ * last (labels are pushed only on improvement), and every label with a lower index has
+ * been expanded before. Whatever an earlier expansion of the same node looked at can give
+ * nothing now: its targets already hold a time at least as good (times only improve). So
+ * forward, with arrival a after an earlier arrival a' (> a), only out-edges in (a, a'] can
+ * push; backward, with departure d after d' (< d), only in-edges in [d', d). The newer
+ * entries of the list before that range are passed over with the jump pointers, and the
+ * walk stops below it as before (disorder_ms bounds what may still follow). The labels
+ * pushed and their order are exactly those of a walk over the whole list. */
 static bool expand(struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
     struct vg_graph *g = s->g;
     int64_t disorder = vg_graph_disorder_ms(g);
     for (uint32_t i = lo; i < hi; i++) {
         struct cycle_label L = s->side[side][i];
         const struct vg_graph_node *x = vg_graph_node_at(g, L.node);
-        uint64_t idx = side == 0 ? x->out_newest : x->in_newest;
+        uint32_t earlier = L.next_same;
+        /* Entries at or above `above` are passed over; the walk ends below `floor`. */
+        int64_t above, floor;
+        uint64_t idx;
+        if (side == 0) {
+            int64_t hi_t = earlier == VG_GRAPH_NONE ? s->t - 1 : VG_MIN(s->t - 1, s->side[0][earlier].t);
+            above = hi_t + 1;
+            floor = L.t;   /* departs after the arrival */
+            idx = x->out_newest;
+        } else {
+            above = L.t;   /* arrives before the departure */
+            floor = earlier == VG_GRAPH_NONE ? s->t_low : VG_MAX(s->t_low, s->side[1][earlier].t);
+            idx = x->in_newest;
+        }
         while (vg_graph_edge_live(g, idx)) {
             if (!vg_graph_charge(s->ctx)) return false;
             const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
             uint64_t here = idx;
-            idx = side == 0 ? e->prev_out : e->prev_in;
             int64_t ts = e->ts_ms;
+            if (ts >= above) {
+                idx = vg_graph_skip(g, e, idx, side, above);
+                continue;
+            }
+            idx = vg_graph_prev(e, idx, side);
             if (side == 0) {
                 /* Forward: departs after arrival L.t (>= t_low - 1), before t. */
-                if (ts >= s->t) continue;
-                if (ts + disorder <= L.t) break;       /* no older entry departs late enough */
-                if (ts <= L.t || e->amount_micros < s->min_amount || e->to == s->origin) continue;
+                if (ts + disorder <= floor) break;     /* no older entry departs late enough */
+                if (ts <= floor || e->amount_micros < s->min_amount || e->to == s->origin) continue;
                 struct vg_graph_node *y = touch(s, e->to);
                 if (ts >= y->t_a) continue;
                 if (s->count[0] == s->capacity) return !(s->ctx->cut = true);
                 push_label(s, 0, y, e->to, ts, here, i, L.hops + 1);
             } else {
                 /* Backward: arrives before departure L.t (<= t), at or after t_low. */
-                if (ts >= L.t) continue;
-                if (ts + disorder < s->t_low) break;
-                if (ts < s->t_low || e->amount_micros < s->min_amount || e->from == s->closer) continue;
+                if (ts + disorder < floor) break;
+                if (ts < floor || e->amount_micros < s->min_amount || e->from == s->closer) continue;
                 struct vg_graph_node *y = touch(s, e->from);
                 if (ts <= y->t_b) continue;
                 if (s->count[1] == s->capacity) return !(s->ctx->cut = true);

@@ -40,8 +40,11 @@ static int64_t mark_forwarders(struct sg_search *s) {
     for (uint64_t idx = vg_graph_node_at(g, s->sink)->in_newest; vg_graph_edge_live(g, idx);) {
         if (!vg_graph_charge(s->ctx)) return -1;
         const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
-        idx = e->prev_in;
-        if (e->ts_ms > s->t) continue;
+        if (e->ts_ms > s->t) {   /* newer than a late trigger: passed over with the jumps */
+            idx = vg_graph_skip(g, e, idx, 1, s->t + 1);
+            continue;
+        }
+        idx = vg_graph_prev(e, idx, 1);
         if (e->ts_ms + s->disorder < s->t_low) break;
         if (e->ts_ms < s->t_low || e->amount_micros < s->p->min_amount_micros) continue;
         struct vg_graph_node *k = vg_graph_node_at(g, e->from);
@@ -73,7 +76,7 @@ static int64_t count_intermediaries(struct sg_search *s, uint32_t o, uint32_t *l
     for (uint64_t idx = vg_graph_node_at(g, o)->out_newest; vg_graph_edge_live(g, idx);) {
         if (!vg_graph_charge(s->ctx)) return -1;
         const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
-        idx = e->prev_out;
+        idx = vg_graph_prev(e, idx, 0);
         if (e->ts_ms + s->disorder < s->t_low) break;
         if (!is_leg(s, e)) continue;
         struct vg_graph_node *k = vg_graph_node_at(g, e->to);
@@ -103,7 +106,7 @@ static void fire(struct sg_search *s, uint32_t o, const uint32_t *list, int64_t 
     for (uint64_t idx = origin->out_newest; vg_graph_edge_live(g, idx);) {
         const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
         uint64_t here = idx;
-        idx = e->prev_out;
+        idx = vg_graph_prev(e, idx, 0);
         if (e->ts_ms + s->disorder < s->t_low) break;
         if (!is_leg(s, e) || vg_graph_node_at(g, e->to)->mark_c != s->mark_mid) continue;
         evidence[n_evidence++] = here;
@@ -113,7 +116,7 @@ static void fire(struct sg_search *s, uint32_t o, const uint32_t *list, int64_t 
     for (uint64_t idx = sink->in_newest; vg_graph_edge_live(g, idx);) {
         const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
         uint64_t here = idx;
-        idx = e->prev_in;
+        idx = vg_graph_prev(e, idx, 1);
         if (e->ts_ms + s->disorder < s->t_low) break;
         if (e->ts_ms > s->t || e->ts_ms < s->t_low || e->amount_micros < s->p->min_amount_micros) continue;
         const struct vg_graph_node *k = vg_graph_node_at(g, e->from);
@@ -172,8 +175,11 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
     for (uint64_t idx = m->in_newest; vg_graph_edge_live(g, idx);) {
         if (!vg_graph_charge(ctx)) break;
         const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
-        idx = e->prev_in;
-        if (e->ts_ms >= s.t) continue;
+        if (e->ts_ms >= s.t) {
+            idx = vg_graph_skip(g, e, idx, 1, s.t);
+            continue;
+        }
+        idx = vg_graph_prev(e, idx, 1);
         if (e->ts_ms + s.disorder < s.t_low) break;
         if (e->ts_ms < s.t_low || e->amount_micros < p->min_amount_micros || e->from == s.sink) continue;
         struct vg_graph_node *o = vg_graph_node_at(g, e->from);
