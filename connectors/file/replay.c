@@ -131,6 +131,12 @@ int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char
         snprintf(errstr, errstr_size, "%s: cannot open: %s", opt->input, strerror(errno));
         return 1;
     }
+    struct stat in_st; /* a directory opens fine but cannot be read: a usage error, not a runtime one */
+    if (fstat(fd, &in_st) == 0 && S_ISDIR(in_st.st_mode)) {
+        snprintf(errstr, errstr_size, "%s: cannot read: %s", opt->input, strerror(EISDIR));
+        if (fd > 2) close(fd);
+        return 1;
+    }
     sink.out = out_is_stdout ? stdout : fopen(opt->output, "w");
     if (!sink.out) {
         snprintf(errstr, errstr_size, "%s: cannot open for writing: %s", opt->output, strerror(errno));
