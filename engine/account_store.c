@@ -348,3 +348,57 @@ void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const
                               void *opaque) {
     for (uint32_t i = 0; i < s->n_accounts; i++) fn(opaque, vg_store_account(s, i));
 }
+
+/* ---- checkpoint support (engine/checkpoint.c) ------------------------------------------- */
+
+#include "checkpoint_internal.h"
+
+void vg_store_foreach_event(struct vg_store *s,
+                            void (*fn)(void *opaque, const struct vg_account *owner,
+                                       const struct vg_log_event *ev),
+                            void *opaque) {
+    for (uint64_t off = s->log_tail; off < s->log_head;) {
+        const struct vg_log_event *ev = event_at(s, off);
+        if (ev->ts_ms == PAD_TS) {
+            off += (uint64_t)ev->amount_micros;
+            continue;
+        }
+        fn(opaque, vg_store_account(s, ev->account), ev);
+        off += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
+    }
+}
+
+uint32_t vg_store_restore_account(struct vg_store *s, const char *id, size_t len, int64_t first_seen_ms,
+                                  int64_t last_seen_ms, const struct vg_activity *activity) {
+    uint32_t index = vg_store_upsert(s, id, len, vg_hash64_id(id, len));
+    if (index == UINT32_MAX) return UINT32_MAX;
+    struct vg_account *a = vg_store_account(s, index);
+    a->first_seen_ms = first_seen_ms;
+    a->last_seen_ms = last_seen_ms;
+    a->activity = *activity;
+    return index;
+}
+
+int vg_store_restore_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int64_t amount_micros,
+                           int64_t newest_at_ms, uint64_t seq, uint64_t counterparty_hash, uint8_t dir,
+                           const char *counterparty, uint8_t counterparty_len, const char *tx_id,
+                           uint8_t tx_id_len) {
+    struct vg_account *a = vg_store_account(s, account);
+    uint64_t span = event_span((uint32_t)counterparty_len + tx_id_len);
+    if (log_reserve(s, span) != VG_OK) return VG_ERR_NOMEM;
+    uint64_t off = s->log_head;
+    struct vg_log_event *ev = event_at(s, off);
+    *ev = (struct vg_log_event){
+        .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
+        .prev = a->newest_event, .next = VG_LOG_NIL, .counterparty_hash = counterparty_hash,
+        .account = account, .dir = dir, .counterparty_len = counterparty_len, .tx_id_len = tx_id_len,
+    };
+    memcpy(ev->text, counterparty, counterparty_len);
+    memcpy(ev->text + counterparty_len, tx_id, tx_id_len);
+    if (a->newest_event != VG_LOG_NIL) event_at(s, a->newest_event)->next = off;
+    a->newest_event = off;
+    a->n_events++;
+    s->log_head += span;
+    s->n_events++;
+    return VG_OK;
+}

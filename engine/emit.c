@@ -139,3 +139,38 @@ uint64_t vg_alert_out_emitted(const struct vg_alert_out *out, enum vg_rule_id ru
 uint64_t vg_alert_out_suppressed(const struct vg_alert_out *out, enum vg_rule_id rule) {
     return atomic_load_explicit(&out->suppressed[rule], memory_order_relaxed);
 }
+
+/* ---- checkpoint support (engine/checkpoint.c) ------------------------------------------- */
+
+#include "checkpoint_internal.h"
+
+void vg_alert_out_foreach_cooldown(const struct vg_alert_out *out,
+                                   void (*fn)(void *opaque, uint8_t rule, const char *account,
+                                              size_t len, int64_t last_alert_ts),
+                                   void *opaque) {
+    for (size_t i = 0; i < out->capacity; i++) {
+        const struct cooldown_entry *e = &out->slots[i];
+        if (e->hash != 0) fn(opaque, e->rule, e->account, e->account_len, e->last_alert_ts);
+    }
+}
+
+int vg_alert_out_restore_cooldown(struct vg_alert_out *out, uint8_t rule, const char *account, size_t len,
+                                  int64_t last_alert_ts) {
+    if (rule >= VG_RULE_MAX || len == 0 || len > VG_ID_MAX || last_alert_ts == VG_TS_NONE) return VG_ERR_INVALID;
+    if ((out->used + 1) * 4 > out->capacity * 3 && rebuild(out, out->capacity * 2, VG_TS_NONE) != VG_OK)
+        return VG_ERR_NOMEM;
+    uint64_t hash = key_hash((enum vg_rule_id)rule, account, len);
+    struct cooldown_entry *e = find_slot(out, hash, (enum vg_rule_id)rule, account, len);
+    if (e->hash == 0) {
+        e->hash = hash;
+        e->rule = rule;
+        e->account_len = (uint8_t)len;
+        memcpy(e->account, account, len);
+        e->last_alert_ts = last_alert_ts;
+        out->used++;
+    } else if (last_alert_ts > e->last_alert_ts) {
+        e->last_alert_ts = last_alert_ts;
+    }
+    if (last_alert_ts > out->newest_ts) out->newest_ts = last_alert_ts;
+    return VG_OK;
+}

@@ -448,8 +448,8 @@ static int64_t graph_min_amount(const struct vg_config *cfg) {
     return min;
 }
 
-int vg_engine_start(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
-                    char *errstr, size_t errstr_size) {
+static int engine_create(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                         char *errstr, size_t errstr_size) {
     struct vg_engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(errstr, errstr_size, "engine: out of memory");
@@ -469,12 +469,26 @@ int vg_engine_start(struct vg_engine **out, const struct vg_config *cfg, const s
         engine_free(e);
         return rc;
     }
-    for (int i = 0; i < n_stages(e); i++) pthread_create(&stage_at(e, i)->thread, NULL, stage_main, stage_at(e, i));
-    pthread_create(&e->collector, NULL, collector_main, e);
-    vg_info("engine_started", "shards=%d graph_min_amount_micros=%lld", e->n_shards,
-            (long long)(e->graph_min_amount == INT64_MAX ? -1 : e->graph_min_amount));
     *out = e;
     return VG_OK;
+}
+
+static void engine_launch(struct vg_engine *e) {
+    for (int i = 0; i < n_stages(e); i++) {
+        publish_stage_stats(stage_at(e, i)); /* restored state shows in stats at once */
+        pthread_create(&stage_at(e, i)->thread, NULL, stage_main, stage_at(e, i));
+    }
+    pthread_create(&e->collector, NULL, collector_main, e);
+    vg_info("engine_started", "shards=%d graph_min_amount_micros=%lld next_seq=%llu", e->n_shards,
+            (long long)(e->graph_min_amount == INT64_MAX ? -1 : e->graph_min_amount),
+            (unsigned long long)e->next_seq);
+}
+
+int vg_engine_start(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                    char *errstr, size_t errstr_size) {
+    int rc = engine_create(out, cfg, sink, errstr, errstr_size);
+    if (rc == VG_OK) engine_launch(*out);
+    return rc;
 }
 
 int vg_engine_stop(struct vg_engine *e) {
@@ -519,3 +533,29 @@ void vg_engine_stats(struct vg_engine *e, struct vg_engine_stats *out) {
         }
     }
 }
+
+/* ---- checkpoint hooks (engine/checkpoint_internal.h) ------------------------------------ */
+
+#include "checkpoint_internal.h"
+
+int vg_engine_create_idle(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                          char *errstr, size_t errstr_size) {
+    return engine_create(out, cfg, sink, errstr, errstr_size);
+}
+
+void vg_engine_set_position(struct vg_engine *e, uint64_t next_seq, int64_t newest_ms) {
+    e->next_seq = next_seq;
+    e->newest_ms = newest_ms;
+    for (int i = 0; i < n_stages(e); i++) stage_at(e, i)->progress_seen = next_seq;
+    atomic_store_explicit(&e->done_seq, next_seq, memory_order_relaxed); /* threads start later */
+}
+
+void vg_engine_launch(struct vg_engine *e) { engine_launch(e); }
+void vg_engine_discard_idle(struct vg_engine *e) { engine_free(e); }
+int vg_engine_shard_count(const struct vg_engine *e) { return e->n_shards; }
+struct vg_store *vg_engine_shard_store(struct vg_engine *e, int shard) { return vg_shard_store(e->shards[shard].shard); }
+struct vg_alert_out *vg_engine_stage_alerts(struct vg_engine *e, int shard) {
+    return shard < 0 ? e->graph.alerts : e->shards[shard].alerts;
+}
+struct vg_graph *vg_engine_graph(struct vg_engine *e) { return e->graph.graph; }
+int64_t vg_engine_newest_ms(const struct vg_engine *e) { return e->newest_ms; }

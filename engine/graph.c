@@ -488,3 +488,32 @@ void vg_graph_stats(const struct vg_graph *g, struct vg_graph_stats *out) {
     for (int i = 0; i < VG_GRAPH_SCRATCH_SLOTS; i++) out->bytes += g->scratch_size[i];
 }
 
+/* ---- checkpoint support (engine/checkpoint.c) ------------------------------------------- */
+
+#include "checkpoint_internal.h"
+
+void vg_graph_foreach_edge(const struct vg_graph *g,
+                           void (*fn)(void *opaque, const struct vg_graph_edge_rec *edge), void *opaque) {
+    for (uint64_t i = g->view.edge_head; i < g->view.edge_tail; i++) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, i);
+        struct vg_graph_edge_rec rec = {
+            .ts_ms = e->ts_ms, .amount_micros = e->amount_micros, .seq = e->seq,
+            .from = vg_graph_node_id(g, e->from), .to = vg_graph_node_id(g, e->to),
+            .tx_id = vg_graph_edge_tx_id(g, e),
+        };
+        fn(opaque, &rec);
+    }
+}
+
+int vg_graph_restore_edge(struct vg_graph *g, const struct vg_graph_edge_rec *edge) {
+    if (edge->from.len == 0 || edge->from.len > VG_ID_MAX || edge->to.len == 0 || edge->to.len > VG_ID_MAX ||
+        edge->tx_id.len > VG_ID_MAX)
+        return VG_ERR_INVALID;
+    struct vg_txn txn = {.seq = edge->seq, .ts_ms = edge->ts_ms, .amount_micros = edge->amount_micros,
+                         .id_len = (uint8_t)edge->tx_id.len, .from_len = (uint8_t)edge->from.len,
+                         .to_len = (uint8_t)edge->to.len};
+    memcpy(txn.id, edge->tx_id.ptr, edge->tx_id.len);
+    memcpy(txn.from, edge->from.ptr, edge->from.len);
+    memcpy(txn.to, edge->to.ptr, edge->to.len);
+    return edge_push(g, &txn) == UINT64_MAX ? VG_ERR_NOMEM : VG_OK;
+}

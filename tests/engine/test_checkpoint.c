@@ -1,0 +1,374 @@
+/* test_checkpoint.c - state checkpoints: a stream cut in two by checkpoint + restore gives
+ * exactly the alerts of the uninterrupted stream (same or different shard counts, patterns
+ * spanning the cut, cooldowns kept); another format version is refused; a truncated or
+ * corrupted newest file falls back to the previous one; nothing valid is an error, not a crash. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "checkpoint_format.h"
+#include "test_support.h"
+#include "vigil/checkpoint.h"
+#include "vigil/config.h"
+#include "vigil/ingest.h"
+
+#define T0 1704067200000LL
+#define MIN_MS 60000LL
+
+/* ---- a deterministic mixed stream ------------------------------------------------------ */
+
+struct stream {
+    char **lines;
+    size_t n, cap;
+};
+
+static void add(struct stream *s, const char *id, int64_t ts, const char *from, const char *to, long amount) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->lines = realloc(s->lines, s->cap * sizeof *s->lines);
+    }
+    char buf[512];
+    snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"ts\":%lld,\"from\":\"%s\",\"to\":\"%s\",\"amount\":\"%ld\",\"currency\":\"USD\"}",
+             id, (long long)ts, from, to, amount);
+    s->lines[s->n++] = strdup(buf);
+}
+
+static void stream_free(struct stream *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->lines[i]);
+    free(s->lines);
+}
+
+/* Random transfers among 120 accounts (some large: graph edges), with a fan_in into HUB, a
+ * cycle R1->R2->R3->R1 and structuring-sized deposits interleaved, all spread over the whole
+ * stream so any cut splits them. */
+static struct stream make_stream(size_t n) {
+    struct stream s = {0};
+    uint64_t x = 88172645463325252ULL;
+    int64_t ts = T0;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        ts += (int64_t)(x % 7) * MIN_MS;
+        char id[32], from[16], to[16];
+        snprintf(id, sizeof id, "x%zu", i);
+        int a = (int)(x >> 8) % 120, b = (int)(x >> 20) % 120;
+        if (a == b) b = (b + 1) % 120;
+        snprintf(from, sizeof from, "A%d", a);
+        snprintf(to, sizeof to, "A%d", b);
+        long amount = (x >> 32) % 4 == 0 ? 20000 + (long)((x >> 40) % 30000) : 50 + (long)((x >> 40) % 900);
+        add(&s, id, ts, from, to, amount);
+        if (i % (n / 10) == 3) { /* one more fan_in sender */
+            char snd[16];
+            snprintf(id, sizeof id, "f%zu", i);
+            snprintf(snd, sizeof snd, "S%zu", i);
+            add(&s, id, ts, snd, "HUB", 1500);
+        }
+        if (i == n / 3 || i == n / 2 || i == 2 * n / 3) { /* a ring across the middle */
+            const char *ring[] = {"R1", "R2", "R3", "R1"};
+            int hop = i == n / 3 ? 0 : i == n / 2 ? 1 : 2;
+            snprintf(id, sizeof id, "r%d", hop);
+            add(&s, id, ts, ring[hop], ring[hop + 1], 60000);
+        }
+    }
+    return s;
+}
+
+/* ---- running the engine with a cut ----------------------------------------------------- */
+
+struct run {
+    struct vg_test_alerts alerts;
+    char position[128];
+    size_t position_len;
+    uint64_t accounts;
+};
+
+static int collect(void *opaque, const struct vg_alert_record *r) {
+    struct vg_test_alerts *a = opaque;
+    a->lines = realloc(a->lines, (a->count + 1) * sizeof *a->lines);
+    /* detected_at is wall time: blank it so runs compare. */
+    char *line = strndup(r->json, r->json_len);
+    char *d = strstr(line, "\"detected_at\":");
+    if (d)
+        for (d += 14; *d >= '0' && *d <= '9'; d++) *d = '0';
+    a->lines[a->count++] = line;
+    return 0;
+}
+
+static struct vg_config *config(int threads) {
+    struct vg_config *cfg = calloc(1, sizeof *cfg);
+    cr_assert_eq(vg_config_defaults(cfg), VG_OK);
+    cfg->engine.threads = threads;
+    return cfg;
+}
+
+/* Feeds lines [from, to) into a (restored) engine, checkpoints at the end into dir (unless
+ * dir is NULL) with position "upto=<to>", stops. Returns VG_OK or the start error. */
+static int run_part(const struct stream *s, size_t from, size_t to, int threads, const char *dir,
+                    struct run *out, bool write) {
+    struct vg_config *cfg = config(threads);
+    struct vg_alert_sink sink = {.opaque = &out->alerts, .on_alert = collect};
+    struct vg_engine *e;
+    char err[1024] = "";
+    out->position_len = sizeof out->position;
+    int rc = dir ? vg_engine_start_restored(&e, cfg, &sink, dir, out->position, &out->position_len, err, sizeof err)
+                 : vg_engine_start(&e, cfg, &sink, err, sizeof err);
+    if (rc != VG_OK) {
+        cr_log_info("start: %s", err);
+        vg_config_free(cfg);
+        free(cfg);
+        return rc;
+    }
+    struct vg_engine_stats st;
+    vg_engine_stats(e, &st);
+    out->accounts = st.tracked_accounts;
+    for (size_t i = from; i < to; i++) {
+        struct vg_txn t;
+        struct vg_parse_error pe;
+        cr_assert_eq(vg_ndjson_parse(s->lines[i], strlen(s->lines[i]), &cfg->currency, &t, &pe), VG_OK, "%s", pe.detail);
+        t.seq = vg_engine_next_seq(e);
+        vg_engine_submit(e, &t, 0);
+    }
+    if (dir && write) {
+        vg_engine_drain(e);
+        char pos[64];
+        int n = snprintf(pos, sizeof pos, "upto=%zu", to);
+        struct vg_snapshot *snap = NULL;
+        cr_assert_eq(vg_engine_snapshot(e, pos, (size_t)n, &snap), VG_OK);
+        cr_assert_eq(vg_checkpoint_write_sync(dir, snap, err, sizeof err), VG_OK, "%s", err);
+        vg_snapshot_free(snap);
+    }
+    cr_assert_eq(vg_engine_stop(e), VG_OK);
+    vg_config_free(cfg);
+    free(cfg);
+    return VG_OK;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static char *fresh_dir(void) {
+    char templ[] = "/tmp/vigil-ckpt-XXXXXX";
+    cr_assert_not_null(mkdtemp(templ));
+    return strdup(templ);
+}
+
+static void remove_dir(char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
+    free(dir);
+}
+
+/* The alerts of the whole stream in one run vs. cut at `cut` with a restart. */
+static void expect_same_alerts(size_t n, size_t cut, int threads_a, int threads_b) {
+    struct stream s = make_stream(n);
+    struct run whole = {0}, a = {0}, b = {0};
+    cr_assert_eq(run_part(&s, 0, s.n, 1, NULL, &whole, false), VG_OK);
+    char *dir = fresh_dir();
+    cr_assert_eq(run_part(&s, 0, cut, threads_a, dir, &a, true), VG_OK);
+    cr_expect_eq(a.position_len, 0, "empty dir: no position");
+    cr_assert_eq(run_part(&s, cut, s.n, threads_b, dir, &b, false), VG_OK);
+    cr_expect_eq(b.position_len, strlen("upto=") + (size_t)snprintf(NULL, 0, "%zu", cut));
+    char want[64];
+    snprintf(want, sizeof want, "upto=%zu", cut);
+    cr_expect(b.position_len && memcmp(b.position, want, b.position_len) == 0, "position round trip");
+    cr_expect_gt(b.accounts, 100, "restored accounts are tracked (%llu)", (unsigned long long)b.accounts);
+
+    size_t total = a.alerts.count + b.alerts.count;
+    char **split = malloc((total ? total : 1) * sizeof *split);
+    memcpy(split, a.alerts.lines, a.alerts.count * sizeof *split);
+    memcpy(split + a.alerts.count, b.alerts.lines, b.alerts.count * sizeof *split);
+    qsort(split, total, sizeof *split, cmp_str);
+    qsort(whole.alerts.lines, whole.alerts.count, sizeof *split, cmp_str);
+    cr_expect_gt(whole.alerts.count, 3, "the stream has alerts (%zu)", whole.alerts.count);
+    cr_expect_eq(total, whole.alerts.count, "alerts: %zu split vs %zu whole", total, whole.alerts.count);
+    for (size_t i = 0; i < VG_MIN(total, whole.alerts.count); i++)
+        cr_expect_str_eq(split[i], whole.alerts.lines[i]);
+    cr_expect_eq(vg_test_count(&b.alerts, "fan_in", "HUB") + vg_test_count(&a.alerts, "fan_in", "HUB"),
+                 vg_test_count(&whole.alerts, "fan_in", "HUB"));
+    free(split);
+    vg_test_alerts_free(&whole.alerts);
+    vg_test_alerts_free(&a.alerts);
+    vg_test_alerts_free(&b.alerts);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+Test(checkpoint, round_trip_same_shards) { expect_same_alerts(4000, 2000, 1, 1); }
+Test(checkpoint, restore_into_more_shards) { expect_same_alerts(4000, 1700, 1, 4); }
+Test(checkpoint, restore_into_fewer_shards) { expect_same_alerts(4000, 2600, 3, 2); }
+
+Test(checkpoint, fan_in_spanning_the_restart_fires) {
+    struct stream s = {0};
+    for (int i = 0; i < 8; i++) {
+        char id[16], from[16];
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(from, sizeof from, "S%d", i);
+        add(&s, id, T0 + i * 60 * MIN_MS, from, "HUB", 1000);
+    }
+    char *dir = fresh_dir();
+    struct run a = {0}, b = {0};
+    cr_assert_eq(run_part(&s, 0, 4, 2, dir, &a, true), VG_OK);
+    cr_assert_eq(run_part(&s, 4, 8, 3, dir, &b, false), VG_OK);
+    cr_expect_eq(vg_test_count(&a.alerts, "fan_in", NULL), 0);
+    cr_expect_eq(vg_test_count(&b.alerts, "fan_in", "HUB"), 1);
+    vg_test_alerts_free(&a.alerts);
+    vg_test_alerts_free(&b.alerts);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+/* ---- refusals and fallbacks ------------------------------------------------------------ */
+
+static char *newest_file(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    unsigned long best = 0;
+    while ((de = readdir(d)) != NULL) {
+        unsigned long n;
+        if (sscanf(de->d_name, "checkpoint.%lu.vgc", &n) == 1 && n > best) best = n;
+    }
+    closedir(d);
+    char *p = malloc(512);
+    snprintf(p, 512, "%s/checkpoint.%lu.vgc", dir, best);
+    return p;
+}
+
+static size_t count_files(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t n = 0;
+    while ((de = readdir(d)) != NULL) n += strstr(de->d_name, ".vgc") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* Two checkpoints: after line 1000 and after 2000. Returns the dir. */
+static char *two_checkpoints(struct stream *s) {
+    *s = make_stream(3000);
+    char *dir = fresh_dir();
+    struct run a = {0}, b = {0}, c = {0};
+    cr_assert_eq(run_part(s, 0, 500, 1, dir, &a, true), VG_OK);
+    cr_assert_eq(run_part(s, 500, 1000, 2, dir, &b, true), VG_OK);
+    cr_assert_eq(run_part(s, 1000, 2000, 2, dir, &c, true), VG_OK);
+    cr_expect_eq(count_files(dir), 2, "only the newest two are kept");
+    vg_test_alerts_free(&a.alerts);
+    vg_test_alerts_free(&b.alerts);
+    vg_test_alerts_free(&c.alerts);
+    return dir;
+}
+
+static void expect_restores_position(const struct stream *s, const char *dir, const char *want) {
+    struct run r = {0};
+    cr_assert_eq(run_part(s, 0, 0, 2, dir, &r, false), VG_OK);
+    cr_expect_eq(r.position_len, strlen(want));
+    cr_expect(memcmp(r.position, want, strlen(want)) == 0, "restored %.*s, want %s", (int)r.position_len,
+              r.position, want);
+    vg_test_alerts_free(&r.alerts);
+}
+
+Test(checkpoint, truncated_newest_falls_back_to_previous) {
+    struct stream s;
+    char *dir = two_checkpoints(&s);
+    char *newest = newest_file(dir);
+    struct stat st;
+    cr_assert_eq(stat(newest, &st), 0);
+    cr_assert_eq(truncate(newest, st.st_size / 2), 0);
+    expect_restores_position(&s, dir, "upto=1000");
+    free(newest);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+Test(checkpoint, corrupted_newest_falls_back_to_previous) {
+    struct stream s;
+    char *dir = two_checkpoints(&s);
+    char *newest = newest_file(dir);
+    int fd = open(newest, O_RDWR);
+    struct stat st;
+    fstat(fd, &st);
+    unsigned char byte;
+    off_t at = st.st_size * 2 / 3;
+    cr_assert_eq(pread(fd, &byte, 1, at), 1);
+    byte ^= 0x40;
+    cr_assert_eq(pwrite(fd, &byte, 1, at), 1);
+    close(fd);
+    expect_restores_position(&s, dir, "upto=1000");
+    free(newest);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+Test(checkpoint, nothing_valid_is_an_error_not_a_crash) {
+    struct stream s;
+    char *dir = two_checkpoints(&s);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!strstr(de->d_name, ".vgc")) continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        cr_assert_eq(truncate(p, 100), 0);
+    }
+    closedir(d);
+    struct run r = {0};
+    cr_expect_eq(run_part(&s, 0, 0, 1, dir, &r, false), VG_ERR_INVALID);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+Test(checkpoint, other_format_version_is_refused) {
+    struct stream s;
+    char *dir = two_checkpoints(&s);
+    char *newest = newest_file(dir);
+    size_t len;
+    char *buf = vg_test_read_file(newest, &len);
+    cr_assert_not_null(buf);
+    struct ckpt_header h;
+    memcpy(&h, buf, sizeof h);
+    h.version = VG_CHECKPOINT_VERSION + 1;
+    h.header_hash = XXH3_64bits(&h, offsetof(struct ckpt_header, header_hash)); /* a valid v2 header */
+    memcpy(buf, &h, sizeof h);
+    FILE *f = fopen(newest, "wb");
+    fwrite(buf, 1, len, f);
+    fclose(f);
+    struct vg_config *cfg = config(1);
+    struct vg_test_alerts alerts = {0};
+    struct vg_alert_sink sink = {.opaque = &alerts, .on_alert = collect};
+    struct vg_engine *e = NULL;
+    char err[1024] = "", pos[64];
+    size_t pos_len = sizeof pos;
+    cr_expect_eq(vg_engine_start_restored(&e, cfg, &sink, dir, pos, &pos_len, err, sizeof err), VG_ERR_INVALID);
+    cr_expect(strstr(err, "format version 2") != NULL, "message names the version: %s", err);
+    cr_expect(strstr(err, "version 1") != NULL, "message names the supported version: %s", err);
+    vg_config_free(cfg);
+    free(cfg);
+    free(buf);
+    free(newest);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+Test(checkpoint, leftover_tmp_from_a_crash_is_ignored) {
+    struct stream s;
+    char *dir = two_checkpoints(&s);
+    char p[512];
+    snprintf(p, sizeof p, "%s/checkpoint.tmp", dir);
+    FILE *f = fopen(p, "wb");
+    fputs("half a checkpoint", f);
+    fclose(f);
+    expect_restores_position(&s, dir, "upto=2000");
+    remove_dir(dir);
+    stream_free(&s);
+}
