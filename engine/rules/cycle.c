@@ -21,6 +21,12 @@
 #include "rules/rule_params.h"
 #include "vigil/emit.h"
 
+/* Prefetch hints for the list walks; -DVG_NO_PF builds without them (to measure). */
+#ifndef VG_NO_PF
+#define VG_PF(p) __builtin_prefetch(p)
+#else
+#define VG_PF(p) ((void)(p))
+#endif
 #define CYCLE_HOPS_LIMIT 16
 /* Labels per side: one per edge visited (plus the root), so budget + 1 suffices; beyond
  * this cap (a budget in the millions) running out of labels counts as a budget cut. */
@@ -104,9 +110,16 @@ static uint32_t push_label(struct cycle_search *s, int side, struct vg_graph_nod
 static bool expand(struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
     struct vg_graph *g = s->g;
     int64_t disorder = vg_graph_disorder_ms(g);
+    const struct vg_graph_view *v = vg_graph_view(g);
     for (uint32_t i = lo; i < hi; i++) {
         struct cycle_label L = s->side[side][i];
         const struct vg_graph_node *x = vg_graph_node_at(g, L.node);
+        /* Memory stalls dominate: start loading the next labels' nodes and newest edges. */
+        if (i + 2 < hi) VG_PF(&v->nodes[s->side[side][i + 2].node]);
+        if (i + 1 < hi) {
+            const struct vg_graph_node *nx = &v->nodes[s->side[side][i + 1].node];
+            VG_PF(&v->edges[(side == 0 ? nx->out_newest : nx->in_newest) & v->edge_mask]);
+        }
         uint32_t earlier = L.next_same;
         /* Entries at or above `above` are passed over; the walk ends below `floor`. */
         int64_t above, floor;
@@ -131,6 +144,7 @@ static bool expand(struct cycle_search *s, int side, uint32_t lo, uint32_t hi) {
                 continue;
             }
             idx = vg_graph_prev(e, idx, side);
+            VG_PF(&v->edges[idx & v->edge_mask]);   /* overlaps the target node's miss */
             if (side == 0) {
                 /* Forward: departs after arrival L.t (>= t_low - 1), before t. */
                 if (ts + disorder <= floor) break;     /* no older entry departs late enough */
