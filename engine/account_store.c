@@ -1,8 +1,11 @@
 /* account_store.c - a shard's accounts and their recent events (see account_store.h).
  * Accounts: chunked array (stable indices, no copying on growth) behind an open-addressing
- * index with 32-bit tags. Events: a byte ring with monotonic 64-bit offsets; a record never
- * straddles the end of the buffer (a padding record fills the gap), and growth doubles
- * the buffer by copying, which keeps every offset valid. */
+ * index with 32-bit tags. Events: a byte ring with monotonic 64-bit offsets owns each event
+ * and its strings (a record never straddles the end of the buffer: a padding record fills
+ * the gap; growth doubles the buffer by copying, which keeps every offset valid). Each
+ * account also keeps its live events as compact entries in a contiguous ring taken from
+ * per-size-class free lists, so a window view is a sequential read, and expiry pops the
+ * oldest entry of the owner when the log's oldest event goes (both are arrival ordered). */
 #include "account_store.h"
 
 #include <stdlib.h>
@@ -12,6 +15,8 @@
 
 #define CHUNK_SHIFT 12
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define RECENT_MIN_CLASS 2   /* smallest ring: 4 events */
+#define RECENT_CLASSES 32
 #define PAD_TS INT64_MIN /* a padding record: ts_ms = PAD_TS, amount_micros = its span */
 
 struct index_slot {
@@ -32,6 +37,9 @@ struct vg_store {
     uint64_t log_head, log_tail; /* monotonic byte offsets */
     uint64_t n_events;
     int64_t bucket_ms;
+    /* per-account recent-event rings, pooled by size class (never returned to malloc) */
+    struct vg_recent *free_recent[RECENT_CLASSES];
+    uint64_t recent_bytes;
 };
 
 static inline uint32_t tag_of(uint64_t hash) {
@@ -67,8 +75,11 @@ err:
     return VG_ERR_NOMEM;
 }
 
+static void recent_free_all(struct vg_store *s);
+
 void vg_store_destroy(struct vg_store *s) {
     if (!s) return;
+    recent_free_all(s);
     for (uint32_t i = 0; i < s->n_chunks; i++) free(s->chunks[i]);
     free(s->chunks);
     free(s->index);
@@ -119,6 +130,25 @@ static int index_grow(struct vg_store *s) {
     return VG_OK;
 }
 
+void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash) {
+    __builtin_prefetch(&s->index[(uint32_t)hash & (s->index_capacity - 1)]);
+}
+
+void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash) {
+    uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
+    for (uint32_t i = (uint32_t)hash & mask, probes = 0; probes < 4; i = (i + 1) & mask, probes++) {
+        const struct index_slot *slot = &s->index[i];
+        if (slot->account == 0) return;
+        if (slot->tag == tag) {
+            const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
+            __builtin_prefetch(a);
+            __builtin_prefetch((const char *)a + 64);
+            __builtin_prefetch((const char *)a + 128);
+            return;
+        }
+    }
+}
+
 struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash) {
     bool found;
     uint32_t i = index_probe(s, id, len, hash, &found);
@@ -152,7 +182,7 @@ uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_
     a->id_len = (uint8_t)len;
     a->first_seen_ms = INT64_MAX;
     a->last_seen_ms = VG_TS_NONE;
-    a->newest_event = VG_LOG_NIL;
+    a->recent = NULL;
     a->activity.newest_bucket = INT32_MIN;
     a->activity.bucket_minutes = (uint32_t)(s->bucket_ms / 60000);
     s->index[i].tag = tag_of(hash);
@@ -198,6 +228,65 @@ uint64_t vg_activity_count(const struct vg_activity *act, int64_t from_ms, int64
     return (uint64_t)((scaled + bucket_ms / 2) / bucket_ms);
 }
 
+/* ---- per-account recent-event rings ---------------------------------------------------- */
+
+static void recent_free_all(struct vg_store *s) {
+    for (uint32_t i = 0; i < s->n_accounts; i++) {
+        struct vg_account *a = vg_store_account(s, i);
+        free(a->recent);
+        a->recent = NULL;
+    }
+    for (int c = 0; c < RECENT_CLASSES; c++)
+        while (s->free_recent[c]) {
+            struct vg_recent *r = s->free_recent[c];
+            s->free_recent[c] = r->next_free;
+            free(r);
+        }
+}
+
+static struct vg_recent *recent_take(struct vg_store *s, uint32_t size_class) {
+    struct vg_recent *r = s->free_recent[size_class];
+    if (r) {
+        s->free_recent[size_class] = r->next_free;
+    } else {
+        uint32_t capacity = 1u << size_class;
+        r = malloc(sizeof *r + (size_t)capacity * sizeof(struct vg_recent_event));
+        if (!r) return NULL;
+        r->capacity = capacity;
+        r->size_class = size_class;
+        s->recent_bytes += sizeof *r + (size_t)capacity * sizeof(struct vg_recent_event);
+    }
+    r->start = 0;
+    r->count = 0;
+    r->next_free = NULL;
+    return r;
+}
+
+static void recent_give(struct vg_store *s, struct vg_recent *r) {
+    r->next_free = s->free_recent[r->size_class];
+    s->free_recent[r->size_class] = r;
+}
+
+static inline struct vg_recent_event *recent_at(struct vg_recent *r, uint32_t i) {
+    return &r->events[(r->start + i) & (r->capacity - 1)];
+}
+
+/* Makes room for one more entry in the account's ring. Returns VG_OK or VG_ERR_NOMEM. */
+static int recent_reserve(struct vg_store *s, struct vg_account *a) {
+    struct vg_recent *r = a->recent;
+    if (r && r->count < r->capacity) return VG_OK;
+    if (r && r->size_class + 1 >= RECENT_CLASSES) return VG_ERR_NOMEM;
+    struct vg_recent *grown = recent_take(s, r ? r->size_class + 1 : RECENT_MIN_CLASS);
+    if (!grown) return VG_ERR_NOMEM;
+    if (r) {
+        for (uint32_t i = 0; i < r->count; i++) grown->events[i] = *recent_at(r, i);
+        grown->count = r->count;
+        recent_give(s, r);
+    }
+    a->recent = grown;
+    return VG_OK;
+}
+
 /* ---- event log ----------------------------------------------------------------------- */
 
 /* Doubles the log buffer, keeping every offset valid. Returns VG_OK or VG_ERR_NOMEM. */
@@ -236,39 +325,45 @@ static int log_reserve(struct vg_store *s, uint64_t span) {
     }
 }
 
+/* Records one event for `account` in the log and in the account's ring. Returns VG_OK or
+ * VG_ERR_NOMEM (then nothing was recorded). */
+static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int64_t amount_micros,
+                       int64_t newest_at_ms, uint64_t seq, uint64_t counterparty_hash, uint8_t dir,
+                       const char *counterparty, uint8_t counterparty_len, const char *tx_id, uint8_t tx_id_len) {
+    struct vg_account *a = vg_store_account(s, account);
+    uint64_t span = event_span((uint32_t)counterparty_len + tx_id_len);
+    if (recent_reserve(s, a) != VG_OK || log_reserve(s, span) != VG_OK) return VG_ERR_NOMEM;
+    uint64_t off = s->log_head;
+    struct vg_log_event *ev = event_at(s, off);
+    *ev = (struct vg_log_event){
+        .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
+        .counterparty_hash = counterparty_hash, .account = account, .dir = dir,
+        .counterparty_len = counterparty_len, .tx_id_len = tx_id_len,
+    };
+    memcpy(ev->text, counterparty, counterparty_len);
+    memcpy(ev->text + counterparty_len, tx_id, tx_id_len);
+    struct vg_recent *r = a->recent;
+    *recent_at(r, r->count++) = (struct vg_recent_event){
+        .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
+        .counterparty_hash = counterparty_hash, .text_off = off + offsetof(struct vg_log_event, text),
+        .counterparty_len = counterparty_len, .tx_id_len = tx_id_len, .dir = dir,
+    };
+    a->n_events++;
+    s->log_head += span;
+    s->n_events++;
+    return VG_OK;
+}
+
 int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *txn, enum vg_dir dir,
                     uint64_t counterparty_hash, int64_t newest_ms) {
     struct vg_account *a = vg_store_account(s, account);
     if (txn->ts_ms < a->first_seen_ms) a->first_seen_ms = txn->ts_ms;
     if (txn->ts_ms > a->last_seen_ms) a->last_seen_ms = txn->ts_ms;
     activity_add(&a->activity, txn->ts_ms);
-
     const char *cp = dir == VG_DIR_OUT ? txn->to : txn->from;
     uint8_t cp_len = dir == VG_DIR_OUT ? txn->to_len : txn->from_len;
-    uint64_t span = event_span((uint32_t)cp_len + txn->id_len);
-    if (log_reserve(s, span) != VG_OK) return VG_ERR_NOMEM;
-    uint64_t off = s->log_head;
-    struct vg_log_event *ev = event_at(s, off);
-    ev->ts_ms = txn->ts_ms;
-    ev->amount_micros = txn->amount_micros;
-    ev->newest_at_ms = newest_ms;
-    ev->seq = txn->seq;
-    ev->prev = a->newest_event;
-    ev->next = VG_LOG_NIL;
-    ev->counterparty_hash = counterparty_hash;
-    ev->account = account;
-    ev->dir = (uint8_t)dir;
-    ev->counterparty_len = cp_len;
-    ev->tx_id_len = txn->id_len;
-    ev->reserved = 0;
-    memcpy(ev->text, cp, cp_len);
-    memcpy(ev->text + cp_len, txn->id, txn->id_len);
-    if (a->newest_event != VG_LOG_NIL) event_at(s, a->newest_event)->next = off;
-    a->newest_event = off;
-    a->n_events++;
-    s->log_head += span;
-    s->n_events++;
-    return VG_OK;
+    return store_event(s, account, txn->ts_ms, txn->amount_micros, newest_ms, txn->seq, counterparty_hash,
+                       (uint8_t)dir, cp, cp_len, txn->id, txn->id_len);
 }
 
 void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
@@ -280,8 +375,12 @@ void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
         }
         if (ev->newest_at_ms >= horizon_ms) break;
         struct vg_account *a = vg_store_account(s, ev->account);
-        if (ev->next != VG_LOG_NIL) event_at(s, ev->next)->prev = VG_LOG_NIL;
-        else a->newest_event = VG_LOG_NIL;
+        struct vg_recent *r = a->recent; /* its oldest entry is this event: both are arrival ordered */
+        r->start = (r->start + 1) & (r->capacity - 1);
+        if (--r->count == 0) {
+            recent_give(s, r);
+            a->recent = NULL;
+        }
         a->n_events--;
         s->n_events--;
         s->log_tail += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
@@ -294,37 +393,44 @@ static inline bool view_before(const struct vg_event_view *x, const struct vg_ev
 
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
                      struct vg_event_view *out, bool *truncated) {
-    const struct vg_account *a = vg_store_account(s, account);
-    size_t n = 0;
+    struct vg_account *a = vg_store_account(s, account);
+    struct vg_recent *r = a->recent;
     *truncated = false;
-    for (uint64_t off = a->newest_event; off != VG_LOG_NIL;) {
-        const struct vg_log_event *ev = event_at(s, off);
-        if (ev->newest_at_ms < cutoff_ms) break; /* it and all earlier arrivals are older */
-        if (ev->ts_ms >= cutoff_ms) {
-            if (n == max) {
+    if (!r) return 0;
+    /* Newest arrival backwards: stop at the first event that arrived when the whole stream
+     * was older than the cutoff (it and all earlier arrivals are older). */
+    uint32_t first = r->count, taken = 0;
+    while (first > 0) {
+        const struct vg_recent_event *e = recent_at(r, first - 1);
+        if (e->newest_at_ms < cutoff_ms) break;
+        if (e->ts_ms >= cutoff_ms) {
+            if (taken == max) {
                 *truncated = true;
                 break;
             }
-            out[n++] = (struct vg_event_view){
-                .ts_ms = ev->ts_ms,
-                .amount_micros = ev->amount_micros,
-                .seq = ev->seq,
-                .counterparty_hash = ev->counterparty_hash,
-                .counterparty = ev->text,
-                .tx_id = ev->text + ev->counterparty_len,
-                .counterparty_len = ev->counterparty_len,
-                .tx_id_len = ev->tx_id_len,
-                .dir = ev->dir,
-            };
+            taken++;
         }
-        off = ev->prev;
+        first--;
     }
-    /* Newest-first arrival order -> ascending (ts, seq); nearly sorted, so insertion sort. */
-    for (size_t i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
-        struct vg_event_view t = out[i];
-        out[i] = out[j];
-        out[j] = t;
+    size_t n = 0;
+    uint64_t mask = s->log_capacity - 1;
+    for (uint32_t i = first; i < r->count && n < taken; i++) {
+        const struct vg_recent_event *e = recent_at(r, i);
+        if (e->ts_ms < cutoff_ms) continue;
+        const char *text = (const char *)s->log + (e->text_off & mask);
+        out[n++] = (struct vg_event_view){
+            .ts_ms = e->ts_ms,
+            .amount_micros = e->amount_micros,
+            .seq = e->seq,
+            .counterparty_hash = e->counterparty_hash,
+            .counterparty = text,
+            .tx_id = text + e->counterparty_len,
+            .counterparty_len = e->counterparty_len,
+            .tx_id_len = e->tx_id_len,
+            .dir = e->dir,
+        };
     }
+    /* Arrival order -> ascending (ts, seq); nearly sorted, so insertion sort. */
     for (size_t i = 1; i < n; i++) {
         struct vg_event_view v = out[i];
         size_t j = i;
@@ -341,7 +447,7 @@ void vg_store_get_stats(const struct vg_store *s, struct vg_store_stats *out) {
     out->accounts = s->n_accounts;
     out->events = s->n_events;
     out->bytes = (uint64_t)s->n_chunks * CHUNK_SIZE * sizeof(struct vg_account) +
-                 (uint64_t)s->index_capacity * sizeof(struct index_slot) + s->log_capacity;
+                 (uint64_t)s->index_capacity * sizeof(struct index_slot) + s->log_capacity + s->recent_bytes;
 }
 
 void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const struct vg_account *a),
@@ -383,22 +489,6 @@ int vg_store_restore_event(struct vg_store *s, uint32_t account, int64_t ts_ms, 
                            int64_t newest_at_ms, uint64_t seq, uint64_t counterparty_hash, uint8_t dir,
                            const char *counterparty, uint8_t counterparty_len, const char *tx_id,
                            uint8_t tx_id_len) {
-    struct vg_account *a = vg_store_account(s, account);
-    uint64_t span = event_span((uint32_t)counterparty_len + tx_id_len);
-    if (log_reserve(s, span) != VG_OK) return VG_ERR_NOMEM;
-    uint64_t off = s->log_head;
-    struct vg_log_event *ev = event_at(s, off);
-    *ev = (struct vg_log_event){
-        .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
-        .prev = a->newest_event, .next = VG_LOG_NIL, .counterparty_hash = counterparty_hash,
-        .account = account, .dir = dir, .counterparty_len = counterparty_len, .tx_id_len = tx_id_len,
-    };
-    memcpy(ev->text, counterparty, counterparty_len);
-    memcpy(ev->text + counterparty_len, tx_id, tx_id_len);
-    if (a->newest_event != VG_LOG_NIL) event_at(s, a->newest_event)->next = off;
-    a->newest_event = off;
-    a->n_events++;
-    s->log_head += span;
-    s->n_events++;
-    return VG_OK;
+    return store_event(s, account, ts_ms, amount_micros, newest_at_ms, seq, counterparty_hash, dir, counterparty,
+                       counterparty_len, tx_id, tx_id_len);
 }

@@ -1,6 +1,7 @@
 /* account_store.h - one shard's per-account state: an open-addressing table of accounts
- * (ids stored exactly, stable indices in chunked arrays) and an event log holding each
- * account's recent events as a doubly linked chain through a FIFO byte ring.
+ * (ids stored exactly, stable indices in chunked arrays), a FIFO byte log owning every
+ * recent event (with its counterparty and tx id bytes), and per account a small contiguous
+ * ring of compact event entries so a window is read without chasing pointers.
  * Everything is owned by one shard thread; nothing here is thread-safe.
  * Records are flat (offsets and indices, no pointers) so they can be checkpointed. */
 #ifndef VIGIL_ACCOUNT_STORE_H
@@ -26,8 +27,31 @@ struct vg_account {
     uint32_t n_events;              /* live events in the log */
     int64_t first_seen_ms;          /* earliest event time seen */
     int64_t last_seen_ms;           /* newest event time seen */
-    uint64_t newest_event;          /* log offset of the newest-arrived event, VG_LOG_NIL */
+    struct vg_recent *recent;       /* live events in arrival order, NULL when none (rebuilt on restore) */
     struct vg_activity activity;
+};
+
+/* Compact copy of a live event, kept contiguous per account for fast window reads. */
+struct vg_recent_event {
+    int64_t ts_ms;
+    int64_t amount_micros;
+    int64_t newest_at_ms;
+    uint64_t seq;
+    uint64_t counterparty_hash;
+    uint64_t text_off;              /* log offset of counterparty bytes, then tx id bytes */
+    uint8_t counterparty_len;
+    uint8_t tx_id_len;
+    uint8_t dir;
+};
+
+/* A ring of an account's recent events; capacity a power of two (pooled by size class). */
+struct vg_recent {
+    uint32_t start;
+    uint32_t count;
+    uint32_t capacity;
+    uint32_t size_class;
+    struct vg_recent *next_free;
+    struct vg_recent_event events[];
 };
 
 /* One event in the log. Followed by counterparty bytes then tx id bytes. */
@@ -36,8 +60,6 @@ struct vg_log_event {
     int64_t amount_micros;
     int64_t newest_at_ms;           /* the stream's newest event time when this arrived */
     uint64_t seq;
-    uint64_t prev;                  /* previous event of the same account (arrival order) */
-    uint64_t next;
     uint64_t counterparty_hash;
     uint32_t account;               /* owner's index */
     uint8_t dir;
@@ -62,6 +84,10 @@ void vg_store_destroy(struct vg_store *s);
 /* Finds or creates the account; returns its index, or UINT32_MAX when out of memory. */
 uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
+/* Cache hints for an upcoming event (software pipelining by the shard loop): the index
+ * slot of `hash`, then (once that slot is likely cached) the account record itself. */
+void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash);
+void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash);
 /* Looks an account up without creating it; NULL when unknown. */
 struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 

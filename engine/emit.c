@@ -1,7 +1,8 @@
 /* emit.c - a stage's alert output: the (rule, account) cooldown in event time, then
- * delivery. The cooldown table is open addressing keyed by (rule, account id) with ids
- * stored exactly; it only holds accounts that alerted, and expired entries are purged
- * when it would otherwise grow. Owned by one thread. */
+ * delivery. The cooldown table is open addressing keyed by account id (stored exactly),
+ * one entry per account holding the last alert time of every rule, so a stage answers
+ * "which rules are cooling for this account" with one probe. It only holds accounts that
+ * alerted, and expired entries are purged when it would otherwise grow. One owner thread. */
 #include "vigil/emit.h"
 
 #include <stdatomic.h>
@@ -11,9 +12,9 @@
 #include "vigil/hash.h"
 
 struct cooldown_entry {
-    int64_t last_alert_ts;         /* event time of the last emitted alert */
     uint64_t hash;                 /* 0 = empty slot */
-    uint8_t rule;
+    int64_t last_alert_ts[VG_RULE_MAX]; /* event time of the last alert per rule, VG_TS_NONE */
+    int64_t newest_alert_ts;       /* max of the above, for purging */
     uint8_t account_len;
     char account[VG_ID_MAX];
 };
@@ -31,8 +32,8 @@ struct vg_alert_out {
     _Atomic uint64_t suppressed[VG_RULE_MAX];
 };
 
-static uint64_t key_hash(enum vg_rule_id rule, const char *account, size_t len) {
-    uint64_t h = vg_hash64(account, len) ^ ((uint64_t)rule * 0x9E3779B97F4A7C15ULL);
+static uint64_t key_hash(const char *account, size_t len) {
+    uint64_t h = vg_hash64_id(account, len);
     return h ? h : 1;
 }
 
@@ -61,14 +62,13 @@ void vg_alert_out_destroy(struct vg_alert_out *out) {
 
 void vg_alert_out_set_config(struct vg_alert_out *out, const struct vg_config *cfg) { out->cfg = cfg; }
 
-static struct cooldown_entry *find_slot(const struct vg_alert_out *out, uint64_t hash,
-                                        enum vg_rule_id rule, const char *account, size_t len) {
+static struct cooldown_entry *find_slot(const struct vg_alert_out *out, uint64_t hash, const char *account,
+                                        size_t len) {
     size_t mask = out->capacity - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct cooldown_entry *e = &out->slots[i];
         if (e->hash == 0) return e;
-        if (e->hash == hash && e->rule == rule && vg_str_eq(e->account, e->account_len, account, len))
-            return e;
+        if (e->hash == hash && vg_str_eq(e->account, e->account_len, account, len)) return e;
     }
 }
 
@@ -83,8 +83,8 @@ static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizo
     out->capacity = new_capacity;
     out->used = 0;
     for (size_t i = 0; i < old_capacity; i++) {
-        if (old[i].hash == 0 || old[i].last_alert_ts < horizon) continue;
-        struct cooldown_entry *e = find_slot(out, old[i].hash, old[i].rule, old[i].account, old[i].account_len);
+        if (old[i].hash == 0 || old[i].newest_alert_ts < horizon) continue;
+        struct cooldown_entry *e = find_slot(out, old[i].hash, old[i].account, old[i].account_len);
         *e = old[i];
         out->used++;
     }
@@ -92,10 +92,27 @@ static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizo
     return VG_OK;
 }
 
+static inline bool entry_cooling(const struct cooldown_entry *e, enum vg_rule_id rule, int64_t ts_ms,
+                                 int64_t cooldown_ms) {
+    return e->last_alert_ts[rule] != VG_TS_NONE && ts_ms < e->last_alert_ts[rule] + cooldown_ms;
+}
+
 bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
                           size_t account_len, int64_t ts_ms) {
-    const struct cooldown_entry *e = find_slot(out, key_hash(rule, account, account_len), rule, account, account_len);
-    return e->hash != 0 && ts_ms < e->last_alert_ts + out->cfg->alerts.cooldown_ms;
+    if (out->used == 0) return false;
+    const struct cooldown_entry *e = find_slot(out, key_hash(account, account_len), account, account_len);
+    return e->hash != 0 && entry_cooling(e, rule, ts_ms, out->cfg->alerts.cooldown_ms);
+}
+
+uint32_t vg_alert_out_cooling_mask(const struct vg_alert_out *out, const char *account, size_t account_len,
+                                   int64_t ts_ms) {
+    if (out->used == 0) return 0;
+    const struct cooldown_entry *e = find_slot(out, key_hash(account, account_len), account, account_len);
+    if (e->hash == 0) return 0;
+    uint32_t mask = 0;
+    for (int r = 0; r < VG_RULE_MAX; r++)
+        if (entry_cooling(e, (enum vg_rule_id)r, ts_ms, out->cfg->alerts.cooldown_ms)) mask |= 1u << r;
+    return mask;
 }
 
 static inline void bump(_Atomic uint64_t *c) {
@@ -105,9 +122,9 @@ static inline void bump(_Atomic uint64_t *c) {
 bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
     int64_t ts = a->trigger_ts_ms;
     size_t len = VG_MIN(a->account.len, (size_t)VG_ID_MAX);
-    uint64_t hash = key_hash(a->rule, a->account.ptr, len);
-    struct cooldown_entry *e = find_slot(out, hash, a->rule, a->account.ptr, len);
-    if (e->hash != 0 && ts < e->last_alert_ts + out->cfg->alerts.cooldown_ms) {
+    uint64_t hash = key_hash(a->account.ptr, len);
+    struct cooldown_entry *e = find_slot(out, hash, a->account.ptr, len);
+    if (e->hash != 0 && entry_cooling(e, a->rule, ts, out->cfg->alerts.cooldown_ms)) {
         bump(&out->suppressed[a->rule]);
         return false;
     }
@@ -118,15 +135,17 @@ bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
                                                            : out->newest_ts - out->cfg->alerts.cooldown_ms;
             size_t cap = out->capacity;
             if (rebuild(out, cap, horizon) == VG_OK && (out->used + 1) * 2 > cap) rebuild(out, cap * 2, VG_TS_NONE);
-            e = find_slot(out, hash, a->rule, a->account.ptr, len);
+            e = find_slot(out, hash, a->account.ptr, len);
         }
         e->hash = hash;
-        e->rule = (uint8_t)a->rule;
+        for (int r = 0; r < VG_RULE_MAX; r++) e->last_alert_ts[r] = VG_TS_NONE;
+        e->newest_alert_ts = VG_TS_NONE;
         e->account_len = (uint8_t)len;
         memcpy(e->account, a->account.ptr, len);
         out->used++;
     }
-    e->last_alert_ts = ts;
+    e->last_alert_ts[a->rule] = ts;
+    if (ts > e->newest_alert_ts) e->newest_alert_ts = ts;
     if (ts > out->newest_ts) out->newest_ts = ts;
     bump(&out->emitted[a->rule]);
     out->deliver(out->opaque, a, out->cfg->rules[a->rule].severity);
@@ -150,7 +169,9 @@ void vg_alert_out_foreach_cooldown(const struct vg_alert_out *out,
                                    void *opaque) {
     for (size_t i = 0; i < out->capacity; i++) {
         const struct cooldown_entry *e = &out->slots[i];
-        if (e->hash != 0) fn(opaque, e->rule, e->account, e->account_len, e->last_alert_ts);
+        if (e->hash == 0) continue;
+        for (int r = 0; r < VG_RULE_MAX; r++)
+            if (e->last_alert_ts[r] != VG_TS_NONE) fn(opaque, (uint8_t)r, e->account, e->account_len, e->last_alert_ts[r]);
     }
 }
 
@@ -159,18 +180,18 @@ int vg_alert_out_restore_cooldown(struct vg_alert_out *out, uint8_t rule, const 
     if (rule >= VG_RULE_MAX || len == 0 || len > VG_ID_MAX || last_alert_ts == VG_TS_NONE) return VG_ERR_INVALID;
     if ((out->used + 1) * 4 > out->capacity * 3 && rebuild(out, out->capacity * 2, VG_TS_NONE) != VG_OK)
         return VG_ERR_NOMEM;
-    uint64_t hash = key_hash((enum vg_rule_id)rule, account, len);
-    struct cooldown_entry *e = find_slot(out, hash, (enum vg_rule_id)rule, account, len);
+    uint64_t hash = key_hash(account, len);
+    struct cooldown_entry *e = find_slot(out, hash, account, len);
     if (e->hash == 0) {
         e->hash = hash;
-        e->rule = rule;
+        for (int r = 0; r < VG_RULE_MAX; r++) e->last_alert_ts[r] = VG_TS_NONE;
+        e->newest_alert_ts = VG_TS_NONE;
         e->account_len = (uint8_t)len;
         memcpy(e->account, account, len);
-        e->last_alert_ts = last_alert_ts;
         out->used++;
-    } else if (last_alert_ts > e->last_alert_ts) {
-        e->last_alert_ts = last_alert_ts;
     }
+    if (last_alert_ts > e->last_alert_ts[rule]) e->last_alert_ts[rule] = last_alert_ts;
+    if (last_alert_ts > e->newest_alert_ts) e->newest_alert_ts = last_alert_ts;
     if (last_alert_ts > out->newest_ts) out->newest_ts = last_alert_ts;
     return VG_OK;
 }

@@ -116,18 +116,24 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     int64_t prev_last_seen = account->last_seen_ms;
     if (vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) != VG_OK) stat_add(&sh->store_failures, 1);
 
-    /* Which rules run, and whether any of them reads the window. */
+    /* Which rules run (enabled, not cooling, wanting this event), and how far back the
+     * longest of them reads. */
+    bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
+    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, txn->ts_ms);
     enum vg_rule_id run[VG_RULE_MAX];
     size_t n_run = 0;
-    bool needs_view = false;
+    int64_t lookback = 0;
     for (int r = 0; r < VG_RULE_MAX; r++) {
         const struct vg_rule_def *def = vg_rule_registry[r];
-        if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled) continue;
-        if (vg_alert_out_cooling(sh->alerts, (enum vg_rule_id)r, id, id_len, txn->ts_ms)) continue;
+        const void *params = cfg->rules[r].params;
+        if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled || (cooling & (1u << r)))
+            continue;
+        if (def->wants && !def->wants(txn, dir, late, params)) continue;
         run[n_run++] = (enum vg_rule_id)r;
-        if (def->lookback_ms && def->lookback_ms(cfg->rules[r].params) > 0) needs_view = true;
+        if (def->lookback_ms) lookback = VG_MAX(lookback, def->lookback_ms(params));
     }
     if (n_run == 0) return;
+    bool needs_view = lookback > 0;
 
     struct vg_rule_ctx ctx = {
         .txn = txn,
@@ -141,7 +147,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         .scratch = &sh->scratch,
     };
     if (needs_view) {
-        int64_t cutoff = VG_MAX(txn->ts_ms - sh->max_lookback_ms, newest_ms - sh->horizon_ms);
+        int64_t cutoff = VG_MAX(txn->ts_ms - VG_MIN(lookback, sh->max_lookback_ms), newest_ms - sh->horizon_ms);
         bool truncated;
         size_t max = VG_MIN((size_t)cfg->engine.max_window_events, sh->view_capacity);
         ctx.n_events = vg_store_view(sh->store, index, cutoff, max, sh->view, &truncated);

@@ -90,6 +90,10 @@ static void fan_in_on_event(const struct vg_rule_ctx *ctx, const void *params, s
     vg_fan_on_event(ctx, params, VG_RULE_FAN_IN, VG_DIR_IN, out);
 }
 
+static bool fan_in_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
+    return dir == VG_DIR_IN;
+}
+
 const struct vg_rule_def vg_rule_fan_in = {
     .name = "fan_in",
     .description = "Many distinct senders into one account",
@@ -98,5 +102,6 @@ const struct vg_rule_def vg_rule_fan_in = {
     .params_size = sizeof(struct vg_fan_params),
     .params = fan_in_params,
     .lookback_ms = fan_in_lookback_ms,
+    .wants = fan_in_wants,
     .on_event = fan_in_on_event,
 };

@@ -25,6 +25,10 @@ static void fan_out_on_event(const struct vg_rule_ctx *ctx, const void *params, 
     vg_fan_on_event(ctx, params, VG_RULE_FAN_OUT, VG_DIR_OUT, out);
 }
 
+static bool fan_out_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
+    return dir == VG_DIR_OUT;
+}
+
 const struct vg_rule_def vg_rule_fan_out = {
     .name = "fan_out",
     .description = "One account paying many distinct receivers",
@@ -33,5 +37,6 @@ const struct vg_rule_def vg_rule_fan_out = {
     .params_size = sizeof(struct vg_fan_params),
     .params = fan_out_params,
     .lookback_ms = fan_out_lookback_ms,
+    .wants = fan_out_wants,
     .on_event = fan_out_on_event,
 };

@@ -109,6 +109,11 @@ static void gather_scatter_on_event(const struct vg_rule_ctx *ctx, const void *p
     if (anchor != ctx->current) gather_scatter_eval(ctx, p, anchor, out);
 }
 
+/* Triggered by OUT events; a late event may complete the window of a newer OUT. */
+static bool gather_scatter_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
+    return dir == VG_DIR_OUT || late;
+}
+
 const struct vg_rule_def vg_rule_gather_scatter = {
     .name = "gather_scatter",
     .description = "A hub that collects from many then disperses to many",
@@ -117,5 +122,6 @@ const struct vg_rule_def vg_rule_gather_scatter = {
     .params_size = sizeof(struct vg_gather_scatter_params),
     .params = gather_scatter_params,
     .lookback_ms = gather_scatter_lookback_ms,
+    .wants = gather_scatter_wants,
     .on_event = gather_scatter_on_event,
 };

@@ -89,6 +89,11 @@ static void pass_through_on_event(const struct vg_rule_ctx *ctx, const void *par
     if (anchor != ctx->current) pass_through_eval(ctx, p, anchor, out);
 }
 
+/* Triggered by OUT events; a late event may complete the window of a newer OUT. */
+static bool pass_through_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
+    return dir == VG_DIR_OUT || late;
+}
+
 const struct vg_rule_def vg_rule_pass_through = {
     .name = "pass_through",
     .description = "Funds received and sent on quickly (rapid movement)",
@@ -97,5 +102,6 @@ const struct vg_rule_def vg_rule_pass_through = {
     .params_size = sizeof(struct vg_pass_through_params),
     .params = pass_through_params,
     .lookback_ms = pass_through_lookback_ms,
+    .wants = pass_through_wants,
     .on_event = pass_through_on_event,
 };

@@ -85,6 +85,10 @@ static void structuring_on_event(const struct vg_rule_ctx *ctx, const void *para
     if (anchor != ctx->current) structuring_eval(ctx, p, anchor, out);
 }
 
+static bool structuring_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
+    return in_band(txn->amount_micros, params);
+}
+
 const struct vg_rule_def vg_rule_structuring = {
     .name = "structuring",
     .description = "Repeated transactions just below the reporting threshold",
@@ -93,5 +97,6 @@ const struct vg_rule_def vg_rule_structuring = {
     .params_size = sizeof(struct vg_structuring_params),
     .params = structuring_params,
     .lookback_ms = structuring_lookback_ms,
+    .wants = structuring_wants,
     .on_event = structuring_on_event,
 };

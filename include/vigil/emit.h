@@ -22,6 +22,10 @@ void vg_alert_out_set_config(struct vg_alert_out *out, const struct vg_config *c
 bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
                           size_t account_len, int64_t ts_ms);
 
+/* Bit r set when rule r is cooling for the account at ts (one probe for all rules). */
+uint32_t vg_alert_out_cooling_mask(const struct vg_alert_out *out, const char *account, size_t account_len,
+                                   int64_t ts_ms);
+
 /* Counters of this output. */
 uint64_t vg_alert_out_emitted(const struct vg_alert_out *out, enum vg_rule_id rule);
 uint64_t vg_alert_out_suppressed(const struct vg_alert_out *out, enum vg_rule_id rule);

@@ -147,8 +147,12 @@ struct vg_rule_def {
     /* How far back in event time the rule reads an account's events (0: only the current
      * event). Used to size the account store's retention. */
     int64_t (*lookback_ms)(const void *params);
-    /* Account stage: called for every account-side event unless the rule is disabled or
-     * in cooldown for this account. Emits through vg_alert_emit. Must not block. */
+    /* Optional cheap prefilter, asked before the window view is built: false means on_event
+     * would find nothing to do for this event (wrong direction, amount outside a band).
+     * `late`: the account already has events newer than this one. NULL = always. */
+    bool (*wants)(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params);
+    /* Account stage: called for every account-side event unless the rule is disabled, in
+     * cooldown for this account, or its `wants` says no. Emits through vg_alert_emit. */
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
     /* Graph stage: called by the graph stage for each new edge (see graph.h). */
     void (*on_edge)(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out);
