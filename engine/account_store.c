@@ -134,6 +134,23 @@ void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash) {
     __builtin_prefetch(&s->index[(uint32_t)hash & (s->index_capacity - 1)]);
 }
 
+void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash) {
+    uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
+    for (uint32_t i = (uint32_t)hash & mask, probes = 0; probes < 4; i = (i + 1) & mask, probes++) {
+        const struct index_slot *slot = &s->index[i];
+        if (slot->account == 0) return;
+        if (slot->tag == tag) {
+            const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
+            const struct vg_recent *r = a->recent;
+            if (r) {
+                __builtin_prefetch(r);
+                __builtin_prefetch(&r->events[(r->start + r->count - 1) & (r->capacity - 1)]);
+            }
+            return;
+        }
+    }
+}
+
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash) {
     uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
     for (uint32_t i = (uint32_t)hash & mask, probes = 0; probes < 4; i = (i + 1) & mask, probes++) {

@@ -161,7 +161,7 @@ static inline uint64_t msg_account_hash(const struct stage_msg *m) {
 }
 
 /* Software pipelining over the batch: index slots 8 messages ahead, account records 4
- * ahead, so the shard's random memory reads overlap instead of stalling one by one. */
+ * ahead, their event rings 2 ahead, so the shard's random memory reads overlap instead of stalling one by one. */
 static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     struct vg_store *store = vg_shard_store(st->shard);
     if (i + 8 < n) {
@@ -171,6 +171,10 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     if (i + 4 < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + 4);
         if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_account(store, msg_account_hash(m));
+    }
+    if (i + 2 < n) {
+        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + 2);
+        if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_recent(store, msg_account_hash(m));
     }
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigil/config.h"
@@ -16,6 +17,7 @@
 #include "vigil/metrics.h"
 #include "vigil/notify.h"
 #include "vigil/replay.h"
+#include "vigil/synth.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -67,6 +69,18 @@ static void *signal_thread(void *arg) {
     }
 }
 
+/* Sends READY=1 to systemd once the input is being consumed (contract section 7). */
+static void *ready_thread(void *arg) {
+    struct vg_daemon *d = arg;
+    while (!atomic_load(&d->consuming)) {
+        if (atomic_load(&d->stop_requested)) return NULL;
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    vg_notify_ready();
+    return NULL;
+}
+
 static void print_summary(const struct vg_daemon *d, double seconds) {
     if (!atomic_load(&d->have_final_stats)) return;
     const struct vg_engine_stats *s = &d->final_stats;
@@ -78,6 +92,30 @@ static void print_summary(const struct vg_daemon *d, double seconds) {
             (unsigned long long)s->tracked_accounts);
     for (int i = 0; i < VG_RULE_MAX; i++)
         if (s->alerts[i]) fprintf(stderr, "  %-18s %llu\n", vg_rule_registry[i]->name, (unsigned long long)s->alerts[i]);
+}
+
+/* For --demo without -c: the demo stream's watchlisted ids go to a temporary list file and
+ * the config enables it, so the demo shows every typology. Returns VG_OK or an error. */
+static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char *err, size_t err_size) {
+    struct vg_synth_options opt;
+    vg_synth_options_default(&opt);
+    opt.seed = 42;
+    opt.transactions = 0;
+    vg_synth_t *synth = vg_synth_create(&opt, err, err_size);
+    if (!synth) return VG_ERR_INVALID;
+    snprintf(path, path_size, "/tmp/vigil-demo-watchlist-XXXXXX");
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int rc = f && vg_synth_write_watchlist(synth, f) == 0 ? VG_OK : VG_ERR_IO;
+    if (f) fclose(f);
+    vg_synth_destroy(synth);
+    if (rc != VG_OK) {
+        snprintf(err, err_size, "demo: cannot write %s", path);
+        return rc;
+    }
+    char yaml[1200];
+    int n = snprintf(yaml, sizeof yaml, "rules:\n  watchlist:\n    file: \"%s\"\n", path);
+    return vg_config_load_buffer(cfg, "demo", yaml, (size_t)n, err, err_size);
 }
 
 int main(int argc, char **argv) {
@@ -134,7 +172,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     char err[2048] = "";
-    int rc = config_path ? vg_config_load(cfg, config_path, err, sizeof err) : vg_config_defaults(cfg);
+    char demo_watchlist[64] = "";
+    int rc = config_path ? vg_config_load(cfg, config_path, err, sizeof err)
+             : demo      ? demo_config(cfg, demo_watchlist, sizeof demo_watchlist, err, sizeof err)
+                         : vg_config_defaults(cfg);
     if (rc != VG_OK) {
         fprintf(stderr, "%s\n", err[0] ? err : "vigild: cannot load the built-in defaults");
         return 1;
@@ -172,7 +213,8 @@ int main(int argc, char **argv) {
     if (metrics) vg_info("metrics_listening", "listen=%s port=%u", cfg->metrics.listen, vg_metrics_port(metrics));
     vg_watchdog_t *watchdog = NULL;
     vg_watchdog_start(&watchdog, d);
-    vg_notify_ready();
+    pthread_t ready;
+    pthread_create(&ready, NULL, ready_thread, d);
 
     int64_t started = vg_now_mono_ns();
     err[0] = '\0';
@@ -183,18 +225,21 @@ int main(int argc, char **argv) {
     } else if (demo) {
         fprintf(stderr, "vigild: demo: embedded Kafka broker + synthetic stream for %ld s (Ctrl-C stops)\n",
                 demo_seconds);
-        exit_code = vg_kafka_run_demo(d, 2000, 42, err, sizeof err);
+        exit_code = vg_kafka_run_demo(d, 2500, 42, err, sizeof err);
     } else {
         exit_code = vg_kafka_run(d, err, sizeof err);
     }
     if (exit_code != 0 && err[0]) fprintf(stderr, "vigild: %s\n", err);
     if (demo || (input && isatty(STDERR_FILENO))) print_summary(d, (double)(vg_now_mono_ns() - started) / 1e9);
 
+    atomic_store(&d->stop_requested, true); /* ends the ready thread if input never started */
+    pthread_join(ready, NULL);
     vg_notify_stopping();
     vg_watchdog_stop(watchdog);
     vg_metrics_stop(metrics);
     pthread_kill(sig_thread, SIGUSR2);
     pthread_join(sig_thread, NULL);
+    if (demo_watchlist[0]) unlink(demo_watchlist);
     vg_config_free(d->cfg);
     free(d->cfg);
     free(d);
