@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vigil/alert.h"
+#include "vigil/checkpoint.h"
 #include "vigil/log.h"
 
 #define CHUNK_BYTES (4u << 20)
@@ -49,6 +50,11 @@ struct replay {
     bool header_checked;
     int64_t last_progress_ns, start_ns;
     bool progress;
+    /* state.dir: checkpoints carry "replay1 <lines consumed> <input path>" */
+    vg_checkpointer_t *ckpt;
+    char input_path[4096];      /* realpath of the input, "" for stdin */
+    uint64_t skip_lines;        /* lines of this same file a checkpoint already covers */
+    int64_t last_ckpt_ns;
 };
 
 static void write_dead_letter(struct replay *r, const char *rec, size_t len, const struct vg_parse_error *pe) {
@@ -70,6 +76,16 @@ static void write_dead_letter(struct replay *r, const char *rec, size_t len, con
 
 static void handle_record(struct replay *r, const char *rec, size_t len, int64_t arrival_ns) {
     r->line_no++;
+    if (r->line_no <= r->skip_lines) { /* processed before the restart: keep numbering only */
+        if (r->opt->format == VG_FORMAT_AMLWORLD_CSV) {
+            if (!r->header_checked) {
+                r->header_checked = true;
+                if (vg_amlworld_is_header(rec, len)) return;
+            }
+            r->data_line++;
+        }
+        return;
+    }
     while (len > 0 && (rec[len - 1] == '\r' || rec[len - 1] == ' ' || rec[len - 1] == '\t')) len--;
     size_t start = 0;
     while (start < len && (rec[start] == ' ' || rec[start] == '\t')) start++;
@@ -107,6 +123,62 @@ static void report_progress(struct replay *r, bool final) {
             (unsigned long long)r->refused, final ? "\n" : "   ");
 }
 
+/* Drains the engine, snapshots it with the position (lines of this input consumed) and
+ * hands the snapshot to the background writer; `wait` also waits for the file. */
+static void replay_checkpoint(struct replay *r, bool wait) {
+    if (!r->ckpt) return;
+    int64_t t0 = vg_now_mono_ns();
+    vg_engine_flush(r->engine);
+    vg_engine_drain(r->engine);
+    char pos[sizeof r->input_path + 64];
+    int n = snprintf(pos, sizeof pos, "replay1 %llu %s", (unsigned long long)r->line_no, r->input_path);
+    struct vg_snapshot *snap = vg_checkpointer_spare(r->ckpt);
+    if (vg_engine_snapshot(r->engine, pos, (size_t)n, &snap) != VG_OK) {
+        vg_error("checkpoint_failed", "msg=\"out of memory taking the snapshot\"");
+        vg_snapshot_free(snap);
+        return;
+    }
+    vg_info("checkpoint_snapshot", "lines=%llu bytes=%zu stall_ms=%.2f copy_ms=%.2f", (unsigned long long)r->line_no,
+            vg_snapshot_size(snap), (double)(vg_now_mono_ns() - t0) / 1e6, (double)vg_snapshot_copy_ns(snap) / 1e6);
+    vg_checkpoint_write_async(r->ckpt, snap);
+    r->last_ckpt_ns = vg_now_mono_ns();
+    if (wait) vg_checkpointer_wait(r->ckpt);
+}
+
+/* Starts the engine, restoring state.dir's checkpoint when configured. Returns VG_OK or
+ * an error with errstr. */
+static int replay_start_engine(struct replay *r, const struct vg_alert_sink *sink, char *errstr,
+                               size_t errstr_size) {
+    const struct vg_config *cfg = r->d->cfg;
+    if (!cfg->state.dir[0]) return vg_engine_start(&r->engine, cfg, sink, errstr, errstr_size);
+    if (strcmp(r->opt->input, "-") != 0 && !realpath(r->opt->input, r->input_path))
+        snprintf(r->input_path, sizeof r->input_path, "%s", r->opt->input);
+    int rc = vg_checkpointer_create(&r->ckpt, cfg->state.dir, errstr, errstr_size);
+    if (rc != VG_OK) return rc;
+    char pos[sizeof r->input_path + 64];
+    size_t len = sizeof pos - 1;
+    rc = vg_engine_start_restored(&r->engine, cfg, sink, cfg->state.dir, pos, &len, errstr, errstr_size);
+    if (rc != VG_OK) return rc;
+    pos[len] = '\0';
+    unsigned long long lines;
+    int used = 0;
+    if (len && sscanf(pos, "replay1 %llu %n", &lines, &used) == 1) {
+        const char *path = pos + used;
+        if (r->input_path[0] && strcmp(path, r->input_path) == 0) {
+            r->skip_lines = lines;
+            vg_info("replay_resume", "input=%s skip_lines=%llu msg=\"same input as the checkpoint: continuing after it\"",
+                    path, lines);
+        } else {
+            vg_info("replay_resume", "previous_input=\"%s\" lines=%llu msg=\"new input continues the restored state\"",
+                    path, lines);
+        }
+    } else if (len) {
+        vg_warn("replay_resume", "msg=\"checkpoint position is not a replay position (Kafka?); state restored, "
+                                 "reading the whole input\"");
+    }
+    return VG_OK;
+}
+
 /* Waits until fd is readable or stop is requested. Returns false on stop. */
 static bool wait_readable(struct replay *r, int fd) {
     for (;;) {
@@ -115,6 +187,8 @@ static bool wait_readable(struct replay *r, int fd) {
         int n = poll(&p, 1, 200);
         if (n > 0) return true;
         if (n == 0) vg_engine_flush(r->engine); /* idle input: let the workers see what we have */
+        if (n == 0 && r->ckpt && vg_now_mono_ns() - r->last_ckpt_ns >= r->d->cfg->state.interval_ms * 1000000LL)
+            replay_checkpoint(r, false);
         if (atomic_load(&r->d->reload_requested)) vg_daemon_apply_reload(r->d);
     }
 }
@@ -163,10 +237,13 @@ int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char
     if (regular) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
     struct vg_alert_sink alert_sink = {.opaque = &sink, .on_alert = sink_on_alert, .on_idle = sink_on_idle};
-    if (vg_engine_start(&r.engine, d->cfg, &alert_sink, errstr, errstr_size) != VG_OK) goto out;
+    if (replay_start_engine(&r, &alert_sink, errstr, errstr_size) != VG_OK) {
+        exit_code = 1;
+        goto out;
+    }
     atomic_store(&d->engine, r.engine);
     atomic_store(&d->consuming, true);
-    r.start_ns = r.last_progress_ns = vg_now_mono_ns();
+    r.start_ns = r.last_progress_ns = r.last_ckpt_ns = vg_now_mono_ns();
 
     size_t have = 0;          /* bytes in buf not yet consumed */
     bool skipping = false;    /* inside an oversized line */
@@ -221,9 +298,12 @@ int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char
         memmove(buf, buf + pos, have - pos);
         have -= pos;
         report_progress(&r, false);
+        if (r.ckpt && !skipping && vg_now_mono_ns() - r.last_ckpt_ns >= d->cfg->state.interval_ms * 1000000LL)
+            replay_checkpoint(&r, false);
     }
     report_progress(&r, true);
     vg_engine_drain(r.engine);
+    replay_checkpoint(&r, true); /* end of input or stop: the next run continues from here */
     atomic_store(&d->consuming, false);
     vg_daemon_detach_engine(d);
     const struct vg_engine_stats stats = d->final_stats;
@@ -252,6 +332,7 @@ out:
     if (out_is_stdout) fflush(stdout);
     if (fd > 2) close(fd);
     free(buf);
+    vg_checkpointer_destroy(r.ckpt);
     free(r.escape_buf);
     return exit_code;
 }

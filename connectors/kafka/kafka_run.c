@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vigil/checkpoint.h"
 #include "vigil/ingest.h"
 #include "vigil/log.h"
 
@@ -61,6 +62,17 @@ struct kt_run {
     int64_t last_ckpt_ns, last_commit_ns, last_txn_ns, last_lag_ns;
 
     uint64_t consumed, dead_letters, skipped_duplicates;
+
+    /* state.dir: engine state checkpoints. A snapshot is taken at a drain point with the
+     * consumed offsets, then held until every alert of the records before them is
+     * acknowledged (safe_next reaches them), so a restart that seeks to those offsets
+     * loses no alert; only then is it written. */
+    vg_checkpointer_t *state;
+    struct vg_snapshot *held;
+    int64_t held_next[KT_MAX_PARTITIONS];
+    int64_t restored_next[KT_MAX_PARTITIONS];  /* seek here on first assignment, -1 = no */
+    int64_t last_state_ns;
+    uint64_t state_consumed;                   /* `consumed` at the last snapshot */
 };
 
 static void kt_fatal(struct kt_run *r, const char *what, const char *why) {
@@ -268,6 +280,126 @@ static void kt_set_paused(struct kt_run *r, bool pause) {
     vg_debug(pause ? "kafka_paused" : "kafka_resumed", "partitions=%d", r->assigned->cnt);
 }
 
+/* ---- state checkpoints (state.dir) ----------------------------------------------------- */
+
+/* Position blob: "kafka1 <topic> <partition>:<next offset> ...". */
+static size_t kt_state_position(const struct kt_run *r, const int64_t *next, char *buf, size_t size) {
+    size_t n = (size_t)snprintf(buf, size, "kafka1 %s", r->d->cfg->input.topic);
+    for (int p = 0; p < KT_MAX_PARTITIONS && n + 32 < size; p++)
+        if (next[p] >= 0)
+            n += (size_t)snprintf(buf + n, size - n, " %d:%lld", p, (long long)next[p]);
+    return n;
+}
+
+static void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
+    char topic[VG_TOPIC_MAX + 1];
+    int used = 0;
+
+    if (len == 0)
+        return;
+    if (sscanf(pos, "kafka1 %255s%n", topic, &used) != 1) {
+        vg_warn("state_position", "msg=\"checkpoint position is not a Kafka position (replay?); state "
+                                  "restored, offsets from the consumer group\"");
+        return;
+    }
+    if (strcmp(topic, r->d->cfg->input.topic) != 0) {
+        vg_warn("state_position", "topic=%s input_topic=%s msg=\"checkpoint is of another topic; offsets "
+                                  "from the consumer group\"", topic, r->d->cfg->input.topic);
+        return;
+    }
+    for (const char *c = pos + used; c < pos + len;) {
+        int p, n = 0;
+        long long off;
+        if (sscanf(c, " %d:%lld%n", &p, &off, &n) != 2 || n == 0)
+            break;
+        if (p >= 0 && p < KT_MAX_PARTITIONS && off >= 0) {
+            r->restored_next[p] = off;
+            /* Records before it are in the state (never again) and their alerts were
+             * acknowledged before the checkpoint was written (safe to commit). */
+            r->consumed_next[p] = r->safe_next[p] = off;
+        }
+        c += n;
+    }
+}
+
+/* First assignment after a restore: start each partition where the state ends, not at
+ * the group's committed offset (which may lag behind it). */
+static void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p < 0 || p >= KT_MAX_PARTITIONS || r->restored_next[p] < 0)
+            continue;
+        parts->elems[i].offset = r->restored_next[p];
+        vg_info("state_seek", "partition=%d offset=%lld", (int)p, (long long)r->restored_next[p]);
+        r->restored_next[p] = -1;
+    }
+}
+
+/* True when every offset of `next` is covered by safe_next (alerts acknowledged). */
+static bool kt_state_safe(const struct kt_run *r, const int64_t *next) {
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        if (next[p] >= 0 && r->safe_next[p] < next[p])
+            return false;
+    return true;
+}
+
+/* Hands a held snapshot to the writer once its alerts are acknowledged. */
+static void kt_state_release(struct kt_run *r) {
+    if (!r->held || !kt_state_safe(r, r->held_next))
+        return;
+    vg_checkpoint_write_async(r->state, r->held);
+    r->held = NULL; /* owned by the writer */
+}
+
+/* Drains the engine and takes a snapshot with the consumed offsets. */
+static void kt_state_take(struct kt_run *r, int64_t now) {
+    char pos[VG_CHECKPOINT_POSITION_MAX];
+    struct vg_snapshot *snap;
+    size_t len;
+
+    r->last_state_ns = now;
+    if (r->held || vg_checkpointer_busy(r->state) || r->consumed == r->state_consumed)
+        return; /* the previous one is not on disk yet, or nothing new: next interval */
+    r->state_consumed = r->consumed;
+    kt_ckpt_close(r, now);
+    vg_engine_flush(r->engine);
+    vg_engine_drain(r->engine);
+    len = kt_state_position(r, r->consumed_next, pos, sizeof(pos));
+    snap = vg_checkpointer_spare(r->state);
+    if (vg_engine_snapshot(r->engine, pos, len, &snap) != VG_OK) {
+        vg_error("checkpoint_failed", "msg=\"out of memory taking the snapshot\"");
+        vg_snapshot_free(snap);
+        return;
+    }
+    vg_info("checkpoint_snapshot", "bytes=%zu stall_ms=%.2f copy_ms=%.2f", vg_snapshot_size(snap),
+            (double)(vg_now_mono_ns() - now) / 1e6, (double)vg_snapshot_copy_ns(snap) / 1e6);
+    memcpy(r->held_next, r->consumed_next, sizeof(r->held_next));
+    r->held = snap;
+    kt_state_release(r);
+}
+
+/* At shutdown, after kt_quiesce: the final checkpoint, written before exit if everything
+ * consumed is acknowledged (otherwise the previous checkpoint stays the newest). */
+static void kt_state_final(struct kt_run *r) {
+    if (!r->state)
+        return;
+    vg_snapshot_free(r->held);
+    r->held = NULL;
+    vg_checkpointer_wait(r->state);
+    if (kt_failing(r) || !kt_state_safe(r, r->consumed_next)) {
+        vg_warn("checkpoint_skipped", "msg=\"alerts not all acknowledged; keeping the previous checkpoint\"");
+        return;
+    }
+    r->state_consumed = UINT64_MAX; /* always write the final one */
+    kt_state_take(r, vg_now_mono_ns());
+    if (r->held) {
+        vg_snapshot_free(r->held);
+        r->held = NULL;
+        vg_warn("checkpoint_skipped", "msg=\"final snapshot not safe\"");
+    }
+    vg_checkpointer_wait(r->state);
+}
+
 static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t *parts, void *opaque) {
     struct kt_run *r = opaque;
@@ -280,6 +412,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 break;
             }
         }
+        kt_state_seek(r, parts);
         if (r->cooperative) {
             error = rd_kafka_incremental_assign(rk, parts);
             if (!r->assigned)
@@ -522,6 +655,11 @@ static void kt_loop(struct kt_run *r) {
         if (r->since_ckpt_msgs >= KT_CKPT_EVERY_MSGS || now - r->last_ckpt_ns >= KT_CKPT_EVERY_NS)
             kt_ckpt_close(r, now);
         kt_service(r, now);
+        if (r->state) {
+            kt_state_release(r);
+            if (now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL)
+                kt_state_take(r, now);
+        }
         /* The engine reports progress every few thousand records; when a checkpoint has
          * waited too long (slow input) or the input is idle, make it report now. */
         if (r->ckpt_tail != r->ckpt_head) {
@@ -568,7 +706,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     }
     r->d = d;
     for (int p = 0; p < KT_MAX_PARTITIONS; p++)
-        r->consumed_next[p] = r->safe_next[p] = r->committed_next[p] = -1;
+        r->consumed_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
     if (!d->input_topic[0])
         snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);
 
@@ -581,8 +719,20 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, errstr, errstr_size))
         goto out;
     sink = kt_out_sink(&r->out);
-    if (vg_engine_start(&r->engine, cfg, &sink, errstr, errstr_size))
+    if (cfg->state.dir[0]) {
+        char pos[VG_CHECKPOINT_POSITION_MAX + 1];
+        size_t len = sizeof(pos) - 1;
+        if (vg_checkpointer_create(&r->state, cfg->state.dir, errstr, errstr_size) ||
+            vg_engine_start_restored(&r->engine, cfg, &sink, cfg->state.dir, pos, &len, errstr,
+                                     errstr_size)) {
+            exit_code = 1;
+            goto out;
+        }
+        pos[len] = '\0';
+        kt_state_parse(r, pos, len);
+    } else if (vg_engine_start(&r->engine, cfg, &sink, errstr, errstr_size)) {
         goto out;
+    }
     r->next_seq = vg_engine_next_seq(r->engine);
     /* release: /metrics and reload readers load it with acquire. */
     atomic_store_explicit(&d->engine, r->engine, memory_order_release);
@@ -595,7 +745,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
             cfg->input.topic, cfg->input.group, cfg->output.topic,
             cfg->output.exactly_once ? "exactly_once" : "at_least_once");
 
-    r->last_ckpt_ns = r->last_commit_ns = r->last_txn_ns = vg_now_mono_ns();
+    r->last_ckpt_ns = r->last_commit_ns = r->last_txn_ns = r->last_state_ns = vg_now_mono_ns();
     kt_loop(r);
 
     /* Shutdown: stop feeding, then drain + commit, then leave the group (the revoke
@@ -604,6 +754,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r->feed = NULL;
     atomic_store(&d->consuming, false);
     kt_quiesce(r);
+    kt_state_final(r);
     exit_code = kt_failing(r) ? 2 : 0;
 
 out:
@@ -633,6 +784,8 @@ out:
             "exit=%d", (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
             (unsigned long long)r->skipped_duplicates, exit_code);
+    vg_snapshot_free(r->held);
+    vg_checkpointer_destroy(r->state);
     free(r->ckpt);
     free(r);
     return exit_code;
