@@ -130,7 +130,7 @@ static void place_instances(struct vg_synth *s) {
     }
     for (size_t i = 0; i < s->n_events; i++) s->events[i].ts_ms += anchors[s->events[i].instance];
     free(anchors);
-    qsort(s->events, s->n_events, sizeof *s->events, cmp_event);
+    if (s->n_events) qsort(s->events, s->n_events, sizeof *s->events, cmp_event);
 }
 
 vg_synth_t *vg_synth_create(const struct vg_synth_options *opt, char *errstr, size_t errstr_size) {
