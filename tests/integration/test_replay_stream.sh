@@ -2,7 +2,7 @@
 # test_replay_stream.sh - a 500k-transaction generated stream (every typology injected, with
 # decoys) replayed through the real vigild: bench/check_alerts.py must pass (every pattern
 # found, no decoy fires) and the alerts must not depend on the thread count; AMLworld CSV too.
-# VG_STREAM_THREADS (default "1 2") lists the thread counts compared; add 4 on bigger machines.
+# VG_STREAM_THREADS (default "1 2 4") lists the thread counts compared.
 set -euo pipefail
 : "${VG_BIN:?VG_BIN must point at build/bin}"
 : "${VG_SRC:?VG_SRC must point at the repository root}"
@@ -10,7 +10,7 @@ set -euo pipefail
 T=$(mktemp -d "${TMPDIR:-/tmp}/vg-stream.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-THREADS=${VG_STREAM_THREADS:-1 2}
+THREADS=${VG_STREAM_THREADS:-1 2 4}
 
 gen() { # $1 format, $2 file
     "$VG_BIN/vigil-gen" --format "$1" --transactions 500000 --accounts 100000 --seed 7 \
