@@ -1,0 +1,242 @@
+/* latency_main.c - vigil-latency: end-to-end alert latency at a steady offered load. Produces
+ * a synthetic background stream at a fixed rate with a large_tx trigger every K records whose
+ * id carries its produce time, consumes the alerts topic and reports produce -> alert percentiles. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "vigil/synth.h"
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: vigil-latency --brokers B --topic T --alerts A --rate R --seconds S\n"
+               "                     [--trigger-every K] [--drain S] [--out FILE] [--seed N]\n"
+               "  Produces R records/s for S seconds (every K-th, default 100, a large_tx trigger on\n"
+               "  fresh accounts with id L<produce monotonic ns>), reads topic A (partition 0..n,\n"
+               "  from the beginning) until every trigger's alert arrived or --drain seconds (default\n"
+               "  10) passed, prints offered/achieved rate and p50/p99/p999/max latency in ms, and\n"
+               "  with --out writes every latency (ms, sorted) one a line.\n");
+}
+
+struct alerts_reader {
+    rd_kafka_t *rk;
+    _Atomic bool stop;
+    _Atomic uint64_t seen;      /* trigger alerts received */
+    double *lat_ms;
+    size_t cap;
+};
+
+static void *read_alerts(void *arg) {
+    struct alerts_reader *a = arg;
+    while (!atomic_load(&a->stop)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, 20);
+        if (!m) continue;
+        int64_t now = mono_ns();
+        if (!m->err && m->len) {
+            /* Alert JSON: "tx_ids":["L<ns>-<seq>"...] for the triggers, large_tx only. */
+            const char *v = m->payload;
+            const char *p = memmem(v, m->len, "\"tx_ids\":[\"L", 12);
+            if (p && memmem(v, m->len, "\"rule\":\"large_tx\"", 17)) {
+                int64_t sent = strtoll(p + 12, NULL, 10);
+                uint64_t i = atomic_load(&a->seen);
+                if (i < a->cap) a->lat_ms[i] = (double)(now - sent) / 1e6;
+                atomic_store(&a->seen, i + 1);
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return NULL;
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static double pct(const double *v, size_t n, double q) {
+    if (!n) return 0;
+    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+static int set(rd_kafka_conf_t *c, const char *k, const char *v) {
+    char err[256];
+    if (rd_kafka_conf_set(c, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "vigil-latency: %s: %s\n", k, err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *brokers = NULL, *topic = NULL, *alerts = NULL, *out_path = NULL;
+    double rate = 0, seconds = 0, drain = 10;
+    uint64_t every = 100, seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "vigil-latency: %s: missing value\n", a);
+            return 1;
+        }
+        if (!strcmp(a, "--brokers")) brokers = v;
+        else if (!strcmp(a, "--topic")) topic = v;
+        else if (!strcmp(a, "--alerts")) alerts = v;
+        else if (!strcmp(a, "--out")) out_path = v;
+        else if (!strcmp(a, "--rate")) rate = strtod(v, NULL);
+        else if (!strcmp(a, "--seconds")) seconds = strtod(v, NULL);
+        else if (!strcmp(a, "--drain")) drain = strtod(v, NULL);
+        else if (!strcmp(a, "--trigger-every")) every = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
+        else {
+            fprintf(stderr, "vigil-latency: unknown option %s\n", a);
+            usage(stderr);
+            return 1;
+        }
+        i++;
+    }
+    if (!brokers || !topic || !alerts || rate <= 0 || seconds <= 0 || every == 0) {
+        usage(stderr);
+        return 1;
+    }
+    uint64_t total = (uint64_t)(rate * seconds);
+    char err[512];
+
+    /* Alerts reader: no group, every partition from the beginning (a fresh topic per run). */
+    rd_kafka_conf_t *cc = rd_kafka_conf_new();
+    if (set(cc, "bootstrap.servers", brokers) || set(cc, "group.id", "vigil-latency") ||
+        set(cc, "fetch.wait.max.ms", "5") || set(cc, "fetch.error.backoff.ms", "5"))
+        return 1;
+    struct alerts_reader ar = {.cap = total / every + 16};
+    ar.lat_ms = malloc(sizeof(double) * ar.cap);
+    ar.rk = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
+    if (!ar.rk || !ar.lat_ms) {
+        fprintf(stderr, "vigil-latency: consumer: %s\n", err);
+        return 2;
+    }
+    rd_kafka_poll_set_consumer(ar.rk);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *mt = rd_kafka_topic_new(ar.rk, alerts, NULL);
+    int parts = 1;
+    if (rd_kafka_metadata(ar.rk, 0, mt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+        md->topics[0].partition_cnt > 0)
+        parts = md->topics[0].partition_cnt;
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(mt);
+    rd_kafka_topic_partition_list_t *asg = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(asg, alerts, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(ar.rk, asg);
+    rd_kafka_topic_partition_list_destroy(asg);
+    pthread_t reader;
+    pthread_create(&reader, NULL, read_alerts, &ar);
+
+    /* Producer: low linger so that batching adds little to the latency measured. */
+    rd_kafka_conf_t *pc = rd_kafka_conf_new();
+    if (set(pc, "bootstrap.servers", brokers) || set(pc, "linger.ms", "1") ||
+        set(pc, "batch.num.messages", "10000") || set(pc, "queue.buffering.max.messages", "1000000"))
+        return 1;
+    rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+    if (!prod) {
+        fprintf(stderr, "vigil-latency: producer: %s\n", err);
+        return 2;
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(prod, topic, NULL);
+
+    struct vg_synth_options so;
+    vg_synth_options_default(&so);
+    so.transactions = 0; /* endless background */
+    so.accounts = 100000;
+    so.seed = seed;
+    so.mean_interarrival_ms = 1;
+    vg_synth_t *syn = vg_synth_create(&so, err, sizeof err);
+    if (!syn) {
+        fprintf(stderr, "vigil-latency: %s\n", err);
+        return 2;
+    }
+
+    char line[VG_SYNTH_LINE_MAX + 128];
+    struct vg_synth_txn t = {0};
+    int64_t start = mono_ns(), last_ts = so.start_ms;
+    uint64_t triggers = 0, dropped = 0;
+    for (uint64_t i = 0; i < total; i++) {
+        /* Keep the schedule: record i is due at start + i/rate. */
+        int64_t due = start + (int64_t)((double)i * 1e9 / rate);
+        int64_t now = mono_ns();
+        if (now < due) {
+            rd_kafka_poll(prod, 0);
+            while ((now = mono_ns()) < due) {
+                if (due - now > 200000) {
+                    struct timespec ts = {0, (long)(due - now - 100000)};
+                    nanosleep(&ts, NULL);
+                }
+            }
+        }
+        size_t len;
+        if (i % every == every - 1) {
+            /* A fresh pair of accounts per trigger, so the cooldown never hides one. */
+            len = (size_t)snprintf(line, sizeof line,
+                                   "{\"id\":\"L%" PRId64 "-%" PRIu64 "\",\"ts\":%" PRId64
+                                   ",\"from\":\"lat-s%" PRIu64 "\",\"to\":\"lat-r%" PRIu64
+                                   "\",\"amount\":25000,\"currency\":\"USD\",\"channel\":\"wire\"}",
+                                   mono_ns(), i, last_ts, i, i);
+            triggers++;
+        } else {
+            vg_synth_next(syn, &t);
+            last_ts = t.ts_ms;
+            len = vg_synth_format_ndjson(&t, line, sizeof line) - 1; /* without '\n' */
+        }
+        if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, line, len, NULL, 0, NULL)) {
+            dropped++;
+            rd_kafka_poll(prod, 1);
+        }
+        if ((i & 255) == 0) rd_kafka_poll(prod, 0);
+    }
+    double produce_s = (double)(mono_ns() - start) / 1e9;
+    rd_kafka_flush(prod, 30000);
+
+    int64_t drain_end = mono_ns() + (int64_t)(drain * 1e9);
+    while (atomic_load(&ar.seen) < triggers && mono_ns() < drain_end) {
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&ar.stop, true);
+    pthread_join(reader, NULL);
+
+    size_t n = atomic_load(&ar.seen);
+    if (n > ar.cap) n = ar.cap;
+    qsort(ar.lat_ms, n, sizeof(double), cmp_double);
+    printf("offered_rate=%.0f achieved_rate=%.0f records=%" PRIu64 " dropped=%" PRIu64 " triggers=%" PRIu64
+           " alerts=%zu p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n",
+           rate, (double)total / produce_s, total, dropped, triggers, n, pct(ar.lat_ms, n, 0.5),
+           pct(ar.lat_ms, n, 0.99), pct(ar.lat_ms, n, 0.999), n ? ar.lat_ms[n - 1] : 0.0);
+    if (out_path) {
+        FILE *f = fopen(out_path, "w");
+        if (f) {
+            for (size_t i = 0; i < n; i++) fprintf(f, "%.4f %.6f\n", ar.lat_ms[i], (double)(i + 1) / (double)n);
+            fclose(f);
+        }
+    }
+    vg_synth_destroy(syn);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(prod);
+    rd_kafka_consumer_close(ar.rk);
+    rd_kafka_destroy(ar.rk);
+    free(ar.lat_ms);
+    return n == triggers ? 0 : 3;
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+# metrics_watch.py - bench/run's probe of a running vigild's /metrics: waits until
+# vigil_transactions_total reaches a target and reports the steady consumption rate, or
+# summarises one scrape (alert latency histogram quantiles, budget cuts, tracked accounts).
+#
+#   metrics_watch.py wait URL TARGET TIMEOUT_S [SAVE_FILE]  -> "rate=R seconds=S first_ms=F"
+#   metrics_watch.py summary FILE                           -> "key=value ..." of one scrape
+import re
+import sys
+import time
+import urllib.request
+
+
+def scrape(url):
+    with urllib.request.urlopen(url, timeout=2) as r:
+        return r.read().decode()
+
+
+def value(text, name):
+    """Sum of every sample of metric `name` (all label sets)."""
+    total, found = 0.0, False
+    for line in text.splitlines():
+        if line.startswith(name) and (line[len(name)] in " {"):
+            total += float(line.rsplit(" ", 1)[1])
+            found = True
+    return total if found else None
+
+
+def histogram_quantiles(text, name, qs):
+    buckets = []
+    for line in text.splitlines():
+        m = re.match(re.escape(name) + r'_bucket\{.*le="([^"]+)"\} (\S+)', line)
+        if m:
+            le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
+            buckets.append((le, float(m.group(2))))
+    buckets.sort()
+    if not buckets or buckets[-1][1] == 0:
+        return {}
+    total = buckets[-1][1]
+    out = {}
+    for q in qs:
+        want, prev_le, prev_c = q * total, 0.0, 0.0
+        for le, c in buckets:
+            if c >= want:
+                # Linear interpolation inside the bucket, as Prometheus' histogram_quantile.
+                if le == float("inf"):
+                    out[q] = prev_le
+                else:
+                    out[q] = prev_le + (le - prev_le) * ((want - prev_c) / (c - prev_c) if c > prev_c else 1)
+                break
+            prev_le, prev_c = le, c
+    out["count"] = total
+    return out
+
+
+def wait(url, target, timeout, save):
+    start = time.monotonic()
+    first = None
+    text = ""
+    while time.monotonic() - start < timeout:
+        try:
+            text = scrape(url)
+        except OSError:
+            time.sleep(0.05)
+            continue
+        now = time.monotonic()
+        n = value(text, "vigil_transactions_total") or 0
+        if n > 0 and first is None:
+            first = (now, n)
+        if n >= target:
+            if save:
+                # One more scrape a moment later, once the last alerts are handed off.
+                time.sleep(0.3)
+                try:
+                    text = scrape(url)
+                except OSError:
+                    pass
+                open(save, "w").write(text)
+            secs = now - first[0]
+            rate = (n - first[1]) / secs if secs > 0 else 0
+            print(f"rate={rate:.0f} seconds={secs:.4f} first_ms={(first[0] - start) * 1e3:.0f}")
+            return 0
+        time.sleep(0.02)
+    print(f"timeout transactions={value(text, 'vigil_transactions_total')}", file=sys.stderr)
+    return 2
+
+
+def summary(path):
+    text = open(path).read()
+    q = histogram_quantiles(text, "vigil_alert_latency_seconds", (0.5, 0.99, 0.999))
+    parts = []
+    for k, name in ((0.5, "p50"), (0.99, "p99"), (0.999, "p999")):
+        if k in q:
+            parts.append(f"engine_latency_{name}_ms={q[k] * 1e3:.3f}")
+    for key, name in (("budget_cut", "vigil_graph_budget_cut_total"), ("accounts", "vigil_tracked_accounts"),
+                      ("transactions", "vigil_transactions_total"), ("alerts", "vigil_alerts_total"),
+                      ("state_bytes", "vigil_state_bytes")):
+        v = value(text, name)
+        if v is not None:
+            parts.append(f"{key}={v:.0f}")
+    print(" ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 5 and sys.argv[1] == "wait":
+        sys.exit(wait(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None))
+    if len(sys.argv) == 3 and sys.argv[1] == "summary":
+        sys.exit(summary(sys.argv[2]))
+    print(__doc__ if __doc__ else "usage: see the file comment", file=sys.stderr)
+    sys.exit(1)
