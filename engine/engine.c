@@ -156,6 +156,12 @@ static void publish_stage_stats(struct stage *st) {
     }
 }
 
+#ifndef PREFETCH_SLOT
+#define PREFETCH_SLOT 8
+#define PREFETCH_ACCOUNT 4
+#define PREFETCH_RECENT 2
+#endif
+
 static inline uint64_t msg_account_hash(const struct stage_msg *m) {
     return m->kind == MSG_EVENT_OUT ? m->from_hash : m->to_hash;
 }
@@ -164,16 +170,16 @@ static inline uint64_t msg_account_hash(const struct stage_msg *m) {
  * ahead, their event rings 2 ahead, so the shard's random memory reads overlap instead of stalling one by one. */
 static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     struct vg_store *store = vg_shard_store(st->shard);
-    if (i + 8 < n) {
-        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + 8);
+    if (i + PREFETCH_SLOT < n) {
+        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_SLOT);
         if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_slot(store, msg_account_hash(m));
     }
-    if (i + 4 < n) {
-        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + 4);
+    if (i + PREFETCH_ACCOUNT < n) {
+        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_ACCOUNT);
         if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_account(store, msg_account_hash(m));
     }
-    if (i + 2 < n) {
-        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + 2);
+    if (i + PREFETCH_RECENT < n) {
+        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_RECENT);
         if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_recent(store, msg_account_hash(m));
     }
 }
@@ -181,6 +187,10 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
 static void *stage_main(void *arg) {
     struct stage *st = arg;
     bool running = true;
+    char name[16];
+    if (st->index >= 0) snprintf(name, sizeof name, "vg-shard-%u", (unsigned)st->index % 1000u);
+    else snprintf(name, sizeof name, "vg-graph");
+    pthread_setname_np(pthread_self(), name); /* visible in top -H, perf, gdb */
     while (running) {
         uint32_t n = vg_ring_wait_available(&st->in, 100000);
         for (uint32_t i = 0; i < n && running; i++) {
@@ -243,6 +253,7 @@ static struct stage *stage_at(struct vg_engine *e, int i) { return i < e->n_shar
 
 static void *collector_main(void *arg) {
     struct vg_engine *e = arg;
+    pthread_setname_np(pthread_self(), "vg-collector");
     int finals = 0, stages = n_stages(e);
     while (finals < stages) {
         uint32_t seen = atomic_load_explicit(&e->bell, memory_order_seq_cst);
