@@ -35,6 +35,7 @@ struct alerts_reader {
     _Atomic bool stop;
     _Atomic uint64_t seen;      /* trigger alerts received */
     double *lat_ms;
+    int64_t *sent_ns;           /* produce time of each, for the outlier log */
     size_t cap;
 };
 
@@ -51,7 +52,10 @@ static void *read_alerts(void *arg) {
             if (p && memmem(v, m->len, "\"rule\":\"large_tx\"", 17)) {
                 int64_t sent = strtoll(p + 12, NULL, 10);
                 uint64_t i = atomic_load(&a->seen);
-                if (i < a->cap) a->lat_ms[i] = (double)(now - sent) / 1e6;
+                if (i < a->cap) {
+                    a->lat_ms[i] = (double)(now - sent) / 1e6;
+                    a->sent_ns[i] = sent;
+                }
                 atomic_store(&a->seen, i + 1);
             }
         }
@@ -124,8 +128,9 @@ int main(int argc, char **argv) {
         return 1;
     struct alerts_reader ar = {.cap = total / every + 16};
     ar.lat_ms = malloc(sizeof(double) * ar.cap);
+    ar.sent_ns = malloc(sizeof(int64_t) * ar.cap);
     ar.rk = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
-    if (!ar.rk || !ar.lat_ms) {
+    if (!ar.rk || !ar.lat_ms || !ar.sent_ns) {
         fprintf(stderr, "vigil-latency: consumer: %s\n", err);
         return 2;
     }
@@ -220,6 +225,18 @@ int main(int argc, char **argv) {
 
     size_t n = atomic_load(&ar.seen);
     if (n > ar.cap) n = ar.cap;
+    /* The slowest ten with when they were produced (s after the start), before sorting. */
+    for (int k = 0; k < 10 && n; k++) {
+        size_t worst = 0;
+        for (size_t i = 1; i < n; i++)
+            if (ar.lat_ms[i] > ar.lat_ms[worst]) worst = i;
+        if (ar.lat_ms[worst] < 0) break;
+        fprintf(stderr, "slow: %.3f ms produced at %.3f s\n", ar.lat_ms[worst],
+                (double)(ar.sent_ns[worst] - start) / 1e9);
+        ar.lat_ms[worst] = -ar.lat_ms[worst] - 1; /* mark, restored below */
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ar.lat_ms[i] < 0) ar.lat_ms[i] = -(ar.lat_ms[i] + 1);
     qsort(ar.lat_ms, n, sizeof(double), cmp_double);
     printf("offered_rate=%.0f achieved_rate=%.0f records=%" PRIu64 " dropped=%" PRIu64 " triggers=%" PRIu64
            " alerts=%zu p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n",
@@ -238,5 +255,6 @@ int main(int argc, char **argv) {
     rd_kafka_consumer_close(ar.rk);
     rd_kafka_destroy(ar.rk);
     free(ar.lat_ms);
+    free(ar.sent_ns);
     return n == triggers ? 0 : 3;
 }
