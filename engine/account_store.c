@@ -4,8 +4,9 @@
  * and its strings (a record never straddles the end of the buffer: a padding record fills
  * the gap; growth doubles the buffer by copying, which keeps every offset valid). Each
  * account also keeps its live events as compact entries in a contiguous ring taken from
- * per-size-class free lists, so a window view is a sequential read, and expiry pops the
- * oldest entry of the owner when the log's oldest event goes (both are arrival ordered). */
+ * per-size-class free lists, sorted by (ts, seq), so a window view is a binary search and
+ * a sequential copy; when the log's oldest event expires, the owner's ring drops its prefix
+ * older than the horizon (that event included). */
 #include "account_store.h"
 
 #include <stdlib.h>
@@ -359,15 +360,25 @@ static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int6
     };
     memcpy(ev->text, counterparty, counterparty_len);
     memcpy(ev->text + counterparty_len, tx_id, tx_id_len);
+    /* Entries stay sorted by (ts, seq): a record arriving out of order moves back past the
+     * newer ones (few, since disorder is bounded), so views are a binary search away. */
     struct vg_recent *r = a->recent;
-    *recent_at(r, r->count++) = (struct vg_recent_event){
+    struct vg_recent_event entry = {
         .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
         .counterparty_hash = counterparty_hash, .text_off = off + offsetof(struct vg_log_event, text),
         .counterparty_len = counterparty_len, .tx_id_len = tx_id_len, .dir = dir,
     };
+    uint32_t pos = r->count++;
+    while (pos > 0) {
+        const struct vg_recent_event *prev = recent_at(r, pos - 1);
+        if (prev->ts_ms < ts_ms || (prev->ts_ms == ts_ms && prev->seq <= seq)) break;
+        *recent_at(r, pos) = *prev;
+        pos--;
+    }
+    *recent_at(r, pos) = entry;
+    s->n_events++;
     a->n_events++;
     s->log_head += span;
-    s->n_events++;
     return VG_OK;
 }
 
@@ -391,21 +402,22 @@ void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
             continue;
         }
         if (ev->newest_at_ms >= horizon_ms) break;
+        /* The owner's entries are sorted by time: every entry older than the horizon (this
+         * event's included, its ts <= newest_at) is a prefix of the ring. */
         struct vg_account *a = vg_store_account(s, ev->account);
-        struct vg_recent *r = a->recent; /* its oldest entry is this event: both are arrival ordered */
-        r->start = (r->start + 1) & (r->capacity - 1);
-        if (--r->count == 0) {
+        struct vg_recent *r = a->recent;
+        while (r && r->count > 0 && recent_at(r, 0)->ts_ms < horizon_ms) {
+            r->start = (r->start + 1) & (r->capacity - 1);
+            r->count--;
+            a->n_events--;
+            s->n_events--;
+        }
+        if (r && r->count == 0) {
             recent_give(s, r);
             a->recent = NULL;
         }
-        a->n_events--;
-        s->n_events--;
         s->log_tail += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
     }
-}
-
-static inline bool view_before(const struct vg_event_view *x, const struct vg_event_view *y) {
-    return x->ts_ms < y->ts_ms || (x->ts_ms == y->ts_ms && x->seq < y->seq);
 }
 
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
@@ -414,26 +426,20 @@ size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, si
     struct vg_recent *r = a->recent;
     *truncated = false;
     if (!r) return 0;
-    /* Newest arrival backwards: stop at the first event that arrived when the whole stream
-     * was older than the cutoff (it and all earlier arrivals are older). */
-    uint32_t first = r->count, taken = 0;
-    while (first > 0) {
-        const struct vg_recent_event *e = recent_at(r, first - 1);
-        if (e->newest_at_ms < cutoff_ms) break;
-        if (e->ts_ms >= cutoff_ms) {
-            if (taken == max) {
-                *truncated = true;
-                break;
-            }
-            taken++;
-        }
-        first--;
+    uint32_t lo = 0, hi = r->count; /* first entry with ts >= cutoff (entries are sorted) */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (recent_at(r, mid)->ts_ms < cutoff_ms) lo = mid + 1;
+        else hi = mid;
+    }
+    if (r->count - lo > max) { /* keep the newest `max` */
+        lo = r->count - (uint32_t)max;
+        *truncated = true;
     }
     size_t n = 0;
     uint64_t mask = s->log_capacity - 1;
-    for (uint32_t i = first; i < r->count && n < taken; i++) {
+    for (uint32_t i = lo; i < r->count; i++) {
         const struct vg_recent_event *e = recent_at(r, i);
-        if (e->ts_ms < cutoff_ms) continue;
         const char *text = (const char *)s->log + (e->text_off & mask);
         out[n++] = (struct vg_event_view){
             .ts_ms = e->ts_ms,
@@ -446,16 +452,6 @@ size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, si
             .tx_id_len = e->tx_id_len,
             .dir = e->dir,
         };
-    }
-    /* Arrival order -> ascending (ts, seq); nearly sorted, so insertion sort. */
-    for (size_t i = 1; i < n; i++) {
-        struct vg_event_view v = out[i];
-        size_t j = i;
-        while (j > 0 && view_before(&v, &out[j - 1])) {
-            out[j] = out[j - 1];
-            j--;
-        }
-        out[j] = v;
     }
     return n;
 }

@@ -1,7 +1,8 @@
 /* account_store.h - one shard's per-account state: an open-addressing table of accounts
  * (ids stored exactly, stable indices in chunked arrays), a FIFO byte log owning every
  * recent event (with its counterparty and tx id bytes), and per account a small contiguous
- * ring of compact event entries so a window is read without chasing pointers.
+ * ring of compact event entries, sorted by (ts, seq), so a window is read without chasing
+ * pointers whatever the arrival order.
  * Everything is owned by one shard thread; nothing here is thread-safe.
  * Records are flat (offsets and indices, no pointers) so they can be checkpointed. */
 #ifndef VIGIL_ACCOUNT_STORE_H
@@ -102,10 +103,9 @@ int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *t
  * (FIFO, O(1) each). */
 void vg_store_expire(struct vg_store *s, int64_t horizon_ms);
 
-/* Collects the account's events with ts >= cutoff_ms, walking from the newest arrival
- * back and stopping at the first event that arrived when the stream was entirely older
- * than the cutoff; at most `max` (the newest arrivals). The result is sorted by
- * (ts, seq). Returns the count; *truncated set when `max` cut the walk. */
+/* Collects the account's events with ts >= cutoff_ms, sorted by (ts, seq) (the ring is
+ * kept in that order, so this is a binary search and a copy); at most `max`, the newest by
+ * event time. Returns the count; *truncated set when `max` cut it. */
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
                      struct vg_event_view *out, bool *truncated);
 

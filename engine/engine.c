@@ -32,7 +32,8 @@ enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD
 
 struct stage_msg {
     uint8_t kind;
-    int64_t newest_ms;
+    int64_t newest_ms;         /* newest event time seen when this was routed */
+    int64_t watermark_ms;      /* completeness watermark (<= newest_ms): drives lateness and expiry */
     int64_t arrival_ns;
     uint64_t from_hash, to_hash;
     uint64_t progress_seq;
@@ -91,6 +92,8 @@ struct vg_engine {
     uint64_t next_seq;
     uint64_t since_progress;
     int64_t newest_ms;
+    int64_t watermark_ms;
+    bool external_watermark;
     _Atomic uint64_t transactions, late, out_of_order;
     _Atomic uint64_t dead_letter[VG_REASON_MAX];
     /* collector */
@@ -201,11 +204,11 @@ static void *stage_main(void *arg) {
             case MSG_EVENT_IN:
                 st->current_arrival_ns = m->arrival_ns;
                 vg_shard_on_event(st->shard, &m->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
-                                  m->from_hash, m->to_hash, m->newest_ms);
+                                  m->from_hash, m->to_hash, m->newest_ms, m->watermark_ms);
                 break;
             case MSG_GRAPH:
                 st->current_arrival_ns = m->arrival_ns;
-                vg_graph_on_txn(st->graph, st->cfg, &m->txn, m->newest_ms - st->cfg->engine.allowed_lateness_ms,
+                vg_graph_on_txn(st->graph, st->cfg, &m->txn, m->watermark_ms - st->cfg->engine.allowed_lateness_ms,
                                 st->alerts);
                 break;
             case MSG_PROGRESS: {
@@ -344,10 +347,13 @@ static void broadcast(struct vg_engine *e, enum msg_kind kind, uint64_t seq, con
 static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns, uint64_t from_hash,
                   uint64_t to_hash, struct stage *s_out, struct stage *s_in) {
     if (txn->ts_ms > e->newest_ms) e->newest_ms = txn->ts_ms;
-    else if (txn->ts_ms < e->newest_ms) {
-        stat_add(&e->out_of_order, 1);
-        if (txn->ts_ms < e->newest_ms - e->cfg->engine.allowed_lateness_ms) stat_add(&e->late, 1);
-    }
+    else if (txn->ts_ms < e->newest_ms) stat_add(&e->out_of_order, 1);
+    /* One ordered source: the watermark is the newest time. Several (Kafka partitions):
+     * the input sets it to the slowest partition's newest time (vg_engine_set_watermark). */
+    int64_t watermark = e->external_watermark ? VG_MIN(e->watermark_ms, e->newest_ms) : e->newest_ms;
+    const int64_t far = (int64_t)1 << 50; /* ~35,000 years: keeps the arithmetic below in range */
+    if (watermark < e->newest_ms - far) watermark = e->newest_ms - far;
+    if (txn->ts_ms < watermark - e->cfg->engine.allowed_lateness_ms) stat_add(&e->late, 1);
     struct stage *targets[3] = {s_out, s_in, NULL};
     uint8_t kinds[3] = {MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH};
     int n = 2;
@@ -356,6 +362,7 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
         struct stage_msg *m = stage_slot(targets[i], true);
         m->kind = kinds[i];
         m->newest_ms = e->newest_ms;
+        m->watermark_ms = watermark;
         m->arrival_ns = arrival_ns;
         m->from_hash = from_hash;
         m->to_hash = to_hash;
@@ -593,3 +600,12 @@ struct vg_alert_out *vg_engine_stage_alerts(struct vg_engine *e, int shard) {
 }
 struct vg_graph *vg_engine_graph(struct vg_engine *e) { return e->graph.graph; }
 int64_t vg_engine_newest_ms(const struct vg_engine *e) { return e->newest_ms; }
+
+void vg_engine_set_watermark(struct vg_engine *e, int64_t watermark_ms) {
+    if (!e->external_watermark) {
+        e->external_watermark = true;
+        e->watermark_ms = watermark_ms;
+    } else if (watermark_ms > e->watermark_ms) {
+        e->watermark_ms = watermark_ms;
+    }
+}

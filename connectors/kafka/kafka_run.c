@@ -52,6 +52,8 @@ struct kt_run {
 
     uint64_t next_seq;
     int64_t consumed_next[KT_MAX_PARTITIONS]; /* offset after the last handled message */
+    int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
+    bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
     int64_t committed_next[KT_MAX_PARTITIONS];
 
@@ -477,6 +479,7 @@ static void kt_publish_lag(struct kt_run *r) {
             continue;
         lag = r->consumed_next[p] >= 0 ? hi - r->consumed_next[p] : hi - VG_MAX(lo, 0);
         atomic_store_explicit(&r->d->lag[p], VG_MAX(lag, 0), memory_order_relaxed);
+        r->part_caught_up[p] = lag <= 0;
         top = VG_MAX(top, p + 1);
     }
     atomic_store_explicit(&r->d->lag_partitions, top, memory_order_release);
@@ -544,6 +547,24 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
     return VG_OK;
 }
 
+/* The engine's watermark is the slowest assigned partition's newest event time (caught-up
+ * partitions do not hold it back): a backlog read one partition chunk after another then
+ * neither makes the other partitions' records late nor expires their windows early. */
+static void kt_advance_watermark(struct kt_run *r, int32_t p, int64_t ts_ms) {
+    if (ts_ms > r->part_max_ts[p])
+        r->part_max_ts[p] = ts_ms;
+    if (!r->assigned)
+        return;
+    int64_t watermark = INT64_MAX;
+    for (int i = 0; i < r->assigned->cnt; i++) {
+        int32_t q = r->assigned->elems[i].partition;
+        if (q < 0 || q >= KT_MAX_PARTITIONS || (q != p && r->part_caught_up[q]))
+            continue;
+        watermark = VG_MIN(watermark, r->part_max_ts[q]);
+    }
+    vg_engine_set_watermark(r->engine, watermark);
+}
+
 static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
     int32_t p = m->partition;
     struct vg_txn txn;
@@ -577,6 +598,7 @@ static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
         perr.reason = VG_REASON_NONE;
     }
     if (perr.reason == VG_REASON_NONE) {
+        kt_advance_watermark(r, p, txn.ts_ms);
         if (kt_submit(r, &txn, arrival_ns) != VG_OK)
             return; /* not consumed: offset stays before it */
     } else {
@@ -705,8 +727,11 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         return 2;
     }
     r->d = d;
-    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
         r->consumed_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
+        r->part_max_ts[p] = VG_TS_NONE;
+        r->part_caught_up[p] = false;
+    }
     if (!d->input_topic[0])
         snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);
 

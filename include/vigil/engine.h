@@ -77,6 +77,13 @@ void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arr
 /* Like submit but never blocks: returns VG_ERR_FULL when a ring has no room. */
 int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns);
 
+/* For inputs made of several ordered sources (Kafka partitions): the event time up to which
+ * every source has been read (the slowest partition's newest time). Records older than it
+ * minus engine.allowed_lateness count as late, and windows expire by it, so reading one
+ * partition's backlog after another does not evict the others' windows. Never moves back.
+ * Without a call, the watermark is the newest event time seen. Input thread only. */
+void vg_engine_set_watermark(struct vg_engine *e, int64_t watermark_ms);
+
 /* Counts a record the input refused (dead-lettered). Input thread only. */
 void vg_engine_dead_letter(struct vg_engine *e, enum vg_reason reason);
 

@@ -269,9 +269,9 @@ Test(account_store, view_sorts_out_of_order_events_by_ts_then_seq) {
 
     n = vg_store_view(s, a, 0, 2, views, &truncated);
     cr_assert_eq(n, 2);
-    cr_expect(truncated, "max cut the walk");
-    cr_expect_eq(views[0].seq, 4, "the newest arrivals are kept, then sorted");
-    cr_expect_eq(views[1].seq, 3);
+    cr_expect(truncated, "max cut the view");
+    cr_expect_eq(views[0].seq, 3, "the newest event times are kept, sorted");
+    cr_expect_eq(views[1].seq, 1);
     vg_store_destroy(s);
 }
 
