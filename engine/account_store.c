@@ -135,35 +135,34 @@ void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash) {
     __builtin_prefetch(&s->index[(uint32_t)hash & (s->index_capacity - 1)]);
 }
 
-void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash) {
+/* The account at hash if its index slot is in the first few probes (a hint, not a lookup:
+ * ids are not compared). NULL otherwise. */
+static const struct vg_account *peek_account(const struct vg_store *s, uint64_t hash) {
     uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
     for (uint32_t i = (uint32_t)hash & mask, probes = 0; probes < 4; i = (i + 1) & mask, probes++) {
         const struct index_slot *slot = &s->index[i];
-        if (slot->account == 0) return;
-        if (slot->tag == tag) {
-            const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
-            const struct vg_recent *r = a->recent;
-            if (r) {
-                __builtin_prefetch(r);
-                __builtin_prefetch(&r->events[(r->start + r->count - 1) & (r->capacity - 1)]);
-            }
-            return;
-        }
+        if (slot->account == 0) return NULL;
+        if (slot->tag == tag)
+            return &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
+    }
+    return NULL;
+}
+
+void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash) {
+    const struct vg_account *a = peek_account(s, hash);
+    const struct vg_recent *r = a ? a->recent : NULL;
+    if (r) {
+        __builtin_prefetch(r);
+        __builtin_prefetch(&r->events[(r->start + r->count - 1) & (r->capacity - 1)]);
     }
 }
 
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash) {
-    uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
-    for (uint32_t i = (uint32_t)hash & mask, probes = 0; probes < 4; i = (i + 1) & mask, probes++) {
-        const struct index_slot *slot = &s->index[i];
-        if (slot->account == 0) return;
-        if (slot->tag == tag) {
-            const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
-            __builtin_prefetch(a);
-            __builtin_prefetch((const char *)a + 64);
-            __builtin_prefetch((const char *)a + 128);
-            return;
-        }
+    const struct vg_account *a = peek_account(s, hash);
+    if (a) {
+        __builtin_prefetch(a);
+        __builtin_prefetch((const char *)a + 64);
+        __builtin_prefetch((const char *)a + 128);
     }
 }
 
