@@ -536,6 +536,10 @@ err:
     }
     free(ld);
     memset(cfg, 0, sizeof *cfg);
+    /* Errors are one line whatever a value held (a path with newlines, from a rule's
+     * prepare, would otherwise split it): control bytes become '?'. */
+    for (char *c = errstr; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     return rc == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_ERR_INVALID;
 }
 
