@@ -196,9 +196,10 @@ static void *stage_main(void *arg) {
     pthread_setname_np(pthread_self(), name); /* visible in top -H, perf, gdb */
     while (running) {
         uint32_t n = vg_ring_wait_available(&st->in, 100000);
+        uint32_t released = 0; /* slots of this batch already handed back (at a progress mark) */
         for (uint32_t i = 0; i < n && running; i++) {
-            if (st->shard) prefetch_ahead(st, i, n);
-            struct stage_msg *m = vg_ring_read_slot(&st->in, i);
+            if (st->shard) prefetch_ahead(st, i - released, n - released);
+            struct stage_msg *m = vg_ring_read_slot(&st->in, i - released);
             switch (m->kind) {
             case MSG_EVENT_OUT:
             case MSG_EVENT_IN:
@@ -212,7 +213,13 @@ static void *stage_main(void *arg) {
                                 st->alerts);
                 break;
             case MSG_PROGRESS: {
-                struct out_record hdr = {.kind = OUT_PROGRESS, .seq = m->progress_seq};
+                /* Slots and stats first: whoever waits for this progress (drain) then sees an
+                 * empty ring and fresh figures. */
+                uint64_t progress_seq = m->progress_seq;
+                vg_ring_release(&st->in, i + 1 - released);
+                released = i + 1;
+                publish_stage_stats(st);
+                struct out_record hdr = {.kind = OUT_PROGRESS, .seq = progress_seq};
                 out_push(st, &hdr, NULL, NULL);
                 break;
             }
@@ -230,8 +237,8 @@ static void *stage_main(void *arg) {
             }
             }
         }
-        if (n) {
-            vg_ring_release(&st->in, n);
+        if (n > released) {
+            vg_ring_release(&st->in, n - released);
             publish_stage_stats(st);
         }
     }
