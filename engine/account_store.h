@@ -12,7 +12,6 @@
 #include "vigil/txn.h"
 
 #define VG_ACTIVITY_BUCKETS 32
-#define VG_LOG_NIL UINT64_MAX
 
 /* Per-account event counts in coarse event-time buckets (velocity baselines). */
 struct vg_activity {
