@@ -1,0 +1,71 @@
+/* reorder.h - event-time merge of a topic's partitions before the engine.
+ *
+ * Kafka orders records within a partition only; a consumer reads partitions in chunks, so
+ * a stream spread over several partitions (kcat with no key spreads records at random)
+ * reaches the engine far out of event-time order, and a window rule evaluated at one
+ * record would miss records of the same window still sitting in another partition. This
+ * buffer holds parsed records per partition (FIFO, so offsets within a partition are
+ * released in order) and releases them as a k-way merge by event time: the head with the
+ * smallest time goes out once no active partition can still deliver an older one, i.e.
+ * once every partition that is assigned and not caught up has a record queued or has
+ * shown a newer time (the per-partition watermark; partitions are assumed ordered, as
+ * producers of time-ordered streams make them). Bounded: when full, or when the oldest
+ * record has waited longer than the hold limit (a partition stopped delivering), the
+ * oldest head is released anyway and counted as forced.
+ *
+ * One owner thread (the consumer loop); no allocation after create. */
+#ifndef VIGIL_KAFKA_REORDER_H
+#define VIGIL_KAFKA_REORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vigil/txn.h"
+
+struct vg_reorder;
+
+/* A buffered record. */
+struct vg_reorder_rec {
+    struct vg_txn txn;
+    int64_t offset;
+    int64_t arrival_ns;
+    int32_t partition;
+    uint32_t next;          /* internal: next record of the partition's queue */
+};
+
+/* capacity: records held at most; partitions: partition ids are 0..partitions-1.
+ * Returns VG_OK or VG_ERR_NOMEM. */
+int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partitions);
+void vg_reorder_destroy(struct vg_reorder *r);
+
+bool vg_reorder_full(const struct vg_reorder *r);
+uint32_t vg_reorder_count(const struct vg_reorder *r);
+
+/* Queues a parsed record of `partition` (caller checks vg_reorder_full first). Marks the
+ * partition active. */
+void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
+                     int64_t arrival_ns);
+
+/* Whether an empty partition may still deliver records the merge must wait for: true for
+ * an assigned partition with unread records (lag), false once caught up or unassigned. */
+void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active);
+
+/* The next record to release, or NULL while the merge must wait. Releases regardless of
+ * the watermark when `flush` is set (shutdown, rebalance), when the buffer is full, or when
+ * the oldest head arrived more than max_hold_ns before now_ns. */
+const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, int64_t now_ns, int64_t max_hold_ns, bool flush);
+/* Removes the record vg_reorder_peek returned. */
+void vg_reorder_pop(struct vg_reorder *r);
+
+/* Offset of the oldest record queued for `partition`, -1 when none (the consumer's
+ * position for commits and checkpoints must not pass it). */
+int64_t vg_reorder_first_offset(const struct vg_reorder *r, int32_t partition);
+
+/* Drops every record queued for `partition` (revoked: the next owner reads them again). */
+void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition);
+
+/* Records released out of event-time order because the buffer was full or a partition
+ * stalled past the hold limit. */
+uint64_t vg_reorder_forced(const struct vg_reorder *r);
+
+#endif

@@ -1,0 +1,180 @@
+/* test_reorder.c - the Kafka partition merge: releases in event-time order once no active
+ * partition can still deliver an older record, keeps each partition's offset order, waits
+ * for partitions that have not delivered yet, forces out the oldest record when full or
+ * held too long (counted), and drops a revoked partition's records. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "kafka/reorder.h"
+
+static struct vg_txn txn_at(int64_t ts) {
+    struct vg_txn t = {0};
+    t.ts_ms = ts;
+    return t;
+}
+
+static void push(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts) {
+    struct vg_txn t = txn_at(ts);
+    vg_reorder_push(r, p, offset, &t, 0);
+}
+
+/* Releases everything releasable now (no hold limit hit); returns how many. */
+static int release(struct vg_reorder *r, int64_t *ts_out, int32_t *part_out, int max) {
+    int n = 0;
+    const struct vg_reorder_rec *rec;
+    while (n < max && (rec = vg_reorder_peek(r, 0, INT64_MAX, false)) != NULL) {
+        ts_out[n] = rec->txn.ts_ms;
+        if (part_out) part_out[n] = rec->partition;
+        n++;
+        vg_reorder_pop(r);
+    }
+    return n;
+}
+
+Test(reorder, merges_two_partitions_by_event_time) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 16, 2), VG_OK);
+    push(r, 0, 10, 1);
+    push(r, 0, 11, 3);
+    push(r, 0, 12, 5);
+    push(r, 1, 20, 2);
+    push(r, 1, 21, 4);
+    int64_t ts[8];
+    int n = release(r, ts, NULL, 8);
+    cr_assert_eq(n, 4, "4 records are safe, got %d", n);
+    for (int i = 0; i < 4; i++) cr_assert_eq(ts[i], i + 1);
+    /* Partition 1 is active and empty with newest time 4: ts 5 must wait for it. */
+    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false));
+    cr_assert_eq(vg_reorder_first_offset(r, 0), 12);
+    cr_assert_eq(vg_reorder_first_offset(r, 1), -1);
+    push(r, 1, 22, 6);
+    n = release(r, ts, NULL, 8);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(ts[0], 5);
+    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "partition 0 (newest 5) may still send 5..6");
+    vg_reorder_set_active(r, 0, false); /* caught up: nothing more to wait for */
+    n = release(r, ts, NULL, 8);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(ts[0], 6);
+    cr_assert_eq(vg_reorder_count(r), 0);
+    cr_assert_eq(vg_reorder_forced(r), 0);
+    vg_reorder_destroy(r);
+}
+
+Test(reorder, waits_for_a_partition_that_has_not_delivered) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 16, 3), VG_OK);
+    vg_reorder_set_active(r, 2, true);
+    push(r, 0, 0, 100);
+    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "partition 2 may still hold older records");
+    /* Held past the limit: released anyway, and counted. */
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, 2000, 1000, false);
+    cr_assert_not_null(rec);
+    cr_assert_eq(rec->txn.ts_ms, 100);
+    vg_reorder_pop(r);
+    cr_assert_eq(vg_reorder_forced(r), 1);
+    vg_reorder_destroy(r);
+}
+
+Test(reorder, full_buffer_forces_the_oldest_out) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 3, 2), VG_OK);
+    vg_reorder_set_active(r, 1, true);
+    push(r, 0, 0, 30);
+    push(r, 0, 1, 10);
+    push(r, 0, 2, 20);
+    cr_assert(vg_reorder_full(r));
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, 0, INT64_MAX, false);
+    cr_assert_not_null(rec);
+    cr_assert_eq(rec->offset, 0, "a partition's records leave in offset order");
+    vg_reorder_pop(r);
+    cr_assert_eq(vg_reorder_forced(r), 1);
+    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "no longer full: waits again");
+    vg_reorder_destroy(r);
+}
+
+Test(reorder, flush_releases_everything_in_merge_order) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 8, 2), VG_OK);
+    vg_reorder_set_active(r, 1, true);
+    push(r, 0, 0, 5);
+    push(r, 0, 1, 7);
+    const struct vg_reorder_rec *rec;
+    int64_t last = INT64_MIN;
+    int n = 0;
+    while ((rec = vg_reorder_peek(r, 0, INT64_MAX, true)) != NULL) {
+        cr_assert_geq(rec->txn.ts_ms, last);
+        last = rec->txn.ts_ms;
+        vg_reorder_pop(r);
+        n++;
+    }
+    cr_assert_eq(n, 2);
+    cr_assert_eq(vg_reorder_forced(r), 0, "a flush is not a forced release");
+    vg_reorder_destroy(r);
+}
+
+Test(reorder, dropping_a_revoked_partition_frees_its_records) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 4, 2), VG_OK);
+    push(r, 0, 0, 1);
+    push(r, 1, 0, 2);
+    push(r, 1, 1, 3);
+    push(r, 1, 2, 4);
+    cr_assert(vg_reorder_full(r));
+    vg_reorder_drop_partition(r, 1);
+    cr_assert_eq(vg_reorder_count(r), 1);
+    cr_assert_eq(vg_reorder_first_offset(r, 1), -1);
+    vg_reorder_set_active(r, 0, false);
+    int64_t ts[4];
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_assert_eq(ts[0], 1);
+    /* The freed slots are reusable. */
+    for (int i = 0; i < 4; i++) push(r, 1, 10 + i, 10 + i);
+    cr_assert(vg_reorder_full(r));
+    vg_reorder_destroy(r);
+}
+
+/* A time-ordered stream scattered over partitions at random (what kcat without a key
+ * does) and read back one partition chunk after another comes out in event-time order. */
+Test(reorder, random_partitioning_of_an_ordered_stream_is_undone) {
+    enum { N = 20000, P = 7, CHUNK = 300 };
+    static int64_t part_ts[P][N];
+    int part_len[P] = {0}, part_read[P] = {0}, part_out[P] = {0};
+    srand(42);
+    int64_t t = 1000;
+    for (int i = 0; i < N; i++) {
+        t += rand() % 3; /* ties included */
+        int p = rand() % P;
+        part_ts[p][part_len[p]++] = t;
+    }
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 4096, P), VG_OK);
+    for (int p = 0; p < P; p++) vg_reorder_set_active(r, p, part_len[p] > 0);
+    int64_t last = INT64_MIN;
+    int released = 0;
+    while (released < N) {
+        /* Fetch a chunk from the partition with unread records and the fewest queued (a
+         * consumer's fetches rotate over partitions), ties broken at random. */
+        int p = -1, start = rand() % P;
+        for (int k = 0; k < P; k++) {
+            int q = (start + k) % P;
+            if (part_read[q] < part_len[q] && (p < 0 || part_read[q] - part_out[q] < part_read[p] - part_out[p])) p = q;
+        }
+        if (p < 0) p = start;
+        for (int k = 0; k < CHUNK && part_read[p] < part_len[p] && !vg_reorder_full(r); k++) {
+            push(r, p, part_read[p], part_ts[p][part_read[p]]);
+            part_read[p]++;
+        }
+        if (part_read[p] == part_len[p]) vg_reorder_set_active(r, p, false);
+        const struct vg_reorder_rec *rec;
+        while ((rec = vg_reorder_peek(r, 0, INT64_MAX, false)) != NULL) {
+            cr_assert_geq(rec->txn.ts_ms, last, "record %d released out of order", released);
+            last = rec->txn.ts_ms;
+            part_out[rec->partition]++;
+            vg_reorder_pop(r);
+            released++;
+        }
+    }
+    cr_assert_eq(vg_reorder_forced(r), 0);
+    vg_reorder_destroy(r);
+}
