@@ -106,8 +106,8 @@ int vg_cfg_scalar(struct vg_cfg_loader *ld, const yaml_node_t *node, const char 
 
 int vg_cfg_integer(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t min, int64_t max,
                    int64_t *out) {
-    const char *text;
-    size_t len;
+    const char *text = NULL;
+    size_t len = 0;
     char shown[80];
     if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
     int64_t v = 0;
@@ -126,8 +126,8 @@ int vg_cfg_integer(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t mi
 int vg_cfg_bool(struct vg_cfg_loader *ld, const yaml_node_t *node, bool *out) {
     static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
     static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-    const char *text;
-    size_t len;
+    const char *text = NULL;
+    size_t len = 0;
     char shown[80];
     if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
     for (size_t i = 0; i < VG_ARRAY_LEN(yes); i++) {
@@ -144,8 +144,8 @@ int vg_cfg_bool(struct vg_cfg_loader *ld, const yaml_node_t *node, bool *out) {
 }
 
 int vg_cfg_duration(struct vg_cfg_loader *ld, const yaml_node_t *node, int64_t *out_ms) {
-    const char *text;
-    size_t len;
+    const char *text = NULL;
+    size_t len = 0;
     char shown[80];
     if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
     int64_t ms = 0;

@@ -123,8 +123,8 @@ static void out_push(struct stage *st, const struct out_record *hdr, const char 
     uint32_t len = (uint32_t)sizeof *hdr + hdr->account_len + hdr->json_len;
     unsigned char *p = vg_bytering_reserve(&st->out, len);
     memcpy(p, hdr, sizeof *hdr);
-    if (hdr->account_len) memcpy(p + sizeof *hdr, account, hdr->account_len);
-    if (hdr->json_len) memcpy(p + sizeof *hdr + hdr->account_len, json, hdr->json_len);
+    if (hdr->account_len && account) memcpy(p + sizeof *hdr, account, hdr->account_len);
+    if (hdr->json_len && json) memcpy(p + sizeof *hdr + hdr->account_len, json, hdr->json_len);
     vg_bytering_commit(&st->out, len);
 }
 
