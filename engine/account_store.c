@@ -11,13 +11,16 @@
 
 #include <stdlib.h>
 
+#include "bigmem.h"
+
 #include "vigil/hash.h"
 #include <string.h>
 
-#define CHUNK_SHIFT 12
+#define CHUNK_SHIFT 14 /* 16384 accounts, ~2.7 MB: mostly one huge page */
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
 #define RECENT_MIN_CLASS 2   /* smallest ring: 4 events */
 #define RECENT_CLASSES 32
+#define SLAB_BYTES ((size_t)2 << 20) /* rings are carved from huge-page slabs of this size */
 #define PAD_TS INT64_MIN /* a padding record: ts_ms = PAD_TS, amount_micros = its span */
 
 struct index_slot {
@@ -36,11 +39,18 @@ struct vg_store {
     unsigned char *log;
     uint64_t log_capacity;       /* power of two */
     uint64_t log_head, log_tail; /* monotonic byte offsets */
+    uint64_t pf_far, pf_near;    /* expiry look-ahead cursors (>= log_tail), see expire_prefetch */
     uint64_t n_events;
     int64_t bucket_ms;
-    /* per-account recent-event rings, pooled by size class (never returned to malloc) */
+    /* per-account recent-event rings, pooled by size class, carved from slabs (never
+     * returned before destroy); rings larger than a slab get their own block */
     struct vg_recent *free_recent[RECENT_CLASSES];
     uint64_t recent_bytes;
+    void **slabs;                /* every block: slabs and oversized rings */
+    size_t *slab_sizes;
+    uint32_t n_slabs, slab_capacity;
+    unsigned char *slab_pos;     /* bump pointer in the current slab */
+    size_t slab_left;
 };
 
 static inline uint32_t tag_of(uint64_t hash) {
@@ -61,16 +71,16 @@ int vg_store_create(struct vg_store **out, int64_t bucket_ms) {
     if (!s) goto err;
     s->bucket_ms = bucket_ms > 60000 ? bucket_ms : 60000;
     s->index_capacity = 1024;
-    s->index = calloc(s->index_capacity, sizeof *s->index);
+    s->index = vg_big_alloc(s->index_capacity * sizeof *s->index);
     s->log_capacity = 1u << 20;
-    s->log = malloc(s->log_capacity);
+    s->log = vg_big_alloc(s->log_capacity);
     if (!s->index || !s->log) goto err;
     *out = s;
     return VG_OK;
 err:
     if (s) {
-        free(s->index);
-        free(s->log);
+        vg_big_free(s->index, s->index_capacity * sizeof *s->index);
+        vg_big_free(s->log, s->log_capacity);
         free(s);
     }
     return VG_ERR_NOMEM;
@@ -81,10 +91,10 @@ static void recent_free_all(struct vg_store *s);
 void vg_store_destroy(struct vg_store *s) {
     if (!s) return;
     recent_free_all(s);
-    for (uint32_t i = 0; i < s->n_chunks; i++) free(s->chunks[i]);
+    for (uint32_t i = 0; i < s->n_chunks; i++) vg_big_free(s->chunks[i], CHUNK_SIZE * sizeof(struct vg_account));
     free(s->chunks);
-    free(s->index);
-    free(s->log);
+    vg_big_free(s->index, s->index_capacity * sizeof *s->index);
+    vg_big_free(s->log, s->log_capacity);
     free(s);
 }
 
@@ -113,7 +123,7 @@ static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len
 /* Doubles the index. Returns VG_OK or VG_ERR_NOMEM (index unchanged). */
 static int index_grow(struct vg_store *s) {
     uint32_t capacity = s->index_capacity * 2;
-    struct index_slot *slots = calloc(capacity, sizeof *slots);
+    struct index_slot *slots = vg_big_alloc(capacity * sizeof *slots);
     if (!slots) return VG_ERR_NOMEM;
     struct index_slot *old = s->index;
     uint32_t old_capacity = s->index_capacity;
@@ -127,7 +137,7 @@ static int index_grow(struct vg_store *s) {
         while (slots[j].account != 0) j = (j + 1) & (capacity - 1);
         slots[j] = old[i];
     }
-    free(old);
+    vg_big_free(old, old_capacity * sizeof *old);
     return VG_OK;
 }
 
@@ -148,12 +158,16 @@ static const struct vg_account *peek_account(const struct vg_store *s, uint64_t 
     return NULL;
 }
 
+/* Reads only the account (cached by now), never the ring itself: a demand load of the
+ * ring header here would stall on the very miss this hint is meant to hide. The live
+ * entries are usually few, so the header and the next lines cover them. */
 void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash) {
     const struct vg_account *a = peek_account(s, hash);
-    const struct vg_recent *r = a ? a->recent : NULL;
+    const char *r = a ? (const char *)a->recent : NULL;
     if (r) {
-        __builtin_prefetch(r);
-        __builtin_prefetch(&r->events[(r->start + r->count - 1) & (r->capacity - 1)]);
+        uint32_t lines = (uint32_t)((sizeof(struct vg_recent) + (uint64_t)a->n_events * sizeof(struct vg_recent_event)) / 64) + 1;
+        if (lines > 4) lines = 4;
+        for (uint32_t i = 0; i < lines; i++) __builtin_prefetch(r + 64 * i);
     }
 }
 
@@ -189,7 +203,7 @@ uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_
             s->chunks = chunks;
             s->chunk_capacity = cap;
         }
-        s->chunks[s->n_chunks] = malloc(CHUNK_SIZE * sizeof(struct vg_account));
+        s->chunks[s->n_chunks] = vg_big_alloc(CHUNK_SIZE * sizeof(struct vg_account));
         if (!s->chunks[s->n_chunks]) return UINT32_MAX;
         s->n_chunks++;
     }
@@ -248,17 +262,62 @@ uint64_t vg_activity_count(const struct vg_activity *act, int64_t from_ms, int64
 /* ---- per-account recent-event rings ---------------------------------------------------- */
 
 static void recent_free_all(struct vg_store *s) {
-    for (uint32_t i = 0; i < s->n_accounts; i++) {
-        struct vg_account *a = vg_store_account(s, i);
-        free(a->recent);
-        a->recent = NULL;
+    for (uint32_t i = 0; i < s->n_accounts; i++) vg_store_account(s, i)->recent = NULL;
+    for (int c = 0; c < RECENT_CLASSES; c++) s->free_recent[c] = NULL;
+    for (uint32_t i = 0; i < s->n_slabs; i++) vg_big_free(s->slabs[i], s->slab_sizes[i]);
+    free(s->slabs);
+    free(s->slab_sizes);
+    s->slabs = NULL;
+    s->slab_sizes = NULL;
+    s->n_slabs = s->slab_capacity = 0;
+    s->slab_left = 0;
+}
+
+/* Remembers a block for recent_free_all. Returns VG_OK or VG_ERR_NOMEM. */
+static int slab_track(struct vg_store *s, void *block, size_t size) {
+    if (s->n_slabs == s->slab_capacity) {
+        uint32_t cap = s->slab_capacity ? s->slab_capacity * 2 : 16;
+        void **slabs = realloc(s->slabs, cap * sizeof *slabs);
+        if (!slabs) return VG_ERR_NOMEM;
+        s->slabs = slabs;
+        size_t *sizes = realloc(s->slab_sizes, cap * sizeof *sizes);
+        if (!sizes) return VG_ERR_NOMEM;
+        s->slab_sizes = sizes;
+        s->slab_capacity = cap;
     }
-    for (int c = 0; c < RECENT_CLASSES; c++)
-        while (s->free_recent[c]) {
-            struct vg_recent *r = s->free_recent[c];
-            s->free_recent[c] = r->next_free;
-            free(r);
+    s->slabs[s->n_slabs] = block;
+    s->slab_sizes[s->n_slabs++] = size;
+    return VG_OK;
+}
+
+/* Fresh memory for a ring of `bytes` (a multiple of 8): carved from the current slab, a
+ * new slab when it is used up, its own block when larger than a slab. */
+static void *recent_carve(struct vg_store *s, size_t bytes) {
+    if (bytes > SLAB_BYTES / 4) {
+        void *block = vg_big_alloc(bytes);
+        if (!block) return NULL;
+        if (slab_track(s, block, bytes) != VG_OK) {
+            vg_big_free(block, bytes);
+            return NULL;
         }
+        s->recent_bytes += bytes;
+        return block;
+    }
+    if (s->slab_left < bytes) {
+        void *slab = vg_big_alloc(SLAB_BYTES);
+        if (!slab) return NULL;
+        if (slab_track(s, slab, SLAB_BYTES) != VG_OK) {
+            vg_big_free(slab, SLAB_BYTES);
+            return NULL;
+        }
+        s->slab_pos = slab;
+        s->slab_left = SLAB_BYTES;
+        s->recent_bytes += SLAB_BYTES;
+    }
+    void *p = s->slab_pos;
+    s->slab_pos += bytes;
+    s->slab_left -= bytes;
+    return p;
 }
 
 static struct vg_recent *recent_take(struct vg_store *s, uint32_t size_class) {
@@ -267,11 +326,10 @@ static struct vg_recent *recent_take(struct vg_store *s, uint32_t size_class) {
         s->free_recent[size_class] = r->next_free;
     } else {
         uint32_t capacity = 1u << size_class;
-        r = malloc(sizeof *r + (size_t)capacity * sizeof(struct vg_recent_event));
+        r = recent_carve(s, (sizeof *r + (size_t)capacity * sizeof(struct vg_recent_event) + 7u) & ~(size_t)7u);
         if (!r) return NULL;
         r->capacity = capacity;
         r->size_class = size_class;
-        s->recent_bytes += sizeof *r + (size_t)capacity * sizeof(struct vg_recent_event);
     }
     r->start = 0;
     r->count = 0;
@@ -309,7 +367,7 @@ static int recent_reserve(struct vg_store *s, struct vg_account *a) {
 /* Doubles the log buffer, keeping every offset valid. Returns VG_OK or VG_ERR_NOMEM. */
 static int log_grow(struct vg_store *s) {
     uint64_t old_capacity = s->log_capacity, capacity = old_capacity * 2;
-    unsigned char *log = malloc(capacity);
+    unsigned char *log = vg_big_alloc(capacity);
     if (!log) return VG_ERR_NOMEM;
     for (uint64_t off = s->log_tail; off < s->log_head;) {
         uint64_t opos = off & (old_capacity - 1), npos = off & (capacity - 1);
@@ -317,7 +375,7 @@ static int log_grow(struct vg_store *s) {
         memcpy(log + npos, s->log + opos, chunk);
         off += chunk;
     }
-    free(s->log);
+    vg_big_free(s->log, old_capacity);
     s->log = log;
     s->log_capacity = capacity;
     return VG_OK;
@@ -393,7 +451,39 @@ int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *t
                        (uint8_t)dir, cp, cp_len, txn->id, txn->id_len);
 }
 
+/* Look-ahead for expiry: the log's oldest events expire next, in log order, and each one
+ * costs two dependent misses (owner account, then its ring). Two cursors run ahead of the
+ * tail: the far one prefetches the owner's account record, the near one (by then that
+ * record is cached) prefetches the ring, so expiry finds both in cache. */
+#define EXPIRE_PF_FAR_BYTES 2048
+#define EXPIRE_PF_NEAR_BYTES 768
+
+static void expire_prefetch(struct vg_store *s) {
+    if (s->pf_far < s->log_tail) s->pf_far = s->log_tail;
+    if (s->pf_near < s->log_tail) s->pf_near = s->log_tail;
+    while (s->pf_far < s->log_head && s->pf_far - s->log_tail < EXPIRE_PF_FAR_BYTES) {
+        const struct vg_log_event *ev = event_at(s, s->pf_far);
+        if (ev->ts_ms == PAD_TS) {
+            s->pf_far += (uint64_t)ev->amount_micros;
+            continue;
+        }
+        __builtin_prefetch(&vg_store_account(s, ev->account)->recent);
+        s->pf_far += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
+    }
+    while (s->pf_near < s->pf_far && s->pf_near - s->log_tail < EXPIRE_PF_NEAR_BYTES) {
+        const struct vg_log_event *ev = event_at(s, s->pf_near);
+        if (ev->ts_ms == PAD_TS) {
+            s->pf_near += (uint64_t)ev->amount_micros;
+            continue;
+        }
+        const struct vg_recent *r = vg_store_account(s, ev->account)->recent;
+        if (r) __builtin_prefetch(r);
+        s->pf_near += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
+    }
+}
+
 void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
+    expire_prefetch(s);
     while (s->log_tail < s->log_head) {
         struct vg_log_event *ev = event_at(s, s->log_tail);
         if (ev->ts_ms == PAD_TS) {

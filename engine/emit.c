@@ -105,14 +105,18 @@ bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, 
 }
 
 uint32_t vg_alert_out_cooling_mask(const struct vg_alert_out *out, const char *account, size_t account_len,
-                                   int64_t ts_ms) {
+                                   uint64_t account_hash, int64_t ts_ms) {
     if (out->used == 0) return 0;
-    const struct cooldown_entry *e = find_slot(out, key_hash(account, account_len), account, account_len);
+    const struct cooldown_entry *e = find_slot(out, account_hash ? account_hash : 1, account, account_len);
     if (e->hash == 0) return 0;
     uint32_t mask = 0;
     for (int r = 0; r < VG_RULE_MAX; r++)
         if (entry_cooling(e, (enum vg_rule_id)r, ts_ms, out->cfg->alerts.cooldown_ms)) mask |= 1u << r;
     return mask;
+}
+
+void vg_alert_out_prefetch(const struct vg_alert_out *out, uint64_t account_hash) {
+    if (out->used) __builtin_prefetch(&out->slots[(account_hash ? account_hash : 1) & (out->capacity - 1)]);
 }
 
 static inline void bump(_Atomic uint64_t *c) {

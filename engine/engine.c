@@ -169,8 +169,8 @@ static inline uint64_t msg_account_hash(const struct stage_msg *m) {
     return m->kind == MSG_EVENT_OUT ? m->from_hash : m->to_hash;
 }
 
-/* Software pipelining over the batch: index slots 8 messages ahead, account records 4
- * ahead, their event rings 2 ahead, so the shard's random memory reads overlap instead of stalling one by one. */
+/* Software pipelining over the batch: index slots 8 messages ahead, account records (and
+ * cooldown slots) 4 ahead, their event rings 2 ahead, so the shard's random memory reads overlap instead of stalling one by one. */
 static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     struct vg_store *store = vg_shard_store(st->shard);
     if (i + PREFETCH_SLOT < n) {
@@ -179,7 +179,10 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     }
     if (i + PREFETCH_ACCOUNT < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_ACCOUNT);
-        if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_account(store, msg_account_hash(m));
+        if (m->kind <= MSG_EVENT_IN) {
+            vg_store_prefetch_account(store, msg_account_hash(m));
+            vg_alert_out_prefetch(st->alerts, msg_account_hash(m));
+        }
     }
     if (i + PREFETCH_RECENT < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_RECENT);

@@ -119,7 +119,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     /* Which rules run (enabled, not cooling, wanting this event), and how far back the
      * longest of them reads. */
     bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
-    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, txn->ts_ms);
+    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
     enum vg_rule_id run[VG_RULE_MAX];
     size_t n_run = 0;
     int64_t lookback = 0;

@@ -22,9 +22,12 @@ void vg_alert_out_set_config(struct vg_alert_out *out, const struct vg_config *c
 bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
                           size_t account_len, int64_t ts_ms);
 
-/* Bit r set when rule r is cooling for the account at ts (one probe for all rules). */
+/* Bit r set when rule r is cooling for the account at ts (one probe for all rules).
+ * account_hash: vg_hash64_id of the account (the caller has it already). */
 uint32_t vg_alert_out_cooling_mask(const struct vg_alert_out *out, const char *account, size_t account_len,
-                                   int64_t ts_ms);
+                                   uint64_t account_hash, int64_t ts_ms);
+/* Cache hint for an upcoming vg_alert_out_cooling_mask of the same account. */
+void vg_alert_out_prefetch(const struct vg_alert_out *out, uint64_t account_hash);
 
 /* Counters of this output. */
 uint64_t vg_alert_out_emitted(const struct vg_alert_out *out, enum vg_rule_id rule);

@@ -1,0 +1,17 @@
+/* bigmem.h - memory for the large, randomly probed state tables (account chunks, the
+ * account index, the event log, the event-ring slabs): page-aligned anonymous mappings
+ * advised as transparent huge pages where a whole 2 MB page fits. A random probe into a
+ * table of hundreds of megabytes then costs one cache miss instead of a cache miss plus a
+ * page-table walk (4 KB pages leave nearly every such probe outside the TLB). Memory comes
+ * back zeroed. On kernels without THP the advice is ignored and this is plain mmap. */
+#ifndef VIGIL_BIGMEM_H
+#define VIGIL_BIGMEM_H
+
+#include <stddef.h>
+
+/* Returns zeroed memory of at least `size` bytes, or NULL. */
+void *vg_big_alloc(size_t size);
+/* Releases a vg_big_alloc block; `size` as allocated. NULL is fine. */
+void vg_big_free(void *p, size_t size);
+
+#endif
