@@ -39,7 +39,7 @@ struct vg_store {
     unsigned char *log;
     uint64_t log_capacity;       /* power of two */
     uint64_t log_head, log_tail; /* monotonic byte offsets */
-    uint64_t pf_far, pf_near;    /* expiry look-ahead cursors (>= log_tail), see expire_prefetch */
+    uint64_t pf_far, pf_near, pf_entry; /* expiry look-ahead cursors (>= log_tail), see expire_prefetch */
     uint64_t n_events;
     int64_t bucket_ms;
     /* per-account recent-event rings, pooled by size class, carved from slabs (never
@@ -102,6 +102,21 @@ struct vg_account *vg_store_account(struct vg_store *s, uint32_t index) {
     return &s->chunks[index >> CHUNK_SHIFT][index & (CHUNK_SIZE - 1)];
 }
 
+/* Exact id comparison without a library call (ids are short: AMLworld's are 9-10 bytes). */
+static inline bool id_eq(const char *a, size_t alen, const char *b, size_t blen) {
+    if (alen != blen) return false;
+    size_t i = 0;
+    for (; i + 8 <= alen; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) return false;
+    }
+    for (; i < alen; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len, uint64_t hash, bool *found) {
     uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
     for (uint32_t i = (uint32_t)hash & mask;; i = (i + 1) & mask) {
@@ -112,7 +127,7 @@ static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len
         }
         if (slot->tag == tag) {
             const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
-            if (vg_str_eq(a->id, a->id_len, id, len)) {
+            if (id_eq(a->id, a->id_len, id, len)) {
                 *found = true;
                 return i;
             }
@@ -169,6 +184,17 @@ void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash) {
         if (lines > 4) lines = 4;
         for (uint32_t i = 0; i < lines; i++) __builtin_prefetch(r + 64 * i);
     }
+}
+
+/* Last stage, once the ring header is likely cached: the lines of the live entries (the
+ * newest four lines' worth when there are more). */
+void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
+    const struct vg_account *a = peek_account(s, hash);
+    const struct vg_recent *r = a ? a->recent : NULL;
+    if (!r || r->count == 0) return;
+    uint32_t first = r->count > 4 ? r->count - 4 : 0;
+    for (uint32_t i = first; i < r->count; i++)
+        __builtin_prefetch(&r->events[(r->start + i) & (r->capacity - 1)]);
 }
 
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash) {
@@ -454,9 +480,11 @@ int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *t
 /* Look-ahead for expiry: the log's oldest events expire next, in log order, and each one
  * costs two dependent misses (owner account, then its ring). Two cursors run ahead of the
  * tail: the far one prefetches the owner's account record, the near one (by then that
- * record is cached) prefetches the ring, so expiry finds both in cache. */
+ * record is cached) prefetches the ring header, the nearest (header cached) the oldest
+ * entry, so expiry finds all three in cache. */
 #define EXPIRE_PF_FAR_BYTES 2048
 #define EXPIRE_PF_NEAR_BYTES 768
+#define EXPIRE_PF_ENTRY_BYTES 256
 
 static void expire_prefetch(struct vg_store *s) {
     if (s->pf_far < s->log_tail) s->pf_far = s->log_tail;
@@ -479,6 +507,17 @@ static void expire_prefetch(struct vg_store *s) {
         const struct vg_recent *r = vg_store_account(s, ev->account)->recent;
         if (r) __builtin_prefetch(r);
         s->pf_near += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
+    }
+    if (s->pf_entry < s->log_tail) s->pf_entry = s->log_tail;
+    while (s->pf_entry < s->pf_near && s->pf_entry - s->log_tail < EXPIRE_PF_ENTRY_BYTES) {
+        const struct vg_log_event *ev = event_at(s, s->pf_entry);
+        if (ev->ts_ms == PAD_TS) {
+            s->pf_entry += (uint64_t)ev->amount_micros;
+            continue;
+        }
+        const struct vg_recent *r = vg_store_account(s, ev->account)->recent;
+        if (r && r->count) __builtin_prefetch(&r->events[r->start & (r->capacity - 1)]);
+        s->pf_entry += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
     }
 }
 

@@ -88,8 +88,10 @@ struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
  * slot of `hash`, then (once that slot is likely cached) the account record itself. */
 void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash);
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash);
-/* ... and last, once the account is likely cached, its ring of recent events. */
+/* ... then, once the account is likely cached, its ring of recent events ... */
 void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash);
+/* ... and last, once the ring header is likely cached, the live entries themselves. */
+void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash);
 /* Looks an account up without creating it; NULL when unknown. */
 struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 
