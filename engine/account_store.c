@@ -18,7 +18,7 @@
 
 #define CHUNK_SHIFT 14 /* 16384 accounts, ~2.7 MB: mostly one huge page */
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
-#define RECENT_MIN_CLASS 2   /* smallest ring: 4 events */
+#define RECENT_MIN_CLASS 1   /* smallest ring: 2 events (most accounts hold one or two) */
 #define RECENT_CLASSES 32
 #define SLAB_BYTES ((size_t)2 << 20) /* rings are carved from huge-page slabs of this size */
 #define PAD_TS INT64_MIN /* a padding record: ts_ms = PAD_TS, amount_micros = its span */
@@ -447,7 +447,7 @@ static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int6
      * newer ones (few, since disorder is bounded), so views are a binary search away. */
     struct vg_recent *r = a->recent;
     struct vg_recent_event entry = {
-        .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
+        .ts_ms = ts_ms, .amount_micros = amount_micros, .seq = seq,
         .counterparty_hash = counterparty_hash, .text_off = off + offsetof(struct vg_log_event, text),
         .counterparty_len = counterparty_len, .tx_id_len = tx_id_len, .dir = dir,
     };

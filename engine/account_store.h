@@ -35,7 +35,6 @@ struct vg_account {
 struct vg_recent_event {
     int64_t ts_ms;
     int64_t amount_micros;
-    int64_t newest_at_ms;
     uint64_t seq;
     uint64_t counterparty_hash;
     uint64_t text_off;              /* log offset of counterparty bytes, then tx id bytes */
