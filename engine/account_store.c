@@ -102,21 +102,6 @@ struct vg_account *vg_store_account(struct vg_store *s, uint32_t index) {
     return &s->chunks[index >> CHUNK_SHIFT][index & (CHUNK_SIZE - 1)];
 }
 
-/* Exact id comparison without a library call (ids are short: AMLworld's are 9-10 bytes). */
-static inline bool id_eq(const char *a, size_t alen, const char *b, size_t blen) {
-    if (alen != blen) return false;
-    size_t i = 0;
-    for (; i + 8 <= alen; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y) return false;
-    }
-    for (; i < alen; i++)
-        if (a[i] != b[i]) return false;
-    return true;
-}
-
 static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len, uint64_t hash, bool *found) {
     uint32_t mask = s->index_capacity - 1, tag = tag_of(hash);
     for (uint32_t i = (uint32_t)hash & mask;; i = (i + 1) & mask) {
@@ -127,7 +112,7 @@ static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len
         }
         if (slot->tag == tag) {
             const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
-            if (id_eq(a->id, a->id_len, id, len)) {
+            if (vg_str_eq(a->id, a->id_len, id, len)) {
                 *found = true;
                 return i;
             }
@@ -522,8 +507,8 @@ static void expire_prefetch(struct vg_store *s) {
 }
 
 void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
-    expire_prefetch(s);
     while (s->log_tail < s->log_head) {
+        expire_prefetch(s); /* per event: a burst (a whole minute of AMLworld stamps) stays covered */
         struct vg_log_event *ev = event_at(s, s->log_tail);
         if (ev->ts_ms == PAD_TS) {
             s->log_tail += (uint64_t)ev->amount_micros;
