@@ -107,6 +107,11 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
             if (kt_set(conf, consumer_defaults[i][0], consumer_defaults[i][1], errstr,
                        errstr_size))
                 goto err;
+        /* librdkafka >= 2.2: a full prefetch queue is checked again after 10 ms instead of
+         * 1 s, so a backlog drained faster than that does not wait. Older versions do not
+         * know the property (kafka_run.c then restarts the fetcher itself). */
+        char unknown[128];
+        (void)rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", unknown, sizeof(unknown));
     } else {
         for (size_t i = 0; i < VG_ARRAY_LEN(producer_defaults); i++)
             if (kt_set(conf, producer_defaults[i][0], producer_defaults[i][1], errstr,

@@ -20,7 +20,7 @@
 #define KT_TXN_EVERY_NS (100 * 1000000LL)      /* exactly-once transaction cadence */
 #define KT_FORCE_PROGRESS_NS (500 * 1000000LL) /* drain when a checkpoint waits this long */
 #define KT_LAG_EVERY_NS (1000 * 1000000LL)
-#define KT_PAUSE_AFTER_NS (20 * 1000000LL)     /* engine full this long: pause fetching */
+#define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
 #define KT_IDLE_POLL_MS 50
 #define KT_QUIESCE_ACK_MS 10000
 #define KT_NO_MARK UINT64_MAX
@@ -46,7 +46,6 @@ struct kt_run {
     struct vg_demo_feed *feed;
     rd_kafka_topic_partition_list_t *assigned; /* current assignment (owned) */
     bool cooperative;
-    bool paused;
     bool fatal;
     char fatal_msg[512];
 
@@ -64,6 +63,17 @@ struct kt_run {
     int64_t last_ckpt_ns, last_commit_ns, last_txn_ns, last_lag_ns;
 
     uint64_t consumed, dead_letters, skipped_duplicates;
+
+    /* librdkafka before 2.2 (no fetch.queue.backoff.ms): once its prefetch queue reaches
+     * queued.min.messages or queued.max.messages.kbytes, the fetcher sleeps ~1 s however
+     * soon the queue is drained, which caps a backlog at one queue per second. With
+     * kick_fetcher set, a queue read to empty after at least half a threshold's worth
+     * restarts fetching at once (kt_kick_fetcher). */
+    bool kick_fetcher;
+    uint64_t kick_msgs, kick_bytes;        /* half of each threshold */
+    uint64_t drained_msgs, drained_bytes;  /* read since the queue was last empty */
+    int64_t last_kick_ns;
+    uint64_t kicks;
 
     /* state.dir: engine state checkpoints. A snapshot is taken at a drain point with the
      * consumed offsets, then held until every alert of the records before them is
@@ -269,17 +279,50 @@ static void kt_quiesce(struct kt_run *r) {
     kt_commit(r, true);
 }
 
-/* ---- assignment, pause/resume, lag ---------------------------------------------------- */
+/* ---- assignment, fetcher, lag --------------------------------------------------------- */
 
-static void kt_set_paused(struct kt_run *r, bool pause) {
-    if (r->paused == pause || !r->assigned || r->assigned->cnt == 0)
+/* The prefetch queue just ran empty after at least half a threshold's worth of records, so
+ * librdkafka may be sleeping out its 1 s queue-full back-off while the backlog waits. A
+ * seek of each lagging partition to its current position (the offset after the last
+ * message this assignment returned) restarts its fetch at once: nothing prefetched is
+ * discarded (the queue is empty), a fetch in flight is only fetched again, and nothing is
+ * skipped or read twice. Partitions with no position yet in this assignment are left
+ * alone (any seek wakes the whole broker thread anyway). */
+static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
+    rd_kafka_topic_partition_list_t *pos, *lagging;
+    rd_kafka_error_t *error;
+
+    if (!r->kick_fetcher || !r->assigned || r->assigned->cnt == 0 ||
+        now - r->last_kick_ns < KT_KICK_GAP_NS)
         return;
-    if (pause)
-        rd_kafka_pause_partitions(r->consumer, r->assigned);
-    else
-        rd_kafka_resume_partitions(r->consumer, r->assigned);
-    r->paused = pause;
-    vg_debug(pause ? "kafka_paused" : "kafka_resumed", "partitions=%d", r->assigned->cnt);
+    pos = rd_kafka_topic_partition_list_copy(r->assigned);
+    lagging = rd_kafka_topic_partition_list_new(pos->cnt);
+    if (rd_kafka_position(r->consumer, pos) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < pos->cnt; i++) {
+            int64_t lo = -1, hi = -1;
+            if (pos->elems[i].err || pos->elems[i].offset < 0 ||
+                rd_kafka_get_watermark_offsets(r->consumer, pos->elems[i].topic,
+                                               pos->elems[i].partition, &lo, &hi) ||
+                hi <= pos->elems[i].offset)
+                continue; /* nothing read yet, or nothing more there (cached watermark) */
+            rd_kafka_topic_partition_list_add(lagging, pos->elems[i].topic,
+                                              pos->elems[i].partition)->offset =
+                pos->elems[i].offset;
+        }
+    }
+    if (lagging->cnt > 0) {
+        error = rd_kafka_seek_partitions(r->consumer, lagging, 0); /* 0: asynchronous */
+        if (error) {
+            vg_debug("kafka_fetcher_kick_failed", "msg=\"%s\"", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+        } else {
+            r->kicks++;
+            vg_debug("kafka_fetcher_kick", "partitions=%d", lagging->cnt);
+        }
+        r->last_kick_ns = now;
+    }
+    rd_kafka_topic_partition_list_destroy(lagging);
+    rd_kafka_topic_partition_list_destroy(pos);
 }
 
 /* ---- state checkpoints (state.dir) ----------------------------------------------------- */
@@ -299,7 +342,7 @@ static void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
 
     if (len == 0)
         return;
-    if (sscanf(pos, "kafka1 %255s%n", topic, &used) != 1) {
+    if (sscanf(pos, "kafka1 %250s%n", topic, &used) != 1) { /* VG_TOPIC_MAX */
         vg_warn("state_position", "msg=\"checkpoint position is not a Kafka position (replay?); state "
                                   "restored, offsets from the consumer group\"");
         return;
@@ -428,7 +471,6 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_topic_partition_list_destroy(r->assigned);
             r->assigned = rd_kafka_topic_partition_list_copy(parts);
         }
-        r->paused = false;
         vg_info("kafka_assigned", "partitions=%d", parts->cnt);
         atomic_store(&r->d->consuming, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -437,7 +479,6 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* Everything consumed from these partitions is processed, its alerts acknowledged
          * and its offsets committed before another member may read them. */
         kt_quiesce(r);
-        kt_set_paused(r, false);
         if (r->cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
             for (int i = 0; i < parts->cnt; i++)
@@ -512,38 +553,31 @@ static void kt_service(struct kt_run *r, int64_t now) {
 
 /* ---- input ---------------------------------------------------------------------------- */
 
-/* Queues one record; when the engine is full, keeps servicing the output, and pauses the
- * partitions if it stays full (bounded memory: librdkafka stops prefetching). Returns VG_OK,
- * or VG_ERR_IO when the run is failing (the record was not queued). */
+/* Queues one record; while the engine is full, waits and keeps servicing the output. The
+ * consumer is not polled meanwhile, so librdkafka stops prefetching at its queue
+ * thresholds (bounded memory). Partitions are not paused: a pause/resume discards every
+ * prefetched message and the fetch restarts only after librdkafka's back-off (0.6 s
+ * measured), which cost more than the whole engine stall it answered. Returns VG_OK, or
+ * VG_ERR_IO when the run is failing (the record was not queued). */
 static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
-    int64_t full_since;
     int rc;
 
     txn->seq = r->next_seq;
     rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
-    if (rc == VG_ERR_FULL) {
-        full_since = vg_now_mono_ns();
-        for (;;) {
-            struct timespec pause_ts = {0, 100000};
-            int64_t now;
-            if (kt_failing(r))
-                return VG_ERR_IO;
-            nanosleep(&pause_ts, NULL);
-            rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
-            if (rc != VG_ERR_FULL)
-                break;
-            now = vg_now_mono_ns();
-            kt_service(r, now);
-            if (!r->paused && now - full_since >= KT_PAUSE_AFTER_NS)
-                kt_set_paused(r, true);
-        }
+    while (rc == VG_ERR_FULL) {
+        struct timespec wait_ts = {0, 100000};
+        if (kt_failing(r))
+            return VG_ERR_IO;
+        nanosleep(&wait_ts, NULL);
+        rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
+        if (rc == VG_ERR_FULL)
+            kt_service(r, vg_now_mono_ns());
     }
     if (rc != VG_OK) {
         kt_fatal(r, "engine", "refused a record");
         return VG_ERR_IO;
     }
     r->next_seq++;
-    kt_set_paused(r, false);
     return VG_OK;
 }
 
@@ -625,6 +659,24 @@ static int kt_start_embedded(struct kt_run *r, const struct vg_config *cfg, char
     return VG_OK;
 }
 
+/* Whether the fetcher needs kicking (librdkafka without fetch.queue.backoff.ms) and after
+ * how much: half of the effective queued.min.messages / queued.max.messages.kbytes. */
+static void kt_fetcher_setup(struct kt_run *r, const rd_kafka_conf_t *conf) {
+    char value[64];
+    size_t size = sizeof(value);
+
+    r->kick_fetcher = rd_kafka_conf_get(conf, "fetch.queue.backoff.ms", value, &size) !=
+                      RD_KAFKA_CONF_OK;
+    r->kick_msgs = 100000 / 2; /* librdkafka's defaults, should a lookup fail */
+    r->kick_bytes = 65536ull * 1024 / 2;
+    size = sizeof(value);
+    if (rd_kafka_conf_get(conf, "queued.min.messages", value, &size) == RD_KAFKA_CONF_OK)
+        r->kick_msgs = strtoull(value, NULL, 10) / 2;
+    size = sizeof(value);
+    if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", value, &size) == RD_KAFKA_CONF_OK)
+        r->kick_bytes = strtoull(value, NULL, 10) * 1024 / 2;
+}
+
 static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errstr,
                              size_t errstr_size) {
     const struct vg_config *cfg = r->d->cfg;
@@ -634,6 +686,7 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
 
     if (!conf)
         return VG_ERR_INVALID;
+    kt_fetcher_setup(r, conf);
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, kt_offset_commit_cb);
@@ -695,16 +748,22 @@ static void kt_loop(struct kt_run *r) {
         m = rd_kafka_consumer_poll(r->consumer, busy ? 0 : KT_IDLE_POLL_MS);
         if (!m) {
             if (busy) {
-                kt_ckpt_close(r, vg_now_mono_ns());
+                now = vg_now_mono_ns();
+                kt_ckpt_close(r, now);
                 vg_engine_flush(r->engine);
+                if (r->drained_msgs >= r->kick_msgs || r->drained_bytes >= r->kick_bytes)
+                    kt_kick_fetcher(r, now);
             } else {
                 idle = true;
             }
+            r->drained_msgs = r->drained_bytes = 0;
             busy = false;
             continue;
         }
         busy = true;
         idle = false;
+        r->drained_msgs++;
+        r->drained_bytes += m->len + m->key_len;
         kt_handle_message(r, m);
         rd_kafka_message_destroy(m);
     }
@@ -766,9 +825,9 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     if (demo && vg_kafka_demo_feed_start(&r->feed, bootstrap, cfg->input.topic, rate_per_s, seed,
                                          errstr, errstr_size))
         goto out;
-    vg_info("kafka_started", "bootstrap=%s topic=%s group=%s output=%s mode=%s", bootstrap,
-            cfg->input.topic, cfg->input.group, cfg->output.topic,
-            cfg->output.exactly_once ? "exactly_once" : "at_least_once");
+    vg_info("kafka_started", "bootstrap=%s topic=%s group=%s output=%s mode=%s fetcher_kick=%d",
+            bootstrap, cfg->input.topic, cfg->input.group, cfg->output.topic,
+            cfg->output.exactly_once ? "exactly_once" : "at_least_once", r->kick_fetcher);
 
     r->last_ckpt_ns = r->last_commit_ns = r->last_txn_ns = r->last_state_ns = vg_now_mono_ns();
     kt_loop(r);
@@ -806,9 +865,10 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "exit=%d", (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
+            "fetcher_kicks=%llu exit=%d", (unsigned long long)r->consumed,
+            (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
-            (unsigned long long)r->skipped_duplicates, exit_code);
+            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->kicks, exit_code);
     vg_snapshot_free(r->held);
     vg_checkpointer_destroy(r->state);
     free(r->ckpt);
