@@ -3,10 +3,11 @@
  * in checkpoint_format.h; the file I/O (io_uring writer, directory rotation, loading the
  * newest valid file) is in checkpoint_io.c.
  *
- * The encoder runs on the input thread while the pipeline is stopped, so it only copies:
- * fixed records written sequentially into one reusable buffer (no per-record allocation,
- * no hashing: the writer thread hashes). The decoder re-routes accounts by hash, so the
- * shard count may differ from the one that wrote the file. */
+ * The encoder normally runs in a forked checkpoint child (checkpoint_writer.c) and, when
+ * fork fails or at shutdown, on the input thread while the pipeline is stopped; either way
+ * it only copies: fixed records written sequentially into one buffer (no per-record
+ * allocation, no hashing: the file writer hashes). The decoder re-routes accounts by hash,
+ * so the shard count may differ from the one that wrote the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* checkpoint_format.h - the on-disk layout of checkpoint.<N>.vgc shared by the snapshot
- * encoder/decoder (checkpoint.c) and the file writer/loader (checkpoint_io.c).
+ * encoder/decoder (checkpoint.c) and the file writer/loader (checkpoint_io.c), and the file
+ * steps the checkpointer (checkpoint_writer.c) strings together. Not a public API.
  *
  * File: header (64 bytes) | section table (n x 40 bytes) | sections, each 8-byte aligned.
  * Integers are the writer's native byte order; `endian` (0x01020304) lets a reader on the
@@ -122,5 +123,32 @@ int ckpt_validate(const unsigned char *buf, size_t len, const struct ckpt_sectio
  * (none valid), with errstr. */
 int ckpt_load_newest(const char *dir, unsigned char **buf, size_t *len, char *path_out, size_t path_size,
                      char *errstr, size_t errstr_size);
+
+/* ---- files (checkpoint_io.c) ---------------------------------------------------------- */
+
+/* vg_checkpoint_write_sync's file before its rename; the checkpointer writes
+ * checkpoint.<attempt>.pending instead. The loader ignores both; ckpt_remove_stale deletes them. */
+#define CKPT_TMP_NAME "checkpoint.tmp"
+
+/* Seals the image and writes it to `path` (created or truncated) with batched io_uring
+ * writes, or pwrite when io_uring is refused (*used_pwrite), then fsyncs it. Logs nothing
+ * and takes no lock, so a forked child may call it. Returns VG_OK or VG_ERR_IO with errstr
+ * (the partial file is removed). */
+int ckpt_write_image(const char *path, struct vg_snapshot *s, bool *used_pwrite, char *errstr, size_t errstr_size);
+/* Renames a written image to checkpoint.<newest+1>.vgc, fsyncs the directory and removes
+ * all but the newest two. Returns VG_OK or VG_ERR_IO with errstr (`written` is removed). */
+int ckpt_publish(const char *dir, const char *written, char *errstr, size_t errstr_size);
+/* Deletes checkpoint.tmp and checkpoint.*.pending left in dir by a process that died
+ * while writing (logged). Can't fail. */
+void ckpt_remove_stale(const char *dir);
+/* Logs once per process that io_uring was refused and pwrite is used. */
+void ckpt_note_pwrite(void);
+
+/* ---- tests (checkpoint_writer.c) ------------------------------------------------------- */
+
+/* Makes the next forked checkpoint children stop themselves (SIGSTOP) right after the fork,
+ * before encoding, so a test can change the parent's state or kill the child at a known
+ * point. Off by default. */
+void ckpt_test_stop_children(vg_checkpointer_t *c, bool stop);
 
 #endif

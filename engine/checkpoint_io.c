@@ -1,13 +1,14 @@
 /* checkpoint_io.c - checkpoint files on disk: sealing (hashes) and validating an image,
- * the background writer (io_uring: batched writes into checkpoint.tmp, fsync, rename to
- * checkpoint.<N>.vgc, fsync of the directory, keep the newest two) and loading the newest
- * valid file, falling back to the previous one when the newest is corrupt or truncated.
- * Not the image's contents (checkpoint.c). */
+ * writing one (io_uring: batched writes into a file the loader ignores, fsync), publishing
+ * it (rename to checkpoint.<N>.vgc, fsync of the directory, keep the newest two) and loading
+ * the newest valid file, falling back to the previous one when the newest is corrupt or
+ * truncated. Not the image's contents (checkpoint.c), not when or by whom a checkpoint is
+ * taken (checkpoint_writer.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,30 +302,35 @@ static uint64_t newest_number(const char *dir) {
     return newest;
 }
 
-/* Writes the image as checkpoint.<newest+1>.vgc and prunes all but the newest two. */
-static int write_file(const char *dir, struct vg_snapshot *s, char *errstr, size_t errstr_size) {
-    char tmp[4096], final[4096];
+int ckpt_write_image(const char *path, struct vg_snapshot *s, bool *used_pwrite, char *errstr, size_t errstr_size) {
+    *used_pwrite = false;
     ckpt_seal(s);
-    uint64_t n = newest_number(dir) + 1;
-    snprintf(tmp, sizeof tmp, "%s/checkpoint.tmp", dir);
-    snprintf(final, sizeof final, "%s/checkpoint.%llu.vgc", dir, (unsigned long long)n);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
-        snprintf(errstr, errstr_size, "%s: cannot create: %s", tmp, strerror(errno));
+        snprintf(errstr, errstr_size, "%s: cannot create: %s", path, strerror(errno));
         return VG_ERR_IO;
     }
     int rc = uring_write_fsync(fd, s->buf, s->len);
     if (rc == -ENOSYS || rc == -EPERM || rc == -EOPNOTSUPP) {
-        static bool warned;
-        if (!warned) vg_warn("checkpoint_no_io_uring", "error=\"%s\" msg=\"writing with pwrite instead\"", strerror(-rc));
-        warned = true;
+        *used_pwrite = true;
         rc = plain_write_fsync(fd, s->buf, s->len);
     }
     if (close(fd) != 0 && rc == 0) rc = -errno;
-    if (rc == 0 && rename(tmp, final) != 0) rc = -errno;
     if (rc != 0) {
-        snprintf(errstr, errstr_size, "%s: write failed: %s", tmp, strerror(-rc));
-        unlink(tmp);
+        snprintf(errstr, errstr_size, "%s: write failed: %s", path, strerror(-rc));
+        unlink(path);
+        return VG_ERR_IO;
+    }
+    return VG_OK;
+}
+
+int ckpt_publish(const char *dir, const char *written, char *errstr, size_t errstr_size) {
+    char final[4096];
+    uint64_t n = newest_number(dir) + 1;
+    snprintf(final, sizeof final, "%s/checkpoint.%llu.vgc", dir, (unsigned long long)n);
+    if (rename(written, final) != 0) {
+        snprintf(errstr, errstr_size, "%s: cannot rename to %s: %s", written, final, strerror(errno));
+        unlink(written);
         return VG_ERR_IO;
     }
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -345,130 +351,44 @@ static int write_file(const char *dir, struct vg_snapshot *s, char *errstr, size
     return VG_OK;
 }
 
+void ckpt_note_pwrite(void) {
+    static atomic_bool warned;
+    if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
+        vg_warn("checkpoint_no_io_uring", "msg=\"io_uring unavailable (seccomp, old kernel): writing with pwrite\"");
+}
+
+/* True for the names of files that were being written when a process died. */
+static bool stale_name(const char *name) {
+    if (strcmp(name, CKPT_TMP_NAME) == 0) return true;
+    unsigned long long v;
+    int used = 0;
+    return sscanf(name, "checkpoint.%llu.pending%n", &v, &used) == 1 && name[used] == '\0';
+}
+
+void ckpt_remove_stale(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!stale_name(de->d_name)) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (unlink(path) == 0)
+            vg_info("checkpoint_stale_removed", "file=%s msg=\"left by a write that did not finish\"", path);
+    }
+    closedir(d);
+}
+
 int vg_checkpoint_write_sync(const char *state_dir, struct vg_snapshot *s, char *errstr, size_t errstr_size) {
     if (mkdir(state_dir, 0750) != 0 && errno != EEXIST) {
         snprintf(errstr, errstr_size, "%s: cannot create: %s", state_dir, strerror(errno));
         return VG_ERR_IO;
     }
-    return write_file(state_dir, s, errstr, errstr_size);
-}
-
-/* ---- background writer ------------------------------------------------------------------ */
-
-struct vg_checkpointer {
-    char dir[4096];
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct vg_snapshot *job;       /* queued or being written */
-    struct vg_snapshot *spare;     /* written, waiting to be reused */
-    bool stop;
-    int last_rc;
-    int64_t last_write_ns;
-};
-
-static void *writer_main(void *arg) {
-    struct vg_checkpointer *c = arg;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        while (!c->job && !c->stop) pthread_cond_wait(&c->cv, &c->mu);
-        if (!c->job) break;
-        struct vg_snapshot *s = c->job;
-        pthread_mutex_unlock(&c->mu);
-        char err[600];
-        int64_t t0 = vg_now_mono_ns();
-        int rc = write_file(c->dir, s, err, sizeof err);
-        int64_t ns = vg_now_mono_ns() - t0;
-        if (rc == VG_OK)
-            vg_info("checkpoint_written", "dir=%s bytes=%zu write_ms=%.1f copy_ms=%.2f", c->dir, s->len,
-                    (double)ns / 1e6, (double)s->copy_ns / 1e6);
-        else
-            vg_error("checkpoint_failed", "msg=\"%s\"", err);
-        pthread_mutex_lock(&c->mu);
-        c->last_rc = rc;
-        c->last_write_ns = ns;
-        vg_snapshot_free(c->spare);
-        c->spare = s;
-        c->job = NULL;
-        pthread_cond_broadcast(&c->cv);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return NULL;
-}
-
-int vg_checkpointer_create(vg_checkpointer_t **out, const char *state_dir, char *errstr, size_t errstr_size) {
-    if (mkdir(state_dir, 0750) != 0 && errno != EEXIST) {
-        snprintf(errstr, errstr_size, "state.dir %s: cannot create: %s", state_dir, strerror(errno));
-        return VG_ERR_IO;
-    }
-    if (access(state_dir, W_OK) != 0) {
-        snprintf(errstr, errstr_size, "state.dir %s: not writable: %s", state_dir, strerror(errno));
-        return VG_ERR_IO;
-    }
-    struct vg_checkpointer *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(errstr, errstr_size, "checkpoint writer: out of memory");
-        return VG_ERR_NOMEM;
-    }
-    snprintf(c->dir, sizeof c->dir, "%s", state_dir);
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    if (pthread_create(&c->thread, NULL, writer_main, c) != 0) {
-        snprintf(errstr, errstr_size, "checkpoint writer: cannot start thread");
-        free(c);
-        return VG_ERR_NOMEM;
-    }
-    *out = c;
-    return VG_OK;
-}
-
-int vg_checkpointer_wait(vg_checkpointer_t *c) {
-    pthread_mutex_lock(&c->mu);
-    while (c->job) pthread_cond_wait(&c->cv, &c->mu);
-    int rc = c->last_rc;
-    pthread_mutex_unlock(&c->mu);
+    char tmp[4096];
+    bool used_pwrite;
+    snprintf(tmp, sizeof tmp, "%s/" CKPT_TMP_NAME, state_dir);
+    int rc = ckpt_write_image(tmp, s, &used_pwrite, errstr, errstr_size);
+    if (used_pwrite) ckpt_note_pwrite();
+    if (rc == VG_OK) rc = ckpt_publish(state_dir, tmp, errstr, errstr_size);
     return rc;
-}
-
-void vg_checkpoint_write_async(vg_checkpointer_t *c, struct vg_snapshot *s) {
-    pthread_mutex_lock(&c->mu);
-    while (c->job) pthread_cond_wait(&c->cv, &c->mu);
-    c->job = s;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-}
-
-bool vg_checkpointer_busy(vg_checkpointer_t *c) {
-    pthread_mutex_lock(&c->mu);
-    bool busy = c->job != NULL;
-    pthread_mutex_unlock(&c->mu);
-    return busy;
-}
-
-struct vg_snapshot *vg_checkpointer_spare(vg_checkpointer_t *c) {
-    pthread_mutex_lock(&c->mu);
-    struct vg_snapshot *s = c->spare;
-    c->spare = NULL;
-    pthread_mutex_unlock(&c->mu);
-    return s;
-}
-
-int64_t vg_checkpointer_last_write_ns(vg_checkpointer_t *c) {
-    pthread_mutex_lock(&c->mu);
-    int64_t ns = c->last_write_ns;
-    pthread_mutex_unlock(&c->mu);
-    return ns;
-}
-
-void vg_checkpointer_destroy(vg_checkpointer_t *c) {
-    if (!c) return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = true;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
-    vg_snapshot_free(c->spare);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
-    free(c);
 }

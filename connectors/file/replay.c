@@ -55,6 +55,7 @@ struct replay {
     char input_path[4096];      /* realpath of the input, "" for stdin */
     uint64_t skip_lines;        /* lines of this same file a checkpoint already covers */
     int64_t last_ckpt_ns;
+    uint64_t ckpt_line_no;      /* line_no the last checkpoint covers */
 };
 
 static void write_dead_letter(struct replay *r, const char *rec, size_t len, const struct vg_parse_error *pe) {
@@ -123,26 +124,46 @@ static void report_progress(struct replay *r, bool final) {
             (unsigned long long)r->refused, final ? "\n" : "   ");
 }
 
-/* Drains the engine, snapshots it with the position (lines of this input consumed) and
- * hands the snapshot to the background writer; `wait` also waits for the file. */
-static void replay_checkpoint(struct replay *r, bool wait) {
+/* Drains the engine and checkpoints it with the position (lines of this input consumed):
+ * a forked child writes it while the replay goes on. With nothing read since the last one
+ * this does nothing; while the previous one is still being written neither, and the next
+ * call (after the next chunk) tries again. `final` (end of input, stop) waits for that one,
+ * copies in process and waits for the file. */
+static void replay_checkpoint(struct replay *r, bool final) {
     if (!r->ckpt) return;
+    if (final) {
+        vg_checkpointer_wait(r->ckpt);
+    } else if (r->line_no == r->ckpt_line_no) {
+        r->last_ckpt_ns = vg_now_mono_ns();
+        return;
+    } else if (vg_checkpointer_busy(r->ckpt)) {
+        return;
+    }
     int64_t t0 = vg_now_mono_ns();
     vg_engine_flush(r->engine);
     vg_engine_drain(r->engine);
+    int64_t drained = vg_now_mono_ns();
     char pos[sizeof r->input_path + 64];
     int n = snprintf(pos, sizeof pos, "replay1 %llu %s", (unsigned long long)r->line_no, r->input_path);
-    struct vg_snapshot *snap = vg_checkpointer_spare(r->ckpt);
-    if (vg_engine_snapshot(r->engine, pos, (size_t)n, &snap) != VG_OK) {
+    struct vg_checkpoint_take t;
+    int rc = vg_checkpointer_take(r->ckpt, r->engine, pos, (size_t)n, final ? VG_CKPT_IN_PROCESS : 0, &t);
+    int64_t stall = vg_now_mono_ns() - t0;
+    if (rc == VG_ERR_FULL) return;
+    r->last_ckpt_ns = vg_now_mono_ns();
+    if (rc != VG_OK) {
         vg_error("checkpoint_failed", "msg=\"out of memory taking the snapshot\"");
-        vg_snapshot_free(snap);
         return;
     }
-    vg_info("checkpoint_snapshot", "lines=%llu bytes=%zu stall_ms=%.2f copy_ms=%.2f", (unsigned long long)r->line_no,
-            vg_snapshot_size(snap), (double)(vg_now_mono_ns() - t0) / 1e6, (double)vg_snapshot_copy_ns(snap) / 1e6);
-    vg_checkpoint_write_async(r->ckpt, snap);
-    r->last_ckpt_ns = vg_now_mono_ns();
-    if (wait) vg_checkpointer_wait(r->ckpt);
+    r->ckpt_line_no = r->line_no;
+    if (t.forked)
+        vg_info("checkpoint_snapshot", "lines=%llu mode=fork child=%d stall_ms=%.2f drain_ms=%.2f fork_ms=%.2f",
+                (unsigned long long)r->line_no, t.child_pid, (double)stall / 1e6, (double)(drained - t0) / 1e6,
+                (double)t.fork_ns / 1e6);
+    else
+        vg_info("checkpoint_snapshot", "lines=%llu mode=copy bytes=%zu stall_ms=%.2f drain_ms=%.2f copy_ms=%.2f",
+                (unsigned long long)r->line_no, t.bytes, (double)stall / 1e6, (double)(drained - t0) / 1e6,
+                (double)t.copy_ns / 1e6);
+    if (final) vg_checkpointer_wait(r->ckpt);
 }
 
 /* Starts the engine, restoring state.dir's checkpoint when configured. Returns VG_OK or

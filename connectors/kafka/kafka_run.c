@@ -76,11 +76,11 @@ struct kt_run {
     uint64_t kicks;
 
     /* state.dir: engine state checkpoints. A snapshot is taken at a drain point with the
-     * consumed offsets, then held until every alert of the records before them is
-     * acknowledged (safe_next reaches them), so a restart that seeks to those offsets
-     * loses no alert; only then is it written. */
+     * consumed offsets and written as a pending file, held until every alert of the records
+     * before them is acknowledged (safe_next reaches them), so a restart that seeks to those
+     * offsets loses no alert; only then is it published. */
     vg_checkpointer_t *state;
-    struct vg_snapshot *held;
+    bool holding;                              /* the checkpointer holds one for held_next */
     int64_t held_next[KT_MAX_PARTITIONS];
     int64_t restored_next[KT_MAX_PARTITIONS];  /* seek here on first assignment, -1 = no */
     int64_t last_state_ns;
@@ -388,38 +388,49 @@ static bool kt_state_safe(const struct kt_run *r, const int64_t *next) {
     return true;
 }
 
-/* Hands a held snapshot to the writer once its alerts are acknowledged. */
+/* Lets the held checkpoint be published once its alerts are acknowledged. */
 static void kt_state_release(struct kt_run *r) {
-    if (!r->held || !kt_state_safe(r, r->held_next))
+    if (!r->holding || !kt_state_safe(r, r->held_next))
         return;
-    vg_checkpoint_write_async(r->state, r->held);
-    r->held = NULL; /* owned by the writer */
+    vg_checkpointer_release(r->state);
+    r->holding = false;
 }
 
-/* Drains the engine and takes a snapshot with the consumed offsets. */
-static void kt_state_take(struct kt_run *r, int64_t now) {
+/* Drains the engine and checkpoints it with the consumed offsets, held until they are safe.
+ * A forked child writes it while consuming goes on; `final` (shutdown) copies in process. */
+static void kt_state_take(struct kt_run *r, int64_t now, bool final) {
     char pos[VG_CHECKPOINT_POSITION_MAX];
-    struct vg_snapshot *snap;
+    struct vg_checkpoint_take t;
+    int64_t drained;
     size_t len;
+    int rc;
 
     r->last_state_ns = now;
-    if (r->held || vg_checkpointer_busy(r->state) || r->consumed == r->state_consumed)
+    if (r->holding || vg_checkpointer_busy(r->state) || r->consumed == r->state_consumed)
         return; /* the previous one is not on disk yet, or nothing new: next interval */
     r->state_consumed = r->consumed;
     kt_ckpt_close(r, now);
     vg_engine_flush(r->engine);
     vg_engine_drain(r->engine);
+    drained = vg_now_mono_ns();
     len = kt_state_position(r, r->consumed_next, pos, sizeof(pos));
-    snap = vg_checkpointer_spare(r->state);
-    if (vg_engine_snapshot(r->engine, pos, len, &snap) != VG_OK) {
-        vg_error("checkpoint_failed", "msg=\"out of memory taking the snapshot\"");
-        vg_snapshot_free(snap);
+    rc = vg_checkpointer_take(r->state, r->engine, pos, len,
+                              VG_CKPT_HOLD | (final ? VG_CKPT_IN_PROCESS : 0), &t);
+    if (rc != VG_OK) {
+        vg_error("checkpoint_failed", "msg=\"%s\"", rc == VG_ERR_NOMEM ? "out of memory taking the snapshot"
+                                                                    : "checkpointer busy");
         return;
     }
-    vg_info("checkpoint_snapshot", "bytes=%zu stall_ms=%.2f copy_ms=%.2f", vg_snapshot_size(snap),
-            (double)(vg_now_mono_ns() - now) / 1e6, (double)vg_snapshot_copy_ns(snap) / 1e6);
+    if (t.forked)
+        vg_info("checkpoint_snapshot", "mode=fork child=%d stall_ms=%.2f drain_ms=%.2f fork_ms=%.2f",
+                t.child_pid, (double)(vg_now_mono_ns() - now) / 1e6, (double)(drained - now) / 1e6,
+                (double)t.fork_ns / 1e6);
+    else
+        vg_info("checkpoint_snapshot", "mode=copy bytes=%zu stall_ms=%.2f drain_ms=%.2f copy_ms=%.2f", t.bytes,
+                (double)(vg_now_mono_ns() - now) / 1e6, (double)(drained - now) / 1e6,
+                (double)t.copy_ns / 1e6);
     memcpy(r->held_next, r->consumed_next, sizeof(r->held_next));
-    r->held = snap;
+    r->holding = true;
     kt_state_release(r);
 }
 
@@ -428,18 +439,21 @@ static void kt_state_take(struct kt_run *r, int64_t now) {
 static void kt_state_final(struct kt_run *r) {
     if (!r->state)
         return;
-    vg_snapshot_free(r->held);
-    r->held = NULL;
+    kt_state_release(r);
+    if (r->holding) {
+        vg_checkpointer_abandon(r->state);
+        r->holding = false;
+    }
     vg_checkpointer_wait(r->state);
     if (kt_failing(r) || !kt_state_safe(r, r->consumed_next)) {
         vg_warn("checkpoint_skipped", "msg=\"alerts not all acknowledged; keeping the previous checkpoint\"");
         return;
     }
     r->state_consumed = UINT64_MAX; /* always write the final one */
-    kt_state_take(r, vg_now_mono_ns());
-    if (r->held) {
-        vg_snapshot_free(r->held);
-        r->held = NULL;
+    kt_state_take(r, vg_now_mono_ns(), true);
+    if (r->holding) {
+        vg_checkpointer_abandon(r->state);
+        r->holding = false;
         vg_warn("checkpoint_skipped", "msg=\"final snapshot not safe\"");
     }
     vg_checkpointer_wait(r->state);
@@ -733,7 +747,7 @@ static void kt_loop(struct kt_run *r) {
         if (r->state) {
             kt_state_release(r);
             if (now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL)
-                kt_state_take(r, now);
+                kt_state_take(r, now, false);
         }
         /* The engine reports progress every few thousand records; when a checkpoint has
          * waited too long (slow input) or the input is idle, make it report now. */
@@ -869,8 +883,7 @@ out:
             (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
             (unsigned long long)r->skipped_duplicates, (unsigned long long)r->kicks, exit_code);
-    vg_snapshot_free(r->held);
-    vg_checkpointer_destroy(r->state);
+    vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
     free(r->ckpt);
     free(r);
     return exit_code;

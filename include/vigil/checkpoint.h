@@ -1,7 +1,8 @@
 /* checkpoint.h - state checkpoints (state.dir): a snapshot of the engine's window state
  * (accounts, their live events, the graph, cooldowns, next seq) plus the input's position,
- * taken at a drain point, written by a background io_uring writer, and loaded into a fresh
- * engine on start. The file format is described in engine/checkpoint.c. */
+ * taken at a drain point (a fork: the child encodes and writes with io_uring while the
+ * pipeline runs on), published by the checkpointer, and loaded into a fresh engine on start.
+ * The file format is described in engine/checkpoint_format.h. */
 #ifndef VIGIL_CHECKPOINT_H
 #define VIGIL_CHECKPOINT_H
 
@@ -16,31 +17,60 @@ struct vg_snapshot;
 typedef struct vg_checkpointer vg_checkpointer_t;
 
 /* Copies the engine's state and `input_position` into a snapshot. Call on the input
- * thread right after vg_engine_drain (the stages are quiescent then). If *out is a
- * snapshot already (a spare one from vg_checkpointer_spare), its buffer is reused.
+ * thread right after vg_engine_drain (the stages are quiescent then), or in a checkpoint
+ * child. If *out is a snapshot already, its buffer is reused.
  * Returns VG_OK, VG_ERR_RANGE (position too long) or VG_ERR_NOMEM (*out untouched). */
 int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t len, struct vg_snapshot **out);
-/* Bytes the snapshot will write, and how long its copy stalled the input (ns). */
+/* Bytes the snapshot will write, and how long encoding it took (ns). */
 size_t vg_snapshot_size(const struct vg_snapshot *s);
 int64_t vg_snapshot_copy_ns(const struct vg_snapshot *s);
 void vg_snapshot_free(struct vg_snapshot *s);
 
-/* A background writer for one state directory (created if missing). Returns VG_OK or an
- * error with errstr (directory unusable). */
+/* The checkpointer of one state directory: takes checkpoints of a drained engine without
+ * copying its state on the caller's thread, and publishes them. One checkpoint is in flight
+ * at a time. A reaper thread waits for the child (or writes an in-process copy), then
+ * publishes: rename to checkpoint.<N>.vgc, fsync of the directory, the newest two kept. */
+
+/* Flags of vg_checkpointer_take. */
+#define VG_CKPT_HOLD 1u          /* publish only after vg_checkpointer_release */
+#define VG_CKPT_IN_PROCESS 2u    /* copy the state on this thread, no fork (shutdown) */
+
+/* What a take cost the caller, for its checkpoint_snapshot log line. */
+struct vg_checkpoint_take {
+    bool forked;                 /* false: the state was copied on the calling thread */
+    int child_pid;               /* the child writing it (forked) */
+    int64_t fork_ns;             /* fork(2) as seen by the parent (forked) */
+    int64_t copy_ns;             /* the in-process copy (not forked) */
+    size_t bytes;                /* image size (not forked; a child reports its own) */
+};
+
+/* Creates the checkpointer of state_dir (created if missing), deleting files a write that
+ * did not finish left there. Returns VG_OK or an error with errstr (directory unusable). */
 int vg_checkpointer_create(vg_checkpointer_t **out, const char *state_dir, char *errstr, size_t errstr_size);
-/* Queues a snapshot (ownership moves to the writer): written into checkpoint.tmp with
- * batched io_uring writes, fsynced, renamed to checkpoint.<N>.vgc, directory fsynced; the
- * two newest are kept. When a write is still running this waits for it first. */
-void vg_checkpoint_write_async(vg_checkpointer_t *c, struct vg_snapshot *s);
-/* True while a write is queued or running. */
+/* Checkpoints `e`, which must be drained (vg_engine_flush + vg_engine_drain: the stages are
+ * quiescent), with `input_position`. Copy-on-write: the calling thread forks and returns at
+ * once; the child encodes the state as it was at the fork, writes and fsyncs
+ * checkpoint.<attempt>.pending (a name the loader ignores), reports through a pipe and
+ * _exits. The child dies with the caller's thread (PR_SET_PDEATHSIG), so call this from a
+ * thread that outlives the checkpointer (the input thread). If fork fails, or with
+ * VG_CKPT_IN_PROCESS, the state is copied on this thread (a warning says why) and written by
+ * the reaper thread. A written checkpoint is published at once, or with VG_CKPT_HOLD once
+ * vg_checkpointer_release is called. A held one not yet released is superseded (deleted).
+ * Returns VG_OK, VG_ERR_FULL (the previous checkpoint is still being written: try later),
+ * VG_ERR_RANGE (position too long) or VG_ERR_NOMEM (in-process copy failed). */
+int vg_checkpointer_take(vg_checkpointer_t *c, struct vg_engine *e, const void *input_position, size_t len,
+                         unsigned flags, struct vg_checkpoint_take *out);
+/* Lets the held checkpoint be published (now if written, else as soon as it is). */
+void vg_checkpointer_release(vg_checkpointer_t *c);
+/* Drops the held checkpoint: its child is killed, its pending file deleted. */
+void vg_checkpointer_abandon(vg_checkpointer_t *c);
+/* True while a checkpoint is being written or published (a held, written one is not busy). */
 bool vg_checkpointer_busy(vg_checkpointer_t *c);
-/* Waits for the running write; returns its result (VG_OK or VG_ERR_IO, logged). */
+/* Waits until nothing is being written or published (a held checkpoint stays held);
+ * returns the last write's result: VG_OK or VG_ERR_IO (logged as checkpoint_failed). */
 int vg_checkpointer_wait(vg_checkpointer_t *c);
-/* The last written snapshot back for reuse (NULL while busy or if none). Caller owns it. */
-struct vg_snapshot *vg_checkpointer_spare(vg_checkpointer_t *c);
-/* Duration of the last completed write (ns), 0 if none. */
-int64_t vg_checkpointer_last_write_ns(vg_checkpointer_t *c);
-/* Waits for the running write, stops the thread, frees everything. NULL is fine. */
+/* Waits for the running write, publishes a released checkpoint, deletes a held one, stops
+ * the reaper thread, frees everything. NULL is fine. */
 void vg_checkpointer_destroy(vg_checkpointer_t *c);
 
 /* Writes a snapshot synchronously (same path as the writer thread; tests, tools).

@@ -63,7 +63,7 @@ static struct stream make_stream(size_t n) {
         long amount = (x >> 32) % 4 == 0 ? 20000 + (long)((x >> 40) % 30000) : 50 + (long)((x >> 40) % 900);
         add(&s, id, ts, from, to, amount);
         if (i % (n / 10) == 3) { /* one more fan_in sender */
-            char snd[16];
+            char snd[24];
             snprintf(id, sizeof id, "f%zu", i);
             snprintf(snd, sizeof snd, "S%zu", i);
             add(&s, id, ts, snd, "HUB", 1500);

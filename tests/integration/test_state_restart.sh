@@ -4,7 +4,9 @@
 # restart on the same file skips what the checkpoint covers; (b) Kafka: kill -9 halfway through
 # a stream with patterns spanning the kill, restart, finish: no expected alert is lost;
 # (c) SIGHUP with a changed watchlist while vigild replays a FIFO: new entries alert from then
-# on and a fan_in straddling the reload still fires.
+# on and a fan_in straddling the reload still fires; (d) replay from a FIFO: the checkpoint a
+# forked child writes mid-stream is the one a restart after kill -9 resumes from, and files a
+# crash left behind are removed on start.
 source "$(dirname "$0")/kafka_lib.sh"
 
 T0=1704067200000
@@ -24,8 +26,11 @@ for i in 5 6 7 8; do txn "p2_$i" $((i * 60)) "S$i" HUB 1000; done >"$A/part2.ndj
     kt_fail "replay part 1 failed"
 [ "$(count fan_in HUB "$A/alerts1")" = 0 ] || kt_fail "(a) fan_in fired on half a pattern"
 ls "$A/state"/checkpoint.*.vgc >/dev/null 2>&1 || kt_fail "(a) no checkpoint written"
+touch "$A/state/checkpoint.tmp" "$A/state/checkpoint.3.pending" # a crash mid-write left these
 "$VIGILD" -c "$A/cfg.yaml" --input "$A/part2.ndjson" --output "$A/alerts2" 2>"$A/run2.log" ||
     kt_fail "replay part 2 failed"
+[ "$(grep -c checkpoint_stale_removed "$A/run2.log")" = 2 ] || kt_fail "(a) leftovers not removed: $(cat "$A/run2.log")"
+! ls "$A/state" | grep -qv '^checkpoint\.[0-9]*\.vgc$' || kt_fail "(a) stray files in state.dir: $(ls "$A/state")"
 grep -q checkpoint_restored "$A/run2.log" || kt_fail "(a) state not restored: $(cat "$A/run2.log")"
 [ "$(count fan_in HUB "$A/alerts2")" = 1 ] || kt_fail "(a) fan_in spanning the restart did not fire"
 
@@ -71,6 +76,8 @@ for i in $(seq 100); do
     sleep 0.05
 done
 grep -E "state_seek|checkpoint_snapshot" "$KT_TMP/s1.log" | tail -1
+grep -q 'event=checkpoint_snapshot mode=fork .*drain_ms=.*fork_ms=' "$KT_TMP/s1.log" ||
+    kt_fail "(b) no forked checkpoint: $(grep checkpoint "$KT_TMP/s1.log")"
 kill -KILL "$VIGILD_PID"
 wait "$VIGILD_PID" 2>/dev/null || true
 before=$(kt_count alerts_s 20)
@@ -89,6 +96,7 @@ done
 kill -TERM "$VIGILD_PID"
 kt_wait_exit "$VIGILD_PID" 20
 [ "$KT_RC" = 0 ] || kt_fail "(b) vigild exited $KT_RC"
+! ls "$KT_TMP/kstate" | grep -q pending || kt_fail "(b) a held checkpoint left behind: $(ls "$KT_TMP/kstate")"
 kt_topic_values alerts_s | kt_rule_account | sort -u >"$KT_TMP/got.keys"
 comm -23 "$KT_TMP/ref.keys" "$KT_TMP/got.keys" >"$KT_TMP/missing.keys"
 [ ! -s "$KT_TMP/missing.keys" ] ||
@@ -127,3 +135,35 @@ grep -q '"c_wl2b"' "$C/alerts" || kt_fail "(c) WL2 added by SIGHUP did not alert
 ! grep -q '"c_wl2a"' "$C/alerts" || kt_fail "(c) WL2 alerted before it was listed"
 [ "$(count fan_in HUBC "$C/alerts")" = 1 ] || kt_fail "(c) fan_in straddling the reload did not fire"
 echo "(c) SIGHUP reload: ok"
+
+# ---- (d) replay: a forked mid-stream checkpoint is what a kill -9 leaves -----------------------
+D=$KT_TMP/d
+mkdir -p "$D"
+printf 'state:\n  dir: %s/state\n  interval: 1s\n' "$D" >"$D/cfg.yaml"
+mkfifo "$D/in.fifo"
+"$VIGILD" -c "$D/cfg.yaml" --input - --output "$D/alerts1" <"$D/in.fifo" 2>"$D/run1.log" &
+DPID=$!
+KT_PIDS+=("$DPID")
+exec 4>"$D/in.fifo"
+for i in 1 2 3 4; do txn "d1_$i" $((i * 60)) "S$i" HUBD 1000; done >&4
+# The stream stays open (no end of input, so no final checkpoint): only the periodic,
+# forked one can hold these four senders.
+snap='event=checkpoint_snapshot lines=4 mode=fork .*stall_ms=.*drain_ms=.*fork_ms='
+written='event=checkpoint_written .*mode=fork .*encode_ms=.*write_ms='
+for i in $(seq 100); do
+    grep -q "$snap" "$D/run1.log" &&
+        [ "$(grep -c "$written" "$D/run1.log")" = "$(grep -c checkpoint_snapshot "$D/run1.log")" ] && break
+    sleep 0.1
+done
+grep -q "$snap" "$D/run1.log" || kt_fail "(d) no forked checkpoint of the four lines: $(cat "$D/run1.log")"
+[ "$(grep -c "$written" "$D/run1.log")" = "$(grep -c checkpoint_snapshot "$D/run1.log")" ] ||
+    kt_fail "(d) forked checkpoint not written: $(cat "$D/run1.log")"
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null || true
+exec 4>&-
+for i in 5 6 7 8; do txn "d2_$i" $((i * 60)) "S$i" HUBD 1000; done >"$D/part2.ndjson"
+"$VIGILD" -c "$D/cfg.yaml" --input "$D/part2.ndjson" --output "$D/alerts2" 2>"$D/run2.log" ||
+    kt_fail "(d) restart failed: $(cat "$D/run2.log")"
+grep -q 'checkpoint_restored.*next_seq=4 ' "$D/run2.log" || kt_fail "(d) not restored from the forked checkpoint: $(cat "$D/run2.log")"
+[ "$(count fan_in HUBD "$D/alerts2")" = 1 ] || kt_fail "(d) fan_in spanning the kill -9 did not fire"
+echo "(d) forked checkpoint survives kill -9: ok"
