@@ -22,6 +22,7 @@
 #define KT_LAG_EVERY_NS (1000 * 1000000LL)
 #define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
 #define KT_IDLE_POLL_MS 50
+#define KT_PERIODIC_EVERY_MSGS 64  /* busy input: kt_periodic once per this many records */
 #define KT_QUIESCE_ACK_MS 10000
 #define KT_NO_MARK UINT64_MAX
 
@@ -724,39 +725,57 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
     return VG_OK;
 }
 
+/* The loop's periodic work: reloads, checkpoint boundaries, the output side, state
+ * checkpoints, progress reports the oldest checkpoint waits for. */
+static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
+    struct vg_daemon *d = r->d;
+
+    if (atomic_exchange(&d->reload_requested, false)) {
+        kt_ckpt_close(r, now);
+        vg_daemon_apply_reload(d);
+    }
+    if (r->since_ckpt_msgs >= KT_CKPT_EVERY_MSGS || now - r->last_ckpt_ns >= KT_CKPT_EVERY_NS)
+        kt_ckpt_close(r, now);
+    kt_service(r, now);
+    if (r->state) {
+        kt_state_release(r);
+        if (now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL)
+            kt_state_take(r, now, false);
+    }
+    /* The engine reports progress every few thousand records; when a checkpoint has
+     * waited too long (slow input) or the input is idle, make it report now. */
+    if (r->ckpt_tail != r->ckpt_head) {
+        struct kt_ckpt *oldest = &r->ckpt[r->ckpt_tail & (KT_CKPT_SLOTS - 1)];
+        if (oldest->produce_mark == KT_NO_MARK &&
+            atomic_load_explicit(&r->out.done_seq, memory_order_acquire) < oldest->end_seq &&
+            (idle || now - oldest->created_ns >= KT_FORCE_PROGRESS_NS))
+            vg_engine_drain(r->engine);
+    }
+}
+
 /* Runs the loop until stop, deadline or failure. */
 static void kt_loop(struct kt_run *r) {
     struct vg_daemon *d = r->d;
     int64_t deadline = d->run_for_ms > 0 ? vg_now_mono_ns() + d->run_for_ms * 1000000 : 0;
     bool busy = false; /* the last poll returned a message: poll again without waiting */
     bool idle = false; /* a waiting poll returned nothing: the input is quiet */
+    uint32_t since_periodic = 0; /* records read since kt_periodic last ran */
 
     for (;;) {
-        int64_t now = vg_now_mono_ns();
         rd_kafka_message_t *m;
+        int64_t now;
 
-        if (atomic_load(&d->stop_requested) || (deadline && now >= deadline) || kt_failing(r))
+        if (atomic_load(&d->stop_requested) || kt_failing(r))
             break;
-        if (atomic_exchange(&d->reload_requested, false)) {
-            kt_ckpt_close(r, now);
-            vg_daemon_apply_reload(d);
-        }
-        if (r->since_ckpt_msgs >= KT_CKPT_EVERY_MSGS || now - r->last_ckpt_ns >= KT_CKPT_EVERY_NS)
-            kt_ckpt_close(r, now);
-        kt_service(r, now);
-        if (r->state) {
-            kt_state_release(r);
-            if (now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL)
-                kt_state_take(r, now, false);
-        }
-        /* The engine reports progress every few thousand records; when a checkpoint has
-         * waited too long (slow input) or the input is idle, make it report now. */
-        if (r->ckpt_tail != r->ckpt_head) {
-            struct kt_ckpt *oldest = &r->ckpt[r->ckpt_tail & (KT_CKPT_SLOTS - 1)];
-            if (oldest->produce_mark == KT_NO_MARK &&
-                atomic_load_explicit(&r->out.done_seq, memory_order_acquire) < oldest->end_seq &&
-                (idle || now - oldest->created_ns >= KT_FORCE_PROGRESS_NS))
-                vg_engine_drain(r->engine);
+        /* While records stream in, the clock and the periodic work run once per
+         * KT_PERIODIC_EVERY_MSGS records rather than per record (the input thread shares
+         * the cores with the shards). */
+        if (!busy || ++since_periodic >= KT_PERIODIC_EVERY_MSGS) {
+            since_periodic = 0;
+            now = vg_now_mono_ns();
+            if (deadline && now >= deadline)
+                break;
+            kt_periodic(r, now, idle);
         }
 
         m = rd_kafka_consumer_poll(r->consumer, busy ? 0 : KT_IDLE_POLL_MS);
