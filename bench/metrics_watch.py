@@ -3,7 +3,7 @@
 # vigil_transactions_total reaches a target and reports the steady consumption rate, or
 # summarises one scrape (alert latency histogram quantiles, budget cuts, tracked accounts).
 #
-#   metrics_watch.py wait URL TARGET TIMEOUT_S [SAVE_FILE]  -> "rate=R seconds=S first_ms=F"
+#   metrics_watch.py wait URL TARGET TIMEOUT_S [SAVE_FILE]  -> "rate=R seconds=S first_ms=F window_records=W"
 #   metrics_watch.py summary FILE                           -> "key=value ..." of one scrape
 import re
 import sys
@@ -54,16 +54,24 @@ def histogram_quantiles(text, name, qs):
 
 
 def wait(url, target, timeout, save):
+    """Steady consumption rate: vigil_transactions_total sampled every ~10 ms, each sample
+    stamped at the middle of its scrape. The window runs from the first sample above zero
+    (group join and start-up excluded, as vigil-rawconsume excludes them) to the last sample
+    below the target: the counter stops at the target, so the sample that reaches it says
+    only that the end came somewhere since the previous one (up to a poll interval plus a
+    scrape, ~10 % of a 0.3 s run), and ending the window there would understate the rate."""
     start = time.monotonic()
-    first = None
+    first = None      # (time, count) of the first sample above zero
+    last_below = None  # (time, count) of the newest sample still below the target
     text = ""
     while time.monotonic() - start < timeout:
+        before = time.monotonic()
         try:
             text = scrape(url)
         except OSError:
             time.sleep(0.05)
             continue
-        now = time.monotonic()
+        now = (before + time.monotonic()) / 2
         n = value(text, "vigil_transactions_total") or 0
         if n > 0 and first is None:
             first = (now, n)
@@ -76,11 +84,15 @@ def wait(url, target, timeout, save):
                 except OSError:
                     pass
                 open(save, "w").write(text)
-            secs = now - first[0]
-            rate = (n - first[1]) / secs if secs > 0 else 0
-            print(f"rate={rate:.0f} seconds={secs:.4f} first_ms={(first[0] - start) * 1e3:.0f}")
+            end = last_below if last_below and last_below[0] > first[0] else (now, n)
+            secs = end[0] - first[0]
+            rate = (end[1] - first[1]) / secs if secs > 0 else 0
+            print(f"rate={rate:.0f} seconds={secs:.4f} first_ms={(first[0] - start) * 1e3:.0f} "
+                  f"window_records={end[1] - first[1]:.0f}")
             return 0
-        time.sleep(0.02)
+        if n > 0:
+            last_below = (now, n)
+        time.sleep(0.01)
     print(f"timeout transactions={value(text, 'vigil_transactions_total')}", file=sys.stderr)
     return 2
 
