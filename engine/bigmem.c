@@ -5,6 +5,7 @@
 #include "bigmem.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -35,4 +36,14 @@ void *vg_big_alloc(size_t size) {
 
 void vg_big_free(void *p, size_t size) {
     if (p) munmap(p, round_up(size ? size : 1, SMALL_PAGE));
+}
+
+void *vg_big_realloc(void *p, size_t old_size, size_t new_size) {
+    void *q = vg_big_alloc(new_size);
+    if (!q) return NULL;
+    if (p) {
+        memcpy(q, p, old_size < new_size ? old_size : new_size);
+        vg_big_free(p, old_size);
+    }
+    return q;
 }

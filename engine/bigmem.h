@@ -13,5 +13,8 @@
 void *vg_big_alloc(size_t size);
 /* Releases a vg_big_alloc block; `size` as allocated. NULL is fine. */
 void vg_big_free(void *p, size_t size);
+/* Moves a block to a new size (contents up to the smaller size kept, the rest zeroed).
+ * Returns the new block, or NULL with the old one untouched. */
+void *vg_big_realloc(void *p, size_t old_size, size_t new_size);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "vigil/hash.h"
 
 struct cooldown_entry {
@@ -42,7 +43,7 @@ struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_d
     struct vg_alert_out *out = calloc(1, sizeof *out);
     if (!out) return NULL;
     out->capacity = 1024;
-    out->slots = calloc(out->capacity, sizeof *out->slots);
+    out->slots = vg_big_alloc(out->capacity * sizeof *out->slots);
     if (!out->slots) {
         free(out);
         return NULL;
@@ -56,7 +57,7 @@ struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_d
 
 void vg_alert_out_destroy(struct vg_alert_out *out) {
     if (!out) return;
-    free(out->slots);
+    vg_big_free(out->slots, out->capacity * sizeof *out->slots);
     free(out);
 }
 
@@ -77,7 +78,7 @@ static struct cooldown_entry *find_slot(const struct vg_alert_out *out, uint64_t
 static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizon) {
     struct cooldown_entry *old = out->slots;
     size_t old_capacity = out->capacity;
-    struct cooldown_entry *slots = calloc(new_capacity, sizeof *slots);
+    struct cooldown_entry *slots = vg_big_alloc(new_capacity * sizeof *slots);
     if (!slots) return VG_ERR_NOMEM;
     out->slots = slots;
     out->capacity = new_capacity;
@@ -88,7 +89,7 @@ static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizo
         *e = old[i];
         out->used++;
     }
-    free(old);
+    vg_big_free(old, old_capacity * sizeof *old);
     return VG_OK;
 }
 

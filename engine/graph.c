@@ -31,6 +31,7 @@
  * very late record stops mattering once its bucket has expired). A transfer older than
  * watermark - window is evaluated as a trigger and then dropped again (pop_tail). */
 #include "graph_internal.h"
+#include "bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,7 @@ static uint32_t node_find(const struct vg_graph *g, const char *id, size_t len, 
 
 static int table_grow(struct vg_graph *g) {
     uint64_t cap = (g->table_mask + 1) * 2;
-    struct node_slot *t = calloc(cap, sizeof *t);
+    struct node_slot *t = vg_big_alloc(cap * sizeof *t);
     if (!t) return VG_ERR_NOMEM;
     for (uint64_t i = 0; i <= g->table_mask; i++) {
         struct node_slot s = g->table[i];
@@ -103,19 +104,26 @@ static int table_grow(struct vg_graph *g) {
         while (t[j].node_plus1 != 0) j = (j + 1) & (cap - 1);
         t[j] = s;
     }
-    free(g->table);
+    vg_big_free(g->table, (g->table_mask + 1) * sizeof *g->table);
     g->table = t;
     g->table_mask = cap - 1;
     return VG_OK;
 }
 
 static int node_pool_grow(struct vg_graph *g) {
-    uint32_t cap = g->node_cap * 2;
-    struct vg_graph_node *nodes = realloc(g->view.nodes, (size_t)cap * sizeof *nodes);
-    if (!nodes) return VG_ERR_NOMEM;
+    uint32_t old = g->node_cap, cap = old * 2;
+    struct vg_graph_node *nodes = vg_big_alloc((size_t)cap * sizeof *nodes);
+    char(*ids)[VG_ID_MAX] = vg_big_alloc((size_t)cap * sizeof *ids);
+    if (!nodes || !ids) {
+        vg_big_free(nodes, (size_t)cap * sizeof *nodes);
+        vg_big_free(ids, (size_t)cap * sizeof *ids);
+        return VG_ERR_NOMEM;
+    }
+    memcpy(nodes, g->view.nodes, (size_t)old * sizeof *nodes);
+    memcpy(ids, g->view.node_ids, (size_t)old * sizeof *ids);
+    vg_big_free(g->view.nodes, (size_t)old * sizeof *nodes);
+    vg_big_free(g->view.node_ids, (size_t)old * sizeof *ids);
     g->view.nodes = nodes;
-    char(*ids)[VG_ID_MAX] = realloc(g->view.node_ids, (size_t)cap * sizeof *ids);
-    if (!ids) return VG_ERR_NOMEM;   /* nodes grew already: harmless, node_cap unchanged */
     g->view.node_ids = ids;
     g->node_cap = cap;
     return VG_OK;
@@ -197,10 +205,10 @@ static uint64_t string_alloc(struct vg_graph *g, size_t len) {
             g->string_tail = off + len;
             return off;
         }
-        char *bigger = malloc(cap * 2);
+        char *bigger = vg_big_alloc(cap * 2);
         if (!bigger) return UINT64_MAX;
         ring_copy(bigger, cap * 2 - 1, g->view.strings, g->view.string_mask, g->string_head, g->string_tail);
-        free(g->view.strings);
+        vg_big_free(g->view.strings, cap);
         g->view.strings = bigger;
         g->view.string_mask = cap * 2 - 1;
     }
@@ -215,11 +223,11 @@ _Static_assert(sizeof(struct vg_graph_edge) == 64, "an edge is one cache line");
 static int edges_grow(struct vg_graph *g) {
     uint64_t cap = (g->view.edge_mask + 1) * 2;
     if (cap > EDGES_MAX) return VG_ERR_NOMEM;
-    struct vg_graph_edge *bigger = malloc(cap * sizeof *bigger);
+    struct vg_graph_edge *bigger = vg_big_alloc(cap * sizeof *bigger);
     if (!bigger) return VG_ERR_NOMEM;
     for (uint64_t i = g->view.edge_head; i < g->view.edge_tail; i++)
         bigger[i & (cap - 1)] = g->view.edges[i & g->view.edge_mask];
-    free(g->view.edges);
+    vg_big_free(g->view.edges, (g->view.edge_mask + 1) * sizeof *g->view.edges);
     g->view.edges = bigger;
     g->view.edge_mask = cap - 1;
     return VG_OK;
@@ -411,15 +419,15 @@ int vg_graph_create(struct vg_graph **out, const struct vg_config *cfg) {
     (void)cfg;   /* sizes start small and double: the window's volume is not known up front */
     struct vg_graph *g = calloc(1, sizeof *g);
     if (!g) return VG_ERR_NOMEM;
-    g->view.edges = malloc(EDGES_INITIAL * sizeof *g->view.edges);
+    g->view.edges = vg_big_alloc(EDGES_INITIAL * sizeof *g->view.edges);
     g->view.edge_mask = EDGES_INITIAL - 1;
-    g->view.strings = malloc(STRINGS_INITIAL);
+    g->view.strings = vg_big_alloc(STRINGS_INITIAL);
     g->view.string_mask = STRINGS_INITIAL - 1;
-    g->view.nodes = malloc(NODES_INITIAL * sizeof *g->view.nodes);
-    g->view.node_ids = malloc(NODES_INITIAL * sizeof *g->view.node_ids);
+    g->view.nodes = vg_big_alloc(NODES_INITIAL * sizeof *g->view.nodes);
+    g->view.node_ids = vg_big_alloc(NODES_INITIAL * sizeof *g->view.node_ids);
     g->node_cap = NODES_INITIAL;
     g->node_free = VG_GRAPH_NONE;
-    g->table = calloc(NODES_INITIAL * 2, sizeof *g->table);
+    g->table = vg_big_alloc(NODES_INITIAL * 2 * sizeof *g->table);
     g->table_mask = NODES_INITIAL * 2 - 1;
     g->alert = malloc(sizeof *g->alert);
     g->max_ts = VG_TS_NONE;
@@ -434,11 +442,11 @@ err:
 
 void vg_graph_destroy(struct vg_graph *g) {
     if (!g) return;
-    free(g->view.edges);
-    free(g->view.strings);
-    free(g->view.nodes);
-    free(g->view.node_ids);
-    free(g->table);
+    if (g->view.edges) vg_big_free(g->view.edges, (g->view.edge_mask + 1) * sizeof *g->view.edges);
+    if (g->view.strings) vg_big_free(g->view.strings, g->view.string_mask + 1);
+    if (g->view.nodes) vg_big_free(g->view.nodes, (size_t)g->node_cap * sizeof *g->view.nodes);
+    if (g->view.node_ids) vg_big_free(g->view.node_ids, (size_t)g->node_cap * sizeof *g->view.node_ids);
+    if (g->table) vg_big_free(g->table, (g->table_mask + 1) * sizeof *g->table);
     free(g->alert);
     for (int i = 0; i < VG_GRAPH_SCRATCH_SLOTS; i++) free(g->scratch[i]);
     free(g);

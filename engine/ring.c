@@ -2,6 +2,8 @@
  * sleeping and waking, and the variable-length record ring used for alerts. */
 #include "ring.h"
 
+#include "bigmem.h"
+
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ void vg_futex_wake(_Atomic uint32_t *word) {
 int vg_ring_init(struct vg_ring *r, uint32_t size, size_t slot_size) {
     memset(r, 0, sizeof *r);
     if (size < 2 || (size & (size - 1)) != 0) return VG_ERR_INVALID;
-    r->slots = aligned_alloc(VG_CACHE_LINE, ((size_t)size * slot_size + VG_CACHE_LINE - 1) / VG_CACHE_LINE * VG_CACHE_LINE);
+    r->slots = vg_big_alloc((size_t)size * slot_size); /* page-aligned: cache-line aligned too */
     if (!r->slots) return VG_ERR_NOMEM;
     r->size = size;
     r->mask = size - 1;
@@ -33,7 +35,7 @@ int vg_ring_init(struct vg_ring *r, uint32_t size, size_t slot_size) {
 }
 
 void vg_ring_destroy(struct vg_ring *r) {
-    free(r->slots);
+    if (r->slots) vg_big_free(r->slots, (size_t)r->size * r->slot_size);
     r->slots = NULL;
 }
 
@@ -81,7 +83,7 @@ static inline uint32_t rec_span(uint32_t len) { return REC_HDR + ((len + 7u) & ~
 int vg_bytering_init(struct vg_bytering *r, uint32_t size) {
     memset(r, 0, sizeof *r);
     if (size < 1024 || (size & (size - 1)) != 0) return VG_ERR_INVALID;
-    r->bytes = aligned_alloc(VG_CACHE_LINE, size);
+    r->bytes = vg_big_alloc(size);
     if (!r->bytes) return VG_ERR_NOMEM;
     r->size = size;
     r->mask = size - 1;
@@ -89,7 +91,7 @@ int vg_bytering_init(struct vg_bytering *r, uint32_t size) {
 }
 
 void vg_bytering_destroy(struct vg_bytering *r) {
-    free(r->bytes);
+    if (r->bytes) vg_big_free(r->bytes, r->size);
     r->bytes = NULL;
 }
 
