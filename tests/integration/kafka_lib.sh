@@ -90,10 +90,10 @@ kt_gen_input() {
         for (i = 0; i < n; i++) {
             a = int(rand() * 300); b = int(rand() * 300)
             amt = (i % 10 == 0) ? big[1 + int(rand() * 6)] : sprintf("%.2f", 1 + rand() * 2000)
-            printf "{\"id\":\"t%d\",\"ts\":%d,\"from\":\"acc%d\",\"to\":\"acc%d\",\"amount\":%s,\"currency\":\"USD\",\"channel\":\"wire\"}\n", i, t0 + i * 60000, a, b, amt
+            printf "{\"id\":\"t%d\",\"ts\":%.0f,\"from\":\"acc%d\",\"to\":\"acc%d\",\"amount\":%s,\"currency\":\"USD\",\"channel\":\"wire\"}\n", i, t0 + i * 60000, a, b, amt
             if (i % 500 == 7) printf "{\"id\":\"bad%d\",\"ts\":\"nope\",\"from\":\"x\",\"to\":\"y\",\"amount\":1,\"currency\":\"USD\"}\n", i
             if (i % 700 == 9) printf "not json at all %d\n", i
-            if (i % 1000 == 11) printf "{\"id\":\"nofrom%d\",\"ts\":%d,\"to\":\"y\",\"amount\":5,\"currency\":\"USD\"}\n", i, t0
+            if (i % 1000 == 11) printf "{\"id\":\"nofrom%d\",\"ts\":%.0f,\"to\":\"y\",\"amount\":5,\"currency\":\"USD\"}\n", i, t0
         }
         printf "{\"id\":\"huge\",\"note\":\""
         for (k = 0; k < 7000; k++) printf "xxxxxxxxxx"

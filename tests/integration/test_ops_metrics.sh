@@ -107,7 +107,7 @@ EOF
 records() {
     awk -v first="$1" -v n="$2" 'BEGIN {
         for (i = first; i < first + n; i++)
-            printf "{\"id\":\"t%d\",\"ts\":%d,\"from\":\"acct%d\",\"to\":\"acct%d\",\"amount\":\"%d.25\",\"currency\":\"USD\"}\n",
+            printf "{\"id\":\"t%d\",\"ts\":%.0f,\"from\":\"acct%d\",\"to\":\"acct%d\",\"amount\":\"%d.25\",\"currency\":\"USD\"}\n",
                    i, 1700000000000 + i * 1000, i % 37, (i * 7 + 3) % 41, 50 + (i % 400)
     }'
 }

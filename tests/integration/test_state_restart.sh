@@ -44,10 +44,10 @@ echo "(a) replay restart: ok"
 # ---- (b) Kafka: kill -9 halfway, restart, finish --------------------------------------------
 kt_gen_input "$KT_TMP/base.ndjson" 6000 23
 # Patterns spanning the whole stream: a fan_in sender (into HUBK) and a structuring-free
-# mid-size transfer every 600 records, so any kill point splits them.
+# mid-size transfer every 300 records (5 h of event time), so any kill point splits them.
 awk 'BEGIN { t0 = 1661990400000 }
      { print }
-     NR % 600 == 0 { k++; printf "{\"id\":\"fk%d\",\"ts\":%d,\"from\":\"FS%d\",\"to\":\"HUBK\",\"amount\":\"900\",\"currency\":\"USD\"}\n", k, t0 + NR * 60000, k }' \
+     NR % 300 == 0 { k++; printf "{\"id\":\"fk%d\",\"ts\":%.0f,\"from\":\"FS%d\",\"to\":\"HUBK\",\"amount\":\"900\",\"currency\":\"USD\"}\n", k, t0 + NR * 60000, k }' \
     "$KT_TMP/base.ndjson" >"$KT_TMP/in.ndjson"
 kt_replay "$KT_TMP/in.ndjson" "$KT_TMP/ref"
 kt_rule_account <"$KT_TMP/ref.alerts" | sort -u >"$KT_TMP/ref.keys"
