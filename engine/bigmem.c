@@ -1,10 +1,14 @@
 /* bigmem.c - huge-page-friendly allocations for the state tables (see bigmem.h). A block
  * is mapped with 2 MB of slack, trimmed so it starts on a 2 MB boundary, and the whole
  * 2 MB pages inside it are advised MADV_HUGEPAGE (the partial tail keeps 4 KB pages, so a
- * block never costs more resident memory than its touched bytes round up to). */
+ * block never costs more resident memory than its touched bytes round up to). Blocks of at
+ * least one huge page are listed (under a mutex: allocation is rare, growth only) so that
+ * vg_big_recollapse can find them; the list is bookkeeping of this allocator, not state. */
 #include "bigmem.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -12,6 +16,61 @@
 #define SMALL_PAGE ((size_t)4096)
 
 static size_t round_up(size_t n, size_t to) { return (n + to - 1) & ~(to - 1); }
+
+struct region {
+    void *p;
+    size_t whole; /* bytes in whole huge pages */
+};
+static pthread_mutex_t regions_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct region *regions;
+static size_t n_regions, cap_regions;
+
+static void region_add(void *p, size_t whole) {
+    pthread_mutex_lock(&regions_mu);
+    if (n_regions == cap_regions) {
+        size_t cap = cap_regions ? cap_regions * 2 : 64;
+        struct region *r = realloc(regions, cap * sizeof *r);
+        if (!r) { /* not listed: only never recollapsed */
+            pthread_mutex_unlock(&regions_mu);
+            return;
+        }
+        regions = r;
+        cap_regions = cap;
+    }
+    regions[n_regions++] = (struct region){p, whole};
+    pthread_mutex_unlock(&regions_mu);
+}
+
+static void region_remove(void *p) {
+    pthread_mutex_lock(&regions_mu);
+    for (size_t i = 0; i < n_regions; i++)
+        if (regions[i].p == p) {
+            regions[i] = regions[--n_regions];
+            break;
+        }
+    pthread_mutex_unlock(&regions_mu);
+}
+
+size_t vg_big_recollapse(void) {
+#ifdef __linux__
+    enum { COLLAPSE = 25 }; /* MADV_COLLAPSE (Linux 6.1+) */
+    /* A copy of the list, so allocating threads never wait for a collapse. A block freed
+     * meanwhile makes madvise fail (ENOMEM) or, if the range was mapped again, collapse
+     * other memory, which changes no contents. */
+    pthread_mutex_lock(&regions_mu);
+    size_t n = n_regions;
+    struct region *copy = n ? malloc(n * sizeof *copy) : NULL;
+    if (copy) memcpy(copy, regions, n * sizeof *copy);
+    pthread_mutex_unlock(&regions_mu);
+    size_t bytes = 0;
+    for (size_t i = 0; copy && i < n; i++) /* errors (old kernel, a busy page) just skip */
+        if (madvise(copy[i].p, copy[i].whole, COLLAPSE) == 0) bytes += copy[i].whole;
+    free(copy);
+    return bytes;
+#else
+    return 0;
+#endif
+}
 
 void *vg_big_alloc(size_t size) {
     if (size == 0) size = 1;
@@ -30,12 +89,16 @@ void *vg_big_alloc(size_t size) {
 #ifdef MADV_HUGEPAGE
     size_t whole = size & ~(HUGE_PAGE - 1);
     if (whole) (void)madvise(p, whole, MADV_HUGEPAGE); /* advice only: fine if refused */
+    region_add(p, whole);
 #endif
     return p;
 }
 
 void vg_big_free(void *p, size_t size) {
-    if (p) munmap(p, round_up(size ? size : 1, SMALL_PAGE));
+    if (!p) return;
+    size = round_up(size ? size : 1, SMALL_PAGE);
+    if (size >= HUGE_PAGE) region_remove(p);
+    munmap(p, size);
 }
 
 void *vg_big_realloc(void *p, size_t old_size, size_t new_size) {

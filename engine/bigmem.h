@@ -13,6 +13,12 @@
 void *vg_big_alloc(size_t size);
 /* Releases a vg_big_alloc block; `size` as allocated. NULL is fine. */
 void vg_big_free(void *p, size_t size);
+/* Puts the huge pages back together: copy-on-write after a fork() (checkpoints) splits
+ * every huge page the parent writes into 4 KB mappings, which slows the TLB and makes the
+ * next fork copy that many more page-table entries. Synchronously collapses the blocks of
+ * this allocator (MADV_COLLAPSE, Linux 6.1+; a no-op elsewhere). Off the hot path: the
+ * checkpoint reaper thread calls it once a child has exited. Returns the bytes collapsed. */
+size_t vg_big_recollapse(void);
 /* Moves a block to a new size (contents up to the smaller size kept, the rest zeroed).
  * Returns the new block, or NULL with the old one untouched. */
 void *vg_big_realloc(void *p, size_t old_size, size_t new_size);

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "checkpoint_format.h"
 #include "vigil/log.h"
 
@@ -154,6 +155,13 @@ static void finish_write(struct vg_checkpointer *c) {
     bool forked = c->forked;
     if (forked) {
         reap_child(c, &rep);
+        /* The parent's writes during the child's life split its huge pages (copy-on-write):
+         * put them back now, off the input thread, so the next fork stays short. */
+        pthread_mutex_unlock(&c->mu);
+        int64_t t0 = vg_now_mono_ns();
+        size_t bytes = vg_big_recollapse();
+        vg_debug("checkpoint_recollapse", "bytes=%zu ms=%.1f", bytes, (double)(vg_now_mono_ns() - t0) / 1e6);
+        pthread_mutex_lock(&c->mu);
     } else {
         struct vg_snapshot *s = c->job;
         pthread_mutex_unlock(&c->mu);
