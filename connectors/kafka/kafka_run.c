@@ -2,6 +2,7 @@
  * map engine progress back to input offsets, commits (at-least-once) or transactions
  * (exactly-once), rebalances, back-pressure, lag and shutdown. Output side: kafka_out.c. */
 #include "kafka/kafka_int.h"
+#include "kafka/reorder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #define KT_PERIODIC_EVERY_MSGS 64  /* busy input: kt_periodic once per this many records */
 #define KT_QUIESCE_ACK_MS 10000
 #define KT_NO_MARK UINT64_MAX
+#define KT_REORDER_RECORDS 65536       /* event-time merge buffer (~18 MB) */
+#define KT_REORDER_HOLD_NS (200 * 1000000LL) /* a silent partition delays others at most this */
 
 /* A point in the input: every message consumed before it is covered by next_offset, every
  * good record of it has seq < end_seq. It becomes committable once the engine is done with
@@ -51,7 +54,11 @@ struct kt_run {
     char fatal_msg[512];
 
     uint64_t next_seq;
-    int64_t consumed_next[KT_MAX_PARTITIONS]; /* offset after the last handled message */
+    int64_t consumed_next[KT_MAX_PARTITIONS]; /* every message before it is handled (submitted
+                                               * or dead-lettered): commits and checkpoints */
+    int64_t read_next[KT_MAX_PARTITIONS];     /* offset after the last message read (some of
+                                               * them may still wait in the merge buffer) */
+    struct vg_reorder *reorder;               /* event-time merge of the partitions */
     int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
     bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
@@ -87,6 +94,9 @@ struct kt_run {
     int64_t last_state_ns;
     uint64_t state_consumed;                   /* `consumed` at the last snapshot */
 };
+
+static int kt_release(struct kt_run *r, bool flush);
+static void kt_reorder_forget_unassigned(struct kt_run *r);
 
 static void kt_fatal(struct kt_run *r, const char *what, const char *why) {
     if (!r->fatal) {
@@ -255,8 +265,11 @@ static void kt_txn(struct kt_run *r) {
  * (or run the final transaction). Used on revoke and at shutdown. After a failure nothing
  * past the failure is committed. */
 static void kt_quiesce(struct kt_run *r) {
-    int64_t now = vg_now_mono_ns();
+    int64_t now;
 
+    if (!kt_failing(r))
+        kt_release(r, true); /* what waits in the merge buffer was read: process it first */
+    now = vg_now_mono_ns();
     kt_ckpt_close(r, now);
     if (kt_failing(r)) {
         /* Commit only what was already safe before the failure. */
@@ -362,7 +375,7 @@ static void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
             r->restored_next[p] = off;
             /* Records before it are in the state (never again) and their alerts were
              * acknowledged before the checkpoint was written (safe to commit). */
-            r->consumed_next[p] = r->safe_next[p] = off;
+            r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = off;
         }
         c += n;
     }
@@ -486,6 +499,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_topic_partition_list_destroy(r->assigned);
             r->assigned = rd_kafka_topic_partition_list_copy(parts);
         }
+        kt_reorder_forget_unassigned(r);
         vg_info("kafka_assigned", "partitions=%d", parts->cnt);
         atomic_store(&r->d->consuming, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -505,6 +519,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_topic_partition_list_destroy(r->assigned);
             r->assigned = NULL;
         }
+        kt_reorder_forget_unassigned(r);
     } else {
         vg_warn("kafka_rebalance_error", "error=%s", rd_kafka_err2name(err));
         rd_kafka_assign(rk, NULL);
@@ -614,6 +629,84 @@ static void kt_advance_watermark(struct kt_run *r, int32_t p, int64_t ts_ms) {
     vg_engine_set_watermark(r->engine, watermark);
 }
 
+/* ---- event-time merge (reorder.h) ------------------------------------------------------- */
+
+/* consumed_next stops at the oldest record of the partition still in the merge buffer. */
+static void kt_sync_position(struct kt_run *r, int32_t p) {
+    int64_t first = vg_reorder_first_offset(r->reorder, p);
+    r->consumed_next[p] = first >= 0 ? first : r->read_next[p];
+}
+
+/* Which partitions the merge waits for: assigned ones with unread records by the
+ * watermarks cached from fetch responses (no I/O); caught-up ones hold nothing back. A
+ * partition nothing was read from yet is compared by its fetch position (the committed
+ * offset it starts from). */
+static void kt_reorder_activity(struct kt_run *r) {
+    rd_kafka_topic_partition_list_t *unread = NULL;
+
+    if (!r->assigned)
+        return;
+    for (int i = 0; i < r->assigned->cnt; i++) {
+        int32_t p = r->assigned->elems[i].partition;
+        if (p < 0 || p >= KT_MAX_PARTITIONS)
+            continue;
+        if (r->read_next[p] < 0) {
+            if (!unread)
+                unread = rd_kafka_topic_partition_list_new(r->assigned->cnt);
+            rd_kafka_topic_partition_list_add(unread, r->assigned->elems[i].topic, p);
+            continue;
+        }
+        int64_t lo = -1, hi = -1;
+        bool caught_up = !rd_kafka_get_watermark_offsets(r->consumer, r->assigned->elems[i].topic, p, &lo, &hi) &&
+                         hi >= 0 && r->read_next[p] >= hi;
+        vg_reorder_set_active(r->reorder, p, !caught_up);
+    }
+    if (!unread)
+        return;
+    if (rd_kafka_position(r->consumer, unread) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < unread->cnt; i++) {
+            int64_t lo = -1, hi = -1, pos = unread->elems[i].offset;
+            bool caught_up = !rd_kafka_get_watermark_offsets(r->consumer, unread->elems[i].topic,
+                                                             unread->elems[i].partition, &lo, &hi) &&
+                             hi >= 0 && (hi <= lo || (pos >= 0 && pos >= hi));
+            vg_reorder_set_active(r->reorder, unread->elems[i].partition, !caught_up);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(unread);
+}
+
+/* Hands the engine every record the merge lets go (all of them with `flush`: rebalance,
+ * shutdown). Returns VG_OK, or VG_ERR_IO when the run is failing (the record stays). */
+static int kt_release(struct kt_run *r, bool flush) {
+    const struct vg_reorder_rec *rec;
+    int64_t now = vg_now_mono_ns();
+
+    while ((rec = vg_reorder_peek(r->reorder, now, KT_REORDER_HOLD_NS, flush)) != NULL) {
+        struct vg_txn txn = rec->txn;
+        int32_t p = rec->partition;
+        kt_advance_watermark(r, p, txn.ts_ms);
+        if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
+            return VG_ERR_IO;
+        vg_reorder_pop(r->reorder);
+        kt_sync_position(r, p);
+        r->consumed++;
+        r->since_ckpt_msgs++;
+    }
+    return VG_OK;
+}
+
+/* Partitions handed back by a rebalance: nothing of theirs may wait in the buffer. */
+static void kt_reorder_forget_unassigned(struct kt_run *r) {
+    for (int32_t p = 0; p < KT_MAX_PARTITIONS; p++) {
+        bool assigned = false;
+        for (int i = 0; r->assigned && i < r->assigned->cnt; i++)
+            if (r->assigned->elems[i].partition == p)
+                assigned = true;
+        if (!assigned)
+            vg_reorder_set_active(r->reorder, p, false);
+    }
+}
+
 static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
     int32_t p = m->partition;
     struct vg_txn txn;
@@ -632,7 +725,7 @@ static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
     }
     /* Never process a record twice in one process (a rebalance that hands a partition
      * back before the commit landed). */
-    if (m->offset < r->consumed_next[p]) {
+    if (m->offset < r->read_next[p]) {
         r->skipped_duplicates++;
         return;
     }
@@ -647,16 +740,19 @@ static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
         perr.reason = VG_REASON_NONE;
     }
     if (perr.reason == VG_REASON_NONE) {
-        kt_advance_watermark(r, p, txn.ts_ms);
-        if (kt_submit(r, &txn, arrival_ns) != VG_OK)
-            return; /* not consumed: offset stays before it */
-    } else {
-        if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
-            return;
-        vg_engine_dead_letter(r->engine, perr.reason);
-        r->dead_letters++;
+        if (vg_reorder_full(r->reorder) && kt_release(r, false) != VG_OK)
+            return; /* failing: not read, offset stays before it */
+        vg_reorder_push(r->reorder, p, m->offset, &txn, arrival_ns);
+        r->read_next[p] = m->offset + 1;
+        kt_sync_position(r, p);
+        return;
     }
-    r->consumed_next[p] = m->offset + 1;
+    if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
+        return;
+    vg_engine_dead_letter(r->engine, perr.reason);
+    r->dead_letters++;
+    r->read_next[p] = m->offset + 1;
+    kt_sync_position(r, p);
     r->consumed++;
     r->since_ckpt_msgs++;
 }
@@ -730,6 +826,8 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
 static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
     struct vg_daemon *d = r->d;
 
+    kt_reorder_activity(r);
+    kt_release(r, false);
     if (atomic_exchange(&d->reload_requested, false)) {
         kt_ckpt_close(r, now);
         vg_daemon_apply_reload(d);
@@ -781,6 +879,8 @@ static void kt_loop(struct kt_run *r) {
         m = rd_kafka_consumer_poll(r->consumer, busy ? 0 : KT_IDLE_POLL_MS);
         if (!m) {
             if (busy) {
+                kt_reorder_activity(r);
+                kt_release(r, false);
                 now = vg_now_mono_ns();
                 kt_ckpt_close(r, now);
                 vg_engine_flush(r->engine);
@@ -813,14 +913,16 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r = calloc(1, sizeof(*r));
     if (r)
         r->ckpt = calloc(KT_CKPT_SLOTS, sizeof(*r->ckpt));
-    if (!r || !r->ckpt) {
+    if (!r || !r->ckpt || vg_reorder_create(&r->reorder, KT_REORDER_RECORDS, KT_MAX_PARTITIONS) != VG_OK) {
+        if (r)
+            free(r->ckpt);
         free(r);
         snprintf(errstr, errstr_size, "out of memory");
         return 2;
     }
     r->d = d;
     for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
-        r->consumed_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
+        r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
         r->part_max_ts[p] = VG_TS_NONE;
         r->part_caught_up[p] = false;
     }
@@ -898,11 +1000,13 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "fetcher_kicks=%llu exit=%d", (unsigned long long)r->consumed,
+            "fetcher_kicks=%llu reorder_forced=%llu exit=%d", (unsigned long long)r->consumed,
             (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
-            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->kicks, exit_code);
+            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->kicks,
+            (unsigned long long)vg_reorder_forced(r->reorder), exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
+    vg_reorder_destroy(r->reorder);
     free(r->ckpt);
     free(r);
     return exit_code;
