@@ -23,6 +23,7 @@ struct part {
 struct vg_reorder {
     struct vg_reorder_rec *recs;
     uint32_t capacity, count, free_head;
+    uint32_t fresh;         /* slab records [fresh, capacity) never used yet (untouched memory) */
     struct part *parts;
     int32_t n_parts;
     int32_t *heap;          /* partition ids */
@@ -46,8 +47,8 @@ int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partit
     }
     r->capacity = capacity;
     r->n_parts = partitions;
-    for (uint32_t i = 0; i < capacity; i++) r->recs[i].next = i + 1 < capacity ? i + 1 : NONE;
-    r->free_head = 0;
+    r->free_head = NONE; /* records are taken from `fresh` first: the slab's pages are only
+                          * touched up to the high-water mark */
     for (int32_t p = 0; p < partitions; p++)
         r->parts[p] = (struct part){.head = NONE, .tail = NONE, .heap_pos = -1, .last_ts = INT64_MIN};
     r->bound_dirty = true;
@@ -117,11 +118,16 @@ static void heap_remove(struct vg_reorder *r, int32_t p) {
 
 void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
                      int64_t arrival_ns) {
-    if (partition < 0 || partition >= r->n_parts || r->free_head == NONE) return;
+    if (partition < 0 || partition >= r->n_parts || r->count >= r->capacity) return;
     struct part *q = &r->parts[partition];
-    uint32_t i = r->free_head;
+    uint32_t i;
+    if (r->free_head != NONE) {
+        i = r->free_head;
+        r->free_head = r->recs[i].next;
+    } else {
+        i = r->fresh++;
+    }
     struct vg_reorder_rec *rec = &r->recs[i];
-    r->free_head = rec->next;
     rec->txn = *txn;
     rec->offset = offset;
     rec->arrival_ns = arrival_ns;
