@@ -100,13 +100,3 @@ void vg_big_free(void *p, size_t size) {
     if (size >= HUGE_PAGE) region_remove(p);
     munmap(p, size);
 }
-
-void *vg_big_realloc(void *p, size_t old_size, size_t new_size) {
-    void *q = vg_big_alloc(new_size);
-    if (!q) return NULL;
-    if (p) {
-        memcpy(q, p, old_size < new_size ? old_size : new_size);
-        vg_big_free(p, old_size);
-    }
-    return q;
-}

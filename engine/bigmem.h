@@ -1,5 +1,6 @@
 /* bigmem.h - memory for the large, randomly probed state tables (account chunks, the
- * account index, the event log, the event-ring slabs): page-aligned anonymous mappings
+ * account index, the event log, the event-ring slabs, the graph's arrays, cooldown tables,
+ * stage rings): page-aligned anonymous mappings
  * advised as transparent huge pages where a whole 2 MB page fits. A random probe into a
  * table of hundreds of megabytes then costs one cache miss instead of a cache miss plus a
  * page-table walk (4 KB pages leave nearly every such probe outside the TLB). Memory comes
@@ -19,8 +20,5 @@ void vg_big_free(void *p, size_t size);
  * this allocator (MADV_COLLAPSE, Linux 6.1+; a no-op elsewhere). Off the hot path: the
  * checkpoint reaper thread calls it once a child has exited. Returns the bytes collapsed. */
 size_t vg_big_recollapse(void);
-/* Moves a block to a new size (contents up to the smaller size kept, the rest zeroed).
- * Returns the new block, or NULL with the old one untouched. */
-void *vg_big_realloc(void *p, size_t old_size, size_t new_size);
 
 #endif
