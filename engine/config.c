@@ -371,7 +371,7 @@ static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
     strcpy(cfg->kafka.brokers, "embedded");
     cfg->engine.threads = 0;
     cfg->engine.allowed_lateness_ms = 5 * 60 * VG_MS_PER_SECOND;
-    cfg->engine.ring_size = 8192;
+    cfg->engine.ring_size = 32768;
     cfg->engine.graph_budget = 20000;
     cfg->engine.max_window_events = 4096;
     vg_currency_defaults(&cfg->currency);

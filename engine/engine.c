@@ -431,6 +431,18 @@ void vg_engine_flush(struct vg_engine *e) {
     for (int i = 0; i < n_stages(e); i++) stage_publish(stage_at(e, i));
 }
 
+void vg_engine_wait_backlog(struct vg_engine *e, uint32_t slots) {
+    vg_engine_flush(e);
+    for (int i = 0; i < n_stages(e) && !atomic_load(&e->sink_failed);) {
+        if (vg_ring_used(&stage_at(e, i)->in) <= slots) {
+            i++;
+            continue;
+        }
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 void vg_engine_drain(struct vg_engine *e) {
     uint64_t target = e->next_seq;
     e->since_progress = 0;
@@ -460,7 +472,7 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
     st->engine = e;
     st->index = index;
     st->cfg = e->cfg;
-    uint32_t ring = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 8192;
+    uint32_t ring = e->cfg->engine.ring_size ? e->cfg->engine.ring_size : 32768;
     /* try_submit wants room for 3 messages at once in one ring (both sides of a transfer and
      * a progress marker): a smaller ring would refuse forever */
     if (ring < 4) ring = 4;

@@ -139,6 +139,9 @@ static void replay_checkpoint(struct replay *r, bool final) {
     } else if (vg_checkpointer_busy(r->ckpt)) {
         return;
     }
+    /* The shards stay busy while the rings shrink to VG_CHECKPOINT_BACKLOG; the stall (input
+     * stopped) is the drain of that bounded rest plus the fork. */
+    vg_engine_wait_backlog(r->engine, VG_CHECKPOINT_BACKLOG);
     int64_t t0 = vg_now_mono_ns();
     vg_engine_flush(r->engine);
     vg_engine_drain(r->engine);

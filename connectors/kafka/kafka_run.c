@@ -424,6 +424,8 @@ static void kt_state_take(struct kt_run *r, int64_t now, bool final) {
     if (r->holding || vg_checkpointer_busy(r->state) || r->consumed == r->state_consumed)
         return; /* the previous one is not on disk yet, or nothing new: next interval */
     r->state_consumed = r->consumed;
+    vg_engine_wait_backlog(r->engine, VG_CHECKPOINT_BACKLOG); /* shards busy meanwhile */
+    now = vg_now_mono_ns();
     kt_ckpt_close(r, now);
     vg_engine_flush(r->engine);
     vg_engine_drain(r->engine);

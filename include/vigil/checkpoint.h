@@ -10,6 +10,9 @@
 
 /* Format version this build writes and reads. A file of another version is refused. */
 #define VG_CHECKPOINT_VERSION 1u
+/* Ring records a checkpoint lets the stages work down before it stops the input for the
+ * drain (vg_engine_wait_backlog): ~2-3 ms of shard work. */
+#define VG_CHECKPOINT_BACKLOG 4096u
 /* Largest input position blob. */
 #define VG_CHECKPOINT_POSITION_MAX (64u * 1024u)
 

@@ -54,7 +54,7 @@ struct vg_config {
     struct {
         int threads;                       /* engine.threads, default = online cores (0 in yaml = auto) */
         int64_t allowed_lateness_ms;       /* engine.allowed_lateness, default 5m */
-        uint32_t ring_size;                /* engine.ring_size, slots per shard ring, power of two, default 8192 */
+        uint32_t ring_size;                /* engine.ring_size, slots per shard ring, power of two, default 32768 */
         uint32_t graph_budget;             /* engine.graph_budget, edges visited per graph search, default 20000 */
         uint32_t max_window_events;        /* engine.max_window_events, newest events of one account a rule sees, default 4096 */
     } engine;

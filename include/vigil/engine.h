@@ -90,6 +90,11 @@ void vg_engine_dead_letter(struct vg_engine *e, enum vg_reason reason);
 /* Publishes partially filled batches to the workers (call when input goes idle). */
 void vg_engine_flush(struct vg_engine *e);
 
+/* Publishes what is pending, then waits (the stages keep working) until no stage ring holds
+ * more than `slots` records. Called before a drain that stops the input (checkpoints): the
+ * drain then takes a bounded time however deep the rings are. Returns early when the sink
+ * failed. */
+void vg_engine_wait_backlog(struct vg_engine *e, uint32_t slots);
 /* Blocks until every submitted transaction is processed and its alerts handed to the sink. */
 void vg_engine_drain(struct vg_engine *e);
 

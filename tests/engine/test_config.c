@@ -49,7 +49,7 @@ static void expect_contract_defaults(const struct vg_config *c) {
     cr_expect_eq(c->kafka.property_count, 0);
     cr_expect_eq(c->engine.threads, 0);
     cr_expect_eq(c->engine.allowed_lateness_ms, 5 * 60 * 1000);
-    cr_expect_eq(c->engine.ring_size, 8192);
+    cr_expect_eq(c->engine.ring_size, 32768);
     cr_expect_eq(c->engine.graph_budget, 20000);
     cr_expect_eq(c->engine.max_window_events, 4096);
     cr_expect_str_eq(c->currency.base, "USD");
