@@ -62,6 +62,11 @@ struct kt_run {
     struct vg_reorder *reorder;               /* event-time merge of the partitions */
     int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
     bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
+    /* min of part_max_ts over assigned partitions that are not caught up, and where it
+     * is; recomputed only when that partition moves or the sets change (wm_dirty) */
+    int64_t wm_min;
+    int32_t wm_argmin;
+    bool wm_dirty;
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
     int64_t committed_next[KT_MAX_PARTITIONS];
 
@@ -503,6 +508,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             r->assigned = rd_kafka_topic_partition_list_copy(parts);
         }
         kt_reorder_forget_unassigned(r);
+        r->wm_dirty = true;
         vg_info("kafka_assigned", "partitions=%d", parts->cnt);
         atomic_store(&r->d->consuming, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -523,6 +529,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             r->assigned = NULL;
         }
         kt_reorder_forget_unassigned(r);
+        r->wm_dirty = true;
     } else {
         vg_warn("kafka_rebalance_error", "error=%s", rd_kafka_err2name(err));
         rd_kafka_assign(rk, NULL);
@@ -553,6 +560,8 @@ static void kt_publish_lag(struct kt_run *r) {
             continue;
         lag = r->consumed_next[p] >= 0 ? hi - r->consumed_next[p] : hi - VG_MAX(lo, 0);
         atomic_store_explicit(&r->d->lag[p], VG_MAX(lag, 0), memory_order_relaxed);
+        if (r->part_caught_up[p] != (lag <= 0))
+            r->wm_dirty = true;
         r->part_caught_up[p] = lag <= 0;
         top = VG_MAX(top, p + 1);
     }
@@ -617,18 +626,33 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
 /* The engine's watermark is the slowest assigned partition's newest event time (caught-up
  * partitions do not hold it back): a backlog read one partition chunk after another then
  * neither makes the other partitions' records late nor expires their windows early. */
+static void kt_watermark_recompute(struct kt_run *r) {
+    r->wm_min = INT64_MAX;
+    r->wm_argmin = -1;
+    for (int i = 0; r->assigned && i < r->assigned->cnt; i++) {
+        int32_t q = r->assigned->elems[i].partition;
+        if (q < 0 || q >= KT_MAX_PARTITIONS || r->part_caught_up[q])
+            continue;
+        if (r->wm_argmin < 0 || r->part_max_ts[q] < r->wm_min) {
+            r->wm_min = r->part_max_ts[q];
+            r->wm_argmin = q;
+        }
+    }
+    r->wm_dirty = false;
+}
+
+/* Per record, O(1) unless the slowest partition itself moved: a topic of hundreds of
+ * partitions does not cost a scan of all of them per record. */
 static void kt_advance_watermark(struct kt_run *r, int32_t p, int64_t ts_ms) {
-    if (ts_ms > r->part_max_ts[p])
+    bool raised = ts_ms > r->part_max_ts[p];
+    if (raised)
         r->part_max_ts[p] = ts_ms;
     if (!r->assigned)
         return;
-    int64_t watermark = INT64_MAX;
-    for (int i = 0; i < r->assigned->cnt; i++) {
-        int32_t q = r->assigned->elems[i].partition;
-        if (q < 0 || q >= KT_MAX_PARTITIONS || (q != p && r->part_caught_up[q]))
-            continue;
-        watermark = VG_MIN(watermark, r->part_max_ts[q]);
-    }
+    if (r->wm_dirty || (raised && p == r->wm_argmin))
+        kt_watermark_recompute(r);
+    /* The record's own partition counts even when caught up. */
+    int64_t watermark = r->part_caught_up[p] ? VG_MIN(r->wm_min, r->part_max_ts[p]) : r->wm_min;
     vg_engine_set_watermark(r->engine, watermark);
 }
 
@@ -924,6 +948,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         return 2;
     }
     r->d = d;
+    r->wm_dirty = true;
     for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
         r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
         r->part_max_ts[p] = VG_TS_NONE;
