@@ -375,9 +375,24 @@ static int recent_reserve(struct vg_store *s, struct vg_account *a) {
 
 /* ---- event log ----------------------------------------------------------------------- */
 
-/* Doubles the log buffer, keeping every offset valid. Returns VG_OK or VG_ERR_NOMEM. */
+/* Doubles the log buffer, keeping every offset valid. Returns VG_OK or VG_ERR_NOMEM.
+ * Preferably in place (vg_big_grow moves the pages, no copy): a byte at offset o sat at
+ * o mod old_capacity and belongs at o mod capacity, so only the live bytes whose offset has
+ * the old_capacity bit set move, into the fresh upper half. Otherwise a copy. */
 static int log_grow(struct vg_store *s) {
     uint64_t old_capacity = s->log_capacity, capacity = old_capacity * 2;
+    unsigned char *grown = vg_big_grow(s->log, old_capacity, capacity);
+    if (grown) {
+        for (uint64_t off = s->log_tail; off < s->log_head;) {
+            uint64_t pos = off & (old_capacity - 1);
+            uint64_t run = VG_MIN(s->log_head - off, old_capacity - pos); /* one side of a wrap */
+            if (off & old_capacity) memcpy(grown + pos + old_capacity, grown + pos, run);
+            off += run;
+        }
+        s->log = grown;
+        s->log_capacity = capacity;
+        return VG_OK;
+    }
     unsigned char *log = vg_big_alloc(capacity);
     if (!log) return VG_ERR_NOMEM;
     for (uint64_t off = s->log_tail; off < s->log_head;) {

@@ -94,6 +94,35 @@ void *vg_big_alloc(size_t size) {
     return p;
 }
 
+void *vg_big_grow(void *p, size_t old_size, size_t new_size) {
+#if defined(__linux__) && defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
+    old_size = round_up(old_size ? old_size : 1, SMALL_PAGE);
+    new_size = round_up(new_size, SMALL_PAGE);
+    if (!p || new_size <= old_size || old_size < HUGE_PAGE) return NULL;
+    /* Reserve an aligned window, then move the block into it. */
+    size_t span = new_size + HUGE_PAGE;
+    unsigned char *raw = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    unsigned char *dst = (unsigned char *)round_up((uintptr_t)raw, HUGE_PAGE);
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+    if (q == MAP_FAILED) {
+        munmap(raw, span);
+        return NULL;
+    }
+    if (dst > raw) munmap(raw, (size_t)(dst - raw));
+    size_t after = (size_t)(raw + span - (dst + new_size));
+    if (after) munmap(dst + new_size, after);
+    size_t whole = new_size & ~(HUGE_PAGE - 1);
+    (void)madvise(dst, whole, MADV_HUGEPAGE);
+    region_remove(p);
+    region_add(dst, whole);
+    return dst;
+#else
+    (void)p, (void)old_size, (void)new_size;
+    return NULL;
+#endif
+}
+
 void vg_big_free(void *p, size_t size) {
     if (!p) return;
     size = round_up(size ? size : 1, SMALL_PAGE);

@@ -14,6 +14,10 @@
 void *vg_big_alloc(size_t size);
 /* Releases a vg_big_alloc block; `size` as allocated. NULL is fine. */
 void vg_big_free(void *p, size_t size);
+/* Grows a block in place where the kernel can (mremap to a 2 MB-aligned address: pages
+ * and their contents move without a copy; the added tail is zero). Returns the block's new
+ * address, or NULL with the old block untouched (the caller then copies). */
+void *vg_big_grow(void *p, size_t old_size, size_t new_size);
 /* Puts the huge pages back together: copy-on-write after a fork() (checkpoints) splits
  * every huge page the parent writes into 4 KB mappings, which slows the TLB and makes the
  * next fork copy that many more page-table entries. Synchronously collapses the blocks of

@@ -243,6 +243,52 @@ Test(account_store, steady_state_wraps_the_log_without_growing, .timeout = 120) 
     vg_store_destroy(s);
 }
 
+Test(account_store, log_growth_while_wrapped_keeps_every_event, .timeout = 180) {
+    /* A window that widens after the log has wrapped many times: the log grows (in place
+     * past 2 MB, by moving only the wrapped bytes) while live events straddle its end; every
+     * account's view must stay exactly its events inside the window, strings included. */
+    enum { ACCOUNTS = 64, NARROW = 20000, WIDE = 200000, SWITCH = 100000, TOTAL = 400000 };
+    struct vg_store *s;
+    cr_assert_eq(vg_store_create(&s, HOUR), VG_OK);
+    uint32_t idx[ACCOUNTS];
+    char id[16], tx[40];
+    for (int i = 0; i < ACCOUNTS; i++) {
+        snprintf(id, sizeof id, "acc%d", i);
+        idx[i] = upsert(s, id);
+    }
+    struct vg_store_stats st, at_switch = {0};
+    for (int k = 0; k < TOTAL; k++) {
+        int window = k < SWITCH ? NARROW : WIDE;
+        int i = (k * 7) % ACCOUNTS;
+        snprintf(tx, sizeof tx, "%.*s%d", k % 23, "ttttttttttttttttttttttt", k);
+        struct vg_txn t = make_txn((uint64_t)k, T0 + k, "x", "y", tx, k + 1);
+        append_out(s, idx[i], &t, T0 + k);
+        vg_store_expire(s, T0 + k - window + 1);
+        if (k == SWITCH) vg_store_get_stats(s, &at_switch);
+        if (k % 49999 == 0 || k == TOTAL - 1) {
+            int first = VG_MAX(0, k - (k < SWITCH ? NARROW : WIDE) + 1);
+            if (k >= SWITCH) first = VG_MAX(first, SWITCH - NARROW); /* expired before the switch */
+            for (int j = 0; j < ACCOUNTS; j++) {
+                bool truncated;
+                size_t n = vg_store_view(s, idx[j], 0, 8192, views, &truncated);
+                size_t expect = 0;
+                for (int q = first; q <= k; q++) expect += (q * 7) % ACCOUNTS == j;
+                cr_assert_eq(n, expect, "account %d at %d: %zu events, want %zu", j, k, n, expect);
+                for (size_t v = 0; v < n; v++) {
+                    int q = (int)views[v].seq;
+                    cr_assert_eq(views[v].amount_micros, q + 1);
+                    snprintf(tx, sizeof tx, "%.*s%d", q % 23, "ttttttttttttttttttttttt", q);
+                    cr_assert(vg_str_eq(views[v].tx_id, views[v].tx_id_len, tx, strlen(tx)), "event %d", q);
+                    cr_assert(vg_str_eq(views[v].counterparty, views[v].counterparty_len, "y", 1));
+                }
+            }
+        }
+    }
+    vg_store_get_stats(s, &st);
+    cr_expect_gt(st.bytes, at_switch.bytes + (8u << 20), "the log grew after the switch");
+    vg_store_destroy(s);
+}
+
 Test(account_store, view_sorts_out_of_order_events_by_ts_then_seq) {
     struct vg_store *s;
     cr_assert_eq(vg_store_create(&s, HOUR), VG_OK);
