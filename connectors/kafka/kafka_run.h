@@ -1,0 +1,125 @@
+/* kafka_run.h - what the Kafka input loop's files share (kafka_run.c: the consumer loop and
+ * lifecycle; kafka_commit.c: input checkpoints, offset commits and transactions;
+ * kafka_state.c: state.dir checkpoints and where they resume). Internal to connectors/kafka;
+ * one struct kt_run per running consumer, owned by the input thread. */
+#ifndef VIGIL_KAFKA_RUN_H
+#define VIGIL_KAFKA_RUN_H
+
+#include <stdatomic.h>
+
+#include "kafka/kafka_int.h"
+#include "vigil/checkpoint.h"
+#include "vigil/daemon.h"
+#include "vigil/engine.h"
+
+#define KT_MAX_PARTITIONS 1024
+#define KT_CKPT_SLOTS 64               /* pending checkpoints (power of two) */
+#define KT_CKPT_EVERY_MSGS 2000
+#define KT_CKPT_EVERY_NS (20 * 1000000LL)
+#define KT_COMMIT_EVERY_NS (200 * 1000000LL)   /* at-least-once async commit cadence */
+#define KT_TXN_EVERY_NS (100 * 1000000LL)      /* exactly-once transaction cadence */
+#define KT_FORCE_PROGRESS_NS (500 * 1000000LL) /* drain when a checkpoint waits this long */
+#define KT_LAG_EVERY_NS (1000 * 1000000LL)
+#define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
+#define KT_IDLE_POLL_MS 50
+#define KT_PERIODIC_EVERY_MSGS 64  /* busy input: kt_periodic once per this many records */
+#define KT_QUIESCE_ACK_MS 10000
+#define KT_NO_MARK UINT64_MAX
+#define KT_REORDER_RECORDS 262144      /* event-time merge buffer (at most ~71 MB, touched
+                                        * only as far as the partitions' skew needs) */
+#define KT_REORDER_HOLD_NS (200 * 1000000LL) /* a silent partition delays others at most this */
+
+/* A point in the input: every message consumed before it is covered by next_offset, every
+ * good record of it has seq < end_seq. It becomes committable once the engine is done with
+ * end_seq and (at-least-once) every message produced by then is acknowledged. */
+struct kt_ckpt {
+    uint64_t id;
+    uint64_t end_seq;
+    uint64_t produce_mark;        /* next_no when done_seq reached end_seq, or KT_NO_MARK */
+    int64_t created_ns;
+    int64_t next_offset[KT_MAX_PARTITIONS]; /* -1 = nothing consumed there yet */
+};
+
+struct kt_run {
+    struct vg_daemon *d;
+    struct vg_engine *engine;
+    struct kt_out out;
+    bool out_ready;
+    rd_kafka_t *consumer;
+    struct vg_mock_broker *mock;
+    struct vg_demo_feed *feed;
+    rd_kafka_topic_partition_list_t *assigned; /* current assignment (owned) */
+    bool cooperative;
+    bool fatal;
+    char fatal_msg[512];
+
+    uint64_t next_seq;
+    int64_t consumed_next[KT_MAX_PARTITIONS]; /* every message before it is handled (submitted
+                                               * or dead-lettered): commits and checkpoints */
+    int64_t read_next[KT_MAX_PARTITIONS];     /* offset after the last message read (some of
+                                               * them may still wait in the merge buffer) */
+    struct vg_reorder *reorder;               /* event-time merge of the partitions */
+    int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
+    bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
+    /* min of part_max_ts over assigned partitions that are not caught up, and where it
+     * is; recomputed only when that partition moves or the sets change (wm_dirty) */
+    int64_t wm_min;
+    int32_t wm_argmin;
+    bool wm_dirty;
+    int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
+    int64_t committed_next[KT_MAX_PARTITIONS];
+
+    struct kt_ckpt *ckpt;                     /* KT_CKPT_SLOTS */
+    uint64_t ckpt_head, ckpt_tail;            /* pending: [tail, head) */
+    uint64_t building_id;                     /* checkpoint the current messages join */
+    uint64_t since_ckpt_msgs;
+    int64_t last_ckpt_ns, last_commit_ns, last_txn_ns, last_lag_ns;
+
+    uint64_t consumed, dead_letters, skipped_duplicates;
+
+    /* librdkafka before 2.2 (no fetch.queue.backoff.ms): once its prefetch queue reaches
+     * queued.min.messages or queued.max.messages.kbytes, the fetcher sleeps ~1 s however
+     * soon the queue is drained, which caps a backlog at one queue per second. With
+     * kick_fetcher set, a queue read to empty after at least half a threshold's worth
+     * restarts fetching at once (kt_kick_fetcher). */
+    bool kick_fetcher;
+    uint64_t kick_msgs, kick_bytes;        /* half of each threshold */
+    uint64_t drained_msgs, drained_bytes;  /* read since the queue was last empty */
+    int64_t last_kick_ns;
+    uint64_t kicks;
+
+    /* state.dir: engine state checkpoints. A snapshot is taken at a drain point with the
+     * consumed offsets and written as a pending file, held until every alert of the records
+     * before them is acknowledged (safe_next reaches them), so a restart that seeks to those
+     * offsets loses no alert; only then is it published. */
+    vg_checkpointer_t *state;
+    bool holding;                              /* the checkpointer holds one for held_next */
+    int64_t held_next[KT_MAX_PARTITIONS];
+    int64_t restored_next[KT_MAX_PARTITIONS];  /* seek here on first assignment, -1 = no */
+    int64_t last_state_ns;
+    uint64_t state_consumed;                   /* `consumed` at the last snapshot */
+};
+
+/* Marks the run failed (first reason kept, logged once). Can't fail. */
+void kt_fatal(struct kt_run *r, const char *what, const char *why);
+static inline bool kt_failing(struct kt_run *r) { return r->fatal || atomic_load(&r->out.failed); }
+/* Hands the engine what the event-time merge lets go (all of it with flush). Returns VG_OK,
+ * or VG_ERR_IO when the run is failing. */
+int kt_release(struct kt_run *r, bool flush);
+
+/* kafka_commit.c */
+void kt_ckpt_close(struct kt_run *r, int64_t now_ns);
+void kt_ckpt_advance(struct kt_run *r);
+void kt_commit(struct kt_run *r, bool sync);
+void kt_offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+                         void *opaque);
+void kt_txn(struct kt_run *r);
+
+/* kafka_state.c */
+void kt_state_parse(struct kt_run *r, const char *pos, size_t len);
+void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
+void kt_state_release(struct kt_run *r);
+void kt_state_take(struct kt_run *r, int64_t now, bool final);
+void kt_state_final(struct kt_run *r);
+
+#endif

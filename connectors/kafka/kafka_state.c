@@ -1,0 +1,145 @@
+/* kafka_state.c - state.dir checkpoints in Kafka mode: the position blob saved with the
+ * engine snapshot, where a restored run seeks, and holding a snapshot until the alerts of
+ * every record it covers are acknowledged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka/kafka_run.h"
+#include "vigil/log.h"
+
+/* ---- state checkpoints (state.dir) ----------------------------------------------------- */
+
+/* Position blob: "kafka1 <topic> <partition>:<next offset> ...". */
+static size_t kt_state_position(const struct kt_run *r, const int64_t *next, char *buf, size_t size) {
+    size_t n = (size_t)snprintf(buf, size, "kafka1 %s", r->d->cfg->input.topic);
+    for (int p = 0; p < KT_MAX_PARTITIONS && n + 32 < size; p++)
+        if (next[p] >= 0)
+            n += (size_t)snprintf(buf + n, size - n, " %d:%lld", p, (long long)next[p]);
+    return n;
+}
+
+void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
+    char topic[VG_TOPIC_MAX + 1];
+    int used = 0;
+
+    if (len == 0)
+        return;
+    if (sscanf(pos, "kafka1 %250s%n", topic, &used) != 1) { /* VG_TOPIC_MAX */
+        vg_warn("state_position", "msg=\"checkpoint position is not a Kafka position (replay?); state "
+                                  "restored, offsets from the consumer group\"");
+        return;
+    }
+    if (strcmp(topic, r->d->cfg->input.topic) != 0) {
+        vg_warn("state_position", "topic=%s input_topic=%s msg=\"checkpoint is of another topic; offsets "
+                                  "from the consumer group\"", topic, r->d->cfg->input.topic);
+        return;
+    }
+    for (const char *c = pos + used; c < pos + len;) {
+        int p, n = 0;
+        long long off;
+        if (sscanf(c, " %d:%lld%n", &p, &off, &n) != 2 || n == 0)
+            break;
+        if (p >= 0 && p < KT_MAX_PARTITIONS && off >= 0) {
+            r->restored_next[p] = off;
+            /* Records before it are in the state (never again) and their alerts were
+             * acknowledged before the checkpoint was written (safe to commit). */
+            r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = off;
+        }
+        c += n;
+    }
+}
+
+/* First assignment after a restore: start each partition where the state ends, not at
+ * the group's committed offset (which may lag behind it). */
+void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p < 0 || p >= KT_MAX_PARTITIONS || r->restored_next[p] < 0)
+            continue;
+        parts->elems[i].offset = r->restored_next[p];
+        vg_info("state_seek", "partition=%d offset=%lld", (int)p, (long long)r->restored_next[p]);
+        r->restored_next[p] = -1;
+    }
+}
+
+/* True when every offset of `next` is covered by safe_next (alerts acknowledged). */
+static bool kt_state_safe(const struct kt_run *r, const int64_t *next) {
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        if (next[p] >= 0 && r->safe_next[p] < next[p])
+            return false;
+    return true;
+}
+
+/* Lets the held checkpoint be published once its alerts are acknowledged. */
+void kt_state_release(struct kt_run *r) {
+    if (!r->holding || !kt_state_safe(r, r->held_next))
+        return;
+    vg_checkpointer_release(r->state);
+    r->holding = false;
+}
+
+/* Drains the engine and checkpoints it with the consumed offsets, held until they are safe.
+ * A forked child writes it while consuming goes on; `final` (shutdown) copies in process. */
+void kt_state_take(struct kt_run *r, int64_t now, bool final) {
+    char pos[VG_CHECKPOINT_POSITION_MAX];
+    struct vg_checkpoint_take t;
+    int64_t drained;
+    size_t len;
+    int rc;
+
+    r->last_state_ns = now;
+    if (r->holding || vg_checkpointer_busy(r->state) || r->consumed == r->state_consumed)
+        return; /* the previous one is not on disk yet, or nothing new: next interval */
+    r->state_consumed = r->consumed;
+    vg_engine_wait_backlog(r->engine, VG_CHECKPOINT_BACKLOG); /* shards busy meanwhile */
+    now = vg_now_mono_ns();
+    kt_ckpt_close(r, now);
+    vg_engine_flush(r->engine);
+    vg_engine_drain(r->engine);
+    drained = vg_now_mono_ns();
+    len = kt_state_position(r, r->consumed_next, pos, sizeof(pos));
+    rc = vg_checkpointer_take(r->state, r->engine, pos, len,
+                              VG_CKPT_HOLD | (final ? VG_CKPT_IN_PROCESS : 0), &t);
+    if (rc != VG_OK) {
+        vg_error("checkpoint_failed", "msg=\"%s\"", rc == VG_ERR_NOMEM ? "out of memory taking the snapshot"
+                                                                    : "checkpointer busy");
+        return;
+    }
+    if (t.forked)
+        vg_info("checkpoint_snapshot", "mode=fork child=%d stall_ms=%.2f drain_ms=%.2f fork_ms=%.2f",
+                t.child_pid, (double)(vg_now_mono_ns() - now) / 1e6, (double)(drained - now) / 1e6,
+                (double)t.fork_ns / 1e6);
+    else
+        vg_info("checkpoint_snapshot", "mode=copy bytes=%zu stall_ms=%.2f drain_ms=%.2f copy_ms=%.2f", t.bytes,
+                (double)(vg_now_mono_ns() - now) / 1e6, (double)(drained - now) / 1e6,
+                (double)t.copy_ns / 1e6);
+    memcpy(r->held_next, r->consumed_next, sizeof(r->held_next));
+    r->holding = true;
+    kt_state_release(r);
+}
+
+/* At shutdown, after kt_quiesce: the final checkpoint, written before exit if everything
+ * consumed is acknowledged (otherwise the previous checkpoint stays the newest). */
+void kt_state_final(struct kt_run *r) {
+    if (!r->state)
+        return;
+    kt_state_release(r);
+    if (r->holding) {
+        vg_checkpointer_abandon(r->state);
+        r->holding = false;
+    }
+    vg_checkpointer_wait(r->state);
+    if (kt_failing(r) || !kt_state_safe(r, r->consumed_next)) {
+        vg_warn("checkpoint_skipped", "msg=\"alerts not all acknowledged; keeping the previous checkpoint\"");
+        return;
+    }
+    r->state_consumed = UINT64_MAX; /* always write the final one */
+    kt_state_take(r, vg_now_mono_ns(), true);
+    if (r->holding) {
+        vg_checkpointer_abandon(r->state);
+        r->holding = false;
+        vg_warn("checkpoint_skipped", "msg=\"final snapshot not safe\"");
+    }
+    vg_checkpointer_wait(r->state);
+}
