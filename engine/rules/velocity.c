@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "vigil/alert.h"
+#include "account_store.h"
 #include "rules/rule_params.h"
 #include "rules/rule_window.h"
 
@@ -25,6 +26,30 @@ static int64_t velocity_lookback_ms(const void *params) {
     return ((const struct vg_velocity_params *)params)->window_ms;
 }
 
+/* Events of the account in [from_ms, window_start) - the baseline - from the activity
+ * histogram. The histogram is exact on bucket boundaries and proportional inside a bucket,
+ * and the bucket holding window_start also holds the burst being judged: spread
+ * proportionally, the burst would leak into its own baseline (up to a whole burst of
+ * phantom events, silencing a burst at the factor boundary). So that bucket's part before
+ * window_start is its exact count minus the events the view holds in [window_start,
+ * bucket end); only the far edge of a long baseline stays an estimate. Can't fail. */
+static uint64_t velocity_baseline(const struct vg_rule_ctx *ctx, int64_t from_ms, int64_t window_start) {
+    const struct vg_activity *act = ctx->activity;
+    int64_t bucket_ms = act ? (int64_t)act->bucket_minutes * 60000 : 0;
+    if (bucket_ms <= 0 || window_start <= INT64_MIN + bucket_ms || window_start >= INT64_MAX - bucket_ms)
+        return vg_activity_count(act, from_ms, window_start);
+    int64_t b_lo = window_start / bucket_ms * bucket_ms;
+    if (b_lo > window_start) b_lo -= bucket_ms;             /* floor for negative times */
+    if (b_lo == window_start || from_ms >= b_lo) return vg_activity_count(act, from_ms, window_start);
+    int64_t b_hi = b_lo + bucket_ms;
+    uint64_t in_bucket = vg_activity_count(act, b_lo, b_hi);   /* whole bucket: exact */
+    size_t i = vg_rw_lower(ctx->events, ctx->n_events, window_start);
+    uint64_t after = 0;
+    for (; i < ctx->n_events && ctx->events[i].ts_ms < b_hi; i++) after++;
+    uint64_t before = in_bucket > after ? in_bucket - after : 0;
+    return vg_activity_count(act, from_ms, b_lo) + before;
+}
+
 /* Evaluates the window ending at `anchor`; returns true when an alert was emitted. */
 static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocity_params *p, size_t anchor,
                           struct vg_alert_out *out) {
@@ -39,7 +64,7 @@ static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocit
     int64_t window_start = vg_rw_sub(t, p->window_ms);
     int64_t span = VG_MIN(p->baseline_ms, window_start - ctx->first_seen_ms);
     if (span <= 0) return false;
-    uint64_t b = vg_activity_count(ctx->activity, vg_rw_sub(window_start, p->baseline_ms), window_start);
+    uint64_t b = velocity_baseline(ctx, vg_rw_sub(window_start, p->baseline_ms), window_start);
     /* n > factor * b * W / span, exactly. */
     __int128 lhs = (__int128)n * span * VG_PPM;
     __int128 rhs = (__int128)p->factor_ppm * (__int128)b * p->window_ms;

@@ -121,3 +121,31 @@ Test(rule_velocity, late_record_completes_the_burst) {
     cr_expect_eq(fx_count(&f, NULL, "velocity", "Q"), 1);
     fx_free(&f);
 }
+
+/* b baseline transfers on day 0, then 20 within a minute ending at day 8: span = 8d - 1h =
+ * 191h, so 20 * 191h > 10 * b * 1h holds for b <= 381 and fails from 382 (docs/RULES.md).
+ * The burst shares its histogram bucket with the window's start and must not count as its
+ * own baseline. */
+static void young_account_at_factor_edge(struct fx *f, int b) {
+    for (int i = 0; i < b; i++) {
+        char to[24];
+        snprintf(to, sizeof to, "B%d", i);
+        fx_tx(f, FX_T0 + (i % 60) * FX_SEC, "Q", to, "50");
+    }
+    burst(f, "Q", 20, FX_T0 + 8 * FX_DAY - 19 * FX_SEC, FX_SEC, "M");
+}
+
+Test(rule_velocity, factor_boundary_is_exact_for_a_young_account) {
+    struct fx f = {0};
+    young_account_at_factor_edge(&f, 381);
+    struct vg_test_alerts a = fx_replay(&f, NULL, 0);
+    cr_expect_eq(vg_test_count(&a, "velocity", "Q"), 1);
+    const char *line = fx_find(&a, "velocity", "Q");
+    if (line) fx_expect_has(line, "\"baseline_count\":381");
+    vg_test_alerts_free(&a);
+    fx_free(&f);
+
+    young_account_at_factor_edge(&f, 382);
+    cr_expect_eq(fx_count(&f, NULL, "velocity", NULL), 0);
+    fx_free(&f);
+}
