@@ -2,11 +2,15 @@
  * Accounts: chunked array (stable indices, no copying on growth) behind an open-addressing
  * index with 32-bit tags. Events: a byte ring with monotonic 64-bit offsets owns each event
  * and its strings (a record never straddles the end of the buffer: a padding record fills
- * the gap; growth doubles the buffer by copying, which keeps every offset valid). Each
- * account also keeps its live events as compact entries in a contiguous ring taken from
- * per-size-class free lists, sorted by (ts, seq), so a window view is a binary search and
- * a sequential copy; when the log's oldest event expires, the owner's ring drops its prefix
- * older than the horizon (that event included). */
+ * the gap; growth doubles the buffer, keeping every offset valid). Each account also keeps
+ * its events as compact entries in a contiguous ring taken from per-size-class free lists,
+ * sorted by (ts, seq), so a window view is a binary search and a sequential copy.
+ * Expiry is lazy so that it costs no random access: the store's horizon cuts every view at
+ * once; the log's tail advances over events older than it without looking at their
+ * owners; an account's ring sheds its stale prefix when the account is next appended to,
+ * and a sweep cursor walking the account array a few records per call returns the rings of
+ * accounts whose newest event is behind the horizon. A stale entry's text may already be
+ * overwritten in the log, which is why nothing reads an entry older than the horizon. */
 #include "account_store.h"
 
 #include <stdlib.h>
@@ -19,6 +23,8 @@
 #define CHUNK_SHIFT 14 /* 16384 accounts, ~2.7 MB: mostly one huge page */
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
 #define RECENT_MIN_CLASS 1   /* smallest ring: 2 events (most accounts hold one or two) */
+#define SWEEP_PER_CALL 2     /* accounts the idle-ring sweep visits per vg_store_expire */
+#define ENTRY_PREFETCH_LINES 12 /* cache lines of ring entries prefetched per event, at most */
 #define RECENT_CLASSES 32
 #define SLAB_BYTES ((size_t)2 << 20) /* rings are carved from huge-page slabs of this size */
 #define PAD_TS INT64_MIN /* a padding record: ts_ms = PAD_TS, amount_micros = its span */
@@ -39,12 +45,14 @@ struct vg_store {
     unsigned char *log;
     uint64_t log_capacity;       /* power of two */
     uint64_t log_head, log_tail; /* monotonic byte offsets */
-    uint64_t pf_far, pf_near, pf_entry; /* expiry look-ahead cursors (>= log_tail), see expire_prefetch */
-    uint64_t n_events;
+    uint64_t n_events;           /* events in the log */
+    int64_t horizon_ms;          /* nothing older is in any view; only moves forward */
+    uint32_t sweep;              /* next account the idle-ring sweep looks at */
     int64_t bucket_ms;
-    /* per-account recent-event rings, pooled by size class, carved from slabs (never
-     * returned before destroy); rings larger than a slab get their own block */
-    struct vg_recent *free_recent[RECENT_CLASSES];
+    /* per-account recent-event rings, pooled by size class (a free ring's first 8 bytes
+     * link it), carved from slabs (never returned before destroy); rings larger than a
+     * slab get their own block */
+    void *free_recent[RECENT_CLASSES];
     uint64_t recent_bytes;
     void **slabs;                /* every block: slabs and oversized rings */
     size_t *slab_sizes;
@@ -52,6 +60,10 @@ struct vg_store {
     unsigned char *slab_pos;     /* bump pointer in the current slab */
     size_t slab_left;
 };
+
+_Static_assert(sizeof(struct vg_account) == 192, "an account is three cache lines");
+_Static_assert(offsetof(struct vg_account, activity.counts) == 128, "activity counts fill the third line");
+_Static_assert(offsetof(struct vg_account, id) + 30 <= 64, "id length and head on the first line");
 
 static inline uint32_t tag_of(uint64_t hash) {
     uint32_t t = (uint32_t)(hash >> 32);
@@ -70,6 +82,7 @@ int vg_store_create(struct vg_store **out, int64_t bucket_ms) {
     struct vg_store *s = calloc(1, sizeof *s);
     if (!s) goto err;
     s->bucket_ms = bucket_ms > 60000 ? bucket_ms : 60000;
+    s->horizon_ms = INT64_MIN;
     s->index_capacity = 1024;
     s->index = vg_big_alloc(s->index_capacity * sizeof *s->index);
     s->log_capacity = 1u << 20;
@@ -158,28 +171,25 @@ static const struct vg_account *peek_account(const struct vg_store *s, uint64_t 
     return NULL;
 }
 
-/* Reads only the account (cached by now), never the ring itself: a demand load of the
- * ring header here would stall on the very miss this hint is meant to hide. The live
- * entries are usually few, so the header and the next lines cover them. */
-void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash) {
-    const struct vg_account *a = peek_account(s, hash);
-    const char *r = a ? (const char *)a->recent : NULL;
-    if (r) {
-        uint32_t lines = (uint32_t)((sizeof(struct vg_recent) + (uint64_t)a->n_events * sizeof(struct vg_recent_event)) / 64) + 1;
-        if (lines > 4) lines = 4;
-        for (uint32_t i = 0; i < lines; i++) __builtin_prefetch(r + 64 * i);
-    }
-}
-
-/* Last stage, once the ring header is likely cached: the lines of the live entries (the
- * newest four lines' worth when there are more). */
+/* Last stage, once the account is likely cached: the lines of its live entries (the
+ * newest ENTRY_PREFETCH_LINES lines' worth when there are more). Position and size come
+ * from the account record, so nothing here waits on the ring itself. */
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     const struct vg_account *a = peek_account(s, hash);
-    const struct vg_recent *r = a ? a->recent : NULL;
-    if (!r || r->count == 0) return;
-    uint32_t first = r->count > 4 ? r->count - 4 : 0;
-    for (uint32_t i = first; i < r->count; i++)
-        __builtin_prefetch(&r->events[(r->start + i) & (r->capacity - 1)]);
+    if (!a || !a->ring || a->n_events == 0) return;
+    uint32_t mask = (1u << a->ring_class) - 1;
+    uint32_t count = a->n_events, first = 0;
+    const uint32_t per_line = 64 / sizeof(struct vg_recent_event) + 1;
+    if (count > ENTRY_PREFETCH_LINES * per_line) first = count - ENTRY_PREFETCH_LINES * per_line;
+    const char *prev_line = NULL;
+    for (uint32_t i = first; i < count; i++) {
+        const char *p = (const char *)&a->ring[(a->ring_start + i) & mask];
+        const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+        if (line != prev_line) __builtin_prefetch(line);
+        const char *last = (const char *)((uintptr_t)(p + sizeof(struct vg_recent_event) - 1) & ~(uintptr_t)63);
+        if (last != line) __builtin_prefetch(last);
+        prev_line = last;
+    }
 }
 
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash) {
@@ -224,7 +234,7 @@ uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_
     a->id_len = (uint8_t)len;
     a->first_seen_ms = INT64_MAX;
     a->last_seen_ms = VG_TS_NONE;
-    a->recent = NULL;
+    a->ring = NULL;
     a->activity.newest_bucket = INT32_MIN;
     a->activity.bucket_minutes = (uint32_t)(s->bucket_ms / 60000);
     s->index[i].tag = tag_of(hash);
@@ -273,7 +283,11 @@ uint64_t vg_activity_count(const struct vg_activity *act, int64_t from_ms, int64
 /* ---- per-account recent-event rings ---------------------------------------------------- */
 
 static void recent_free_all(struct vg_store *s) {
-    for (uint32_t i = 0; i < s->n_accounts; i++) vg_store_account(s, i)->recent = NULL;
+    for (uint32_t i = 0; i < s->n_accounts; i++) {
+        struct vg_account *a = vg_store_account(s, i);
+        a->ring = NULL;
+        a->n_events = 0;
+    }
     for (int c = 0; c < RECENT_CLASSES; c++) s->free_recent[c] = NULL;
     for (uint32_t i = 0; i < s->n_slabs; i++) vg_big_free(s->slabs[i], s->slab_sizes[i]);
     free(s->slabs);
@@ -301,7 +315,7 @@ static int slab_track(struct vg_store *s, void *block, size_t size) {
     return VG_OK;
 }
 
-/* Fresh memory for a ring of `bytes` (a multiple of 8): carved from the current slab, a
+/* Fresh memory for a ring of `bytes` (a multiple of 16): carved from the current slab, a
  * new slab when it is used up, its own block when larger than a slab. */
 static void *recent_carve(struct vg_store *s, size_t bytes) {
     if (bytes > SLAB_BYTES / 4) {
@@ -331,45 +345,57 @@ static void *recent_carve(struct vg_store *s, size_t bytes) {
     return p;
 }
 
-static struct vg_recent *recent_take(struct vg_store *s, uint32_t size_class) {
-    struct vg_recent *r = s->free_recent[size_class];
+static struct vg_recent_event *recent_take(struct vg_store *s, uint32_t size_class) {
+    void *r = s->free_recent[size_class];
     if (r) {
-        s->free_recent[size_class] = r->next_free;
-    } else {
-        uint32_t capacity = 1u << size_class;
-        r = recent_carve(s, (sizeof *r + (size_t)capacity * sizeof(struct vg_recent_event) + 7u) & ~(size_t)7u);
-        if (!r) return NULL;
-        r->capacity = capacity;
-        r->size_class = size_class;
+        memcpy(&s->free_recent[size_class], r, sizeof(void *));
+        return r;
     }
-    r->start = 0;
-    r->count = 0;
-    r->next_free = NULL;
-    return r;
+    return recent_carve(s, (size_t)sizeof(struct vg_recent_event) << size_class);
 }
 
-static void recent_give(struct vg_store *s, struct vg_recent *r) {
-    r->next_free = s->free_recent[r->size_class];
-    s->free_recent[r->size_class] = r;
+static void recent_give(struct vg_store *s, struct vg_recent_event *ring, uint32_t size_class) {
+    memcpy(ring, &s->free_recent[size_class], sizeof(void *));
+    s->free_recent[size_class] = ring;
 }
 
-static inline struct vg_recent_event *recent_at(struct vg_recent *r, uint32_t i) {
-    return &r->events[(r->start + i) & (r->capacity - 1)];
+static inline struct vg_recent_event *recent_at(const struct vg_account *a, uint32_t i) {
+    return &a->ring[(a->ring_start + i) & ((1u << a->ring_class) - 1)];
+}
+
+/* Returns the account's ring to its pool (every entry is stale). */
+static void recent_release(struct vg_store *s, struct vg_account *a) {
+    recent_give(s, a->ring, a->ring_class);
+    a->ring = NULL;
+    a->ring_start = 0;
+    a->n_events = 0;
+}
+
+/* Drops the entries older than the horizon: a prefix, since entries are sorted. */
+static void recent_trim(const struct vg_store *s, struct vg_account *a) {
+    while (a->n_events > 0 && recent_at(a, 0)->ts_ms < s->horizon_ms) {
+        a->ring_start = (a->ring_start + 1) & ((1u << a->ring_class) - 1);
+        a->n_events--;
+    }
 }
 
 /* Makes room for one more entry in the account's ring. Returns VG_OK or VG_ERR_NOMEM. */
 static int recent_reserve(struct vg_store *s, struct vg_account *a) {
-    struct vg_recent *r = a->recent;
-    if (r && r->count < r->capacity) return VG_OK;
-    if (r && r->size_class + 1 >= RECENT_CLASSES) return VG_ERR_NOMEM;
-    struct vg_recent *grown = recent_take(s, r ? r->size_class + 1 : RECENT_MIN_CLASS);
-    if (!grown) return VG_ERR_NOMEM;
-    if (r) {
-        for (uint32_t i = 0; i < r->count; i++) grown->events[i] = *recent_at(r, i);
-        grown->count = r->count;
-        recent_give(s, r);
+    if (a->ring) {
+        recent_trim(s, a);
+        if (a->n_events < (1u << a->ring_class)) return VG_OK;
+        if (a->ring_class + 1u >= RECENT_CLASSES) return VG_ERR_NOMEM;
     }
-    a->recent = grown;
+    uint32_t size_class = a->ring ? a->ring_class + 1u : RECENT_MIN_CLASS;
+    struct vg_recent_event *grown = recent_take(s, size_class);
+    if (!grown) return VG_ERR_NOMEM;
+    if (a->ring) {
+        for (uint32_t i = 0; i < a->n_events; i++) grown[i] = *recent_at(a, i);
+        recent_give(s, a->ring, a->ring_class);
+    }
+    a->ring = grown;
+    a->ring_class = (uint8_t)size_class;
+    a->ring_start = 0;
     return VG_OK;
 }
 
@@ -445,22 +471,20 @@ static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int6
     memcpy(ev->text + counterparty_len, tx_id, tx_id_len);
     /* Entries stay sorted by (ts, seq): a record arriving out of order moves back past the
      * newer ones (few, since disorder is bounded), so views are a binary search away. */
-    struct vg_recent *r = a->recent;
     struct vg_recent_event entry = {
         .ts_ms = ts_ms, .amount_micros = amount_micros, .seq = seq,
         .counterparty_hash = counterparty_hash, .text_off = off + offsetof(struct vg_log_event, text),
         .counterparty_len = counterparty_len, .tx_id_len = tx_id_len, .dir = dir,
     };
-    uint32_t pos = r->count++;
+    uint32_t pos = a->n_events++;
     while (pos > 0) {
-        const struct vg_recent_event *prev = recent_at(r, pos - 1);
+        const struct vg_recent_event *prev = recent_at(a, pos - 1);
         if (prev->ts_ms < ts_ms || (prev->ts_ms == ts_ms && prev->seq <= seq)) break;
-        *recent_at(r, pos) = *prev;
+        *recent_at(a, pos) = *prev;
         pos--;
     }
-    *recent_at(r, pos) = entry;
+    *recent_at(a, pos) = entry;
     s->n_events++;
-    a->n_events++;
     s->log_head += span;
     return VG_OK;
 }
@@ -477,97 +501,48 @@ int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *t
                        (uint8_t)dir, cp, cp_len, txn->id, txn->id_len);
 }
 
-/* Look-ahead for expiry: the log's oldest events expire next, in log order, and each one
- * costs two dependent misses (owner account, then its ring). Two cursors run ahead of the
- * tail: the far one prefetches the owner's account record, the near one (by then that
- * record is cached) prefetches the ring header, the nearest (header cached) the oldest
- * entry, so expiry finds all three in cache. */
-#define EXPIRE_PF_FAR_BYTES 2048
-#define EXPIRE_PF_NEAR_BYTES 768
-#define EXPIRE_PF_ENTRY_BYTES 256
-
-static void expire_prefetch(struct vg_store *s) {
-    if (s->pf_far < s->log_tail) s->pf_far = s->log_tail;
-    if (s->pf_near < s->log_tail) s->pf_near = s->log_tail;
-    while (s->pf_far < s->log_head && s->pf_far - s->log_tail < EXPIRE_PF_FAR_BYTES) {
-        const struct vg_log_event *ev = event_at(s, s->pf_far);
-        if (ev->ts_ms == PAD_TS) {
-            s->pf_far += (uint64_t)ev->amount_micros;
-            continue;
-        }
-        __builtin_prefetch(&vg_store_account(s, ev->account)->recent);
-        s->pf_far += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
-    }
-    while (s->pf_near < s->pf_far && s->pf_near - s->log_tail < EXPIRE_PF_NEAR_BYTES) {
-        const struct vg_log_event *ev = event_at(s, s->pf_near);
-        if (ev->ts_ms == PAD_TS) {
-            s->pf_near += (uint64_t)ev->amount_micros;
-            continue;
-        }
-        const struct vg_recent *r = vg_store_account(s, ev->account)->recent;
-        if (r) __builtin_prefetch(r);
-        s->pf_near += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
-    }
-    if (s->pf_entry < s->log_tail) s->pf_entry = s->log_tail;
-    while (s->pf_entry < s->pf_near && s->pf_entry - s->log_tail < EXPIRE_PF_ENTRY_BYTES) {
-        const struct vg_log_event *ev = event_at(s, s->pf_entry);
-        if (ev->ts_ms == PAD_TS) {
-            s->pf_entry += (uint64_t)ev->amount_micros;
-            continue;
-        }
-        const struct vg_recent *r = vg_store_account(s, ev->account)->recent;
-        if (r && r->count) __builtin_prefetch(&r->events[r->start & (r->capacity - 1)]);
-        s->pf_entry += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
-    }
-}
-
 void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
+    if (horizon_ms > s->horizon_ms) s->horizon_ms = horizon_ms;
     while (s->log_tail < s->log_head) {
-        expire_prefetch(s); /* per event: a burst (a whole minute of AMLworld stamps) stays covered */
-        struct vg_log_event *ev = event_at(s, s->log_tail);
+        const struct vg_log_event *ev = event_at(s, s->log_tail);
         if (ev->ts_ms == PAD_TS) {
             s->log_tail += (uint64_t)ev->amount_micros;
             continue;
         }
-        if (ev->newest_at_ms >= horizon_ms) break;
-        /* The owner's entries are sorted by time: every entry older than the horizon (this
-         * event's included, its ts <= newest_at) is a prefix of the ring. */
-        struct vg_account *a = vg_store_account(s, ev->account);
-        struct vg_recent *r = a->recent;
-        while (r && r->count > 0 && recent_at(r, 0)->ts_ms < horizon_ms) {
-            r->start = (r->start + 1) & (r->capacity - 1);
-            r->count--;
-            a->n_events--;
-            s->n_events--;
-        }
-        if (r && r->count == 0) {
-            recent_give(s, r);
-            a->recent = NULL;
-        }
+        /* Arrived before the horizon, so its ts (<= newest_at) is too: every entry that
+         * refers to these bytes is stale. */
+        if (ev->newest_at_ms >= s->horizon_ms) break;
         s->log_tail += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
+        s->n_events--;
+    }
+    for (int k = 0; k < SWEEP_PER_CALL && s->n_accounts > 0; k++) {
+        if (s->sweep >= s->n_accounts) s->sweep = 0;
+        struct vg_account *a = vg_store_account(s, s->sweep++);
+        if (a->ring && a->last_seen_ms < s->horizon_ms) recent_release(s, a);
     }
 }
 
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
                      struct vg_event_view *out, bool *truncated) {
     struct vg_account *a = vg_store_account(s, account);
-    struct vg_recent *r = a->recent;
     *truncated = false;
-    if (!r) return 0;
-    uint32_t lo = 0, hi = r->count; /* first entry with ts >= cutoff (entries are sorted) */
+    if (!a->ring) return 0;
+    if (cutoff_ms < s->horizon_ms) cutoff_ms = s->horizon_ms; /* stale entries' text may be gone */
+    uint32_t count = a->n_events;
+    uint32_t lo = 0, hi = count; /* first entry with ts >= cutoff (entries are sorted) */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (recent_at(r, mid)->ts_ms < cutoff_ms) lo = mid + 1;
+        if (recent_at(a, mid)->ts_ms < cutoff_ms) lo = mid + 1;
         else hi = mid;
     }
-    if (r->count - lo > max) { /* keep the newest `max` */
-        lo = r->count - (uint32_t)max;
+    if (count - lo > max) { /* keep the newest `max` */
+        lo = count - (uint32_t)max;
         *truncated = true;
     }
     size_t n = 0;
     uint64_t mask = s->log_capacity - 1;
-    for (uint32_t i = lo; i < r->count; i++) {
-        const struct vg_recent_event *e = recent_at(r, i);
+    for (uint32_t i = lo; i < count; i++) {
+        const struct vg_recent_event *e = recent_at(a, i);
         const char *text = (const char *)s->log + (e->text_off & mask);
         out[n++] = (struct vg_event_view){
             .ts_ms = e->ts_ms,

@@ -20,17 +20,6 @@ struct vg_activity {
     uint16_t counts[VG_ACTIVITY_BUCKETS]; /* saturating */
 };
 
-struct vg_account {
-    char id[VG_ID_MAX];
-    uint8_t id_len;
-    uint8_t reserved[3];
-    uint32_t n_events;              /* live events in the log */
-    int64_t first_seen_ms;          /* earliest event time seen */
-    int64_t last_seen_ms;           /* newest event time seen */
-    struct vg_recent *recent;       /* live events in arrival order, NULL when none (rebuilt on restore) */
-    struct vg_activity activity;
-};
-
 /* Compact copy of a live event, kept contiguous per account for fast window reads. */
 struct vg_recent_event {
     int64_t ts_ms;
@@ -43,15 +32,24 @@ struct vg_recent_event {
     uint8_t dir;
 };
 
-/* A ring of an account's recent events; capacity a power of two (pooled by size class). */
-struct vg_recent {
-    uint32_t start;
-    uint32_t count;
-    uint32_t capacity;
-    uint32_t size_class;
-    struct vg_recent *next_free;
-    struct vg_recent_event events[];
-};
+/* One account, three cache lines (64-byte aligned): the first holds everything an event
+ * reads or writes besides the histogram (seen times, ring position, id length and the
+ * first 30 id bytes), the second the rest of the id, the third the activity counts. */
+struct vg_account {
+    int64_t first_seen_ms;          /* earliest event time seen */
+    int64_t last_seen_ms;           /* newest event time seen */
+    struct vg_recent_event *ring;   /* recent events, 1 << ring_class entries; NULL when none
+                                     * (rebuilt on restore) */
+    uint32_t ring_start;            /* index of the oldest entry */
+    uint32_t n_events;              /* entries in the ring; a prefix may be stale (older
+                                     * than the store's horizon) until the next append */
+    uint8_t ring_class;
+    uint8_t id_len;
+    char id[VG_ID_MAX];
+    uint8_t reserved[22];
+    struct vg_activity activity;    /* counts start on the third line */
+} __attribute__((aligned(64)));
+
 
 /* One event in the log. Followed by counterparty bytes then tx id bytes. */
 struct vg_log_event {
@@ -87,9 +85,7 @@ struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
  * slot of `hash`, then (once that slot is likely cached) the account record itself. */
 void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash);
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash);
-/* ... then, once the account is likely cached, its ring of recent events ... */
-void vg_store_prefetch_recent(const struct vg_store *s, uint64_t hash);
-/* ... and last, once the ring header is likely cached, the live entries themselves. */
+/* ... and last, once the account is likely cached, its live ring entries. */
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash);
 /* Looks an account up without creating it; NULL when unknown. */
 struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash);
@@ -99,11 +95,14 @@ struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len,
 int vg_store_append(struct vg_store *s, uint32_t account, const struct vg_txn *txn, enum vg_dir dir,
                     uint64_t counterparty_hash, int64_t newest_ms);
 
-/* Drops events that arrived when the stream's newest time was before `horizon_ms`
- * (FIFO, O(1) each). */
+/* Moves the store's horizon to `horizon_ms` (it never moves back): events older than it
+ * leave every view at once. The log drops the events that arrived when the stream's newest
+ * time was before it (FIFO, sequential, no account touched); an account's ring drops its
+ * stale prefix at its next append, and a sweep of a few accounts per call returns the rings
+ * of accounts gone quiet. */
 void vg_store_expire(struct vg_store *s, int64_t horizon_ms);
 
-/* Collects the account's events with ts >= cutoff_ms, sorted by (ts, seq) (the ring is
+/* Collects the account's events with ts >= max(cutoff_ms, horizon), sorted by (ts, seq) (the ring is
  * kept in that order, so this is a binary search and a copy); at most `max`, the newest by
  * event time. Returns the count; *truncated set when `max` cut it. */
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,

@@ -162,8 +162,7 @@ static void publish_stage_stats(struct stage *st) {
 #ifndef PREFETCH_SLOT
 #define PREFETCH_SLOT 10
 #define PREFETCH_ACCOUNT 6
-#define PREFETCH_RECENT 3
-#define PREFETCH_ENTRIES 1
+#define PREFETCH_ENTRIES 3
 #endif
 
 static inline uint64_t msg_account_hash(const struct stage_msg *m) {
@@ -171,7 +170,8 @@ static inline uint64_t msg_account_hash(const struct stage_msg *m) {
 }
 
 /* Software pipelining over the batch: index slots 10 messages ahead, account records (and
- * cooldown slots) 6 ahead, ring headers 3 ahead, ring entries 1 ahead, so the shard's random memory reads overlap instead of stalling one by one. */
+ * cooldown slots) 6 ahead, ring entries 3 ahead (their place is in the account record), so
+ * the shard's random memory reads overlap instead of stalling one by one. */
 static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     struct vg_store *store = vg_shard_store(st->shard);
     if (i + PREFETCH_SLOT < n) {
@@ -184,10 +184,6 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
             vg_store_prefetch_account(store, msg_account_hash(m));
             vg_alert_out_prefetch(st->alerts, msg_account_hash(m));
         }
-    }
-    if (i + PREFETCH_RECENT < n) {
-        const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_RECENT);
-        if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_recent(store, msg_account_hash(m));
     }
     if (i + PREFETCH_ENTRIES < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_ENTRIES);
