@@ -14,7 +14,17 @@
  * smaller degree sum, until the depths sum to H. A forward label (i hops, arrival a) and a
  * backward label (j hops, departure d) meeting at one account with i + j <= H and a < d
  * give a walk; loops are cut, and the shortest ring (fewest hops) is reported. Each edge
- * looked at costs one unit of engine.graph_budget; a search that runs out is counted. */
+ * looked at costs one unit of engine.graph_budget; a search that runs out is counted.
+ *
+ * Late transfers. A transfer x -> y at t that arrives after newer ones (within the
+ * graph's reach, i.e. engine.allowed_lateness) may sit inside a ring whose closing
+ * transfer is already in the graph: o ~> x -> y ~> o, times increasing, o ~> x before t
+ * and y ~> o after it. When the search above finds nothing and y has a qualifying
+ * out-transfer newer than t, the same label search runs once more with its roots moved:
+ * forward from y (departures after t, up to t + window), backward from x (arrivals
+ * before t, from t - window), meeting at an origin o where the ring's last arrival minus
+ * its first departure is <= window. The alert is about o, as if the ring had arrived in
+ * time order. */
 #include <stddef.h>
 
 #include "graph_internal.h"
@@ -58,6 +68,9 @@ struct cycle_search {
     uint32_t gen;
     uint32_t origin, closer;          /* o and u */
     int64_t t, t_low, min_amount;
+    int64_t root_f, root_b;           /* forward root's arrival, backward root's departure */
+    bool late;                        /* the late-transfer search (see the top) */
+    int64_t window;                   /* late: last arrival - first departure <= window */
     uint32_t max_path;                /* H: hops of the path o ~> u */
     struct cycle_label *side[2];      /* 0 forward, 1 backward */
     uint32_t count[2];
@@ -87,7 +100,11 @@ static uint32_t push_label(struct cycle_search *s, int side, struct vg_graph_nod
     const struct cycle_label *other = s->side[side ^ 1];
     for (uint32_t o = side == 0 ? node->head_b : node->head_f; o != VG_GRAPH_NONE; o = other[o].next_same) {
         int64_t arrival = side == 0 ? t : other[o].t, departure = side == 0 ? other[o].t : t;
-        if (hops + other[o].hops <= s->max_path && arrival < departure) {
+        /* In time order the forward walk arrives where the backward one departs later;
+         * in the late search the forward walk closes the ring that the backward one
+         * opened at this account, within the window. */
+        bool joins = s->late ? arrival - departure <= s->window : arrival < departure;
+        if (hops + other[o].hops <= s->max_path && joins) {
             s->meet[side] = idx;
             s->meet[side ^ 1] = o;
             return idx;
@@ -177,16 +194,22 @@ static uint64_t frontier_cost(const struct cycle_search *s, int side, uint32_t l
     return cost;
 }
 
-/* Runs the search; on success fills ring edges (time order) and returns their count. */
-static uint32_t find_ring(struct cycle_search *s, uint64_t *ring_edges, uint32_t *ring_nodes) {
+/* Runs the search; on success fills the ring's edges (time order, the closing one last)
+ * and its accounts (ring_nodes[0] = the origin) and returns the number of edges. */
+static uint32_t find_ring(struct cycle_search *s, uint64_t new_edge, uint64_t *ring_edges, uint32_t *ring_nodes) {
     struct vg_graph_node *o = touch(s, s->origin), *u = touch(s, s->closer);
     s->meet[0] = s->meet[1] = VG_GRAPH_NONE;
     s->count[0] = s->count[1] = 0;
-    push_label(s, 0, o, s->origin, s->t_low - 1, 0, VG_GRAPH_NONE, 0);
-    push_label(s, 1, u, s->closer, s->t, 0, VG_GRAPH_NONE, 0);
+    push_label(s, 0, o, s->origin, s->root_f, 0, VG_GRAPH_NONE, 0);
+    push_label(s, 1, u, s->closer, s->root_b, 0, VG_GRAPH_NONE, 0);
+    /* In time order a path o ~> u meets itself at every account on it, so the depths need
+     * only sum to H. The late search's two walks meet only at the origin, so each side
+     * goes up to H deep (push_label still holds the hops of a meeting to H). */
     uint32_t lo[2] = {0, 0}, hi[2] = {1, 1}, depth[2] = {0, 0};
-    while (s->meet[0] == VG_GRAPH_NONE && depth[0] + depth[1] < s->max_path) {
-        bool empty0 = lo[0] == hi[0], empty1 = lo[1] == hi[1];
+    while (s->meet[0] == VG_GRAPH_NONE &&
+           (s->late ? depth[0] < s->max_path || depth[1] < s->max_path : depth[0] + depth[1] < s->max_path)) {
+        bool empty0 = lo[0] == hi[0] || (s->late && depth[0] >= s->max_path);
+        bool empty1 = lo[1] == hi[1] || (s->late && depth[1] >= s->max_path);
         if (empty0 && empty1) break;
         int side = empty0 ? 1
                    : empty1 ? 0
@@ -199,33 +222,61 @@ static uint32_t find_ring(struct cycle_search *s, uint64_t *ring_edges, uint32_t
     }
     if (s->meet[0] == VG_GRAPH_NONE) return 0;
 
-    /* The walk o ~> u: forward labels back to o, then backward labels on to u. */
-    uint64_t walk[2 * CYCLE_HOPS_LIMIT];
-    uint32_t nodes[2 * CYCLE_HOPS_LIMIT + 1];
-    uint32_t k = 0;
-    for (uint32_t l = s->meet[0]; s->side[0][l].parent != VG_GRAPH_NONE; l = s->side[0][l].parent) k++;
-    uint32_t i = k;
+    /* The closed walk, in time order. In time order: forward labels back to o, backward
+     * labels on to u, then the new transfer u -> o. Late: backward labels from the meeting
+     * account on to x, the new transfer x -> y, then forward labels from y back to it. */
+    uint64_t walk[2 * CYCLE_HOPS_LIMIT + 1];
+    uint32_t nodes[2 * CYCLE_HOPS_LIMIT + 2];
+    uint32_t k = 0, n_fwd = 0;
+    for (uint32_t l = s->meet[0]; s->side[0][l].parent != VG_GRAPH_NONE; l = s->side[0][l].parent) n_fwd++;
+    if (s->late) {
+        for (uint32_t l = s->meet[1]; s->side[1][l].parent != VG_GRAPH_NONE; l = s->side[1][l].parent)
+            walk[k++] = s->side[1][l].edge;
+        walk[k++] = new_edge;
+    }
+    uint32_t i = k + n_fwd;
     for (uint32_t l = s->meet[0]; s->side[0][l].parent != VG_GRAPH_NONE; l = s->side[0][l].parent)
         walk[--i] = s->side[0][l].edge;
-    for (uint32_t l = s->meet[1]; s->side[1][l].parent != VG_GRAPH_NONE; l = s->side[1][l].parent)
-        walk[k++] = s->side[1][l].edge;
-    nodes[0] = s->origin;
+    k += n_fwd;
+    if (!s->late) {
+        for (uint32_t l = s->meet[1]; s->side[1][l].parent != VG_GRAPH_NONE; l = s->side[1][l].parent)
+            walk[k++] = s->side[1][l].edge;
+        walk[k++] = new_edge;
+    }
+    nodes[0] = vg_graph_edge_at(s->g, walk[0])->from;
     for (i = 0; i < k; i++) nodes[i + 1] = vg_graph_edge_at(s->g, walk[i])->to;
 
-    /* Cut loops: from each account jump to its last occurrence (times stay increasing). */
-    uint32_t n = 0;
+    /* Cut loops on the path before the closing transfer: from each account jump to its
+     * last occurrence (times stay increasing), then close the ring. */
+    uint32_t last = k - 1, n = 0;
     ring_nodes[0] = nodes[0];
-    for (i = 0; i < k;) {
+    for (i = 0; i < last;) {
         uint32_t j = i;
-        for (uint32_t q = k; q > i; q--) {
+        for (uint32_t q = last; q > i; q--) {
             if (nodes[q] == nodes[i]) { j = q; break; }
         }
-        if (j == k) break;
+        if (j == last) break;
         ring_edges[n++] = walk[j];
         i = j + 1;
         ring_nodes[n] = nodes[i];
     }
+    ring_edges[n++] = walk[last];
     return n;
+}
+
+/* True when node y has an out-transfer >= min_amount in (t, t + window] - the late search
+ * can only find a ring through such a transfer. Walks y's newest entries only while they
+ * may still be newer than t (one entry for input in time order), at most `limit`. */
+static bool has_later_out(const struct vg_graph *g, uint32_t y, int64_t t, int64_t window, int64_t min_amount,
+                          uint32_t limit) {
+    int64_t disorder = vg_graph_disorder_ms(g);
+    for (uint64_t idx = vg_graph_node_at((struct vg_graph *)g, y)->out_newest; vg_graph_edge_live(g, idx) && limit--;) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        if (e->ts_ms > t && e->ts_ms - t <= window && e->amount_micros >= min_amount) return true;
+        if (e->ts_ms + disorder <= t) return false;
+        idx = vg_graph_prev(e, idx, 0);
+    }
+    return false;
 }
 
 static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
@@ -233,22 +284,12 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
     const struct vg_txn *txn = ctx->txn;
     struct vg_graph *g = ctx->g;
     if (txn->amount_micros < p->min_amount_micros || p->max_hops < 2) return;
-    const struct vg_graph_node *o = vg_graph_node_at(g, ctx->to), *u = vg_graph_node_at(g, ctx->from);
-    if (o->n_out == 0 || u->n_in == 0) return;      /* nothing can lead back */
-    struct vg_str origin = vg_graph_node_id(g, ctx->to);
-    if (vg_alert_out_cooling(out, VG_RULE_CYCLE, origin.ptr, origin.len, txn->ts_ms)) return;
-
-    vg_graph_search_begin(ctx);
     uint32_t cap = (uint32_t)VG_MIN((uint64_t)ctx->cfg->engine.graph_budget + 2, CYCLE_LABELS_MAX);
     struct cycle_search s = {
         .ctx = ctx,
         .g = g,
-        .gen = vg_graph_new_mark(g),
-        .origin = ctx->to,
-        .closer = ctx->from,
-        .t = txn->ts_ms,
-        .t_low = txn->ts_ms < INT64_MIN + 1 + p->window_ms ? INT64_MIN + 1 : txn->ts_ms - p->window_ms,
         .min_amount = p->min_amount_micros,
+        .window = p->window_ms,
         .max_path = (uint32_t)VG_MIN(p->max_hops, CYCLE_HOPS_LIMIT) - 1,
         .side = {vg_graph_scratch(g, 0, cap * sizeof(struct cycle_label)),
                  vg_graph_scratch(g, 1, cap * sizeof(struct cycle_label))},
@@ -257,16 +298,52 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
     uint64_t ring[CYCLE_HOPS_LIMIT];
     uint32_t members[CYCLE_HOPS_LIMIT + 1];
     uint32_t hops = 0;
-    if (s.side[0] && s.side[1])
-        hops = find_ring(&s, ring, members);
-    else
-        ctx->cut = true;   /* no memory for the search: counted, never silent */
-    vg_graph_search_end(ctx);
+
+    /* The new transfer u -> o closes a ring o ~> u, all earlier and within the window. */
+    const struct vg_graph_node *o = vg_graph_node_at(g, ctx->to), *u = vg_graph_node_at(g, ctx->from);
+    struct vg_str origin = vg_graph_node_id(g, ctx->to);
+    if (o->n_out > 0 && u->n_in > 0 &&       /* else nothing can lead back */
+        !vg_alert_out_cooling(out, VG_RULE_CYCLE, origin.ptr, origin.len, txn->ts_ms)) {
+        vg_graph_search_begin(ctx);
+        s.gen = vg_graph_new_mark(g);
+        s.origin = ctx->to;
+        s.closer = ctx->from;
+        s.t = txn->ts_ms;
+        s.t_low = txn->ts_ms < INT64_MIN + 1 + p->window_ms ? INT64_MIN + 1 : txn->ts_ms - p->window_ms;
+        s.root_f = s.t_low - 1;
+        s.root_b = s.t;
+        if (s.side[0] && s.side[1])
+            hops = find_ring(&s, ctx->edge, ring, members);
+        else
+            ctx->cut = true;   /* no memory for the search: counted, never silent */
+        vg_graph_search_end(ctx);
+    }
+
+    /* A late transfer x -> y inside a ring that closes after it (see the top). */
+    if (hops == 0 && o->n_out > 0 && u->n_in > 0 && txn->ts_ms < INT64_MAX - p->window_ms - 1 &&
+        txn->ts_ms > INT64_MIN + 1 + p->window_ms &&
+        has_later_out(g, ctx->to, txn->ts_ms, p->window_ms, p->min_amount_micros, ctx->cfg->engine.graph_budget)) {
+        vg_graph_search_begin(ctx);
+        s.gen = vg_graph_new_mark(g);
+        s.late = true;
+        s.origin = ctx->to;      /* y: the forward root */
+        s.closer = ctx->from;    /* x: the backward root */
+        s.t = txn->ts_ms + p->window_ms + 1;
+        s.t_low = txn->ts_ms - p->window_ms;
+        s.root_f = s.root_b = txn->ts_ms;
+        if (s.side[0] && s.side[1])
+            hops = find_ring(&s, ctx->edge, ring, members);
+        else
+            ctx->cut = true;
+        vg_graph_search_end(ctx);
+    }
     if (hops == 0) return;
 
+    const struct vg_graph_edge *first = vg_graph_edge_at(g, ring[0]), *closing = vg_graph_edge_at(g, ring[hops - 1]);
+    origin = vg_graph_node_id(g, members[0]);
     struct vg_alert *a = ctx->alert;
     vg_alert_init(a, VG_RULE_CYCLE, origin.ptr, origin.len, txn);
-    int64_t total = txn->amount_micros, min_hop = txn->amount_micros, max_hop = txn->amount_micros;
+    int64_t total = 0, min_hop = INT64_MAX, max_hop = 0;
     for (uint32_t i = 0; i < hops; i++) {
         const struct vg_graph_edge *e = vg_graph_edge_at(g, ring[i]);
         struct vg_str id = vg_graph_edge_tx_id(g, e);
@@ -275,21 +352,19 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         min_hop = VG_MIN(min_hop, e->amount_micros);
         max_hop = VG_MAX(max_hop, e->amount_micros);
     }
-    vg_alert_add_tx(a, txn->id, txn->id_len);
     /* The other ring members in ring order (the origin is the alert's own account). */
-    for (uint32_t i = 1; i <= hops; i++) {
+    for (uint32_t i = 1; i < hops; i++) {
         struct vg_str id = vg_graph_node_id(g, members[i]);
         vg_alert_add_account(a, id.ptr, id.len);
     }
-    a->window_start_ms = vg_graph_edge_at(g, ring[0])->ts_ms;
-    a->window_end_ms = txn->ts_ms;
-    uint32_t transfers = hops + 1;
-    vg_alert_add_metric(a, "hops", VG_METRIC_COUNT, transfers);
+    a->window_start_ms = first->ts_ms;
+    a->window_end_ms = closing->ts_ms;
+    vg_alert_add_metric(a, "hops", VG_METRIC_COUNT, hops);
     vg_alert_add_metric(a, "total", VG_METRIC_MONEY, total);
     vg_alert_add_metric(a, "min_hop", VG_METRIC_MONEY, min_hop);
     /* 0.5 at the bare threshold, growing with the money moved and with how evenly it
      * moved (laundering rings pass on nearly the whole amount at every hop). */
-    double strength = vg_score_strength((double)total, (double)transfers * (double)p->min_amount_micros);
+    double strength = vg_score_strength((double)total, (double)hops * (double)p->min_amount_micros);
     double evenness = (double)min_hop / (double)max_hop;
     a->score = 0.5 + 0.25 * (2.0 * strength - 1.0) + 0.25 * evenness;
     vg_alert_emit(out, a);
