@@ -7,7 +7,12 @@
  * out-edges and count the distinct marked k (k not in {o, s}) reached by a leg strictly
  * before k's latest forward. At min_intermediaries, alert about o and about s. Cheap
  * degree checks skip most triggers before any walk; each edge visited costs one unit of
- * engine.graph_budget, and a search that runs out is counted. */
+ * engine.graph_budget, and a search that runs out is counted.
+ *
+ * Late transfers. A forward that arrives after a newer forward into the same sink is also
+ * judged in the window ending at that newer one; a leg o -> m that arrives after m already
+ * forwarded is judged, for origin o, in the window ending at that sink's newest forward.
+ * Input in time order pays one list probe for each. */
 #include <stddef.h>
 
 #include "graph_internal.h"
@@ -147,25 +152,44 @@ static void fire(struct sg_search *s, uint32_t o, const uint32_t *list, int64_t 
     }
 }
 
-static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
-    const struct vg_scatter_gather_params *p = params;
+/* Newest forward >= min_amount into `sink` with ts in (t, t + window], or t when none: the
+ * end of the window a late transfer at t completes. Walks the sink's newest entries only
+ * while they may still be newer than t (one entry for input in time order). */
+static int64_t newest_forward_after(const struct vg_graph *g, uint32_t sink, int64_t t,
+                                    const struct vg_scatter_gather_params *p, uint32_t limit) {
+    int64_t disorder = vg_graph_disorder_ms(g), newest = t;
+    for (uint64_t idx = vg_graph_node_at((struct vg_graph *)g, sink)->in_newest; vg_graph_edge_live(g, idx) && limit--;) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        if (e->ts_ms > newest && e->ts_ms - t <= p->window_ms && e->amount_micros >= p->min_amount_micros)
+            newest = e->ts_ms;
+        if (e->ts_ms + disorder <= t) break;
+        idx = vg_graph_prev(e, idx, 1);
+    }
+    return newest;
+}
+
+/* Searches the window [end - window, end] for origins sending through >= min_intermediaries
+ * accounts into `sink`: the senders of legs into m (or only `origin` when it is not
+ * VG_GRAPH_NONE). Fires for each origin found; returns true when one was. */
+static bool search(struct vg_graph_ctx *ctx, const struct vg_scatter_gather_params *p, uint32_t m_node,
+                   uint32_t sink_node, uint32_t origin, int64_t end, struct vg_alert_out *out) {
     const struct vg_txn *txn = ctx->txn;
     struct vg_graph *g = ctx->g;
     int64_t need = VG_MAX(p->min_intermediaries, 1);
-    if (txn->amount_micros < p->min_amount_micros) return;
-    const struct vg_graph_node *m = vg_graph_node_at(g, ctx->from), *sink = vg_graph_node_at(g, ctx->to);
-    if (m->n_in == 0 || (int64_t)sink->n_in < need) return;   /* no leg, or too few forwards */
-    struct vg_str sink_id = vg_graph_node_id(g, ctx->to);
+    const struct vg_graph_node *m = vg_graph_node_at(g, m_node), *sink = vg_graph_node_at(g, sink_node);
+    if (m->n_in == 0 || (int64_t)sink->n_in < need) return false;   /* no leg, or too few forwards */
+    struct vg_str sink_id = vg_graph_node_id(g, sink_node);
     bool sink_cooling = vg_alert_out_cooling(out, VG_RULE_SCATTER_GATHER, sink_id.ptr, sink_id.len, txn->ts_ms);
+    bool fired = false;
 
     vg_graph_search_begin(ctx);
     struct sg_search s = {
         .ctx = ctx,
         .g = g,
         .p = p,
-        .sink = ctx->to,
-        .t = txn->ts_ms,
-        .t_low = txn->ts_ms < INT64_MIN + p->window_ms ? INT64_MIN : txn->ts_ms - p->window_ms,
+        .sink = sink_node,
+        .t = end,
+        .t_low = end < INT64_MIN + p->window_ms ? INT64_MIN : end - p->window_ms,
         .disorder = vg_graph_disorder_ms(g),
     };
     s.mark_fwd = vg_graph_new_mark(g);
@@ -182,6 +206,7 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
         idx = vg_graph_prev(e, idx, 1);
         if (e->ts_ms + s.disorder < s.t_low) break;
         if (e->ts_ms < s.t_low || e->amount_micros < p->min_amount_micros || e->from == s.sink) continue;
+        if (origin != VG_GRAPH_NONE && e->from != origin) continue;
         struct vg_graph_node *o = vg_graph_node_at(g, e->from);
         if (o->mark_b == mark_origin) continue;
         o->mark_b = mark_origin;
@@ -199,10 +224,52 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
         s.mark_mid = vg_graph_new_mark(g);
         int64_t n = count_intermediaries(&s, e->from, list);
         if (n < 0) break;
-        if (n >= need) fire(&s, e->from, list, n, out);
+        if (n >= need) {
+            fire(&s, e->from, list, n, out);
+            fired = true;
+        }
     }
 done:
     vg_graph_search_end(ctx);
+    return fired;
+}
+
+/* Sinks a late leg o -> m can still feed: m's forwards in (t, t + window], at most this many. */
+#define SG_LATE_SINKS 16
+
+static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    const struct vg_scatter_gather_params *p = params;
+    const struct vg_txn *txn = ctx->txn;
+    struct vg_graph *g = ctx->g;
+    if (txn->amount_micros < p->min_amount_micros) return;
+    int64_t t = txn->ts_ms;
+    uint32_t limit = ctx->cfg->engine.graph_budget;
+    if (t > INT64_MAX - p->window_ms) return;
+
+    /* The new transfer as a forward m -> s: the window ending at it, and when it is late,
+     * the window ending at the sink's newest forward that still contains it. */
+    if (!search(ctx, p, ctx->from, ctx->to, VG_GRAPH_NONE, t, out)) {
+        int64_t end = newest_forward_after(g, ctx->to, t, p, limit);
+        if (end != t) search(ctx, p, ctx->from, ctx->to, VG_GRAPH_NONE, end, out);
+    }
+
+    /* The new transfer as a late leg o -> m: m already forwarded after it. One window per
+     * sink, ending at that sink's newest forward after the leg. */
+    uint32_t sinks[SG_LATE_SINKS], n_sinks = 0;
+    int64_t disorder = vg_graph_disorder_ms(g);
+    for (uint64_t idx = vg_graph_node_at(g, ctx->to)->out_newest; vg_graph_edge_live(g, idx) && limit--;) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        if (e->ts_ms > t && e->ts_ms - t <= p->window_ms && e->amount_micros >= p->min_amount_micros &&
+            e->to != ctx->from && n_sinks < SG_LATE_SINKS) {
+            bool known = false;
+            for (uint32_t k = 0; k < n_sinks && !known; k++) known = sinks[k] == e->to;
+            if (!known) sinks[n_sinks++] = e->to;
+        }
+        if (e->ts_ms + disorder <= t) break;
+        idx = vg_graph_prev(e, idx, 0);
+    }
+    for (uint32_t k = 0; k < n_sinks; k++)
+        search(ctx, p, ctx->to, sinks[k], ctx->from, newest_forward_after(g, sinks[k], t, p, limit), out);
 }
 
 static int64_t scatter_gather_lookback_ms(const void *params) {
