@@ -67,10 +67,12 @@ class Evaluator:
         if direction == "out" and amt >= P["large_threshold"]:
             self.emit("large_tx", account, t, [t["id"]], [cp], ts)
         # structuring
-        lo_band = P["st_threshold"] * (M - P["st_margin_ppm"]) // M
-        if lo_band <= amt < P["st_threshold"]:
+        # band [threshold*(1-margin), threshold), compared exactly (no rounded lower bound)
+        def in_band(a):
+            return a * M >= P["st_threshold"] * (M - P["st_margin_ppm"]) and a < P["st_threshold"]
+        if in_band(amt):
             evs = [e for e in self.window(account, ts, P["st_window"])
-                   if e[2] == direction and lo_band <= e[3] < P["st_threshold"]]
+                   if e[2] == direction and in_band(e[3])]
             if len(evs) >= P["st_min_count"] and sum(e[3] for e in evs) >= P["st_threshold"]:
                 self.emit("structuring", account, t, [e[5] for e in evs], [e[4] for e in evs], evs[0][0])
         # fan_in / fan_out
@@ -102,7 +104,7 @@ class Evaluator:
             self.emit("watchlist", account, t, [t["id"]], [cp], ts)
         # high_risk_country
         country = t.get("to_country") if direction == "out" else t.get("from_country")
-        if country in P["hrc"] and amt >= P["hrc_min"]:
+        if country and country.upper() in P["hrc"] and amt >= P["hrc_min"]:
             self.emit("high_risk_country", account, t, [t["id"]], [cp], ts)
 
     def pass_through(self, t, account):
