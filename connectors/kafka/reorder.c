@@ -1,8 +1,9 @@
 /* reorder.c - event-time merge of partitions (see reorder.h). Records live in one slab
- * with a free list; each partition is a FIFO chained through the slab; partitions with
- * queued records sit in a binary min-heap keyed by (head event time, partition id). The
- * wait bound (the oldest newest-time among active partitions with nothing queued) is
- * recomputed only when a partition enters or leaves that set. */
+ * with a free list; each partition is a FIFO chained through the slab. Two indexed binary
+ * min-heaps over partitions make every step O(log partitions): the queued ones keyed by
+ * (head event time, id), and the waiting ones (active, nothing queued) keyed by (newest
+ * time pushed, id), whose top is the wait bound. A waiting partition's newest time cannot
+ * change while it waits (only a push changes it, and a push ends the wait). */
 #include "kafka/reorder.h"
 
 #include <stdlib.h>
@@ -15,9 +16,17 @@
 struct part {
     uint32_t head, tail;    /* slab indices, NONE when empty */
     uint32_t count;
-    int32_t heap_pos;       /* -1 when not in the heap (empty) */
+    int32_t pos[2];         /* place in heap QUEUED / WAITING, -1 when not in it */
+    int64_t head_ts;        /* event time of the head record (valid while count > 0) */
     int64_t last_ts;        /* newest event time pushed; INT64_MIN before the first */
     bool active;
+};
+
+enum { QUEUED = 0, WAITING = 1 };
+
+struct pheap {
+    int32_t *ids;
+    int32_t len;
 };
 
 struct vg_reorder {
@@ -26,10 +35,7 @@ struct vg_reorder {
     uint32_t fresh;         /* slab records [fresh, capacity) never used yet (untouched memory) */
     struct part *parts;
     int32_t n_parts;
-    int32_t *heap;          /* partition ids */
-    int32_t heap_len;
-    int64_t bound;          /* cached wait bound */
-    bool bound_dirty;
+    struct pheap heap[2];   /* QUEUED, WAITING */
     bool peeked_forced;
     uint64_t forced;
 };
@@ -40,8 +46,9 @@ int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partit
     if (!r) return VG_ERR_NOMEM;
     r->recs = malloc((size_t)capacity * sizeof *r->recs);
     r->parts = calloc((size_t)partitions, sizeof *r->parts);
-    r->heap = malloc((size_t)partitions * sizeof *r->heap);
-    if (!r->recs || !r->parts || !r->heap) {
+    r->heap[QUEUED].ids = malloc((size_t)partitions * sizeof(int32_t));
+    r->heap[WAITING].ids = malloc((size_t)partitions * sizeof(int32_t));
+    if (!r->recs || !r->parts || !r->heap[QUEUED].ids || !r->heap[WAITING].ids) {
         vg_reorder_destroy(r);
         return VG_ERR_NOMEM;
     }
@@ -50,8 +57,7 @@ int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partit
     r->free_head = NONE; /* records are taken from `fresh` first: the slab's pages are only
                           * touched up to the high-water mark */
     for (int32_t p = 0; p < partitions; p++)
-        r->parts[p] = (struct part){.head = NONE, .tail = NONE, .heap_pos = -1, .last_ts = INT64_MIN};
-    r->bound_dirty = true;
+        r->parts[p] = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1}, .last_ts = INT64_MIN};
     *out = r;
     return VG_OK;
 }
@@ -60,7 +66,8 @@ void vg_reorder_destroy(struct vg_reorder *r) {
     if (!r) return;
     free(r->recs);
     free(r->parts);
-    free(r->heap);
+    free(r->heap[QUEUED].ids);
+    free(r->heap[WAITING].ids);
     free(r);
 }
 
@@ -68,50 +75,68 @@ bool vg_reorder_full(const struct vg_reorder *r) { return r->count >= r->capacit
 uint32_t vg_reorder_count(const struct vg_reorder *r) { return r->count; }
 uint64_t vg_reorder_forced(const struct vg_reorder *r) { return r->forced; }
 
-/* ---- heap of partitions by (head time, partition) ------------------------------------- */
+/* ---- the two heaps ---------------------------------------------------------------------- */
 
-static inline bool heap_less(const struct vg_reorder *r, int32_t a, int32_t b) {
-    int64_t ta = r->recs[r->parts[a].head].txn.ts_ms, tb = r->recs[r->parts[b].head].txn.ts_ms;
+static inline int64_t heap_key(const struct vg_reorder *r, int which, int32_t p) {
+    return which == QUEUED ? r->parts[p].head_ts : r->parts[p].last_ts;
+}
+
+static inline bool heap_less(const struct vg_reorder *r, int which, int32_t a, int32_t b) {
+    int64_t ta = heap_key(r, which, a), tb = heap_key(r, which, b);
     return ta < tb || (ta == tb && a < b);
 }
 
-static inline void heap_set(struct vg_reorder *r, int32_t pos, int32_t p) {
-    r->heap[pos] = p;
-    r->parts[p].heap_pos = pos;
+static inline void heap_set(struct vg_reorder *r, int which, int32_t pos, int32_t p) {
+    r->heap[which].ids[pos] = p;
+    r->parts[p].pos[which] = pos;
 }
 
-static void heap_up(struct vg_reorder *r, int32_t pos) {
-    int32_t p = r->heap[pos];
+static void heap_up(struct vg_reorder *r, int which, int32_t pos) {
+    int32_t *ids = r->heap[which].ids, p = ids[pos];
     while (pos > 0) {
         int32_t parent = (pos - 1) / 2;
-        if (!heap_less(r, p, r->heap[parent])) break;
-        heap_set(r, pos, r->heap[parent]);
+        if (!heap_less(r, which, p, ids[parent])) break;
+        heap_set(r, which, pos, ids[parent]);
         pos = parent;
     }
-    heap_set(r, pos, p);
+    heap_set(r, which, pos, p);
 }
 
-static void heap_down(struct vg_reorder *r, int32_t pos) {
-    int32_t p = r->heap[pos];
+static void heap_down(struct vg_reorder *r, int which, int32_t pos) {
+    int32_t *ids = r->heap[which].ids, p = ids[pos], len = r->heap[which].len;
     for (;;) {
         int32_t child = 2 * pos + 1;
-        if (child >= r->heap_len) break;
-        if (child + 1 < r->heap_len && heap_less(r, r->heap[child + 1], r->heap[child])) child++;
-        if (!heap_less(r, r->heap[child], p)) break;
-        heap_set(r, pos, r->heap[child]);
+        if (child >= len) break;
+        if (child + 1 < len && heap_less(r, which, ids[child + 1], ids[child])) child++;
+        if (!heap_less(r, which, ids[child], p)) break;
+        heap_set(r, which, pos, ids[child]);
         pos = child;
     }
-    heap_set(r, pos, p);
+    heap_set(r, which, pos, p);
 }
 
-static void heap_remove(struct vg_reorder *r, int32_t p) {
-    int32_t pos = r->parts[p].heap_pos;
-    r->parts[p].heap_pos = -1;
-    int32_t last = r->heap[--r->heap_len];
-    if (pos == r->heap_len) return;
-    heap_set(r, pos, last);
-    heap_up(r, pos);
-    heap_down(r, r->parts[last].heap_pos);
+static void heap_insert(struct vg_reorder *r, int which, int32_t p) {
+    if (r->parts[p].pos[which] >= 0) return;
+    int32_t pos = r->heap[which].len++;
+    heap_set(r, which, pos, p);
+    heap_up(r, which, pos);
+}
+
+static void heap_remove(struct vg_reorder *r, int which, int32_t p) {
+    int32_t pos = r->parts[p].pos[which];
+    if (pos < 0) return;
+    r->parts[p].pos[which] = -1;
+    int32_t last = r->heap[which].ids[--r->heap[which].len];
+    if (pos == r->heap[which].len) return;
+    heap_set(r, which, pos, last);
+    heap_up(r, which, pos);
+    heap_down(r, which, r->parts[last].pos[which]);
+}
+
+/* Puts the partition in the waiting heap or takes it out, as its state says. */
+static void waiting_update(struct vg_reorder *r, int32_t p) {
+    if (r->parts[p].active && r->parts[p].count == 0) heap_insert(r, WAITING, p);
+    else heap_remove(r, WAITING, p);
 }
 
 /* ---- queueing ---------------------------------------------------------------------------- */
@@ -133,43 +158,37 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
     rec->arrival_ns = arrival_ns;
     rec->partition = partition;
     rec->next = NONE;
-    if (q->tail == NONE) q->head = i;
-    else r->recs[q->tail].next = i;
+    heap_remove(r, WAITING, partition); /* a push ends the wait, before last_ts changes */
+    if (q->tail == NONE) {
+        q->head = i;
+        q->head_ts = txn->ts_ms;
+    } else {
+        r->recs[q->tail].next = i;
+    }
     q->tail = i;
     q->count++;
     r->count++;
     if (txn->ts_ms > q->last_ts) q->last_ts = txn->ts_ms;
-    if (!q->active || q->count == 1) r->bound_dirty = true; /* left the waiting set */
     q->active = true;
-    if (q->heap_pos < 0) {
-        r->heap[r->heap_len++] = partition;
-        heap_up(r, r->heap_len - 1);
-    }
+    heap_insert(r, QUEUED, partition);
 }
 
 void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active) {
     if (partition < 0 || partition >= r->n_parts || r->parts[partition].active == active) return;
     r->parts[partition].active = active;
-    r->bound_dirty = true;
+    waiting_update(r, partition);
 }
 
 /* The oldest newest-time among active partitions with nothing queued: no record younger
  * than it can be released yet. INT64_MAX when no partition is waited for. */
-static int64_t wait_bound(struct vg_reorder *r) {
-    if (!r->bound_dirty) return r->bound;
-    int64_t bound = INT64_MAX;
-    for (int32_t p = 0; p < r->n_parts; p++)
-        if (r->parts[p].active && r->parts[p].count == 0 && r->parts[p].last_ts < bound)
-            bound = r->parts[p].last_ts;
-    r->bound = bound;
-    r->bound_dirty = false;
-    return bound;
+static inline int64_t wait_bound(const struct vg_reorder *r) {
+    return r->heap[WAITING].len ? r->parts[r->heap[WAITING].ids[0]].last_ts : INT64_MAX;
 }
 
 const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, int64_t now_ns, int64_t max_hold_ns, bool flush) {
     r->peeked_forced = false;
-    if (r->heap_len == 0) return NULL;
-    const struct vg_reorder_rec *h = &r->recs[r->parts[r->heap[0]].head];
+    if (r->heap[QUEUED].len == 0) return NULL;
+    const struct vg_reorder_rec *h = &r->recs[r->parts[r->heap[QUEUED].ids[0]].head];
     if (flush || h->txn.ts_ms <= wait_bound(r)) return h;
     if (r->count >= r->capacity || now_ns - h->arrival_ns > max_hold_ns) {
         r->peeked_forced = true;
@@ -179,8 +198,8 @@ const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, int64_t now_n
 }
 
 void vg_reorder_pop(struct vg_reorder *r) {
-    if (r->heap_len == 0) return;
-    int32_t p = r->heap[0];
+    if (r->heap[QUEUED].len == 0) return;
+    int32_t p = r->heap[QUEUED].ids[0];
     struct part *q = &r->parts[p];
     uint32_t i = q->head;
     q->head = r->recs[i].next;
@@ -190,10 +209,11 @@ void vg_reorder_pop(struct vg_reorder *r) {
     r->recs[i].next = r->free_head;
     r->free_head = i;
     if (q->count == 0) {
-        heap_remove(r, p);
-        if (q->active) r->bound_dirty = true; /* joins the waiting set */
+        heap_remove(r, QUEUED, p);
+        waiting_update(r, p); /* joins the waiting set when active */
     } else {
-        heap_down(r, 0);
+        q->head_ts = r->recs[q->head].txn.ts_ms;
+        heap_down(r, QUEUED, 0);
     }
     if (r->peeked_forced) r->forced++;
     r->peeked_forced = false;
@@ -214,8 +234,8 @@ void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition) {
         r->free_head = i;
         r->count--;
     }
-    if (q->heap_pos >= 0) heap_remove(r, partition);
-    *q = (struct part){.head = NONE, .tail = NONE, .heap_pos = -1, .last_ts = INT64_MIN};
-    r->bound_dirty = true;
+    heap_remove(r, QUEUED, partition);
+    heap_remove(r, WAITING, partition);
+    *q = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1}, .last_ts = INT64_MIN};
     r->peeked_forced = false;
 }

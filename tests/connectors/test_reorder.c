@@ -178,3 +178,74 @@ Test(reorder, random_partitioning_of_an_ordered_stream_is_undone) {
     cr_assert_eq(vg_reorder_forced(r), 0);
     vg_reorder_destroy(r);
 }
+
+/* A reference model of the merge, by brute force: per partition a FIFO of times, the
+ * active flag and the newest time pushed. */
+#define MODEL_PARTS 12
+#define MODEL_CAP 64
+struct model {
+    int64_t q[MODEL_PARTS][MODEL_CAP];
+    int head[MODEL_PARTS], count[MODEL_PARTS];
+    int64_t last[MODEL_PARTS];
+    bool active[MODEL_PARTS];
+};
+
+/* The partition the merge must release next, or -1 while it must wait. */
+static int model_next(const struct model *m) {
+    int best = -1;
+    for (int p = 0; p < MODEL_PARTS; p++)
+        if (m->count[p] && (best < 0 || m->q[p][m->head[p]] < m->q[best][m->head[best]])) best = p;
+    if (best < 0) return -1;
+    for (int p = 0; p < MODEL_PARTS; p++)
+        if (m->active[p] && m->count[p] == 0 && m->last[p] < m->q[best][m->head[best]]) return -1;
+    return best;
+}
+
+Test(reorder, random_operations_match_a_brute_force_model) {
+    /* Pushes, releases, activity changes and revocations in random order over a dozen
+     * partitions: every peek must agree with the model on whether to wait and on which
+     * partition's head goes next (ties between partitions broken by the lower id). */
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, MODEL_PARTS * MODEL_CAP, MODEL_PARTS), VG_OK);
+    struct model m = {0};
+    for (int p = 0; p < MODEL_PARTS; p++) m.last[p] = INT64_MIN;
+    srand(12345);
+    int64_t offset = 0;
+    for (int step = 0; step < 200000; step++) {
+        int p = rand() % MODEL_PARTS, op = rand() % 100;
+        if (op < 45 && m.count[p] < MODEL_CAP) { /* push a time >= the partition's newest */
+            int64_t ts = (m.last[p] == INT64_MIN ? 0 : m.last[p]) + rand() % 7;
+            push(r, p, offset++, ts);
+            m.q[p][(m.head[p] + m.count[p]++) % MODEL_CAP] = ts;
+            m.last[p] = ts;
+            m.active[p] = true;
+        } else if (op < 90) { /* release one */
+            int want = model_next(&m);
+            const struct vg_reorder_rec *rec = vg_reorder_peek(r, 0, INT64_MAX, false);
+            if (want < 0) {
+                cr_assert_null(rec, "step %d: must wait", step);
+                continue;
+            }
+            cr_assert_not_null(rec, "step %d: partition %d's head is releasable", step, want);
+            cr_assert_eq(rec->partition, want, "step %d", step);
+            cr_assert_eq(rec->txn.ts_ms, m.q[want][m.head[want]], "step %d", step);
+            vg_reorder_pop(r);
+            m.head[want] = (m.head[want] + 1) % MODEL_CAP;
+            m.count[want]--;
+        } else if (op < 98) { /* caught up / lagging again */
+            bool active = rand() % 2;
+            vg_reorder_set_active(r, p, active);
+            m.active[p] = active;
+        } else { /* revoked */
+            vg_reorder_drop_partition(r, p);
+            m.count[p] = 0;
+            m.head[p] = 0;
+            m.last[p] = INT64_MIN;
+            m.active[p] = false;
+        }
+        int total = 0;
+        for (int q = 0; q < MODEL_PARTS; q++) total += m.count[q];
+        cr_assert_eq(vg_reorder_count(r), (uint32_t)total, "step %d", step);
+    }
+    vg_reorder_destroy(r);
+}
