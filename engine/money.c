@@ -28,36 +28,40 @@ static inline bool is_digit(char c) {
     return (unsigned char)(c - '0') < 10;
 }
 
-/* The general path: exponents, long digit strings, trailing zeros beyond the 6th decimal.
+/* The general path: exponents, long digit strings, digits beyond the 6th decimal.
  * int_start/int_len and frac_start/frac_len locate the digit runs, exp10 is the (clamped)
- * exponent. Returns VG_OK, VG_ERR_INVALID (a nonzero digit below 10^-6) or VG_ERR_RANGE. */
+ * exponent. A nonzero digit below 10^-6 is refused (VG_ERR_INVALID) unless `round`, which
+ * rounds the value half to even to a whole micro-unit. Returns VG_OK, VG_ERR_INVALID or
+ * VG_ERR_RANGE. */
 static int place_digits(const char *int_digits, size_t int_len, const char *frac_digits,
-                        size_t frac_len, long exp10, uint64_t *out_magnitude) {
-    /* First pass: any nonzero digit below the 6th decimal makes the value inexact. The
-     * fraction digit j (0-based) has power -(j+1) + exp10. */
-    for (size_t j = 0; j < frac_len; j++) {
-        if (frac_digits[j] != '0' && exp10 - (long)j - 1 < -MONEY_SCALE) return VG_ERR_INVALID;
-    }
-    for (size_t i = 0; i < int_len; i++) {
-        if (int_digits[i] != '0' && exp10 + (long)(int_len - 1 - i) < -MONEY_SCALE)
-            return VG_ERR_INVALID;
-    }
-    /* Second pass: sum digit * 10^(power + 6); any nonzero digit above 10^18 overflows
-     * int64 micro-units for sure, the rest is checked on the 128-bit sum. */
+                        size_t frac_len, long exp10, bool round, uint64_t *out_magnitude) {
+    /* Sum digit * 10^(power + 6) over the kept digits; any nonzero digit above 10^18
+     * overflows int64 micro-units for sure, the rest is checked on the 128-bit sum. Below
+     * 10^-6: the first dropped digit and whether any later one is nonzero decide rounding. */
     unsigned __int128 sum = 0;
+    unsigned first_dropped = 0;
+    bool sticky = false;
     for (size_t k = 0; k < int_len + frac_len; k++) {
         char c = k < int_len ? int_digits[k] : frac_digits[k - int_len];
         if (c == '0') continue;
         long power = k < int_len ? exp10 + (long)(int_len - 1 - k) : exp10 - (long)(k - int_len) - 1;
+        if (power < -MONEY_SCALE) {
+            if (!round) return VG_ERR_INVALID;
+            if (power == -MONEY_SCALE - 1) first_dropped = (unsigned)(c - '0');
+            else sticky = true;
+            continue;
+        }
         if (power > 18) return VG_ERR_RANGE;
         sum += (unsigned __int128)(unsigned)(c - '0') * pow10_u128((unsigned)(power + MONEY_SCALE));
         if (sum > (unsigned __int128)INT64_MAX) return VG_ERR_RANGE;
     }
+    if (first_dropped > 5 || (first_dropped == 5 && (sticky || (sum & 1)))) sum++;
+    if (sum > (unsigned __int128)INT64_MAX) return VG_ERR_RANGE;
     *out_magnitude = (uint64_t)sum;
     return VG_OK;
 }
 
-int vg_money_parse(const char *text, size_t len, int64_t *out_micros) {
+static int parse(const char *text, size_t len, bool round, int64_t *out_micros) {
     const char *p = text, *end = text + len;
     bool negative = false;
     if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
@@ -100,11 +104,19 @@ int vg_money_parse(const char *text, size_t len, int64_t *out_micros) {
         for (size_t i = 0; i < MONEY_SCALE; i++)
             magnitude = magnitude * 10 + (i < frac_len ? (uint64_t)(frac_digits[i] - '0') : 0);
     } else {
-        int rc = place_digits(int_digits, int_len, frac_digits, frac_len, exp10, &magnitude);
+        int rc = place_digits(int_digits, int_len, frac_digits, frac_len, exp10, round, &magnitude);
         if (rc != VG_OK) return rc;
     }
     *out_micros = negative ? -(int64_t)magnitude : (int64_t)magnitude;
     return VG_OK;
+}
+
+int vg_money_parse(const char *text, size_t len, int64_t *out_micros) {
+    return parse(text, len, false, out_micros);
+}
+
+int vg_money_parse_amount(const char *text, size_t len, int64_t *out_micros) {
+    return parse(text, len, true, out_micros);
 }
 
 int vg_money_convert(int64_t amount_micros, int64_t rate_micros, int64_t *out_micros) {

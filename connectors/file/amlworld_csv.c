@@ -143,14 +143,14 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
 
     int64_t paid_micros;
     struct vg_str paid = col[COL_AMOUNT_PAID];
-    int rc = vg_money_parse(paid.ptr, paid.len, &paid_micros);
+    int rc = vg_money_parse_amount(paid.ptr, paid.len, &paid_micros);
     if (rc == VG_ERR_RANGE) {
         set_error(err, VG_REASON_AMOUNT_OVERFLOW, "Amount Paid: %s does not fit in 64-bit micro-units",
                   printable(paid, snippet));
         return VG_ERR_INVALID;
     }
     if (rc != VG_OK) {
-        set_error(err, VG_REASON_BAD_AMOUNT, "Amount Paid: '%s' is not a decimal with at most 6 decimals",
+        set_error(err, VG_REASON_BAD_AMOUNT, "Amount Paid: '%s' is not a decimal number",
                   printable(paid, snippet));
         return VG_ERR_INVALID;
     }

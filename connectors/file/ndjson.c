@@ -515,13 +515,13 @@ static int parse_amount(struct parser *ps) {
     } else {
         return wrong_type(ps, FIELD_AMOUNT, "a number or a decimal string");
     }
-    int rc = vg_money_parse(text, len, &ps->amount_micros);
+    int rc = vg_money_parse_amount(text, len, &ps->amount_micros);
     if (rc == VG_ERR_RANGE)
         FIELD_ERROR(ps, VG_REASON_AMOUNT_OVERFLOW, "field 'amount': %s does not fit in 64-bit micro-units",
                     printable(text, len, snippet));
     else if (rc != VG_OK)
         FIELD_ERROR(ps, VG_REASON_BAD_AMOUNT,
-                    "field 'amount': '%s' is not a decimal with at most 6 decimals",
+                    "field 'amount': '%s' is not a decimal number",
                     printable(text, len, snippet));
     else if (ps->amount_micros <= 0)
         FIELD_ERROR(ps, VG_REASON_AMOUNT_NOT_POSITIVE, "field 'amount': %s is not positive",

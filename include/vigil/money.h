@@ -15,6 +15,12 @@
  * Returns VG_OK, VG_ERR_INVALID (syntax / too many decimals) or VG_ERR_RANGE (overflow). */
 int vg_money_parse(const char *text, size_t len, int64_t *out_micros);
 
+/* The same syntax for a transaction amount, where digits below the 6th decimal are real
+ * data (satoshi-precision crypto amounts, "1234.5600000000001" from a float printer): the
+ * value is rounded half to even to a whole micro-unit instead of refused. Deterministic
+ * and exact otherwise. Returns VG_OK, VG_ERR_INVALID (syntax) or VG_ERR_RANGE (overflow). */
+int vg_money_parse_amount(const char *text, size_t len, int64_t *out_micros);
+
 /* Converts an amount in a foreign currency to base-currency micro-units:
  * result = amount_micros * rate_micros / 1e6, rounded half away from zero, computed in
  * 128-bit integers. Returns VG_OK or VG_ERR_RANGE when the result overflows int64. */

@@ -98,6 +98,11 @@ Test(ndjson, amount_forms_are_exact) {
     cr_expect_eq(t.amount_micros, 1);
     parse_ok("{" BASE ",\"amount\":\"9223372036854.775807\",\"currency\":\"USD\"}", &t);
     cr_expect_eq(t.amount_micros, INT64_MAX);
+    /* more than 6 decimals: rounded half to even at the micro-unit, not refused */
+    parse_ok("{" BASE ",\"amount\":1234.5600000000001,\"currency\":\"USD\"}", &t);
+    cr_expect_eq(t.amount_micros, 1234560000);
+    parse_ok("{" BASE ",\"amount\":\"0.12345678\",\"currency\":\"USD\"}", &t);
+    cr_expect_eq(t.amount_micros, 123457);
 }
 
 Test(ndjson, currency_conversion) {
@@ -254,9 +259,9 @@ Test(ndjson, invalid_records_refused_with_reason) {
         {"{\"id\":\"t\",\"ts\":0,\"from\":\"\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_ID, "'from'"},
         {"{\"id\":\"t\",\"ts\":0,\"from\":\"a\\u0000b\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_ID, "U+0000"},
         /* amounts */
-        {"{" BASE ",\"amount\":1.1234567,\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, "'amount'"},
-        {"{" BASE ",\"amount\":\"1.1234567\",\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, "'amount'"},
-        {"{" BASE ",\"amount\":1e-7,\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, NULL},
+        {"{" BASE ",\"amount\":1.2.3,\"currency\":\"USD\"}", VG_REASON_MALFORMED, NULL},
+        {"{" BASE ",\"amount\":\"1.2.3\",\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, "'amount'"},
+        {"{" BASE ",\"amount\":1e-7,\"currency\":\"USD\"}", VG_REASON_AMOUNT_NOT_POSITIVE, NULL},
         {"{" BASE ",\"amount\":\"NaN\",\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, NULL},
         {"{" BASE ",\"amount\":\"Infinity\",\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, NULL},
         {"{" BASE ",\"amount\":\"\",\"currency\":\"USD\"}", VG_REASON_BAD_AMOUNT, NULL},

@@ -1,6 +1,7 @@
 /* test_money.c - exact decimal money: parsing to micro-units, rate conversion with
  * half-away-from-zero rounding, formatting. What users rely on: no binary-float drift,
- * 6 decimals accepted and 7 refused, overflow refused rather than wrapped. */
+ * 6 decimals accepted and 7 refused (config), transaction amounts rounded half to even at the
+ * micro-unit, overflow refused rather than wrapped. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -47,6 +48,33 @@ Test(money, six_decimals_ok_seven_refused) {
     /* Zeros past the 6th decimal change nothing: the value is still exact. */
     expect_micros("1.1234560", 1123456);
     expect_micros("2.000000000000", 2000000);
+}
+
+static void expect_amount(const char *text, int64_t micros) {
+    int64_t got = 0;
+    int rc = vg_money_parse_amount(text, strlen(text), &got);
+    cr_expect_eq(rc, VG_OK, "amount '%s' should parse, got %d", text, rc);
+    cr_expect_eq(got, micros, "amount '%s' -> %lld, expected %lld", text, (long long)got, (long long)micros);
+}
+
+Test(money, amounts_round_half_to_even_below_the_micro_unit) {
+    expect_amount("0.12345678", 123457);            /* satoshi precision */
+    expect_amount("1234.5600000000001", 1234560000); /* a float printer's artefact */
+    expect_amount("1.0000005", 1000000);             /* tie, kept digit even: down */
+    expect_amount("1.0000015", 1000002);             /* tie, kept digit odd: up */
+    expect_amount("1.00000050000001", 1000001);      /* above the tie: up */
+    expect_amount("1.0000004999", 1000000);
+    expect_amount("0.0000004", 0);                   /* the caller refuses it as not positive */
+    expect_amount("1234567e-7", 123457);             /* 0.1234567 */
+    expect_amount("1234567e-13", 0);                 /* 0.0000001234567 */
+    expect_amount("9223372036854.7758074", INT64_MAX); /* rounds down onto the limit */
+    expect_amount("12.5", 12500000);                 /* exact values are unchanged */
+    int64_t out;
+    cr_expect_eq(vg_money_parse_amount("9223372036854.7758075", 21, &out), VG_ERR_RANGE, "rounds past the limit");
+    cr_expect_eq(vg_money_parse_amount("1.2.3", 5, &out), VG_ERR_INVALID);
+    cr_expect_eq(vg_money_parse_amount("NaN", 3, &out), VG_ERR_INVALID);
+    /* configuration values stay exact: no silent rounding of a rate */
+    cr_expect_eq(parse("0.12345678", &out), VG_ERR_INVALID);
 }
 
 Test(money, int64_boundaries) {

