@@ -49,10 +49,12 @@ struct vg_store {
     int64_t horizon_ms;          /* nothing older is in any view; only moves forward */
     uint32_t sweep;              /* next account the idle-ring sweep looks at */
     int64_t bucket_ms;
-    /* per-account recent-event rings, pooled by size class (a free ring's first 8 bytes
-     * link it), carved from slabs (never returned before destroy); rings larger than a
-     * slab get their own block */
-    void *free_recent[RECENT_CLASSES];
+    /* per-account recent-event rings, pooled by size class in arrays of free rings (an
+     * array, not a list threaded through the rings: taking one must not wait on a cache
+     * miss in the ring itself), carved from slabs (never returned before destroy); rings
+     * larger than a slab get their own block */
+    struct vg_recent_event **free_recent[RECENT_CLASSES];
+    uint32_t n_free[RECENT_CLASSES], free_capacity[RECENT_CLASSES];
     uint64_t recent_bytes;
     void **slabs;                /* every block: slabs and oversized rings */
     size_t *slab_sizes;
@@ -288,7 +290,11 @@ static void recent_free_all(struct vg_store *s) {
         a->ring = NULL;
         a->n_events = 0;
     }
-    for (int c = 0; c < RECENT_CLASSES; c++) s->free_recent[c] = NULL;
+    for (int c = 0; c < RECENT_CLASSES; c++) {
+        free(s->free_recent[c]);
+        s->free_recent[c] = NULL;
+        s->n_free[c] = s->free_capacity[c] = 0;
+    }
     for (uint32_t i = 0; i < s->n_slabs; i++) vg_big_free(s->slabs[i], s->slab_sizes[i]);
     free(s->slabs);
     free(s->slab_sizes);
@@ -346,17 +352,27 @@ static void *recent_carve(struct vg_store *s, size_t bytes) {
 }
 
 static struct vg_recent_event *recent_take(struct vg_store *s, uint32_t size_class) {
-    void *r = s->free_recent[size_class];
-    if (r) {
-        memcpy(&s->free_recent[size_class], r, sizeof(void *));
-        return r;
+    uint32_t n = s->n_free[size_class];
+    if (n > 0) {
+        struct vg_recent_event **pool = s->free_recent[size_class];
+        if (n > 1) __builtin_prefetch(pool[n - 2], 1); /* the next one taken: cached by then */
+        s->n_free[size_class] = n - 1;
+        return pool[n - 1];
     }
     return recent_carve(s, (size_t)sizeof(struct vg_recent_event) << size_class);
 }
 
+/* Pools a ring for reuse. Should the pool's array fail to grow, the ring stays unused in
+ * its slab until destroy (nothing is lost but the memory). */
 static void recent_give(struct vg_store *s, struct vg_recent_event *ring, uint32_t size_class) {
-    memcpy(ring, &s->free_recent[size_class], sizeof(void *));
-    s->free_recent[size_class] = ring;
+    if (s->n_free[size_class] == s->free_capacity[size_class]) {
+        uint32_t cap = s->free_capacity[size_class] ? s->free_capacity[size_class] * 2 : 1024;
+        struct vg_recent_event **grown = realloc(s->free_recent[size_class], cap * sizeof *grown);
+        if (!grown) return;
+        s->free_recent[size_class] = grown;
+        s->free_capacity[size_class] = cap;
+    }
+    s->free_recent[size_class][s->n_free[size_class]++] = ring;
 }
 
 static inline struct vg_recent_event *recent_at(const struct vg_account *a, uint32_t i) {
@@ -467,8 +483,8 @@ static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int6
         .counterparty_hash = counterparty_hash, .account = account, .dir = dir,
         .counterparty_len = counterparty_len, .tx_id_len = tx_id_len,
     };
-    memcpy(ev->text, counterparty, counterparty_len);
-    memcpy(ev->text + counterparty_len, tx_id, tx_id_len);
+    vg_copy_short(ev->text, counterparty, counterparty_len);
+    vg_copy_short(ev->text + counterparty_len, tx_id, tx_id_len);
     /* Entries stay sorted by (ts, seq): a record arriving out of order moves back past the
      * newer ones (few, since disorder is bounded), so views are a binary search away. */
     struct vg_recent_event entry = {

@@ -24,25 +24,51 @@ void vg_alert_init(struct vg_alert *a, enum vg_rule_id rule, const char *account
     a->n_tx_ids = 0;
     a->n_accounts = 0;
     a->n_metrics = 0;
+    a->tx_indexed = a->accounts_indexed = false;
 }
 
-/* Appends s to list unless already present; returns the new count. */
-static size_t add_unique(struct vg_str *list, size_t count, const char *s, size_t len) {
+#define VG_EVIDENCE_SCAN 16 /* lists up to this long are checked by a scan */
+#define INDEX_MASK (2 * VG_EVIDENCE_MAX - 1)
+
+/* Slot of s in a list's hash index: where it sits, or the empty slot it would take. */
+static size_t index_slot(const uint16_t *index, const struct vg_str *list, const char *s, size_t len) {
+    size_t i = (size_t)vg_hash64_id(s, len) & INDEX_MASK;
+    while (index[i] != 0 && !vg_str_eq(list[index[i] - 1].ptr, list[index[i] - 1].len, s, len))
+        i = (i + 1) & INDEX_MASK;
+    return i;
+}
+
+/* Appends s to list unless already present; returns the new count. Long lists switch from
+ * a scan to a hash index, so evidence of a busy window costs O(n), not O(n^2). */
+static size_t add_unique(struct vg_str *list, size_t count, bool *indexed, uint16_t *index, const char *s,
+                         size_t len) {
     if (count >= VG_EVIDENCE_MAX) return count;
-    for (size_t i = 0; i < count; i++)
-        if (vg_str_eq(list[i].ptr, list[i].len, s, len)) return count;
+    if (!*indexed) {
+        for (size_t i = 0; i < count; i++)
+            if (vg_str_eq(list[i].ptr, list[i].len, s, len)) return count;
+        if (count == VG_EVIDENCE_SCAN) { /* from now on: index what is there */
+            memset(index, 0, 2 * VG_EVIDENCE_MAX * sizeof *index);
+            for (size_t i = 0; i < count; i++) index[index_slot(index, list, list[i].ptr, list[i].len)] = (uint16_t)(i + 1);
+            *indexed = true;
+        }
+    }
+    if (*indexed) {
+        size_t slot = index_slot(index, list, s, len);
+        if (index[slot] != 0) return count;
+        index[slot] = (uint16_t)(count + 1);
+    }
     list[count].ptr = s;
     list[count].len = len;
     return count + 1;
 }
 
 void vg_alert_add_tx(struct vg_alert *a, const char *tx_id, size_t len) {
-    a->n_tx_ids = add_unique(a->tx_ids, a->n_tx_ids, tx_id, len);
+    a->n_tx_ids = add_unique(a->tx_ids, a->n_tx_ids, &a->tx_indexed, a->tx_index, tx_id, len);
 }
 
 void vg_alert_add_account(struct vg_alert *a, const char *account, size_t len) {
     if (vg_str_eq(account, len, a->account.ptr, a->account.len)) return;
-    a->n_accounts = add_unique(a->accounts, a->n_accounts, account, len);
+    a->n_accounts = add_unique(a->accounts, a->n_accounts, &a->accounts_indexed, a->account_index, account, len);
 }
 
 void vg_alert_add_metric(struct vg_alert *a, const char *key, enum vg_metric_kind kind, int64_t value) {

@@ -37,6 +37,11 @@ struct vg_alert {
     struct vg_str accounts[VG_EVIDENCE_MAX];
     size_t n_metrics;
     struct vg_metric metrics[VG_ALERT_METRICS_MAX];
+    /* Duplicate checks on long evidence lists: hash slots holding index + 1 (0 = empty),
+     * built once a list passes VG_EVIDENCE_SCAN entries (below that a scan is cheaper). */
+    bool tx_indexed, accounts_indexed;
+    uint16_t tx_index[2 * VG_EVIDENCE_MAX];
+    uint16_t account_index[2 * VG_EVIDENCE_MAX];
 };
 
 /* Starts an alert about `account`, triggered by txn. Can't fail. */

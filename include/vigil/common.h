@@ -63,4 +63,22 @@ static inline bool vg_str_eq(const char *a, size_t alen, const char *b, size_t b
     return true;
 }
 
+/* memcpy for short strings (ids): overlapping 16/8/4-byte moves instead of the inline
+ * `rep movs` the compiler emits for a variable length, whose start-up cost dominates a
+ * copy of a dozen bytes. Copies exactly n bytes. */
+static inline void vg_copy_short(char *dst, const char *src, size_t n) {
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 < n; i += 16) __builtin_memcpy(dst + i, src + i, 16);
+        __builtin_memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        __builtin_memcpy(dst, src, 8);
+        __builtin_memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        __builtin_memcpy(dst, src, 4);
+        __builtin_memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) dst[i] = src[i];
+    }
+}
+
 #endif

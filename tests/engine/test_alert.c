@@ -558,6 +558,33 @@ Test(alert, evidence_is_bounded_and_deduplicated) {
     free(a);
 }
 
+Test(alert, long_evidence_lists_drop_every_duplicate_and_keep_order) {
+    struct vg_txn t = trigger("t0", 1000);
+    struct vg_alert *a = alert_new(VG_RULE_FAN_IN, "ME", 2, &t);
+    static char ids[300][16];
+    int lens[300];
+    for (int i = 0; i < 300; i++) lens[i] = snprintf(ids[i], sizeof ids[i], "s%d", i);
+    /* three passes: duplicates arrive both below and above the scan/index switch */
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < 300; i++) {
+            int k = pass == 1 ? 299 - i : i;
+            vg_alert_add_tx(a, ids[k], (size_t)lens[k]);
+            vg_alert_add_account(a, ids[k], (size_t)lens[k]);
+        }
+    cr_assert_eq(a->n_tx_ids, 300);
+    cr_assert_eq(a->n_accounts, 300);
+    for (int i = 0; i < 300; i++) {
+        cr_expect(vg_str_eq(a->tx_ids[i].ptr, a->tx_ids[i].len, ids[i], (size_t)lens[i]), "order at %d", i);
+        cr_expect(vg_str_eq(a->accounts[i].ptr, a->accounts[i].len, ids[i], (size_t)lens[i]), "order at %d", i);
+    }
+    /* the same struct reused for the next alert starts empty, index included */
+    vg_alert_init(a, VG_RULE_FAN_IN, "ME", 2, &t);
+    for (int i = 0; i < 40; i++) vg_alert_add_account(a, ids[i % 20], (size_t)lens[i % 20]);
+    vg_alert_add_account(a, ids[250], (size_t)lens[250]);
+    cr_expect_eq(a->n_accounts, 21);
+    free(a);
+}
+
 Test(alert, metrics_money_is_a_decimal_string_ratio_a_number) {
     struct vg_txn t = trigger("t1", 1000);
     struct vg_alert *a = alert_new(VG_RULE_PASS_THROUGH, "A", 1, &t);
