@@ -64,8 +64,9 @@ struct vg_store {
 };
 
 _Static_assert(sizeof(struct vg_account) == 192, "an account is three cache lines");
-_Static_assert(offsetof(struct vg_account, activity.counts) == 128, "activity counts fill the third line");
-_Static_assert(offsetof(struct vg_account, id) + 30 <= 64, "id length and head on the first line");
+_Static_assert(offsetof(struct vg_account, activity.counts) == 64, "activity counts fill the second line");
+_Static_assert(offsetof(struct vg_account, activity) + 8 == 64, "activity header closes the first line");
+_Static_assert(offsetof(struct vg_account, id_tail) == 128, "a long id's tail on the third line");
 
 static inline uint32_t tag_of(uint64_t hash) {
     uint32_t t = (uint32_t)(hash >> 32);
@@ -127,7 +128,7 @@ static uint32_t index_probe(const struct vg_store *s, const char *id, size_t len
         }
         if (slot->tag == tag) {
             const struct vg_account *a = &s->chunks[(slot->account - 1) >> CHUNK_SHIFT][(slot->account - 1) & (CHUNK_SIZE - 1)];
-            if (vg_str_eq(a->id, a->id_len, id, len)) {
+            if (vg_account_id_eq(a, id, len)) {
                 *found = true;
                 return i;
             }
@@ -147,7 +148,9 @@ static int index_grow(struct vg_store *s) {
     for (uint32_t i = 0; i < old_capacity; i++) {
         if (old[i].account == 0) continue;
         const struct vg_account *a = vg_store_account(s, old[i].account - 1);
-        uint64_t hash = vg_hash64_id(a->id, a->id_len);
+        char id[VG_ID_MAX];
+        size_t len = vg_account_id(a, id);
+        uint64_t hash = vg_hash64_id(id, len);
         uint32_t j = (uint32_t)hash & (capacity - 1);
         while (slots[j].account != 0) j = (j + 1) & (capacity - 1);
         slots[j] = old[i];
@@ -194,12 +197,12 @@ void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     }
 }
 
-void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash) {
+void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len) {
     const struct vg_account *a = peek_account(s, hash);
     if (a) {
         __builtin_prefetch(a);
         __builtin_prefetch((const char *)a + 64);
-        __builtin_prefetch((const char *)a + 128);
+        if (id_len > VG_ACCOUNT_ID_HEAD) __builtin_prefetch((const char *)a + 128);
     }
 }
 
@@ -232,7 +235,8 @@ uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_
     }
     struct vg_account *a = vg_store_account(s, index);
     memset(a, 0, sizeof *a);
-    memcpy(a->id, id, len);
+    memcpy(a->id_head, id, VG_MIN(len, (size_t)VG_ACCOUNT_ID_HEAD));
+    if (len > VG_ACCOUNT_ID_HEAD) memcpy(a->id_tail, id + VG_ACCOUNT_ID_HEAD, len - VG_ACCOUNT_ID_HEAD);
     a->id_len = (uint8_t)len;
     a->first_seen_ms = INT64_MAX;
     a->last_seen_ms = VG_TS_NONE;

@@ -32,9 +32,12 @@ struct vg_recent_event {
     uint8_t dir;
 };
 
-/* One account, three cache lines (64-byte aligned): the first holds everything an event
- * reads or writes besides the histogram (seen times, ring position, id length and the
- * first 30 id bytes), the second the rest of the id, the third the activity counts. */
+/* One account, three cache lines (64-byte aligned). An event reads and writes the first
+ * two: seen times, ring position, the id's length and first VG_ACCOUNT_ID_HEAD bytes, then
+ * the activity histogram (its header closes the first line, its counts fill the second).
+ * The third line holds the rest of a longer id. Use vg_account_id / vg_account_id_eq for
+ * the id. */
+#define VG_ACCOUNT_ID_HEAD 22
 struct vg_account {
     int64_t first_seen_ms;          /* earliest event time seen */
     int64_t last_seen_ms;           /* newest event time seen */
@@ -45,11 +48,28 @@ struct vg_account {
                                      * than the store's horizon) until the next append */
     uint8_t ring_class;
     uint8_t id_len;
-    char id[VG_ID_MAX];
+    char id_head[VG_ACCOUNT_ID_HEAD];
+    struct vg_activity activity;    /* header on the first line, counts on the second */
+    char id_tail[VG_ID_MAX - VG_ACCOUNT_ID_HEAD];
     uint8_t reserved[22];
-    struct vg_activity activity;    /* counts start on the third line */
 } __attribute__((aligned(64)));
 
+/* Copies the account's id into out; returns its length. */
+static inline size_t vg_account_id(const struct vg_account *a, char out[VG_ID_MAX]) {
+    size_t head = a->id_len < VG_ACCOUNT_ID_HEAD ? a->id_len : VG_ACCOUNT_ID_HEAD;
+    __builtin_memcpy(out, a->id_head, head);
+    for (size_t i = head; i < a->id_len; i++) out[i] = a->id_tail[i - VG_ACCOUNT_ID_HEAD];
+    return a->id_len;
+}
+
+/* Whether the account's id is exactly id[0..len). Reads the third line only for ids
+ * longer than VG_ACCOUNT_ID_HEAD. */
+static inline bool vg_account_id_eq(const struct vg_account *a, const char *id, size_t len) {
+    if (a->id_len != len) return false;
+    if (len <= VG_ACCOUNT_ID_HEAD) return vg_str_eq(a->id_head, len, id, len);
+    return vg_str_eq(a->id_head, VG_ACCOUNT_ID_HEAD, id, VG_ACCOUNT_ID_HEAD) &&
+           vg_str_eq(a->id_tail, len - VG_ACCOUNT_ID_HEAD, id + VG_ACCOUNT_ID_HEAD, len - VG_ACCOUNT_ID_HEAD);
+}
 
 /* One event in the log. Followed by counterparty bytes then tx id bytes. */
 struct vg_log_event {
@@ -82,9 +102,10 @@ void vg_store_destroy(struct vg_store *s);
 uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
 /* Cache hints for an upcoming event (software pipelining by the shard loop): the index
- * slot of `hash`, then (once that slot is likely cached) the account record itself. */
+ * slot of `hash`, then (once that slot is likely cached) the lines of the account record
+ * an event for an id of id_len bytes touches. */
 void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash);
-void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash);
+void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len);
 /* ... and last, once the account is likely cached, its live ring entries. */
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash);
 /* Looks an account up without creating it; NULL when unknown. */

@@ -68,7 +68,9 @@ static void enc_account(void *opaque, const struct vg_account *a) {
         .activity_bucket_minutes = a->activity.bucket_minutes, .id_len = a->id_len,
     };
     memcpy(r.activity_counts, a->activity.counts, sizeof r.activity_counts);
-    enc_record(opaque, &r, sizeof r, a->id, a->id_len, NULL, 0, NULL, 0);
+    char id[VG_ID_MAX];
+    size_t id_len = vg_account_id(a, id);
+    enc_record(opaque, &r, sizeof r, id, id_len, NULL, 0, NULL, 0);
 }
 
 static void enc_event(void *opaque, const struct vg_account *owner, const struct vg_log_event *ev) {

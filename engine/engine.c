@@ -202,6 +202,10 @@ static inline uint64_t msg_account_hash(const struct stage_msg *m) {
     return m->kind == MSG_EVENT_OUT ? m->from_hash : m->to_hash;
 }
 
+static inline size_t msg_account_id_len(const struct stage_msg *m) {
+    return m->txn_head[m->kind == MSG_EVENT_OUT ? offsetof(struct vg_txn, from_len) : offsetof(struct vg_txn, to_len)];
+}
+
 /* Software pipelining over the batch: the message 16 ahead, index slots 10 messages ahead, account records (and
  * cooldown slots) 6 ahead, ring entries 3 ahead (their place is in the account record), so
  * the shard's random memory reads overlap instead of stalling one by one. */
@@ -219,7 +223,7 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     if (i + PREFETCH_ACCOUNT < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_ACCOUNT);
         if (m->kind <= MSG_EVENT_IN) {
-            vg_store_prefetch_account(store, msg_account_hash(m));
+            vg_store_prefetch_account(store, msg_account_hash(m), msg_account_id_len(m));
             vg_alert_out_prefetch(st->alerts, msg_account_hash(m));
         }
     }

@@ -51,24 +51,30 @@ Test(account_store, exact_ids_equal_prefix_and_length_are_distinct) {
     memset(b, 'x', VG_ID_MAX);
     a[VG_ID_MAX] = b[VG_ID_MAX] = '\0';
     b[VG_ID_MAX - 1] = 'y'; /* 64 bytes, differing only in the last byte */
-    const char *ids[] = {a, b, "abc", "abcd", "ab", "ABC"};
-    uint32_t idx[6];
-    for (int i = 0; i < 6; i++) idx[i] = upsert(s, ids[i]);
-    for (int i = 0; i < 6; i++)
-        for (int j = i + 1; j < 6; j++) cr_expect_neq(idx[i], idx[j], "'%s' and '%s' conflated", ids[i], ids[j]);
-    for (int i = 0; i < 6; i++) {
+    /* around the split of the record's id (first VG_ACCOUNT_ID_HEAD bytes, then the tail) */
+    const char *ids[] = {a, b, "abc", "abcd", "ab", "ABC", "0123456789012345678901", "0123456789012345678901x",
+                         "0123456789012345678901y", "012345678901234567890y", "012345678901234567890"};
+    enum { N_IDS = sizeof ids / sizeof ids[0] };
+    uint32_t idx[N_IDS];
+    for (int i = 0; i < N_IDS; i++) idx[i] = upsert(s, ids[i]);
+    for (int i = 0; i < N_IDS; i++)
+        for (int j = i + 1; j < N_IDS; j++) cr_expect_neq(idx[i], idx[j], "'%s' and '%s' conflated", ids[i], ids[j]);
+    for (int i = 0; i < N_IDS; i++) {
         cr_expect_eq(upsert(s, ids[i]), idx[i], "upsert finds the existing account");
         struct vg_account *acc = vg_store_find(s, ids[i], strlen(ids[i]), vg_hash64_id(ids[i], strlen(ids[i])));
         cr_assert_not_null(acc);
         cr_expect_eq(acc->id_len, strlen(ids[i]));
-        cr_expect_eq(memcmp(acc->id, ids[i], acc->id_len), 0);
+        char id[VG_ID_MAX];
+        cr_expect_eq(vg_account_id(acc, id), strlen(ids[i]));
+        cr_expect_eq(memcmp(id, ids[i], acc->id_len), 0);
+        cr_expect(vg_account_id_eq(acc, ids[i], strlen(ids[i])));
         /* i + 1 events on account i: counts never bleed between ids */
         for (int k = 0; k <= i; k++) {
             struct vg_txn t = make_txn((uint64_t)(i * 10 + k), T0 + k, ids[i], "cp", "tx", 1);
             append_out(s, idx[i], &t, T0 + 10);
         }
     }
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < N_IDS; i++) {
         cr_expect_eq(vg_store_account(s, idx[i])->n_events, (uint32_t)i + 1);
         bool truncated;
         cr_expect_eq(vg_store_view(s, idx[i], T0, 64, views, &truncated), (size_t)i + 1);
@@ -77,8 +83,8 @@ Test(account_store, exact_ids_equal_prefix_and_length_are_distinct) {
     cr_expect_null(vg_store_find(s, a, VG_ID_MAX - 1, vg_hash64_id(a, VG_ID_MAX - 1)), "a prefix is another id");
     struct vg_store_stats st;
     vg_store_get_stats(s, &st);
-    cr_expect_eq(st.accounts, 6);
-    cr_expect_eq(st.events, 21);
+    cr_expect_eq(st.accounts, N_IDS);
+    cr_expect_eq(st.events, N_IDS * (N_IDS + 1) / 2);
     vg_store_destroy(s);
 }
 
