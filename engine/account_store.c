@@ -46,6 +46,7 @@ struct vg_store {
     uint64_t log_capacity;       /* power of two */
     uint64_t log_head, log_tail; /* monotonic byte offsets */
     uint64_t n_events;           /* events in the log */
+    uint64_t newest_seq;         /* highest seq appended: views rebuild seq from 32 bits */
     int64_t horizon_ms;          /* nothing older is in any view; only moves forward */
     uint32_t sweep;              /* next account the idle-ring sweep looks at */
     int64_t bucket_ms;
@@ -184,7 +185,7 @@ void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     if (!a || !a->ring || a->n_events == 0) return;
     uint32_t mask = (1u << a->ring_class) - 1;
     uint32_t count = a->n_events, first = 0;
-    const uint32_t per_line = 64 / sizeof(struct vg_recent_event) + 1;
+    const uint32_t per_line = 64 / sizeof(struct vg_recent_event);
     if (count > ENTRY_PREFETCH_LINES * per_line) first = count - ENTRY_PREFETCH_LINES * per_line;
     const char *prev_line = NULL;
     for (uint32_t i = first; i < count; i++) {
@@ -425,8 +426,11 @@ static int recent_reserve(struct vg_store *s, struct vg_account *a) {
  * Preferably in place (vg_big_grow moves the pages, no copy): a byte at offset o sat at
  * o mod old_capacity and belongs at o mod capacity, so only the live bytes whose offset has
  * the old_capacity bit set move, into the fresh upper half. Otherwise a copy. */
+#define LOG_MAX_BYTES ((uint64_t)1 << 36) /* ring entries address the log in 16-byte units, 32 bits */
+
 static int log_grow(struct vg_store *s) {
     uint64_t old_capacity = s->log_capacity, capacity = old_capacity * 2;
+    if (capacity > LOG_MAX_BYTES) return VG_ERR_NOMEM;
     unsigned char *grown = vg_big_grow(s->log, old_capacity, capacity);
     if (grown) {
         for (uint64_t off = s->log_tail; off < s->log_head;) {
@@ -492,14 +496,15 @@ static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int6
     /* Entries stay sorted by (ts, seq): a record arriving out of order moves back past the
      * newer ones (few, since disorder is bounded), so views are a binary search away. */
     struct vg_recent_event entry = {
-        .ts_ms = ts_ms, .amount_micros = amount_micros, .seq = seq,
-        .counterparty_hash = counterparty_hash, .text_off = off + offsetof(struct vg_log_event, text),
+        .ts_ms = ts_ms, .amount_micros = amount_micros, .seq_low = (uint32_t)seq, .log_pos = (uint32_t)(off >> 4),
+        .counterparty_hash = (uint32_t)counterparty_hash,
         .counterparty_len = counterparty_len, .tx_id_len = tx_id_len, .dir = dir,
     };
+    if (seq > s->newest_seq) s->newest_seq = seq;
     uint32_t pos = a->n_events++;
     while (pos > 0) {
         const struct vg_recent_event *prev = recent_at(a, pos - 1);
-        if (prev->ts_ms < ts_ms || (prev->ts_ms == ts_ms && prev->seq <= seq)) break;
+        if (prev->ts_ms < ts_ms || (prev->ts_ms == ts_ms && (int32_t)(prev->seq_low - (uint32_t)seq) <= 0)) break;
         *recent_at(a, pos) = *prev;
         pos--;
     }
@@ -561,13 +566,14 @@ size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, si
     }
     size_t n = 0;
     uint64_t mask = s->log_capacity - 1;
+    const char *texts = (const char *)s->log + offsetof(struct vg_log_event, text);
     for (uint32_t i = lo; i < count; i++) {
         const struct vg_recent_event *e = recent_at(a, i);
-        const char *text = (const char *)s->log + (e->text_off & mask);
+        const char *text = texts + (((uint64_t)e->log_pos << 4) & mask);
         out[n++] = (struct vg_event_view){
             .ts_ms = e->ts_ms,
             .amount_micros = e->amount_micros,
-            .seq = e->seq,
+            .seq = s->newest_seq - (uint32_t)((uint32_t)s->newest_seq - e->seq_low),
             .counterparty_hash = e->counterparty_hash,
             .counterparty = text,
             .tx_id = text + e->counterparty_len,

@@ -20,16 +20,18 @@ struct vg_activity {
     uint16_t counts[VG_ACTIVITY_BUCKETS]; /* saturating */
 };
 
-/* Compact copy of a live event, kept contiguous per account for fast window reads. */
+/* Compact copy of a live event, kept contiguous per account for fast window reads: 32
+ * bytes, two to a cache line. */
 struct vg_recent_event {
     int64_t ts_ms;
     int64_t amount_micros;
-    uint64_t seq;
-    uint64_t counterparty_hash;
-    uint64_t text_off;              /* log offset of counterparty bytes, then tx id bytes */
+    uint32_t seq_low;               /* low 32 bits of seq: orders equal ts (wrapping compare) */
+    uint32_t log_pos;               /* the event's log offset / 16, mod 2^32 (log <= 64 GB) */
+    uint32_t counterparty_hash;     /* low 32 bits of the counterparty's XXH3-64 */
     uint8_t counterparty_len;
     uint8_t tx_id_len;
     uint8_t dir;
+    uint8_t reserved;
 };
 
 /* One account, three cache lines (64-byte aligned). An event reads and writes the first
@@ -125,7 +127,9 @@ void vg_store_expire(struct vg_store *s, int64_t horizon_ms);
 
 /* Collects the account's events with ts >= max(cutoff_ms, horizon), sorted by (ts, seq) (the ring is
  * kept in that order, so this is a binary search and a copy); at most `max`, the newest by
- * event time. Returns the count; *truncated set when `max` cut it. */
+ * event time. Returns the count; *truncated set when `max` cut it. A view's seq is rebuilt
+ * from 32 bits against the store's newest seq (exact for events less than 2^32 records
+ * older than the newest); its counterparty_hash holds the low 32 bits of the hash. */
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
                      struct vg_event_view *out, bool *truncated);
 

@@ -74,7 +74,8 @@ struct vg_event_view {
     int64_t ts_ms;
     int64_t amount_micros;
     uint64_t seq;                 /* input position: ties in ts are ordered by seq */
-    uint64_t counterparty_hash;   /* XXH3-64 of the counterparty id (use vg_distinct for exactness) */
+    uint64_t counterparty_hash;   /* low 32 bits of the counterparty id's XXH3-64 (a hint for
+                                   * vg_distinct, which compares ids exactly) */
     const char *counterparty;
     const char *tx_id;
     uint8_t counterparty_len;

@@ -157,7 +157,7 @@ Test(account_store, growth_keeps_every_chain_intact, .timeout = 120) {
             cr_assert(vg_str_eq(views[k].counterparty, views[k].counterparty_len, cp, strlen(cp)), "%s event %zu", id, k);
             cr_assert(vg_str_eq(views[k].tx_id, views[k].tx_id_len, tx, strlen(tx)));
             cr_assert_eq(views[k].amount_micros, (int64_t)i * 1000 + r);
-            cr_assert_eq(views[k].counterparty_hash, vg_hash64_id(cp, strlen(cp)));
+            cr_assert_eq(views[k].counterparty_hash, (uint32_t)vg_hash64_id(cp, strlen(cp)));
             cr_assert_eq(views[k].dir, VG_DIR_OUT);
             cr_assert_eq(views[k].seq, (uint64_t)r * N + (uint64_t)i);
         }
