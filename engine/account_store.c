@@ -27,7 +27,7 @@
 #define ENTRY_PREFETCH_LINES 12 /* cache lines of ring entries prefetched per event, at most */
 #define RECENT_CLASSES 32
 #define SLAB_BYTES ((size_t)2 << 20) /* rings are carved from huge-page slabs of this size */
-#define PAD_TS INT64_MIN /* a padding record: ts_ms = PAD_TS, amount_micros = its span */
+#define PAD_TS INT64_MIN /* a padding record: newest_at_ms = PAD_TS, seq = its span */
 
 struct index_slot {
     uint32_t tag;        /* high hash bits, never 0 in a used slot */
@@ -468,8 +468,8 @@ static int log_reserve(struct vg_store *s, uint64_t span) {
         }
         if (till_end < span) { /* pad to the end of the buffer */
             struct vg_log_event *pad = event_at(s, s->log_head);
-            pad->ts_ms = PAD_TS;
-            pad->amount_micros = (int64_t)till_end;
+            pad->newest_at_ms = PAD_TS;
+            pad->seq = till_end;
             s->log_head += till_end;
         }
         return VG_OK;
@@ -487,9 +487,7 @@ static int store_event(struct vg_store *s, uint32_t account, int64_t ts_ms, int6
     uint64_t off = s->log_head;
     struct vg_log_event *ev = event_at(s, off);
     *ev = (struct vg_log_event){
-        .ts_ms = ts_ms, .amount_micros = amount_micros, .newest_at_ms = newest_at_ms, .seq = seq,
-        .counterparty_hash = counterparty_hash, .account = account, .dir = dir,
-        .counterparty_len = counterparty_len, .tx_id_len = tx_id_len,
+        .newest_at_ms = newest_at_ms, .seq = seq, .counterparty_len = counterparty_len, .tx_id_len = tx_id_len,
     };
     vg_copy_short(ev->text, counterparty, counterparty_len);
     vg_copy_short(ev->text + counterparty_len, tx_id, tx_id_len);
@@ -530,8 +528,8 @@ void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
     if (horizon_ms > s->horizon_ms) s->horizon_ms = horizon_ms;
     while (s->log_tail < s->log_head) {
         const struct vg_log_event *ev = event_at(s, s->log_tail);
-        if (ev->ts_ms == PAD_TS) {
-            s->log_tail += (uint64_t)ev->amount_micros;
+        if (ev->newest_at_ms == PAD_TS) {
+            s->log_tail += ev->seq;
             continue;
         }
         /* Arrived before the horizon, so its ts (<= newest_at) is too: every entry that
@@ -601,18 +599,25 @@ void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const
 
 #include "checkpoint_internal.h"
 
-void vg_store_foreach_event(struct vg_store *s,
-                            void (*fn)(void *opaque, const struct vg_account *owner,
-                                       const struct vg_log_event *ev),
+void vg_store_foreach_event(struct vg_store *s, void (*fn)(void *opaque, const struct vg_store_event *ev),
                             void *opaque) {
-    for (uint64_t off = s->log_tail; off < s->log_head;) {
-        const struct vg_log_event *ev = event_at(s, off);
-        if (ev->ts_ms == PAD_TS) {
-            off += (uint64_t)ev->amount_micros;
-            continue;
+    uint64_t mask = s->log_capacity - 1;
+    for (uint32_t i = 0; i < s->n_accounts; i++) {
+        const struct vg_account *a = vg_store_account(s, i);
+        if (!a->ring) continue;
+        for (uint32_t k = 0; k < a->n_events; k++) {
+            const struct vg_recent_event *e = recent_at(a, k);
+            if (e->ts_ms < s->horizon_ms) continue; /* stale: its log bytes may be reused */
+            const struct vg_log_event *ev = (const struct vg_log_event *)(s->log + (((uint64_t)e->log_pos << 4) & mask));
+            struct vg_store_event rec = {
+                .ts_ms = e->ts_ms, .amount_micros = e->amount_micros, .newest_at_ms = ev->newest_at_ms,
+                .seq = ev->seq, .account = i, .dir = e->dir,
+                .counterparty = {ev->text, ev->counterparty_len},
+                .tx_id = {ev->text + ev->counterparty_len, ev->tx_id_len},
+            };
+            rec.counterparty_hash = vg_hash64_id(rec.counterparty.ptr, rec.counterparty.len);
+            fn(opaque, &rec);
         }
-        fn(opaque, vg_store_account(s, ev->account), ev);
-        off += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
     }
 }
 

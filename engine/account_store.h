@@ -73,19 +73,29 @@ static inline bool vg_account_id_eq(const struct vg_account *a, const char *id, 
            vg_str_eq(a->id_tail, len - VG_ACCOUNT_ID_HEAD, id + VG_ACCOUNT_ID_HEAD, len - VG_ACCOUNT_ID_HEAD);
 }
 
-/* One event in the log. Followed by counterparty bytes then tx id bytes. */
+/* One event's record in the log: what expiry and checkpoints need beyond the account's
+ * window entry (which holds ts, amount, direction). Followed by counterparty bytes then tx
+ * id bytes. */
 struct vg_log_event {
+    int64_t newest_at_ms;           /* the stream's newest event time when this arrived */
+    uint64_t seq;
+    uint8_t counterparty_len;
+    uint8_t tx_id_len;
+    uint8_t reserved[6];
+    char text[];
+};
+
+/* A live event as checkpoints see it (vg_store_foreach_event). */
+struct vg_store_event {
     int64_t ts_ms;
     int64_t amount_micros;
-    int64_t newest_at_ms;           /* the stream's newest event time when this arrived */
+    int64_t newest_at_ms;
     uint64_t seq;
     uint64_t counterparty_hash;
     uint32_t account;               /* owner's index */
     uint8_t dir;
-    uint8_t counterparty_len;
-    uint8_t tx_id_len;
-    uint8_t reserved;
-    char text[];
+    struct vg_str counterparty;
+    struct vg_str tx_id;
 };
 
 struct vg_store;

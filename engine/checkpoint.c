@@ -73,16 +73,14 @@ static void enc_account(void *opaque, const struct vg_account *a) {
     enc_record(opaque, &r, sizeof r, id, id_len, NULL, 0, NULL, 0);
 }
 
-static void enc_event(void *opaque, const struct vg_account *owner, const struct vg_log_event *ev) {
+static void enc_event(void *opaque, const struct vg_store_event *ev) {
     struct enc *w = opaque;
-    (void)owner;
     struct ckpt_event r = {
         .ts_ms = ev->ts_ms, .amount_micros = ev->amount_micros, .newest_at_ms = ev->newest_at_ms,
         .seq = ev->seq, .counterparty_hash = ev->counterparty_hash, .account = w->account_base + ev->account,
-        .dir = ev->dir, .counterparty_len = ev->counterparty_len, .tx_id_len = ev->tx_id_len,
+        .dir = ev->dir, .counterparty_len = (uint8_t)ev->counterparty.len, .tx_id_len = (uint8_t)ev->tx_id.len,
     };
-    enc_record(w, &r, sizeof r, ev->text, ev->counterparty_len, ev->text + ev->counterparty_len, ev->tx_id_len,
-               NULL, 0);
+    enc_record(w, &r, sizeof r, ev->counterparty.ptr, ev->counterparty.len, ev->tx_id.ptr, ev->tx_id.len, NULL, 0);
 }
 
 static void enc_cooldown(void *opaque, uint8_t rule, const char *account, size_t len, int64_t last_alert_ts) {
@@ -269,8 +267,8 @@ static int restore_sections(struct vg_engine *e, const unsigned char *buf,
         }
     }
 
-    /* Events: every old shard's log is in arrival order; merged back in the router's
-     * global order so each new shard's log is a FIFO in time of arrival again. */
+    /* Events: saved account by account; put back in the router's global order (seq) so
+     * each new shard's log is a FIFO in time of arrival again. */
     what = "events";
     uint64_t n_events = sec[CKPT_SEC_EVENTS] ? sec[CKPT_SEC_EVENTS]->count : 0;
     if (n_events) {

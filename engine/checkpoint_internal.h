@@ -12,11 +12,9 @@
 
 /* ---- account_store.c ---- */
 
-/* Visits the live events of the store in arrival (FIFO) order, oldest first. `owner` is
- * the event's account. Can't fail. */
-void vg_store_foreach_event(struct vg_store *s,
-                            void (*fn)(void *opaque, const struct vg_account *owner,
-                                       const struct vg_log_event *ev),
+/* Visits the live events of the store (those in some view: not older than the horizon),
+ * account by account, each account's in (ts, seq) order. Can't fail. */
+void vg_store_foreach_event(struct vg_store *s, void (*fn)(void *opaque, const struct vg_store_event *ev),
                             void *opaque);
 /* Creates an account with its saved first/last seen and activity (no events yet).
  * Returns its index or UINT32_MAX when out of memory. */
