@@ -400,21 +400,34 @@ static void recent_trim(const struct vg_store *s, struct vg_account *a) {
     }
 }
 
+/* The ring class for an account that will hold `n` entries after trimming: the next one up
+ * when full, unchanged while at least a quarter used, else the smallest class at most half
+ * full (a ring that held a burst gives its memory back once the burst leaves the window). */
+static uint32_t recent_class_for(const struct vg_account *a, uint32_t n) {
+    uint32_t c = a->ring_class;
+    if (n > (1u << c)) return c + 1; /* full: double */
+    if (c <= RECENT_MIN_CLASS || n * 4 > (1u << c)) return c;
+    c = RECENT_MIN_CLASS;
+    while ((1u << c) < 2 * n) c++;
+    return c;
+}
+
 /* Makes room for one more entry in the account's ring. Returns VG_OK or VG_ERR_NOMEM. */
 static int recent_reserve(struct vg_store *s, struct vg_account *a) {
+    uint32_t size_class = RECENT_MIN_CLASS;
     if (a->ring) {
         recent_trim(s, a);
-        if (a->n_events < (1u << a->ring_class)) return VG_OK;
-        if (a->ring_class + 1u >= RECENT_CLASSES) return VG_ERR_NOMEM;
+        size_class = recent_class_for(a, a->n_events + 1);
+        if (size_class == a->ring_class) return VG_OK;
+        if (size_class >= RECENT_CLASSES) return VG_ERR_NOMEM;
     }
-    uint32_t size_class = a->ring ? a->ring_class + 1u : RECENT_MIN_CLASS;
-    struct vg_recent_event *grown = recent_take(s, size_class);
-    if (!grown) return VG_ERR_NOMEM;
+    struct vg_recent_event *moved = recent_take(s, size_class);
+    if (!moved) return VG_ERR_NOMEM;
     if (a->ring) {
-        for (uint32_t i = 0; i < a->n_events; i++) grown[i] = *recent_at(a, i);
+        for (uint32_t i = 0; i < a->n_events; i++) moved[i] = *recent_at(a, i);
         recent_give(s, a->ring, a->ring_class);
     }
-    a->ring = grown;
+    a->ring = moved;
     a->ring_class = (uint8_t)size_class;
     a->ring_start = 0;
     return VG_OK;

@@ -236,6 +236,46 @@ Test(account_store, sweep_returns_the_rings_of_quiet_accounts) {
     vg_store_destroy(s);
 }
 
+Test(account_store, a_ring_shrinks_once_its_burst_leaves_the_window) {
+    /* A burst of 100 events grows the ring to 128 entries; once the horizon passes the
+     * burst, the next append moves the account to a small ring and the big one goes back
+     * to the pool: a second account's burst of the same size reuses it (no new memory). */
+    struct vg_store *s;
+    cr_assert_eq(vg_store_create(&s, HOUR), VG_OK);
+    uint32_t a = upsert(s, "bursty"), b = upsert(s, "later");
+    for (int i = 0; i < 100; i++) {
+        struct vg_txn t = make_txn((uint64_t)i, T0 + i, "bursty", "C", "t", 1);
+        append_out(s, a, &t, T0 + i);
+    }
+    struct vg_txn k = make_txn(100, T0 + 2 * HOUR, "bursty", "C", "t", 1); /* still active: no sweep */
+    append_out(s, a, &k, T0 + 2 * HOUR);
+    cr_assert_eq(vg_store_account(s, a)->ring_class, 7);
+    vg_store_expire(s, T0 + HOUR);
+    struct vg_txn t = make_txn(101, T0 + 2 * HOUR + 1, "bursty", "C", "t", 1);
+    append_out(s, a, &t, T0 + 2 * HOUR + 1);
+    cr_expect_eq(vg_store_account(s, a)->ring_class, 2, "two live entries: the smallest class at most half full");
+    bool truncated;
+    cr_assert_eq(vg_store_view(s, a, 0, 64, views, &truncated), 2);
+    cr_expect_eq(views[0].seq, 100);
+    cr_expect_eq(views[1].seq, 101);
+    struct vg_store_stats before, after;
+    vg_store_get_stats(s, &before);
+    for (int i = 0; i < 100; i++) {
+        struct vg_txn u = make_txn((uint64_t)(102 + i), T0 + 2 * HOUR + 2 + i, "later", "C", "t", 1);
+        append_out(s, b, &u, T0 + 2 * HOUR + 2 + i);
+    }
+    vg_store_get_stats(s, &after);
+    cr_expect_eq(vg_store_account(s, b)->ring_class, 7);
+    cr_expect_eq(after.bytes - before.bytes, 0, "the burst's ring was reused");
+    /* a ring at least a quarter full keeps its class */
+    for (int i = 0; i < 20; i++) {
+        struct vg_txn u = make_txn((uint64_t)(201 + i), T0 + 3 * HOUR + i, "later", "C", "t", 1);
+        append_out(s, b, &u, T0 + 3 * HOUR + i);
+    }
+    cr_expect_eq(vg_store_account(s, b)->ring_class, 7, "100 + 20 entries, none stale yet");
+    vg_store_destroy(s);
+}
+
 Test(account_store, steady_state_wraps_the_log_without_growing, .timeout = 120) {
     /* A sliding window of ~2000 events over 16 accounts, 300k events in total: the log
      * wraps (with padding records) many times; it must not grow, and every account's view
