@@ -303,33 +303,59 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
 /* The engine's watermark is the slowest assigned partition's newest event time (caught-up
  * partitions do not hold it back): a backlog read one partition chunk after another then
  * neither makes the other partitions' records late nor expires their windows early. */
+static void kt_wm_set(struct kt_run *r, int32_t pos, int32_t p) {
+    r->wm_heap[pos] = p;
+    r->wm_pos[p] = pos;
+}
+
+/* Moves the partition at pos down to its place (its newest time only grows). */
+static void kt_wm_sift_down(struct kt_run *r, int32_t pos) {
+    int32_t p = r->wm_heap[pos];
+    for (;;) {
+        int32_t child = 2 * pos + 1;
+        if (child >= r->wm_len)
+            break;
+        if (child + 1 < r->wm_len &&
+            r->part_max_ts[r->wm_heap[child + 1]] < r->part_max_ts[r->wm_heap[child]])
+            child++;
+        if (r->part_max_ts[r->wm_heap[child]] >= r->part_max_ts[p])
+            break;
+        kt_wm_set(r, pos, r->wm_heap[child]);
+        pos = child;
+    }
+    kt_wm_set(r, pos, p);
+}
+
 static void kt_watermark_recompute(struct kt_run *r) {
-    r->wm_min = INT64_MAX;
-    r->wm_argmin = -1;
+    for (int32_t i = 0; i < r->wm_len; i++)
+        r->wm_pos[r->wm_heap[i]] = -1;
+    r->wm_len = 0;
     for (int i = 0; r->assigned && i < r->assigned->cnt; i++) {
         int32_t q = r->assigned->elems[i].partition;
-        if (q < 0 || q >= KT_MAX_PARTITIONS || r->part_caught_up[q])
+        if (q < 0 || q >= KT_MAX_PARTITIONS || r->part_caught_up[q] || r->wm_pos[q] >= 0)
             continue;
-        if (r->wm_argmin < 0 || r->part_max_ts[q] < r->wm_min) {
-            r->wm_min = r->part_max_ts[q];
-            r->wm_argmin = q;
-        }
+        kt_wm_set(r, r->wm_len++, q);
     }
+    for (int32_t i = r->wm_len / 2 - 1; i >= 0; i--)
+        kt_wm_sift_down(r, i);
     r->wm_dirty = false;
 }
 
-/* Per record, O(1) unless the slowest partition itself moved: a topic of hundreds of
- * partitions does not cost a scan of all of them per record. */
+/* Per record O(log partitions) at most: a topic of hundreds of partitions does not cost a
+ * scan of all of them per record. */
 static void kt_advance_watermark(struct kt_run *r, int32_t p, int64_t ts_ms) {
     bool raised = ts_ms > r->part_max_ts[p];
     if (raised)
         r->part_max_ts[p] = ts_ms;
     if (!r->assigned)
         return;
-    if (r->wm_dirty || (raised && p == r->wm_argmin))
+    if (r->wm_dirty)
         kt_watermark_recompute(r);
+    else if (raised && r->wm_pos[p] >= 0)
+        kt_wm_sift_down(r, r->wm_pos[p]);
+    int64_t wm_min = r->wm_len ? r->part_max_ts[r->wm_heap[0]] : INT64_MAX;
     /* The record's own partition counts even when caught up. */
-    int64_t watermark = r->part_caught_up[p] ? VG_MIN(r->wm_min, r->part_max_ts[p]) : r->wm_min;
+    int64_t watermark = r->part_caught_up[p] ? VG_MIN(wm_min, r->part_max_ts[p]) : wm_min;
     vg_engine_set_watermark(r->engine, watermark);
 }
 
@@ -424,8 +450,8 @@ static void kt_reorder_forget_unassigned(struct kt_run *r) {
 }
 
 /* Parses one message into the merge, or dead-letters it. arrival_ns: when it was taken
- * from librdkafka. */
-static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t arrival_ns) {
+ * from librdkafka. Returns true when the record was queued in the merge. */
+static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t arrival_ns) {
     int32_t p = m->partition;
     struct vg_txn txn;
     struct vg_parse_error perr;
@@ -434,17 +460,17 @@ static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
             vg_warn("kafka_consume_error", "error=%s msg=\"%s\"", rd_kafka_err2name(m->err),
                     rd_kafka_message_errstr(m));
-        return;
+        return false;
     }
     if (p < 0 || p >= KT_MAX_PARTITIONS) {
         kt_fatal(r, "consume", "partition id out of range");
-        return;
+        return false;
     }
     /* Never process a record twice in one process (a rebalance that hands a partition
      * back before the commit landed). */
     if (m->offset < r->read_next[p]) {
         r->skipped_duplicates++;
-        return;
+        return false;
     }
     memset(&perr, 0, sizeof(perr));
     if (m->len > VG_RECORD_MAX) {
@@ -457,20 +483,21 @@ static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
     }
     if (perr.reason == VG_REASON_NONE) {
         if (vg_reorder_full(r->reorder) && kt_release(r, false) != VG_OK)
-            return; /* failing: not read, offset stays before it */
+            return false; /* failing: not read, offset stays before it */
         vg_reorder_push(r->reorder, p, m->offset, &txn, arrival_ns);
         r->read_next[p] = m->offset + 1;
         kt_sync_position(r, p);
-        return;
+        return true;
     }
     if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
-        return;
+        return false;
     vg_engine_dead_letter(r->engine, perr.reason);
     r->dead_letters++;
     r->read_next[p] = m->offset + 1;
     kt_sync_position(r, p);
     r->consumed++;
     r->since_ckpt_msgs++;
+    return false;
 }
 
 /* ---- reading the partition queues -------------------------------------------------------- */
@@ -482,15 +509,15 @@ static void kt_starve(struct kt_run *r, int32_t p) {
     r->starving[r->n_starving++] = p;
 }
 
-/* Reads partition p until one of its records waits in the merge (dead letters and
+/* Reads partition p until one more of its records waits in the merge (dead letters and
  * duplicates are handled on the way), its queue is empty or the merge is full. Returns
  * how many messages it read. */
 static uint32_t kt_refill(struct kt_run *r, int32_t p) {
     struct kt_pending *pd = &r->pending[p];
     uint32_t read = 0;
+    bool queued = false;
 
-    while (r->part_queue[p] && !vg_reorder_full(r->reorder) &&
-           vg_reorder_first_offset(r->reorder, p) < 0 && !kt_failing(r)) {
+    while (!queued && r->part_queue[p] && !vg_reorder_full(r->reorder) && !kt_failing(r)) {
         rd_kafka_message_t *m;
         if (pd->next == pd->count) {
             ssize_t n = rd_kafka_consume_batch_queue(r->part_queue[p], 0, pd->msgs, KT_PULL_BATCH);
@@ -505,7 +532,7 @@ static uint32_t kt_refill(struct kt_run *r, int32_t p) {
         m = pd->msgs[pd->next++];
         r->drained_msgs++;
         r->drained_bytes += m->len + m->key_len;
-        kt_handle_message(r, m, pd->arrival_ns);
+        queued = kt_handle_message(r, m, pd->arrival_ns);
         rd_kafka_message_destroy(m);
         read++;
     }
@@ -521,7 +548,8 @@ static uint32_t kt_refill_starving(struct kt_run *r) {
 
     for (int32_t i = 0; i < n; i++) {
         int32_t p = r->starving[i];
-        read += kt_refill(r, p);
+        if (vg_reorder_first_offset(r->reorder, p) < 0)
+            read += kt_refill(r, p);
         if (r->part_queue[p] && vg_reorder_first_offset(r->reorder, p) < 0)
             r->starving[kept++] = p;
         else
@@ -545,9 +573,12 @@ static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
     while (read < budget && !kt_failing(r) &&
            (rec = vg_reorder_peek(r->reorder, now, KT_REORDER_HOLD_NS, false)) != NULL) {
         int32_t p = rec->partition;
+        /* The partition's next record joins the merge before its head leaves (records stay
+         * where they are in the merge's slab, so rec remains valid): the pop then moves
+         * the partition once within the heap instead of out of it and back in. */
+        read += kt_refill(r, p);
         if (kt_release_head(r, rec) != VG_OK)
             break;
-        read += kt_refill(r, p);
         if (vg_reorder_first_offset(r->reorder, p) < 0)
             kt_starve(r, p);
     }
@@ -758,6 +789,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
         r->part_max_ts[p] = VG_TS_NONE;
         r->part_caught_up[p] = false;
+        r->wm_pos[p] = -1;
     }
     if (!d->input_topic[0])
         snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);

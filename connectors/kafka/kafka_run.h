@@ -85,10 +85,14 @@ struct kt_run {
     uint64_t msgs_read;                       /* messages taken from librdkafka */
     int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
     bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
-    /* min of part_max_ts over assigned partitions that are not caught up, and where it
-     * is; recomputed only when that partition moves or the sets change (wm_dirty) */
-    int64_t wm_min;
-    int32_t wm_argmin;
+    /* The assigned partitions that are not caught up, in a binary min-heap keyed by
+     * part_max_ts (wm_pos: place in it, -1 when not in it): its top is the watermark. The
+     * merge releases the slowest partition's records first, so the slowest partition moves
+     * on almost every record; a heap keeps that O(log partitions). Rebuilt when the sets
+     * change (wm_dirty). */
+    int32_t wm_heap[KT_MAX_PARTITIONS];
+    int32_t wm_pos[KT_MAX_PARTITIONS];
+    int32_t wm_len;
     bool wm_dirty;
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
     int64_t committed_next[KT_MAX_PARTITIONS];
