@@ -22,7 +22,8 @@
 #define KT_LAG_EVERY_NS (1000 * 1000000LL)
 #define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
 #define KT_IDLE_POLL_MS 50
-#define KT_PERIODIC_EVERY_MSGS 64  /* busy input: kt_periodic once per this many records */
+#define KT_PERIODIC_EVERY_MSGS 256 /* busy input: kt_periodic once per this many records
+                                    * (it reads every assigned partition's watermarks) */
 #define KT_QUIESCE_ACK_MS 10000
 #define KT_NO_MARK UINT64_MAX
 #define KT_PULL_BATCH 64               /* messages taken from a partition queue at once */
