@@ -62,19 +62,27 @@ static void kt_quiesce(struct kt_run *r) {
 
 /* ---- assignment, fetcher, lag --------------------------------------------------------- */
 
-/* The prefetch queue just ran empty after at least half a threshold's worth of records, so
+/* A partition queue ran empty after holding at least half a prefetch threshold, so
  * librdkafka may be sleeping out its 1 s queue-full back-off while the backlog waits. A
- * seek of each lagging partition to its current position (the offset after the last
+ * seek of each such lagging partition to its current position (the offset after the last
  * message this assignment returned) restarts its fetch at once: nothing prefetched is
- * discarded (the queue is empty), a fetch in flight is only fetched again, and nothing is
+ * discarded (its queue is empty), a fetch in flight is only fetched again, and nothing is
  * skipped or read twice. Partitions with no position yet in this assignment are left
- * alone (any seek wakes the whole broker thread anyway). */
+ * alone (any seek wakes the whole broker thread anyway). At most one scan per
+ * KT_KICK_GAP_NS. */
 static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
     rd_kafka_topic_partition_list_t *pos, *lagging;
     rd_kafka_error_t *error;
+    bool any_full = false;
 
     if (!r->kick_fetcher || !r->assigned || r->assigned->cnt == 0 ||
         now - r->last_kick_ns < KT_KICK_GAP_NS)
+        return;
+    for (int i = 0; i < r->assigned->cnt && !any_full; i++) {
+        int32_t p = r->assigned->elems[i].partition;
+        any_full = p >= 0 && p < KT_MAX_PARTITIONS && r->was_full[p];
+    }
+    if (!any_full)
         return;
     pos = rd_kafka_topic_partition_list_copy(r->assigned);
     lagging = rd_kafka_topic_partition_list_new(pos->cnt);
@@ -82,11 +90,14 @@ static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
         for (int i = 0; i < pos->cnt; i++) {
             int64_t lo = -1, hi = -1;
             int32_t p = pos->elems[i].partition;
-            /* Only partitions read to empty: a seek discards what librdkafka prefetched. */
-            if (p < 0 || p >= KT_MAX_PARTITIONS || !r->part_queue[p] ||
+            /* Only partitions that reached the prefetch threshold (a live stream read as
+             * it comes never does, and a seek would throw away the fetch in flight) and
+             * are read to empty (a seek discards what librdkafka prefetched). */
+            if (p < 0 || p >= KT_MAX_PARTITIONS || !r->part_queue[p] || !r->was_full[p] ||
                 r->pending[p].next < r->pending[p].count ||
                 rd_kafka_queue_length(r->part_queue[p]) > 0)
                 continue;
+            r->was_full[p] = false; /* read to empty: kicked now, or caught up */
             if (pos->elems[i].err || pos->elems[i].offset < 0 ||
                 rd_kafka_get_watermark_offsets(r->consumer, pos->elems[i].topic,
                                                pos->elems[i].partition, &lo, &hi) ||
@@ -106,8 +117,8 @@ static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
             r->kicks++;
             vg_debug("kafka_fetcher_kick", "partitions=%d", lagging->cnt);
         }
-        r->last_kick_ns = now;
     }
+    r->last_kick_ns = now;
     rd_kafka_topic_partition_list_destroy(lagging);
     rd_kafka_topic_partition_list_destroy(pos);
 }
@@ -528,10 +539,13 @@ static uint32_t kt_refill(struct kt_run *r, int32_t p) {
             pd->next = 0;
             pd->count = (uint32_t)n;
             pd->arrival_ns = vg_now_mono_ns(); /* one clock read per batch */
+            if (r->kick_fetcher && n == KT_PULL_BATCH && !r->was_full[p]) {
+                uint64_t in_queue = rd_kafka_queue_length(r->part_queue[p]) + (uint64_t)n;
+                if (in_queue >= r->kick_msgs || in_queue * pd->msgs[0]->len >= r->kick_bytes)
+                    r->was_full[p] = true;
+            }
         }
         m = pd->msgs[pd->next++];
-        r->drained_msgs++;
-        r->drained_bytes += m->len + m->key_len;
         queued = kt_handle_message(r, m, pd->arrival_ns);
         rd_kafka_message_destroy(m);
         read++;
@@ -748,13 +762,10 @@ static void kt_loop(struct kt_run *r) {
             now = vg_now_mono_ns();
             kt_ckpt_close(r, now);
             vg_engine_flush(r->engine);
-            if (r->drained_msgs >= r->kick_msgs || r->drained_bytes >= r->kick_bytes)
-                kt_kick_fetcher(r, now);
-            r->drained_msgs = r->drained_bytes = 0;
+            kt_kick_fetcher(r, now);
             busy = false;
             continue;
         }
-        r->drained_msgs = r->drained_bytes = 0;
         idle = !kt_wait_input(r, KT_IDLE_POLL_MS);
     }
 }

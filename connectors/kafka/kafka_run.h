@@ -80,6 +80,8 @@ struct kt_run {
     int32_t starving[KT_MAX_PARTITIONS];
     int32_t n_starving;
     bool is_starving[KT_MAX_PARTITIONS];
+    bool was_full[KT_MAX_PARTITIONS];         /* its queue held half a prefetch threshold or
+                                               * more since it was last kicked */
     rd_kafka_queue_t *consumer_queue;         /* rebalances, commit results, errors */
     int wake_fd[2];                           /* pipe librdkafka writes to when a queue the
                                                * loop found empty gets an element */
@@ -109,11 +111,10 @@ struct kt_run {
     /* librdkafka before 2.2 (no fetch.queue.backoff.ms): once its prefetch queue reaches
      * queued.min.messages or queued.max.messages.kbytes, the fetcher sleeps ~1 s however
      * soon the queue is drained, which caps a backlog at one queue per second. With
-     * kick_fetcher set, a queue read to empty after at least half a threshold's worth
-     * restarts fetching at once (kt_kick_fetcher). */
+     * kick_fetcher set, a partition queue read to empty after it held at least half a
+     * threshold's worth restarts fetching at once (kt_kick_fetcher). */
     bool kick_fetcher;
     uint64_t kick_msgs, kick_bytes;        /* half of each threshold */
-    uint64_t drained_msgs, drained_bytes;  /* read since the queue was last empty */
     int64_t last_kick_ns;
     uint64_t kicks;
 
