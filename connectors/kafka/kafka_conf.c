@@ -84,7 +84,12 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
     /* Our defaults: the user may override these. */
     static const char *const consumer_defaults[][2] = {
         {"auto.offset.reset", "earliest"},     /* a new group misses no transaction */
-        {"queued.max.messages.kbytes", "16384"}, /* bounded prefetch */
+        /* Bounded prefetch. vigild reads each partition's queue directly (kafka_run.c), so
+         * librdkafka applies these per partition: small enough that a backlog over many
+         * partitions is fetched a little of each at a time (what the event-time merge
+         * needs), yet a few fetches ahead of the consumer. */
+        {"queued.max.messages.kbytes", "256"},
+        {"queued.min.messages", "2000"},
         {"fetch.wait.max.ms", "50"},
         {"client.id", "vigild"},
     };

@@ -5,16 +5,20 @@
 #include "kafka/kafka_run.h"
 #include "kafka/reorder.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vigil/checkpoint.h"
 #include "vigil/ingest.h"
 #include "vigil/log.h"
 
 static void kt_reorder_forget_unassigned(struct kt_run *r);
+static void kt_starve(struct kt_run *r, int32_t p);
 
 void kt_fatal(struct kt_run *r, const char *what, const char *why) {
     if (!r->fatal) {
@@ -58,25 +62,42 @@ static void kt_quiesce(struct kt_run *r) {
 
 /* ---- assignment, fetcher, lag --------------------------------------------------------- */
 
-/* The prefetch queue just ran empty after at least half a threshold's worth of records, so
+/* A partition queue ran empty after holding at least half a prefetch threshold, so
  * librdkafka may be sleeping out its 1 s queue-full back-off while the backlog waits. A
- * seek of each lagging partition to its current position (the offset after the last
+ * seek of each such lagging partition to its current position (the offset after the last
  * message this assignment returned) restarts its fetch at once: nothing prefetched is
- * discarded (the queue is empty), a fetch in flight is only fetched again, and nothing is
+ * discarded (its queue is empty), a fetch in flight is only fetched again, and nothing is
  * skipped or read twice. Partitions with no position yet in this assignment are left
- * alone (any seek wakes the whole broker thread anyway). */
+ * alone (any seek wakes the whole broker thread anyway). At most one scan per
+ * KT_KICK_GAP_NS. */
 static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
     rd_kafka_topic_partition_list_t *pos, *lagging;
     rd_kafka_error_t *error;
+    bool any_full = false;
 
     if (!r->kick_fetcher || !r->assigned || r->assigned->cnt == 0 ||
         now - r->last_kick_ns < KT_KICK_GAP_NS)
+        return;
+    for (int i = 0; i < r->assigned->cnt && !any_full; i++) {
+        int32_t p = r->assigned->elems[i].partition;
+        any_full = p >= 0 && p < KT_MAX_PARTITIONS && r->was_full[p];
+    }
+    if (!any_full)
         return;
     pos = rd_kafka_topic_partition_list_copy(r->assigned);
     lagging = rd_kafka_topic_partition_list_new(pos->cnt);
     if (rd_kafka_position(r->consumer, pos) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         for (int i = 0; i < pos->cnt; i++) {
             int64_t lo = -1, hi = -1;
+            int32_t p = pos->elems[i].partition;
+            /* Only partitions that reached the prefetch threshold (a live stream read as
+             * it comes never does, and a seek would throw away the fetch in flight) and
+             * are read to empty (a seek discards what librdkafka prefetched). */
+            if (p < 0 || p >= KT_MAX_PARTITIONS || !r->part_queue[p] || !r->was_full[p] ||
+                r->pending[p].next < r->pending[p].count ||
+                rd_kafka_queue_length(r->part_queue[p]) > 0)
+                continue;
+            r->was_full[p] = false; /* read to empty: kicked now, or caught up */
             if (pos->elems[i].err || pos->elems[i].offset < 0 ||
                 rd_kafka_get_watermark_offsets(r->consumer, pos->elems[i].topic,
                                                pos->elems[i].partition, &lo, &hi) ||
@@ -96,10 +117,49 @@ static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
             r->kicks++;
             vg_debug("kafka_fetcher_kick", "partitions=%d", lagging->cnt);
         }
-        r->last_kick_ns = now;
     }
+    r->last_kick_ns = now;
     rd_kafka_topic_partition_list_destroy(lagging);
     rd_kafka_topic_partition_list_destroy(pos);
+}
+
+/* Reads partition p from its own queue from now on (see struct kt_run). Called before the
+ * partition is assigned, so librdkafka's fetch start (which forwards a partition's queue to
+ * the consumer queue unless the application set the forwarding) leaves it alone. */
+static void kt_partition_open(struct kt_run *r, const char *topic, int32_t p) {
+    rd_kafka_queue_t *q;
+
+    if (r->part_queue[p])
+        return;
+    q = rd_kafka_queue_get_partition(r->consumer, topic, p);
+    if (!q) {
+        kt_fatal(r, "assignment", "no queue for an assigned partition");
+        return;
+    }
+    rd_kafka_queue_forward(q, NULL);
+    rd_kafka_queue_io_event_enable(q, r->wake_fd[1], "p", 1);
+    r->part_queue[p] = q;
+    kt_starve(r, p);
+}
+
+/* Partition p is no longer assigned: what was taken from its queue and not handled is
+ * dropped unread (its offsets were never counted as consumed; the next owner reads it). */
+static void kt_partition_close(struct kt_run *r, int32_t p) {
+    struct kt_pending *pd = &r->pending[p];
+
+    while (pd->next < pd->count)
+        rd_kafka_message_destroy(pd->msgs[pd->next++]);
+    pd->next = pd->count = 0;
+    if (!r->part_queue[p])
+        return;
+    rd_kafka_queue_io_event_enable(r->part_queue[p], -1, NULL, 0);
+    rd_kafka_queue_destroy(r->part_queue[p]);
+    r->part_queue[p] = NULL;
+}
+
+static void kt_partition_close_all(struct kt_run *r) {
+    for (int32_t p = 0; p < KT_MAX_PARTITIONS; p++)
+        kt_partition_close(r, p);
 }
 
 static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -115,6 +175,8 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
         }
         kt_state_seek(r, parts);
+        for (int i = 0; i < parts->cnt && !r->fatal; i++)
+            kt_partition_open(r, parts->elems[i].topic, parts->elems[i].partition);
         if (r->cooperative) {
             error = rd_kafka_incremental_assign(rk, parts);
             if (!r->assigned)
@@ -140,14 +202,18 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         kt_quiesce(r);
         if (r->cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
-            for (int i = 0; i < parts->cnt; i++)
+            for (int i = 0; i < parts->cnt; i++) {
                 rd_kafka_topic_partition_list_del(r->assigned, parts->elems[i].topic,
                                                   parts->elems[i].partition);
+                if (parts->elems[i].partition >= 0 && parts->elems[i].partition < KT_MAX_PARTITIONS)
+                    kt_partition_close(r, parts->elems[i].partition);
+            }
         } else {
             rd_kafka_assign(rk, NULL);
             if (r->assigned)
                 rd_kafka_topic_partition_list_destroy(r->assigned);
             r->assigned = NULL;
+            kt_partition_close_all(r);
         }
         kt_reorder_forget_unassigned(r);
         r->wm_dirty = true;
@@ -157,6 +223,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (r->assigned)
             rd_kafka_topic_partition_list_destroy(r->assigned);
         r->assigned = NULL;
+        kt_partition_close_all(r);
         atomic_store(&r->d->consuming, false);
     }
     if (error) {
@@ -247,33 +314,59 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
 /* The engine's watermark is the slowest assigned partition's newest event time (caught-up
  * partitions do not hold it back): a backlog read one partition chunk after another then
  * neither makes the other partitions' records late nor expires their windows early. */
+static void kt_wm_set(struct kt_run *r, int32_t pos, int32_t p) {
+    r->wm_heap[pos] = p;
+    r->wm_pos[p] = pos;
+}
+
+/* Moves the partition at pos down to its place (its newest time only grows). */
+static void kt_wm_sift_down(struct kt_run *r, int32_t pos) {
+    int32_t p = r->wm_heap[pos];
+    for (;;) {
+        int32_t child = 2 * pos + 1;
+        if (child >= r->wm_len)
+            break;
+        if (child + 1 < r->wm_len &&
+            r->part_max_ts[r->wm_heap[child + 1]] < r->part_max_ts[r->wm_heap[child]])
+            child++;
+        if (r->part_max_ts[r->wm_heap[child]] >= r->part_max_ts[p])
+            break;
+        kt_wm_set(r, pos, r->wm_heap[child]);
+        pos = child;
+    }
+    kt_wm_set(r, pos, p);
+}
+
 static void kt_watermark_recompute(struct kt_run *r) {
-    r->wm_min = INT64_MAX;
-    r->wm_argmin = -1;
+    for (int32_t i = 0; i < r->wm_len; i++)
+        r->wm_pos[r->wm_heap[i]] = -1;
+    r->wm_len = 0;
     for (int i = 0; r->assigned && i < r->assigned->cnt; i++) {
         int32_t q = r->assigned->elems[i].partition;
-        if (q < 0 || q >= KT_MAX_PARTITIONS || r->part_caught_up[q])
+        if (q < 0 || q >= KT_MAX_PARTITIONS || r->part_caught_up[q] || r->wm_pos[q] >= 0)
             continue;
-        if (r->wm_argmin < 0 || r->part_max_ts[q] < r->wm_min) {
-            r->wm_min = r->part_max_ts[q];
-            r->wm_argmin = q;
-        }
+        kt_wm_set(r, r->wm_len++, q);
     }
+    for (int32_t i = r->wm_len / 2 - 1; i >= 0; i--)
+        kt_wm_sift_down(r, i);
     r->wm_dirty = false;
 }
 
-/* Per record, O(1) unless the slowest partition itself moved: a topic of hundreds of
- * partitions does not cost a scan of all of them per record. */
+/* Per record O(log partitions) at most: a topic of hundreds of partitions does not cost a
+ * scan of all of them per record. */
 static void kt_advance_watermark(struct kt_run *r, int32_t p, int64_t ts_ms) {
     bool raised = ts_ms > r->part_max_ts[p];
     if (raised)
         r->part_max_ts[p] = ts_ms;
     if (!r->assigned)
         return;
-    if (r->wm_dirty || (raised && p == r->wm_argmin))
+    if (r->wm_dirty)
         kt_watermark_recompute(r);
+    else if (raised && r->wm_pos[p] >= 0)
+        kt_wm_sift_down(r, r->wm_pos[p]);
+    int64_t wm_min = r->wm_len ? r->part_max_ts[r->wm_heap[0]] : INT64_MAX;
     /* The record's own partition counts even when caught up. */
-    int64_t watermark = r->part_caught_up[p] ? VG_MIN(r->wm_min, r->part_max_ts[p]) : r->wm_min;
+    int64_t watermark = r->part_caught_up[p] ? VG_MIN(wm_min, r->part_max_ts[p]) : wm_min;
     vg_engine_set_watermark(r->engine, watermark);
 }
 
@@ -323,22 +416,34 @@ static void kt_reorder_activity(struct kt_run *r) {
     rd_kafka_topic_partition_list_destroy(unread);
 }
 
+/* Hands the engine the record vg_reorder_peek returned and takes it out of the merge.
+ * Returns VG_OK, or VG_ERR_IO when the run is failing (the record stays). */
+static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
+    struct vg_txn txn = rec->txn;
+    int32_t p = rec->partition;
+
+    kt_advance_watermark(r, p, txn.ts_ms);
+    if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
+        return VG_ERR_IO;
+    vg_reorder_pop(r->reorder);
+    kt_sync_position(r, p);
+    r->consumed++;
+    r->since_ckpt_msgs++;
+    return VG_OK;
+}
+
 /* Hands the engine every record the merge lets go (all of them with `flush`: rebalance,
- * shutdown). Returns VG_OK, or VG_ERR_IO when the run is failing (the record stays). */
+ * shutdown) without reading more. Returns VG_OK, or VG_ERR_IO when the run is failing. */
 int kt_release(struct kt_run *r, bool flush) {
     const struct vg_reorder_rec *rec;
     int64_t now = vg_now_mono_ns();
 
     while ((rec = vg_reorder_peek(r->reorder, now, KT_REORDER_HOLD_NS, flush)) != NULL) {
-        struct vg_txn txn = rec->txn;
         int32_t p = rec->partition;
-        kt_advance_watermark(r, p, txn.ts_ms);
-        if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
+        if (kt_release_head(r, rec) != VG_OK)
             return VG_ERR_IO;
-        vg_reorder_pop(r->reorder);
-        kt_sync_position(r, p);
-        r->consumed++;
-        r->since_ckpt_msgs++;
+        if (vg_reorder_first_offset(r->reorder, p) < 0)
+            kt_starve(r, p);
     }
     return VG_OK;
 }
@@ -355,29 +460,29 @@ static void kt_reorder_forget_unassigned(struct kt_run *r) {
     }
 }
 
-static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
+/* Parses one message into the merge, or dead-letters it. arrival_ns: when it was taken
+ * from librdkafka. Returns true when the record was queued in the merge. */
+static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t arrival_ns) {
     int32_t p = m->partition;
     struct vg_txn txn;
     struct vg_parse_error perr;
-    int64_t arrival_ns;
 
     if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
             vg_warn("kafka_consume_error", "error=%s msg=\"%s\"", rd_kafka_err2name(m->err),
                     rd_kafka_message_errstr(m));
-        return;
+        return false;
     }
     if (p < 0 || p >= KT_MAX_PARTITIONS) {
         kt_fatal(r, "consume", "partition id out of range");
-        return;
+        return false;
     }
     /* Never process a record twice in one process (a rebalance that hands a partition
      * back before the commit landed). */
     if (m->offset < r->read_next[p]) {
         r->skipped_duplicates++;
-        return;
+        return false;
     }
-    arrival_ns = vg_now_mono_ns();
     memset(&perr, 0, sizeof(perr));
     if (m->len > VG_RECORD_MAX) {
         perr.reason = VG_REASON_OVERSIZED;
@@ -389,20 +494,137 @@ static void kt_handle_message(struct kt_run *r, rd_kafka_message_t *m) {
     }
     if (perr.reason == VG_REASON_NONE) {
         if (vg_reorder_full(r->reorder) && kt_release(r, false) != VG_OK)
-            return; /* failing: not read, offset stays before it */
+            return false; /* failing: not read, offset stays before it */
         vg_reorder_push(r->reorder, p, m->offset, &txn, arrival_ns);
         r->read_next[p] = m->offset + 1;
         kt_sync_position(r, p);
-        return;
+        return true;
     }
     if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
-        return;
+        return false;
     vg_engine_dead_letter(r->engine, perr.reason);
     r->dead_letters++;
     r->read_next[p] = m->offset + 1;
     kt_sync_position(r, p);
     r->consumed++;
     r->since_ckpt_msgs++;
+    return false;
+}
+
+/* ---- reading the partition queues -------------------------------------------------------- */
+
+static void kt_starve(struct kt_run *r, int32_t p) {
+    if (p < 0 || p >= KT_MAX_PARTITIONS || r->is_starving[p] || !r->part_queue[p])
+        return;
+    r->is_starving[p] = true;
+    r->starving[r->n_starving++] = p;
+}
+
+/* Reads partition p until one more of its records waits in the merge (dead letters and
+ * duplicates are handled on the way), its queue is empty or the merge is full. Returns
+ * how many messages it read. */
+static uint32_t kt_refill(struct kt_run *r, int32_t p) {
+    struct kt_pending *pd = &r->pending[p];
+    uint32_t read = 0;
+    bool queued = false;
+
+    while (!queued && r->part_queue[p] && !vg_reorder_full(r->reorder) && !kt_failing(r)) {
+        rd_kafka_message_t *m;
+        if (pd->next == pd->count) {
+            ssize_t n = rd_kafka_consume_batch_queue(r->part_queue[p], 0, pd->msgs, KT_PULL_BATCH);
+            if (n <= 0) {
+                pd->next = pd->count = 0;
+                break;
+            }
+            pd->next = 0;
+            pd->count = (uint32_t)n;
+            pd->arrival_ns = vg_now_mono_ns(); /* one clock read per batch */
+            if (r->kick_fetcher && n == KT_PULL_BATCH && !r->was_full[p]) {
+                uint64_t in_queue = rd_kafka_queue_length(r->part_queue[p]) + (uint64_t)n;
+                if (in_queue >= r->kick_msgs || in_queue * pd->msgs[0]->len >= r->kick_bytes)
+                    r->was_full[p] = true;
+            }
+        }
+        m = pd->msgs[pd->next++];
+        queued = kt_handle_message(r, m, pd->arrival_ns);
+        rd_kafka_message_destroy(m);
+        read++;
+    }
+    r->msgs_read += read;
+    return read;
+}
+
+/* Reads every starving partition; those still without a record stay starving. Returns
+ * how many messages it read. */
+static uint32_t kt_refill_starving(struct kt_run *r) {
+    uint32_t read = 0;
+    int32_t kept = 0, n = r->n_starving;
+
+    for (int32_t i = 0; i < n; i++) {
+        int32_t p = r->starving[i];
+        if (vg_reorder_first_offset(r->reorder, p) < 0)
+            read += kt_refill(r, p);
+        if (r->part_queue[p] && vg_reorder_first_offset(r->reorder, p) < 0)
+            r->starving[kept++] = p;
+        else
+            r->is_starving[p] = false;
+    }
+    /* kt_starve may have appended while we read (a release for room in the merge). */
+    for (int32_t i = n; i < r->n_starving; i++)
+        r->starving[kept++] = r->starving[i];
+    r->n_starving = kept;
+    return read;
+}
+
+/* The busy path: feeds the merge from the partition queues and hands the engine what it
+ * lets go, refilling each released record's partition at once, until about `budget`
+ * messages were read or the merge must wait. Returns how many messages it read. */
+static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
+    const struct vg_reorder_rec *rec;
+    int64_t now = vg_now_mono_ns();
+    uint32_t read = kt_refill_starving(r);
+
+    while (read < budget && !kt_failing(r) &&
+           (rec = vg_reorder_peek(r->reorder, now, KT_REORDER_HOLD_NS, false)) != NULL) {
+        int32_t p = rec->partition;
+        /* The partition's next record joins the merge before its head leaves (records stay
+         * where they are in the merge's slab, so rec remains valid): the pop then moves
+         * the partition once within the heap instead of out of it and back in. */
+        read += kt_refill(r, p);
+        if (kt_release_head(r, rec) != VG_OK)
+            break;
+        if (vg_reorder_first_offset(r->reorder, p) < 0)
+            kt_starve(r, p);
+    }
+    return read;
+}
+
+/* Serves the consumer queue: rebalance and commit callbacks, errors. Messages only reach
+ * it for a partition assigned before its queue was opened, which kt_partition_open rules
+ * out; one that does is still handled, never dropped. */
+static void kt_serve_consumer_queue(struct kt_run *r) {
+    rd_kafka_message_t *m;
+
+    while ((m = rd_kafka_consumer_poll(r->consumer, 0)) != NULL) {
+        if (!m->err && m->partition >= 0 && m->partition < KT_MAX_PARTITIONS)
+            r->msgs_read++;
+        kt_handle_message(r, m, vg_now_mono_ns());
+        rd_kafka_message_destroy(m);
+        if (kt_failing(r))
+            break;
+    }
+}
+
+/* Sleeps until librdkafka puts something on a queue the loop found empty, or timeout_ms.
+ * Returns true when woken by input. */
+static bool kt_wait_input(struct kt_run *r, int timeout_ms) {
+    struct pollfd pfd = {.fd = r->wake_fd[0], .events = POLLIN};
+    char drain[256];
+    bool woken = poll(&pfd, 1, timeout_ms) > 0;
+
+    while (woken && read(r->wake_fd[0], drain, sizeof(drain)) > 0)
+        ;
+    return woken;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
@@ -457,6 +679,12 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
     conf = NULL; /* owned by r->consumer */
     r->cooperative = !strcmp(rd_kafka_rebalance_protocol(r->consumer), "COOPERATIVE");
     rd_kafka_poll_set_consumer(r->consumer);
+    r->consumer_queue = rd_kafka_queue_get_consumer(r->consumer);
+    if (!r->consumer_queue) {
+        snprintf(errstr, errstr_size, "no consumer queue");
+        return VG_ERR_INVALID;
+    }
+    rd_kafka_queue_io_event_enable(r->consumer_queue, r->wake_fd[1], "c", 1);
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, cfg->input.topic, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(r->consumer, topics);
@@ -474,6 +702,7 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
 static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
     struct vg_daemon *d = r->d;
 
+    kt_serve_consumer_queue(r);
     kt_reorder_activity(r);
     kt_release(r, false);
     if (atomic_exchange(&d->reload_requested, false)) {
@@ -503,12 +732,11 @@ static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
 static void kt_loop(struct kt_run *r) {
     struct vg_daemon *d = r->d;
     int64_t deadline = d->run_for_ms > 0 ? vg_now_mono_ns() + d->run_for_ms * 1000000 : 0;
-    bool busy = false; /* the last poll returned a message: poll again without waiting */
-    bool idle = false; /* a waiting poll returned nothing: the input is quiet */
-    uint32_t since_periodic = 0; /* records read since kt_periodic last ran */
+    bool busy = false; /* the last pass read messages: read again without waiting */
+    bool idle = false; /* a wait ended without input: the input is quiet */
 
     for (;;) {
-        rd_kafka_message_t *m;
+        uint32_t read;
         int64_t now;
 
         if (atomic_load(&d->stop_requested) || kt_failing(r))
@@ -516,37 +744,29 @@ static void kt_loop(struct kt_run *r) {
         /* While records stream in, the clock and the periodic work run once per
          * KT_PERIODIC_EVERY_MSGS records rather than per record (the input thread shares
          * the cores with the shards). */
-        if (!busy || ++since_periodic >= KT_PERIODIC_EVERY_MSGS) {
-            since_periodic = 0;
-            now = vg_now_mono_ns();
-            if (deadline && now >= deadline)
-                break;
-            kt_periodic(r, now, idle);
-        }
+        now = vg_now_mono_ns();
+        if (deadline && now >= deadline)
+            break;
+        kt_periodic(r, now, idle);
 
-        m = rd_kafka_consumer_poll(r->consumer, busy ? 0 : KT_IDLE_POLL_MS);
-        if (!m) {
-            if (busy) {
-                kt_reorder_activity(r);
-                kt_release(r, false);
-                now = vg_now_mono_ns();
-                kt_ckpt_close(r, now);
-                vg_engine_flush(r->engine);
-                if (r->drained_msgs >= r->kick_msgs || r->drained_bytes >= r->kick_bytes)
-                    kt_kick_fetcher(r, now);
-            } else {
-                idle = true;
-            }
-            r->drained_msgs = r->drained_bytes = 0;
+        read = kt_pump(r, KT_PERIODIC_EVERY_MSGS);
+        if (read > 0) {
+            busy = true;
+            idle = false;
+            continue;
+        }
+        if (busy) {
+            /* The queues ran dry (or the merge waits): publish what is ready. */
+            kt_reorder_activity(r);
+            kt_release(r, false);
+            now = vg_now_mono_ns();
+            kt_ckpt_close(r, now);
+            vg_engine_flush(r->engine);
+            kt_kick_fetcher(r, now);
             busy = false;
             continue;
         }
-        busy = true;
-        idle = false;
-        r->drained_msgs++;
-        r->drained_bytes += m->len + m->key_len;
-        kt_handle_message(r, m);
-        rd_kafka_message_destroy(m);
+        idle = !kt_wait_input(r, KT_IDLE_POLL_MS);
     }
 }
 
@@ -570,10 +790,17 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     }
     r->d = d;
     r->wm_dirty = true;
+    r->wake_fd[0] = r->wake_fd[1] = -1;
+    r->pending = calloc(KT_MAX_PARTITIONS, sizeof(*r->pending));
+    if (!r->pending || pipe2(r->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(errstr, errstr_size, "input wake-up pipe: out of resources");
+        goto out;
+    }
     for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
         r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
         r->part_max_ts[p] = VG_TS_NONE;
         r->part_caught_up[p] = false;
+        r->wm_pos[p] = -1;
     }
     if (!d->input_topic[0])
         snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);
@@ -631,6 +858,12 @@ out:
         rd_kafka_consumer_close(r->consumer);
         if (kt_failing(r))
             exit_code = 2;
+        /* Queue handles go before the client; librdkafka stops writing to the pipe. */
+        kt_partition_close_all(r);
+        if (r->consumer_queue) {
+            rd_kafka_queue_io_event_enable(r->consumer_queue, -1, NULL, 0);
+            rd_kafka_queue_destroy(r->consumer_queue);
+        }
     }
     if (r->engine) {
         vg_daemon_detach_engine(d);
@@ -656,6 +889,10 @@ out:
             (unsigned long long)vg_reorder_forced(r->reorder), exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
     vg_reorder_destroy(r->reorder);
+    for (int i = 0; i < 2; i++)
+        if (r->wake_fd[i] >= 0)
+            close(r->wake_fd[i]);
+    free(r->pending);
     free(r->ckpt);
     free(r);
     return exit_code;

@@ -22,11 +22,14 @@
 #define KT_LAG_EVERY_NS (1000 * 1000000LL)
 #define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
 #define KT_IDLE_POLL_MS 50
-#define KT_PERIODIC_EVERY_MSGS 64  /* busy input: kt_periodic once per this many records */
+#define KT_PERIODIC_EVERY_MSGS 256 /* busy input: kt_periodic once per this many records
+                                    * (it reads every assigned partition's watermarks) */
 #define KT_QUIESCE_ACK_MS 10000
 #define KT_NO_MARK UINT64_MAX
-#define KT_REORDER_RECORDS 262144      /* event-time merge buffer (at most ~71 MB, touched
-                                        * only as far as the partitions' skew needs) */
+#define KT_PULL_BATCH 64               /* messages taken from a partition queue at once */
+#define KT_REORDER_RECORDS (2 * KT_MAX_PARTITIONS) /* event-time merge buffer: one parsed
+                                        * record per partition is refilled at a time; the
+                                        * rest waits unparsed in librdkafka's partition queues */
 #define KT_REORDER_HOLD_NS (200 * 1000000LL) /* a silent partition delays others at most this */
 
 /* A point in the input: every message consumed before it is covered by next_offset, every
@@ -38,6 +41,13 @@ struct kt_ckpt {
     uint64_t produce_mark;        /* next_no when done_seq reached end_seq, or KT_NO_MARK */
     int64_t created_ns;
     int64_t next_offset[KT_MAX_PARTITIONS]; /* -1 = nothing consumed there yet */
+};
+
+/* Messages taken from one partition queue and not handled yet (at most KT_PULL_BATCH). */
+struct kt_pending {
+    rd_kafka_message_t *msgs[KT_PULL_BATCH];
+    uint32_t next, count;
+    int64_t arrival_ns;                   /* when they were taken from librdkafka */
 };
 
 struct kt_run {
@@ -59,12 +69,33 @@ struct kt_run {
     int64_t read_next[KT_MAX_PARTITIONS];     /* offset after the last message read (some of
                                                * them may still wait in the merge buffer) */
     struct vg_reorder *reorder;               /* event-time merge of the partitions */
+    /* Each assigned partition's fetch queue is read directly (not forwarded to the consumer
+     * queue): librdkafka then applies its prefetch thresholds per partition, so a backlog is
+     * fetched evenly across partitions instead of a few partitions at a time, and the merge
+     * takes the next record of exactly the partition it released. part_queue[p] is set
+     * while p is assigned. A partition with nothing in the merge is "starving" and is read
+     * again before the loop waits. */
+    rd_kafka_queue_t *part_queue[KT_MAX_PARTITIONS];
+    struct kt_pending *pending;               /* KT_MAX_PARTITIONS */
+    int32_t starving[KT_MAX_PARTITIONS];
+    int32_t n_starving;
+    bool is_starving[KT_MAX_PARTITIONS];
+    bool was_full[KT_MAX_PARTITIONS];         /* its queue held half a prefetch threshold or
+                                               * more since it was last kicked */
+    rd_kafka_queue_t *consumer_queue;         /* rebalances, commit results, errors */
+    int wake_fd[2];                           /* pipe librdkafka writes to when a queue the
+                                               * loop found empty gets an element */
+    uint64_t msgs_read;                       /* messages taken from librdkafka */
     int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
     bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
-    /* min of part_max_ts over assigned partitions that are not caught up, and where it
-     * is; recomputed only when that partition moves or the sets change (wm_dirty) */
-    int64_t wm_min;
-    int32_t wm_argmin;
+    /* The assigned partitions that are not caught up, in a binary min-heap keyed by
+     * part_max_ts (wm_pos: place in it, -1 when not in it): its top is the watermark. The
+     * merge releases the slowest partition's records first, so the slowest partition moves
+     * on almost every record; a heap keeps that O(log partitions). Rebuilt when the sets
+     * change (wm_dirty). */
+    int32_t wm_heap[KT_MAX_PARTITIONS];
+    int32_t wm_pos[KT_MAX_PARTITIONS];
+    int32_t wm_len;
     bool wm_dirty;
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
     int64_t committed_next[KT_MAX_PARTITIONS];
@@ -80,11 +111,10 @@ struct kt_run {
     /* librdkafka before 2.2 (no fetch.queue.backoff.ms): once its prefetch queue reaches
      * queued.min.messages or queued.max.messages.kbytes, the fetcher sleeps ~1 s however
      * soon the queue is drained, which caps a backlog at one queue per second. With
-     * kick_fetcher set, a queue read to empty after at least half a threshold's worth
-     * restarts fetching at once (kt_kick_fetcher). */
+     * kick_fetcher set, a partition queue read to empty after it held at least half a
+     * threshold's worth restarts fetching at once (kt_kick_fetcher). */
     bool kick_fetcher;
     uint64_t kick_msgs, kick_bytes;        /* half of each threshold */
-    uint64_t drained_msgs, drained_bytes;  /* read since the queue was last empty */
     int64_t last_kick_ns;
     uint64_t kicks;
 
