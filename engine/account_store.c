@@ -435,12 +435,12 @@ static int recent_reserve(struct vg_store *s, struct vg_account *a) {
 
 /* ---- event log ----------------------------------------------------------------------- */
 
+#define LOG_MAX_BYTES ((uint64_t)1 << 36) /* ring entries address the log in 16-byte units, 32 bits */
+
 /* Doubles the log buffer, keeping every offset valid. Returns VG_OK or VG_ERR_NOMEM.
  * Preferably in place (vg_big_grow moves the pages, no copy): a byte at offset o sat at
  * o mod old_capacity and belongs at o mod capacity, so only the live bytes whose offset has
  * the old_capacity bit set move, into the fresh upper half. Otherwise a copy. */
-#define LOG_MAX_BYTES ((uint64_t)1 << 36) /* ring entries address the log in 16-byte units, 32 bits */
-
 static int log_grow(struct vg_store *s) {
     uint64_t old_capacity = s->log_capacity, capacity = old_capacity * 2;
     if (capacity > LOG_MAX_BYTES) return VG_ERR_NOMEM;

@@ -206,9 +206,9 @@ static inline size_t msg_account_id_len(const struct stage_msg *m) {
     return m->txn_head[m->kind == MSG_EVENT_OUT ? offsetof(struct vg_txn, from_len) : offsetof(struct vg_txn, to_len)];
 }
 
-/* Software pipelining over the batch: the message 16 ahead, index slots 10 messages ahead, account records (and
- * cooldown slots) 6 ahead, ring entries 3 ahead (their place is in the account record), so
- * the shard's random memory reads overlap instead of stalling one by one. */
+/* Software pipelining over the batch: the message itself 16 messages ahead, index slots 10
+ * ahead, account records (and cooldown slots) 6 ahead, ring entries 3 ahead (their place is
+ * in the account record), so the shard's memory reads overlap instead of stalling one by one. */
 static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     struct vg_store *store = vg_shard_store(st->shard);
     if (i + PREFETCH_MSG < n) { /* the message itself: written by the input thread's core */

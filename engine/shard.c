@@ -160,9 +160,10 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
             }
     }
     if (ctx.current == ctx.n_events) { /* no window needed, or the event itself was cut: view of one */
+        /* (the counterparty hash cut to 32 bits, as the store keeps it) */
         sh->view[0] = (struct vg_event_view){
             .ts_ms = txn->ts_ms, .amount_micros = txn->amount_micros, .seq = txn->seq,
-            .counterparty_hash = (uint32_t)cp_hash, .counterparty = cp, /* as the store keeps it */ .tx_id = txn->id,
+            .counterparty_hash = (uint32_t)cp_hash, .counterparty = cp, .tx_id = txn->id,
             .counterparty_len = (uint8_t)cp_len, .tx_id_len = txn->id_len, .dir = (uint8_t)dir,
         };
         ctx.n_events = 1;
