@@ -4,7 +4,8 @@
 # summarises one scrape (alert latency histogram quantiles, budget cuts, tracked accounts).
 #
 #   metrics_watch.py wait URL TARGET TIMEOUT_S [SAVE_FILE]  -> "rate=R seconds=S first_ms=F window_records=W"
-#   metrics_watch.py summary FILE                           -> "key=value ..." of one scrape
+#   metrics_watch.py summary FILE [BASELINE]                -> "key=value ..." of one scrape; with
+#       BASELINE (an earlier scrape) the latency quantiles cover only what happened in between
 import re
 import sys
 import time
@@ -26,14 +27,20 @@ def value(text, name):
     return total if found else None
 
 
-def histogram_quantiles(text, name, qs):
-    buckets = []
+def histogram_buckets(text, name):
+    buckets = {}
     for line in text.splitlines():
         m = re.match(re.escape(name) + r'_bucket\{.*le="([^"]+)"\} (\S+)', line)
         if m:
             le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
-            buckets.append((le, float(m.group(2))))
-    buckets.sort()
+            buckets[le] = float(m.group(2))
+    return buckets
+
+
+def histogram_quantiles(text, name, qs, baseline=None):
+    buckets = histogram_buckets(text, name)
+    base = histogram_buckets(baseline, name) if baseline else {}
+    buckets = sorted((le, c - base.get(le, 0.0)) for le, c in buckets.items())
     if not buckets or buckets[-1][1] == 0:
         return {}
     total = buckets[-1][1]
@@ -97,13 +104,18 @@ def wait(url, target, timeout, save):
     return 2
 
 
-def summary(path):
+def summary(path, baseline_path=None):
     text = open(path).read()
-    q = histogram_quantiles(text, "vigil_alert_latency_seconds", (0.5, 0.99, 0.999))
+    baseline = open(baseline_path).read() if baseline_path else None
     parts = []
-    for k, name in ((0.5, "p50"), (0.99, "p99"), (0.999, "p999")):
-        if k in q:
-            parts.append(f"engine_latency_{name}_ms={q[k] * 1e3:.3f}")
+    for metric, prefix in (("vigil_alert_latency_seconds", "engine_latency"),
+                           ("vigil_alert_ack_latency_seconds", "ack_latency")):
+        q = histogram_quantiles(text, metric, (0.5, 0.99, 0.999), baseline)
+        for k, name in ((0.5, "p50"), (0.99, "p99"), (0.999, "p999")):
+            if k in q:
+                parts.append(f"{prefix}_{name}_ms={q[k] * 1e3:.3f}")
+        if "count" in q:
+            parts.append(f"{prefix}_count={q['count']:.0f}")
     for key, name in (("budget_cut", "vigil_graph_budget_cut_total"), ("accounts", "vigil_tracked_accounts"),
                       ("transactions", "vigil_transactions_total"), ("alerts", "vigil_alerts_total"),
                       ("state_bytes", "vigil_state_bytes")):
@@ -117,7 +129,7 @@ def summary(path):
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "wait":
         sys.exit(wait(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None))
-    if len(sys.argv) == 3 and sys.argv[1] == "summary":
-        sys.exit(summary(sys.argv[2]))
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "summary":
+        sys.exit(summary(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None))
     print(__doc__ if __doc__ else "usage: see the file comment", file=sys.stderr)
     sys.exit(1)

@@ -299,10 +299,7 @@ static void record_latency(struct vg_engine *e, int64_t arrival_ns) {
     if (arrival_ns <= 0) return;
     int64_t ns = vg_now_mono_ns() - arrival_ns;
     if (ns < 0) ns = 0;
-    double s = (double)ns / 1e9;
-    int b = 0;
-    while (b < VG_LATENCY_BUCKETS - 1 && s > vg_latency_bounds_s[b]) b++;
-    stat_add(&e->latency_count[b], 1);
+    stat_add(&e->latency_count[vg_latency_bucket(ns)], 1);
     stat_add(&e->latency_sum_ns, (uint64_t)ns);
 }
 

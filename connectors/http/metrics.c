@@ -102,20 +102,18 @@ static void sample(struct text *t, const char *name, uint64_t value) {
 
 /* ---- rendering ------------------------------------------------------------------- */
 
-static void render_histogram(struct text *t, const struct vg_engine_stats *s) {
-    const char *name = "vigil_alert_latency_seconds";
-    family(t, name, "histogram",
-           "Time from reading the record that triggered an alert to handing the alert to the output.");
+static void render_histogram(struct text *t, const char *name, const char *help,
+                             const uint64_t counts[VG_LATENCY_BUCKETS], uint64_t sum_ns) {
+    family(t, name, "histogram", help);
     uint64_t cumulative = 0;
     for (size_t b = 0; b < VG_LATENCY_BUCKETS; b++) {
-        cumulative += s->latency_count[b];
+        cumulative += counts[b];
         if (b + 1 < VG_LATENCY_BUCKETS)
             text_printf(t, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, vg_latency_bounds_s[b], cumulative);
         else
             text_printf(t, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cumulative);
     }
-    text_printf(t, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name, s->latency_sum_ns / 1000000000u,
-                s->latency_sum_ns % 1000000000u);
+    text_printf(t, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name, sum_ns / 1000000000u, sum_ns % 1000000000u);
     text_printf(t, "%s_count %" PRIu64 "\n", name, cumulative);
 }
 
@@ -206,7 +204,16 @@ char *vg_metrics_render(const struct vg_daemon *d, const struct vg_engine_stats 
            "Rule evaluations that saw only the newest engine.max_window_events events of an account.");
     sample(&t, "vigil_scan_truncated_total", s->scan_truncated);
 
-    render_histogram(&t, s);
+    render_histogram(&t, "vigil_alert_latency_seconds",
+                     "Time from reading the record that triggered an alert to handing the alert to the output.",
+                     s->latency_count, s->latency_sum_ns);
+    uint64_t ack_counts[VG_LATENCY_BUCKETS];
+    for (size_t b = 0; b < VG_LATENCY_BUCKETS; b++)
+        ack_counts[b] = atomic_load_explicit(&d->ack_latency_count[b], memory_order_relaxed);
+    render_histogram(&t, "vigil_alert_ack_latency_seconds",
+                     "Kafka output, at-least-once: time from reading the record that triggered an alert to "
+                     "the broker acknowledging the alert.",
+                     ack_counts, atomic_load_explicit(&d->ack_latency_sum_ns, memory_order_relaxed));
 
     if (t.failed) {
         free(t.buf);

@@ -90,11 +90,16 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
          * needs), yet a few fetches ahead of the consumer. */
         {"queued.max.messages.kbytes", "256"},
         {"queued.min.messages", "2000"},
-        {"fetch.wait.max.ms", "50"},
+        /* A real broker answers a fetch as soon as data arrives, so this only bounds the
+         * idle poll rate; librdkafka's mock cluster (vigil-broker, `embedded`) answers an
+         * empty fetch only after the full wait, so there it is added to alert latency. */
+        {"fetch.wait.max.ms", "10"},
         {"client.id", "vigild"},
     };
     static const char *const producer_defaults[][2] = {
-        {"linger.ms", "5"},
+        /* Alerts are few next to the input: batching them longer buys little and costs
+         * latency; under load librdkafka batches whatever queues during a request. */
+        {"linger.ms", "1"},
         {"batch.num.messages", "10000"},
         {"client.id", "vigild"},
     };
@@ -117,6 +122,10 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
          * know the property (kafka_run.c then restarts the fetcher itself). */
         char unknown[128];
         (void)rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", unknown, sizeof(unknown));
+        /* The embedded broker is the mock cluster on loopback: poll it every 2 ms. */
+        if (!strcmp(cfg->kafka.brokers, "embedded") &&
+            kt_set(conf, "fetch.wait.max.ms", "2", errstr, errstr_size))
+            goto err;
     } else {
         for (size_t i = 0; i < VG_ARRAY_LEN(producer_defaults); i++)
             if (kt_set(conf, producer_defaults[i][0], producer_defaults[i][1], errstr,

@@ -57,6 +57,11 @@ struct kt_out {
     _Atomic uint64_t acked_prefix;    /* every number below it was delivered */
     pthread_mutex_t track_lock;
     uint8_t *acked;                   /* KT_TRACK_SLOTS flags */
+    /* KT_TRACK_SLOTS: when the record behind each tracked alert was read (0: not an alert),
+     * and where delivery reports count read -> acknowledged (NULL: not counted). */
+    int64_t *arrival_ns;
+    _Atomic uint64_t *ack_latency_count;  /* VG_LATENCY_BUCKETS */
+    _Atomic uint64_t *ack_latency_sum_ns;
 
     /* Exactly-once: messages held until the transaction that commits their input. */
     pthread_mutex_t held_lock;

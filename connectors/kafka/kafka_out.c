@@ -48,6 +48,12 @@ static void kt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) 
     if (o->transactional)
         return; /* commit_transaction vouches for the whole transaction */
     no = (uint64_t)(uintptr_t)m->_private;
+    int64_t arrival = o->arrival_ns[no & (KT_TRACK_SLOTS - 1)];
+    if (arrival > 0 && o->ack_latency_count) {
+        int64_t ns = VG_MAX(vg_now_mono_ns() - arrival, 0);
+        atomic_fetch_add_explicit(&o->ack_latency_count[vg_latency_bucket(ns)], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(o->ack_latency_sum_ns, (uint64_t)ns, memory_order_relaxed);
+    }
     pthread_mutex_lock(&o->track_lock);
     o->acked[no & (KT_TRACK_SLOTS - 1)] = 1;
     prefix = atomic_load_explicit(&o->acked_prefix, memory_order_relaxed);
@@ -61,9 +67,10 @@ static void kt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) 
 }
 
 /* Produces one message. Tracked (at-least-once) messages get a number first; a full local
- * queue is waited out, never dropped. Returns VG_OK or VG_ERR_IO after kt_out_fail. */
+ * queue is waited out, never dropped. arrival_ns: when the alert's record was read (0 for
+ * anything else). Returns VG_OK or VG_ERR_IO after kt_out_fail. */
 static int kt_produce(struct kt_out *o, const char *topic, const char *key, size_t key_len,
-                      const char *value, size_t value_len) {
+                      const char *value, size_t value_len, int64_t arrival_ns) {
     uint64_t no = 0;
     rd_kafka_resp_err_t err;
 
@@ -76,6 +83,8 @@ static int kt_produce(struct kt_out *o, const char *topic, const char *key, size
                 return VG_ERR_IO;
             rd_kafka_poll(o->rk, 10);
         }
+        /* Before the produce: its delivery report may run on another thread at once. */
+        o->arrival_ns[no & (KT_TRACK_SLOTS - 1)] = arrival_ns;
     }
     for (;;) {
         err = rd_kafka_producev(o->rk, RD_KAFKA_V_TOPIC(topic),
@@ -146,7 +155,8 @@ static int kt_on_alert(void *opaque, const struct vg_alert_record *a) {
     if (o->transactional)
         rc = kt_hold(o, false, a->trigger_seq, 0, a->account, a->account_len, a->json, value_len);
     else {
-        rc = kt_produce(o, o->alert_topic, a->account, a->account_len, a->json, value_len);
+        rc = kt_produce(o, o->alert_topic, a->account, a->account_len, a->json, value_len,
+                        a->arrival_ns);
         rd_kafka_poll(o->rk, 0);
     }
     if (rc)
@@ -205,7 +215,7 @@ int kt_out_dead_letter(struct kt_out *o, enum vg_reason reason, const char *deta
         rc = kt_hold(o, true, 0, ckpt_id, msg->key ? msg->key : "", msg->key ? msg->key_len : 0,
                      buf, n);
     else
-        rc = kt_produce(o, o->dead_letter_topic, msg->key, msg->key ? msg->key_len : 0, buf, n);
+        rc = kt_produce(o, o->dead_letter_topic, msg->key, msg->key ? msg->key_len : 0, buf, n, 0);
     if (rc == VG_OK)
         atomic_fetch_add_explicit(&o->dead_letters_produced, 1, memory_order_relaxed);
     return rc;
@@ -294,7 +304,7 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
     for (size_t i = 0; i < take_count && rc == VG_OK; i++) {
         struct kt_held *h = &take[i];
         rc = kt_produce(o, h->dead_letter ? o->dead_letter_topic : o->alert_topic, h->bytes,
-                        h->key_len, h->bytes + h->key_len, h->value_len);
+                        h->key_len, h->bytes + h->key_len, h->value_len, 0);
     }
     for (size_t i = 0; i < take_count; i++)
         free(take[i].bytes);
@@ -339,7 +349,8 @@ int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *boots
     snprintf(o->alert_topic, sizeof(o->alert_topic), "%s", cfg->output.topic);
     snprintf(o->dead_letter_topic, sizeof(o->dead_letter_topic), "%s", cfg->dead_letter.topic);
     o->acked = calloc(KT_TRACK_SLOTS, 1);
-    if (!o->acked) {
+    o->arrival_ns = calloc(KT_TRACK_SLOTS, sizeof(*o->arrival_ns)); /* pages come as touched */
+    if (!o->acked || !o->arrival_ns) {
         snprintf(errstr, errstr_size, "out of memory");
         return VG_ERR_NOMEM;
     }
@@ -382,8 +393,10 @@ void kt_out_destroy(struct kt_out *o, int timeout_ms) {
         free(o->held[i].bytes);
     free(o->held);
     free(o->acked);
+    free(o->arrival_ns);
     o->held = NULL;
     o->acked = NULL;
+    o->arrival_ns = NULL;
     pthread_mutex_destroy(&o->track_lock);
     pthread_mutex_destroy(&o->held_lock);
 }

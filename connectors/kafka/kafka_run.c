@@ -813,6 +813,13 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r->out_ready = true; /* kt_out_destroy copes with a half-initialised output */
     if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, errstr, errstr_size))
         goto out;
+    r->out.ack_latency_count = d->ack_latency_count;
+    r->out.ack_latency_sum_ns = &d->ack_latency_sum_ns;
+    /* Delivery reports wake the loop (kt_service polls them): the collector polls the
+     * producer only while alerts flow, and commits wait for these acknowledgements. */
+    r->out_queue = rd_kafka_queue_get_main(r->out.rk);
+    if (r->out_queue)
+        rd_kafka_queue_io_event_enable(r->out_queue, r->wake_fd[1], "o", 1);
     sink = kt_out_sink(&r->out);
     if (cfg->state.dir[0]) {
         char pos[VG_CHECKPOINT_POSITION_MAX + 1];
@@ -874,6 +881,10 @@ out:
     }
     if (exit_code == 2 && errstr[0] == '\0' && kt_failing(r))
         snprintf(errstr, errstr_size, "%s", r->fatal ? r->fatal_msg : r->out.failure);
+    if (r->out_queue) {
+        rd_kafka_queue_io_event_enable(r->out_queue, -1, NULL, 0);
+        rd_kafka_queue_destroy(r->out_queue);
+    }
     if (r->out_ready)
         kt_out_destroy(&r->out, 5000);
     if (r->consumer)

@@ -83,6 +83,7 @@ struct kt_run {
     bool was_full[KT_MAX_PARTITIONS];         /* its queue held half a prefetch threshold or
                                                * more since it was last kicked */
     rd_kafka_queue_t *consumer_queue;         /* rebalances, commit results, errors */
+    rd_kafka_queue_t *out_queue;              /* the producer's main queue (delivery reports) */
     int wake_fd[2];                           /* pipe librdkafka writes to when a queue the
                                                * loop found empty gets an element */
     uint64_t msgs_read;                       /* messages taken from librdkafka */

@@ -20,6 +20,10 @@ struct vg_daemon {
     /* Consumer lag per partition, published by the Kafka consumer for /metrics. */
     _Atomic int64_t lag[256];
     atomic_int lag_partitions;
+    /* Kafka at-least-once output: from reading the record to the broker acknowledging the
+     * alert it caused (vigil_alert_ack_latency_seconds); written by delivery reports. */
+    _Atomic uint64_t ack_latency_count[VG_LATENCY_BUCKETS];
+    _Atomic uint64_t ack_latency_sum_ns;
     char input_topic[VG_TOPIC_MAX + 1];
     /* Readers of `engine` from other threads (metrics scrapes) hold it through
      * vg_daemon_engine_acquire/release; the owner detaches it before stopping the engine. */

@@ -42,6 +42,14 @@ struct vg_alert_sink {
 #define VG_LATENCY_BUCKETS 14
 extern const double vg_latency_bounds_s[VG_LATENCY_BUCKETS - 1];
 
+/* The bucket a latency of ns nanoseconds falls in. */
+static inline int vg_latency_bucket(int64_t ns) {
+    double s = (double)ns / 1e9;
+    int b = 0;
+    while (b < VG_LATENCY_BUCKETS - 1 && s > vg_latency_bounds_s[b]) b++;
+    return b;
+}
+
 /* Engine-wide counters, summed over threads on read. */
 struct vg_engine_stats {
     uint64_t transactions;       /* submitted */

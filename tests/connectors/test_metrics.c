@@ -248,6 +248,24 @@ Test(metrics_render, histogram_buckets_are_cumulative) {
     free(text);
 }
 
+Test(metrics_render, ack_latency_comes_from_the_daemon) {
+    static struct vg_daemon d;
+    atomic_store(&d.ack_latency_count[4], 3);                      /* <= 2.5 ms */
+    atomic_store(&d.ack_latency_count[VG_LATENCY_BUCKETS - 1], 1); /* > 1 s */
+    atomic_store(&d.ack_latency_sum_ns, 2000000000ull);
+    char *text = render(&d, NULL);
+    assert_well_formed(text);
+    assert_family(text, "vigil_alert_ack_latency_seconds", "histogram");
+    cr_assert(has_line(text, "vigil_alert_ack_latency_seconds_bucket{le=\"0.001\"} 0"));
+    cr_assert(has_line(text, "vigil_alert_ack_latency_seconds_bucket{le=\"0.0025\"} 3"));
+    cr_assert(has_line(text, "vigil_alert_ack_latency_seconds_bucket{le=\"1\"} 3"));
+    cr_assert(has_line(text, "vigil_alert_ack_latency_seconds_bucket{le=\"+Inf\"} 4"));
+    cr_assert(has_line(text, "vigil_alert_ack_latency_seconds_count 4"));
+    cr_assert(has_line(text, "vigil_alert_ack_latency_seconds_sum 2.000000000"));
+    cr_assert(has_line(text, "vigil_alert_latency_seconds_count 0"), "the engine's histogram stays apart");
+    free(text);
+}
+
 Test(metrics_render, consumer_lag_per_partition_with_topic) {
     static struct vg_daemon d;
     strcpy(d.input_topic, "transactions");

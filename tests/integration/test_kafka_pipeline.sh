@@ -2,7 +2,8 @@
 # test_kafka_pipeline.sh - vigild in Kafka mode against vigil-broker: the alerts on the output
 # topic are the ones file replay gives for the same records (no loss, no duplicates), bad
 # messages land on the dead-letter topic with their reason, SIGTERM drains, commits and exits
-# 0 within a few seconds, and a restart finds everything committed.
+# 0 within a few seconds, a restart finds everything committed, and every alert's broker
+# acknowledgement is timed in /metrics.
 source "$(dirname "$0")/kafka_lib.sh"
 
 kt_start_broker --topic transactions:1 --topic alerts:2 --topic transactions.dead_letter:1
@@ -20,10 +21,22 @@ timeout 30 kcat -b "$BOOTSTRAP" -P -t transactions -T <"$KT_TMP/in.ndjson" >/dev
 [ "$(kt_count transactions 20)" = "$total" ] || kt_fail "input topic does not hold $total messages"
 
 kt_write_config "$KT_TMP/vigil.yaml" itgroup alerts false
+printf 'metrics:\n  listen: "127.0.0.1:0"\n' >>"$KT_TMP/vigil.yaml"
 kt_start_vigild "$KT_TMP/vigil.yaml" run1
 kt_wait_count transactions.dead_letter "$bad" 60
 kt_wait_count alerts "$ref_alerts" 60
 sleep 1 # let a late duplicate show up if there were one
+
+# Every alert's acknowledgement was timed (read -> acked), dead letters were not.
+port=$(sed -nE 's/.*event=metrics_listening.* port=([0-9]+).*/\1/p' "$KT_TMP/run1.log" | head -n 1)
+[ -n "$port" ] || kt_fail "vigild logged no metrics port"
+{ printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&5 && cat <&5; } 5<>"/dev/tcp/127.0.0.1/$port" |
+    tr -d '\r' >"$KT_TMP/metrics.txt" || kt_fail "could not scrape /metrics"
+acked=$(awk '$1 == "vigil_alert_ack_latency_seconds_count" { print $2 }' "$KT_TMP/metrics.txt")
+[ "$acked" = "$ref_alerts" ] ||
+    kt_fail "vigil_alert_ack_latency_seconds_count is '${acked:-absent}', want $ref_alerts (one per alert)"
+inf=$(awk '$1 == "vigil_alert_ack_latency_seconds_bucket{le=\"+Inf\"}" { print $2 }' "$KT_TMP/metrics.txt")
+[ "$inf" = "$acked" ] || kt_fail "ack latency +Inf bucket '$inf' != count '$acked'"
 
 start=$(date +%s%N)
 kill -TERM "$VIGILD_PID"
