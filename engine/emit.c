@@ -93,9 +93,12 @@ static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizo
     return VG_OK;
 }
 
+/* Within one cooldown of the (rule, account)'s newest alert, on either side: a late record
+ * more than a cooldown older than that alert is another period and may alert again. */
 static inline bool entry_cooling(const struct cooldown_entry *e, enum vg_rule_id rule, int64_t ts_ms,
                                  int64_t cooldown_ms) {
-    return e->last_alert_ts[rule] != VG_TS_NONE && ts_ms < e->last_alert_ts[rule] + cooldown_ms;
+    int64_t last = e->last_alert_ts[rule];
+    return last != VG_TS_NONE && ts_ms < last + cooldown_ms && ts_ms > last - cooldown_ms;
 }
 
 bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
@@ -149,7 +152,8 @@ bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
         memcpy(e->account, a->account.ptr, len);
         out->used++;
     }
-    e->last_alert_ts[a->rule] = ts;
+    /* The newest alert keeps its cooldown: a late one does not reopen the period after it. */
+    if (e->last_alert_ts[a->rule] == VG_TS_NONE || ts > e->last_alert_ts[a->rule]) e->last_alert_ts[a->rule] = ts;
     if (ts > e->newest_alert_ts) e->newest_alert_ts = ts;
     if (ts > out->newest_ts) out->newest_ts = ts;
     bump(&out->emitted[a->rule]);

@@ -488,7 +488,13 @@ static int parse_ts(struct parser *ps, struct vg_txn *out) {
         size_t len;
         bool integer;
         if (scan_number(ps, &text, &len, &integer) != 0) return -1;
-        if (!integer)
+        /* Writers that hold times as floats send "1700000000000.0": an integer all the same.
+         * A non-zero fraction or an exponent is refused. */
+        const char *dot = integer ? NULL : memchr(text, '.', len);
+        bool whole = dot && !memchr(text, 'e', len) && !memchr(text, 'E', len);
+        for (const char *d = dot ? dot + 1 : NULL; whole && d < text + len; d++) whole = *d == '0';
+        if (whole) len = (size_t)(dot - text);
+        if (!integer && !whole)
             FIELD_ERROR(ps, VG_REASON_BAD_TIMESTAMP, "field 'ts': %s is not integer epoch milliseconds",
                         printable(text, len, snippet));
         else if (parse_epoch_ms(text, len, &out->ts_ms) != VG_OK)

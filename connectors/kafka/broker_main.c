@@ -34,7 +34,8 @@ int main(int argc, char **argv) {
     long partitions[MAX_TOPICS];
     int topic_count = 0;
     /* Test hook (undocumented in --help): each SIGUSR1 makes the next N Produce requests
-     * fail with CODE (default 19, NOT_ENOUGH_REPLICAS: retriable). */
+     * fail with CODE (default 19, NOT_ENOUGH_REPLICAS: retriable); SIGUSR2 drops the
+     * failures not used up yet. */
     long inject_count = 0, inject_code = 19;
     char errstr[512];
     struct vg_mock_broker *b = NULL;
@@ -98,6 +99,7 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -124,6 +126,11 @@ int main(int argc, char **argv) {
                 vg_mock_broker_inject_errors(b, 0, (size_t)inject_count, (int)inject_code) == VG_OK)
                 fprintf(stderr, "vigil-broker: next %ld Produce requests fail with error %ld\n",
                         inject_count, inject_code);
+            continue;
+        }
+        if (sig == SIGUSR2) {
+            vg_mock_broker_clear_errors(b, 0);
+            fprintf(stderr, "vigil-broker: injected Produce errors cleared\n");
             continue;
         }
         break;

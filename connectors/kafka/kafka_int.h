@@ -42,6 +42,7 @@ struct kt_held {
 
 struct kt_out {
     rd_kafka_t *rk;                   /* idempotent or transactional producer */
+    rd_kafka_topic_t *topics[2];      /* alerts and dead letters, looked up at start */
     bool transactional;
     bool print_alerts;
     char alert_topic[VG_TOPIC_MAX + 1];

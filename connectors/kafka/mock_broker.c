@@ -94,6 +94,11 @@ int vg_mock_broker_inject_errors(struct vg_mock_broker *b, int api_key, size_t c
     return VG_OK;
 }
 
+void vg_mock_broker_clear_errors(struct vg_mock_broker *b, int api_key) {
+    if (api_key >= 0 && api_key <= INT16_MAX)
+        rd_kafka_mock_clear_request_errors(b->mcluster, (int16_t)api_key);
+}
+
 void vg_mock_broker_destroy(struct vg_mock_broker *b) {
     if (!b)
         return;

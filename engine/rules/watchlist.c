@@ -114,7 +114,7 @@ static void watchlist_release(void *params) {
 }
 
 /* Loads p->file (relative to base_dir): one id per line, surrounding whitespace trimmed,
- * blank lines and lines starting with '#' skipped. An empty file name is an empty list.
+ * blank lines and lines starting with '#' skipped, a '#' after whitespace starts a comment. An empty file name is an empty list.
  * Returns VG_OK, VG_ERR_IO (unreadable), VG_ERR_INVALID (an id over 64 bytes, with the
  * list's file:line) or VG_ERR_NOMEM; errstr starts with "rules.watchlist.file: ". */
 static int watchlist_prepare(void *params, const char *base_dir, char *errstr, size_t errstr_size) {
@@ -151,8 +151,15 @@ static int watchlist_prepare(void *params, const char *base_dir, char *errstr, s
         line_no++;
         size_t start = 0, end = (size_t)n;
         while (start < end && is_space(line[start])) start++;
-        while (end > start && is_space(line[end - 1])) end--;
         if (start == end || line[start] == '#') continue;
+        /* A trailing comment starts at a '#' after whitespace ("ACC1  # note"); a '#'
+         * inside an id ("ACC#1") is part of it. */
+        for (size_t i = start + 1; i < end; i++)
+            if (line[i] == '#' && is_space(line[i - 1])) {
+                end = i;
+                break;
+            }
+        while (end > start && is_space(line[end - 1])) end--;
         size_t len = end - start;
         if (len > VG_ID_MAX) {
             snprintf(errstr, errstr_size, "rules.watchlist.file: %s:%lu: id longer than %d bytes (%zu)", path,

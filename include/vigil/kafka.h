@@ -40,6 +40,8 @@ const char *vg_mock_broker_bootstrap(const struct vg_mock_broker *b);
  * the Kafka error code `error_code`. Returns VG_OK or VG_ERR_INVALID. */
 int vg_mock_broker_inject_errors(struct vg_mock_broker *b, int api_key, size_t count,
                                  int error_code);
+/* Test hook: drops the injected failures of `api_key` not used up yet. */
+void vg_mock_broker_clear_errors(struct vg_mock_broker *b, int api_key);
 
 /* Stops the listeners and frees everything. NULL is fine. */
 void vg_mock_broker_destroy(struct vg_mock_broker *b);

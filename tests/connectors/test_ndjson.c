@@ -193,6 +193,11 @@ Test(ndjson, timestamps) {
     cr_expect_eq(t.ts_ms, 1709294400123);
     parse_ok("{\"id\":\"t\",\"ts\":\"2024-03-01T04:00:00-08:00\",\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", &t);
     cr_expect_eq(t.ts_ms, 1709294400000);
+    /* A float writer's whole number of milliseconds. */
+    parse_ok("{\"id\":\"t\",\"ts\":1709294400123.000,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", &t);
+    cr_expect_eq(t.ts_ms, 1709294400123);
+    parse_ok("{\"id\":\"t\",\"ts\":-5.0,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", &t);
+    cr_expect_eq(t.ts_ms, -5);
 }
 
 /* The table of refusals: each record must go to the dead letters with this reason. */
@@ -289,6 +294,7 @@ Test(ndjson, invalid_records_refused_with_reason) {
         {"{\"id\":\"t\",\"ts\":\"2024-03-01T12:00:00+25:00\",\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_TIMESTAMP, NULL},
         {"{\"id\":\"t\",\"ts\":\"yesterday\",\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_TIMESTAMP, NULL},
         {"{\"id\":\"t\",\"ts\":1.5,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_TIMESTAMP, "integer"},
+        {"{\"id\":\"t\",\"ts\":1700000000000.01,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_TIMESTAMP, "integer"},
         {"{\"id\":\"t\",\"ts\":1e12,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_TIMESTAMP, NULL},
         {"{\"id\":\"t\",\"ts\":99999999999999999999,\"from\":\"A\",\"to\":\"B\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_BAD_TIMESTAMP, "range"},
         /* countries */

@@ -525,6 +525,8 @@ static const char list_text[] =
     "\t# indented comment\n"
     "10:8000EBD30\n"
     "ACC-1\n"
+    "ACC-9  # trailing comment\n"
+    "ACC#7\n"
     "last-line-without-newline";
 
 Test(config, watchlist_file_comments_blanks_whitespace) {
@@ -535,7 +537,9 @@ Test(config, watchlist_file_comments_blanks_whitespace) {
     struct vg_config c;
     load_ok(&c, yaml);
     const struct vg_watchlist_params *w = P(&c, VG_RULE_WATCHLIST, vg_watchlist_params);
-    cr_expect_eq(vg_watchlist_size(w), 4);
+    cr_expect_eq(vg_watchlist_size(w), 6);
+    cr_expect(vg_watchlist_contains(w, "ACC-9", 5), "a trailing comment is cut with the space before it");
+    cr_expect(vg_watchlist_contains(w, "ACC#7", 5), "a '#' inside an id is part of it");
     cr_expect(vg_watchlist_contains(w, "ACC-1", 5));
     cr_expect(vg_watchlist_contains(w, "acc 2 with spaces", 17));
     cr_expect(vg_watchlist_contains(w, "10:8000EBD30", 12));

@@ -65,6 +65,18 @@ Test(rule_large_tx, cooldown_then_realert) {
     fx_free(&f);
 }
 
+Test(rule_large_tx, late_record_a_cooldown_older_is_another_period) {
+    struct fx f = {0};
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR, "A", "B", "10000");
+    fx_tx(&f, FX_T0 + 24 * FX_HOUR + 1, "A", "C", "20000"); /* late, inside the cooldown before it */
+    cr_expect_eq(fx_count(&f, "engine:\n  allowed_lateness: 30d\n", "large_tx", "A"), 1);
+    fx_tx(&f, FX_T0 + 24 * FX_HOUR, "A", "D", "20000");     /* exactly one cooldown older */
+    cr_expect_eq(fx_count(&f, "engine:\n  allowed_lateness: 30d\n", "large_tx", "A"), 2);
+    fx_tx(&f, FX_T0 + 60 * FX_HOUR, "A", "E", "20000");     /* the newest alert still cools */
+    cr_expect_eq(fx_count(&f, "engine:\n  allowed_lateness: 30d\n", "large_tx", "A"), 2);
+    fx_free(&f);
+}
+
 Test(rule_large_tx, changed_threshold_takes_effect) {
     struct fx f = {0};
     fx_tx(&f, FX_T0, "A", "B", "5000");
