@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_TOPICS 64
 
@@ -117,10 +118,18 @@ int main(int argc, char **argv) {
     }
     printf("bootstrap=%s\n", vg_mock_broker_bootstrap(b));
     fflush(stdout);
+    if (topic_count > 0 && vg_mock_broker_raised(b) == 0)
+        fprintf(stderr, "vigil-broker: warning: could not raise librdkafka's mock partition retention; "
+                        "each partition keeps only its newest ~5 MiB\n");
 
     for (;;) {
-        if (sigwait(&set, &sig))
+        /* Once a second: topics auto-created meanwhile get the raised retention too. */
+        struct timespec tick = {1, 0};
+        sig = sigtimedwait(&set, NULL, &tick);
+        if (sig < 0) {
+            vg_mock_broker_maintain(b);
             continue;
+        }
         if (sig == SIGUSR1) {
             if (inject_count > 0 &&
                 vg_mock_broker_inject_errors(b, 0, (size_t)inject_count, (int)inject_code) == VG_OK)

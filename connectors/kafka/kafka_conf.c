@@ -76,6 +76,22 @@ void kt_transactional_id(const struct vg_config *cfg, char *out, size_t out_size
     snprintf(out, out_size, "vigil-%s-%s", cfg->input.group, instance);
 }
 
+void kt_conf_size_prefetch(rd_kafka_conf_t *conf, const struct vg_config *cfg, int partitions) {
+    char value[32], unknown[128];
+    uint64_t kb = KT_PREFETCH_BUDGET_KB / (uint64_t)(partitions > 0 ? partitions : 1);
+
+    kb = VG_MAX(VG_MIN(kb, (uint64_t)KT_PREFETCH_MAX_KB), (uint64_t)KT_PREFETCH_MIN_KB);
+    if (!kt_user_property(cfg, "queued.max.messages.kbytes")) {
+        snprintf(value, sizeof(value), "%llu", (unsigned long long)kb);
+        (void)rd_kafka_conf_set(conf, "queued.max.messages.kbytes", value, unknown, sizeof(unknown));
+    }
+    if (!kt_user_property(cfg, "queued.min.messages")) {
+        /* about one message per 200 bytes: whichever limit a partition meets first */
+        snprintf(value, sizeof(value), "%llu", (unsigned long long)VG_MAX(kb * 5, 2000));
+        (void)rd_kafka_conf_set(conf, "queued.min.messages", value, unknown, sizeof(unknown));
+    }
+}
+
 rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
                              enum kt_role role, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -84,10 +100,8 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
     /* Our defaults: the user may override these. */
     static const char *const consumer_defaults[][2] = {
         {"auto.offset.reset", "earliest"},     /* a new group misses no transaction */
-        /* Bounded prefetch. vigild reads each partition's queue directly (kafka_run.c), so
-         * librdkafka applies these per partition: small enough that a backlog over many
-         * partitions is fetched a little of each at a time (what the event-time merge
-         * needs), yet a few fetches ahead of the consumer. */
+        /* Bounded prefetch, per partition (vigild reads each partition's queue directly):
+         * the smallest share; kt_conf_size_prefetch sizes it from the partition count. */
         {"queued.max.messages.kbytes", "256"},
         {"queued.min.messages", "2000"},
         /* A real broker answers a fetch as soon as data arrives, so this only bounds the

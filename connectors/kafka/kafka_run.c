@@ -658,6 +658,23 @@ static void kt_fetcher_setup(struct kt_run *r, const rd_kafka_conf_t *conf) {
         r->kick_bytes = strtoull(value, NULL, 10) * 1024 / 2;
 }
 
+/* Partitions of the input topic, asked through the producer (already connected); 0 when
+ * the cluster does not know the topic yet. */
+static int kt_input_partitions(struct kt_run *r, const char *topic) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(r->out.rk, topic, NULL);
+    int partitions = 0;
+
+    if (t && rd_kafka_metadata(r->out.rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && !md->topics[0].err)
+        partitions = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (t)
+        rd_kafka_topic_destroy(t);
+    return partitions;
+}
+
 static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errstr,
                              size_t errstr_size) {
     const struct vg_config *cfg = r->d->cfg;
@@ -667,6 +684,7 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
 
     if (!conf)
         return VG_ERR_INVALID;
+    kt_conf_size_prefetch(conf, cfg, kt_input_partitions(r, cfg->input.topic));
     kt_fetcher_setup(r, conf);
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);

@@ -1,7 +1,9 @@
 /* mock_broker.c - the development broker: librdkafka's in-process Kafka-protocol mock cluster
  * on loopback, wrapped for vigil-broker and for vigild's `kafka.brokers: embedded`.
- * For demos and tests only; it keeps data in memory (about 5 MB per partition). */
+ * For demos and tests only; it keeps data in memory (up to VG_MOCK_PARTITION_BYTES per
+ * partition, not librdkafka's 5 MiB: mock_retention.c). */
 #include "vigil/kafka.h"
+#include "kafka/mock_retention.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -13,6 +15,9 @@ struct vg_mock_broker {
     rd_kafka_t *rk;                 /* dummy handle that owns the cluster's bookkeeping */
     rd_kafka_mock_cluster_t *mcluster;
     int brokers;
+    rd_kafka_t *client;             /* metadata client of vg_mock_broker_maintain, lazily */
+    int partitions;                 /* partitions known when retention was last raised */
+    size_t retention_raised;        /* partitions whose retention was raised */
 };
 
 /* The dummy handle has no bootstrap.servers on purpose; keep only real errors. */
@@ -71,7 +76,42 @@ int vg_mock_broker_create_topic(struct vg_mock_broker *b, const char *topic, int
         snprintf(errstr, errstr_size, "topic '%s': %s", topic, rd_kafka_err2str(err));
         return VG_ERR_INVALID;
     }
+    b->partitions += partitions;
+    b->retention_raised += vg_mock_raise_retention(VG_MOCK_PARTITION_BYTES, VG_MOCK_PARTITION_SETS);
     return VG_OK;
+}
+
+/* Topics a client asked for without creating them (auto-created, 4 partitions each by
+ * librdkafka's default) start at the mock's small retention: when the cluster's metadata
+ * shows more partitions than the ones raised, raise again. */
+void vg_mock_broker_maintain(struct vg_mock_broker *b) {
+    const struct rd_kafka_metadata *md = NULL;
+    int total = 0;
+
+    if (!b->client) {
+        char errstr[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set_log_cb(conf, mock_log_cb);
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", vg_mock_broker_bootstrap(b), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            !(b->client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+            rd_kafka_conf_destroy(conf);
+            return;
+        }
+    }
+    if (rd_kafka_metadata(b->client, 1, NULL, &md, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    for (int i = 0; i < md->topic_cnt; i++)
+        total += md->topics[i].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    if (total > b->partitions) {
+        b->partitions = total;
+        b->retention_raised += vg_mock_raise_retention(VG_MOCK_PARTITION_BYTES, VG_MOCK_PARTITION_SETS);
+    }
+}
+
+size_t vg_mock_broker_raised(const struct vg_mock_broker *b) {
+    return b->retention_raised;
 }
 
 const char *vg_mock_broker_bootstrap(const struct vg_mock_broker *b) {
@@ -102,6 +142,8 @@ void vg_mock_broker_clear_errors(struct vg_mock_broker *b, int api_key) {
 void vg_mock_broker_destroy(struct vg_mock_broker *b) {
     if (!b)
         return;
+    if (b->client)
+        rd_kafka_destroy(b->client);
     if (b->mcluster)
         rd_kafka_mock_cluster_destroy(b->mcluster);
     if (b->rk)

@@ -36,6 +36,18 @@ int vg_mock_broker_create_topic(struct vg_mock_broker *b, const char *topic, int
 /* "127.0.0.1:PORT[,127.0.0.1:PORT...]"; valid until destroy. Can't fail. */
 const char *vg_mock_broker_bootstrap(const struct vg_mock_broker *b);
 
+/* What a partition of the development broker keeps in memory before dropping its oldest
+ * records (librdkafka's own mock keeps 5 MiB; see mock_retention.c). */
+#define VG_MOCK_PARTITION_BYTES (1ull << 30)
+#define VG_MOCK_PARTITION_SETS 100000000ull
+
+/* Raises the retention of topics the cluster auto-created since the last call (a metadata
+ * request; call it every second or so). Can't fail (a failed lookup is tried next time). */
+void vg_mock_broker_maintain(struct vg_mock_broker *b);
+
+/* Partitions whose retention was raised so far (0: this librdkafka's mock did not match). */
+size_t vg_mock_broker_raised(const struct vg_mock_broker *b);
+
 /* Test hook: the next `count` requests of protocol ApiKey `api_key` (0 = Produce) fail with
  * the Kafka error code `error_code`. Returns VG_OK or VG_ERR_INVALID. */
 int vg_mock_broker_inject_errors(struct vg_mock_broker *b, int api_key, size_t count,

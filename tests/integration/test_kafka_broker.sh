@@ -33,6 +33,18 @@ n=$(timeout 30 kcat -b "$BOOTSTRAP" -G itgroup tx -o beginning -c 200 -q -f '%s\
 echo hello | timeout 10 kcat -b "$BOOTSTRAP" -P -t auto_created
 [ "$(kt_consume auto_created 1 10)" = hello ] || kt_fail "auto-created topic round trip"
 
+# A partition keeps more than librdkafka's mock does on its own (5 MiB, then the oldest
+# records are dropped): 12 MB produced before anyone reads, all of it read back - on a
+# declared topic and on an auto-created one (raised by the broker's once-a-second check).
+awk 'BEGIN { for (i = 0; i < 60000; i++) printf "%06d-%0194d\n", i, 0 }' >"$KT_TMP/big.txt"
+timeout 60 kcat -b "$BOOTSTRAP" -P -t other <"$KT_TMP/big.txt" || kt_fail "kcat produce (12 MB) failed"
+[ "$(kt_count other 60)" = 60000 ] || kt_fail "topic other kept $(kt_count other 60) of 60000 records"
+echo warm | timeout 10 kcat -b "$BOOTSTRAP" -P -t auto_big
+sleep 2.5
+timeout 60 kcat -b "$BOOTSTRAP" -P -t auto_big -p 0 <"$KT_TMP/big.txt" || kt_fail "kcat produce to auto_big failed"
+n=$(timeout 60 kcat -b "$BOOTSTRAP" -C -t auto_big -p 0 -o beginning -e -q -f 'x\n' | wc -l)
+[ "$n" -ge 60000 ] || kt_fail "auto-created partition kept $n of 60000+ records"
+
 # Bad usage exits 1.
 rc=0; "$VG_BIN/vigil-broker" --topic ":x" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || kt_fail "bad --topic exited $rc, want 1"
