@@ -24,6 +24,7 @@
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
 #define RECENT_MIN_CLASS 1   /* smallest ring: 2 events (most accounts hold one or two) */
 #define SWEEP_PER_CALL 2     /* accounts the idle-ring sweep visits per vg_store_expire */
+#define SWEEP_AHEAD 8        /* calls ahead that the sweep prefetches its accounts */
 #define ENTRY_PREFETCH_LINES 12 /* cache lines of ring entries prefetched per event, at most */
 #define RECENT_CLASSES 32
 #define SLAB_BYTES ((size_t)2 << 20) /* rings are carved from huge-page slabs of this size */
@@ -551,11 +552,16 @@ void vg_store_expire(struct vg_store *s, int64_t horizon_ms) {
         s->log_tail += event_span((uint32_t)ev->counterparty_len + ev->tx_id_len);
         s->n_events--;
     }
-    for (int k = 0; k < SWEEP_PER_CALL && s->n_accounts > 0; k++) {
+    if (s->n_accounts == 0) return;
+    for (int k = 0; k < SWEEP_PER_CALL; k++) {
         if (s->sweep >= s->n_accounts) s->sweep = 0;
         struct vg_account *a = vg_store_account(s, s->sweep++);
         if (a->ring && a->last_seen_ms < s->horizon_ms) recent_release(s, a);
     }
+    /* The sweep's accounts are cold: ask for those it reaches SWEEP_AHEAD calls from now
+     * (their first lines hold ring and last_seen), so the reads above never wait on memory. */
+    for (uint32_t k = 0, ahead = s->sweep + SWEEP_AHEAD * SWEEP_PER_CALL; k < SWEEP_PER_CALL; k++)
+        if (ahead + k < s->n_accounts) __builtin_prefetch(vg_store_account(s, ahead + k));
 }
 
 size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, size_t max,
