@@ -2,7 +2,10 @@
  * delivery. The cooldown table is open addressing keyed by account id (stored exactly),
  * one entry per account holding the last alert time of every rule, so a stage answers
  * "which rules are cooling for this account" with one probe. It only holds accounts that
- * alerted, and expired entries are purged when it would otherwise grow. One owner thread. */
+ * alerted, and expired entries are purged when it would otherwise grow. Most accounts never
+ * alert, so a bitmap of the entries' hashes (16 bits per slot, small enough to stay cached)
+ * answers "no entry" without touching the table: an event costs no random read here. One
+ * owner thread. */
 #include "vigil/emit.h"
 
 #include <stdatomic.h>
@@ -27,16 +30,38 @@ struct vg_alert_out {
     struct cooldown_entry *slots;
     size_t capacity;               /* power of two */
     size_t used;
+    uint64_t *filter;              /* bit (hash >> 20) & filter_mask set for every entry */
+    size_t filter_mask;            /* capacity * FILTER_BITS_PER_SLOT - 1 */
     int64_t newest_ts;             /* newest alert time seen, for purging */
     /* single writer (the owning stage), read by stats from other threads */
     _Atomic uint64_t emitted[VG_RULE_MAX];
     _Atomic uint64_t suppressed[VG_RULE_MAX];
 };
 
+#define FILTER_BITS_PER_SLOT 16
+
 static uint64_t key_hash(const char *account, size_t len) {
     uint64_t h = vg_hash64_id(account, len);
     return h ? h : 1;
 }
+
+/* The filter's bit for a hash: bits above the ones that pick a slot, so accounts crowding
+ * one slot run do not share bits. */
+static inline size_t filter_bit(const struct vg_alert_out *out, uint64_t hash) {
+    return (size_t)(hash >> 20) & out->filter_mask;
+}
+
+static inline bool filter_may_hold(const struct vg_alert_out *out, uint64_t hash) {
+    size_t bit = filter_bit(out, hash);
+    return (out->filter[bit >> 6] >> (bit & 63)) & 1;
+}
+
+static inline void filter_add(struct vg_alert_out *out, uint64_t hash) {
+    size_t bit = filter_bit(out, hash);
+    out->filter[bit >> 6] |= 1ull << (bit & 63);
+}
+
+static size_t filter_bytes(size_t capacity) { return capacity * FILTER_BITS_PER_SLOT / 8; }
 
 struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_deliver_fn deliver,
                                          void *opaque) {
@@ -44,10 +69,12 @@ struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_d
     if (!out) return NULL;
     out->capacity = 1024;
     out->slots = vg_big_alloc(out->capacity * sizeof *out->slots);
-    if (!out->slots) {
-        free(out);
+    out->filter = vg_big_alloc(filter_bytes(out->capacity));
+    if (!out->slots || !out->filter) {
+        vg_alert_out_destroy(out);
         return NULL;
     }
+    out->filter_mask = out->capacity * FILTER_BITS_PER_SLOT - 1;
     out->cfg = cfg;
     out->deliver = deliver;
     out->opaque = opaque;
@@ -58,6 +85,7 @@ struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_d
 void vg_alert_out_destroy(struct vg_alert_out *out) {
     if (!out) return;
     vg_big_free(out->slots, out->capacity * sizeof *out->slots);
+    vg_big_free(out->filter, filter_bytes(out->capacity));
     free(out);
 }
 
@@ -74,22 +102,33 @@ static struct cooldown_entry *find_slot(const struct vg_alert_out *out, uint64_t
 }
 
 /* Re-inserts live entries into a table of new_capacity, dropping those whose cooldown
- * ended before `horizon`. Returns VG_OK or VG_ERR_NOMEM (table unchanged). */
+ * ended before `horizon`, and rebuilds the filter from them. Returns VG_OK or
+ * VG_ERR_NOMEM (table unchanged). */
 static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizon) {
     struct cooldown_entry *old = out->slots;
+    uint64_t *old_filter = out->filter;
     size_t old_capacity = out->capacity;
     struct cooldown_entry *slots = vg_big_alloc(new_capacity * sizeof *slots);
-    if (!slots) return VG_ERR_NOMEM;
+    uint64_t *filter = vg_big_alloc(filter_bytes(new_capacity));
+    if (!slots || !filter) {
+        vg_big_free(slots, new_capacity * sizeof *slots);
+        vg_big_free(filter, filter_bytes(new_capacity));
+        return VG_ERR_NOMEM;
+    }
     out->slots = slots;
+    out->filter = filter;
     out->capacity = new_capacity;
+    out->filter_mask = new_capacity * FILTER_BITS_PER_SLOT - 1;
     out->used = 0;
     for (size_t i = 0; i < old_capacity; i++) {
         if (old[i].hash == 0 || old[i].newest_alert_ts < horizon) continue;
         struct cooldown_entry *e = find_slot(out, old[i].hash, old[i].account, old[i].account_len);
         *e = old[i];
+        filter_add(out, e->hash);
         out->used++;
     }
     vg_big_free(old, old_capacity * sizeof *old);
+    vg_big_free(old_filter, filter_bytes(old_capacity));
     return VG_OK;
 }
 
@@ -104,14 +143,17 @@ static inline bool entry_cooling(const struct cooldown_entry *e, enum vg_rule_id
 bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
                           size_t account_len, int64_t ts_ms) {
     if (out->used == 0) return false;
-    const struct cooldown_entry *e = find_slot(out, key_hash(account, account_len), account, account_len);
+    uint64_t hash = key_hash(account, account_len);
+    if (!filter_may_hold(out, hash)) return false;
+    const struct cooldown_entry *e = find_slot(out, hash, account, account_len);
     return e->hash != 0 && entry_cooling(e, rule, ts_ms, out->cfg->alerts.cooldown_ms);
 }
 
 uint32_t vg_alert_out_cooling_mask(const struct vg_alert_out *out, const char *account, size_t account_len,
                                    uint64_t account_hash, int64_t ts_ms) {
-    if (out->used == 0) return 0;
-    const struct cooldown_entry *e = find_slot(out, account_hash ? account_hash : 1, account, account_len);
+    uint64_t hash = account_hash ? account_hash : 1;
+    if (out->used == 0 || !filter_may_hold(out, hash)) return 0;
+    const struct cooldown_entry *e = find_slot(out, hash, account, account_len);
     if (e->hash == 0) return 0;
     uint32_t mask = 0;
     for (int r = 0; r < VG_RULE_MAX; r++)
@@ -120,7 +162,8 @@ uint32_t vg_alert_out_cooling_mask(const struct vg_alert_out *out, const char *a
 }
 
 void vg_alert_out_prefetch(const struct vg_alert_out *out, uint64_t account_hash) {
-    if (out->used) __builtin_prefetch(&out->slots[(account_hash ? account_hash : 1) & (out->capacity - 1)]);
+    uint64_t hash = account_hash ? account_hash : 1;
+    if (out->used && filter_may_hold(out, hash)) __builtin_prefetch(&out->slots[hash & (out->capacity - 1)]);
 }
 
 static inline void bump(_Atomic uint64_t *c) {
@@ -150,6 +193,7 @@ bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
         e->newest_alert_ts = VG_TS_NONE;
         e->account_len = (uint8_t)len;
         memcpy(e->account, a->account.ptr, len);
+        filter_add(out, hash);
         out->used++;
     }
     /* The newest alert keeps its cooldown: a late one does not reopen the period after it. */
@@ -197,6 +241,7 @@ int vg_alert_out_restore_cooldown(struct vg_alert_out *out, uint8_t rule, const 
         e->newest_alert_ts = VG_TS_NONE;
         e->account_len = (uint8_t)len;
         memcpy(e->account, account, len);
+        filter_add(out, hash);
         out->used++;
     }
     if (last_alert_ts > e->last_alert_ts[rule]) e->last_alert_ts[rule] = last_alert_ts;

@@ -12,8 +12,20 @@
 #include "scratch.h"
 #include "vigil/hash.h"
 
+/* An enabled account-stage rule as the per-event loop needs it, derived from the config
+ * once (at create and reload) instead of per event. */
+struct active_rule {
+    enum vg_rule_id id;
+    bool (*wants)(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params);
+    void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
+    const void *params;
+    int64_t lookback_ms;
+};
+
 struct vg_shard {
     const struct vg_config *cfg;
+    struct active_rule rules[VG_RULE_MAX]; /* enabled account-stage rules, registry order */
+    size_t n_rules;
     struct vg_alert_out *alerts;
     struct vg_store *store;
     struct vg_scratch scratch;
@@ -32,7 +44,18 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
 }
 
 static void derive_limits(struct vg_shard *sh) {
-    sh->horizon_ms = vg_config_account_horizon_ms(sh->cfg);
+    const struct vg_config *cfg = sh->cfg;
+    sh->n_rules = 0;
+    for (int r = 0; r < VG_RULE_MAX; r++) {
+        const struct vg_rule_def *def = vg_rule_registry[r];
+        const void *params = cfg->rules[r].params;
+        if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled) continue;
+        sh->rules[sh->n_rules++] = (struct active_rule){
+            .id = (enum vg_rule_id)r, .wants = def->wants, .on_event = def->on_event, .params = params,
+            .lookback_ms = def->lookback_ms ? def->lookback_ms(params) : 0,
+        };
+    }
+    sh->horizon_ms = vg_config_account_horizon_ms(cfg);
     sh->max_lookback_ms = sh->horizon_ms - sh->cfg->engine.allowed_lateness_ms;
     if (sh->max_lookback_ms < 0) sh->max_lookback_ms = 0;
 }
@@ -120,17 +143,15 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
      * longest of them reads. */
     bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
     uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
-    enum vg_rule_id run[VG_RULE_MAX];
+    const struct active_rule *run[VG_RULE_MAX];
     size_t n_run = 0;
     int64_t lookback = 0;
-    for (int r = 0; r < VG_RULE_MAX; r++) {
-        const struct vg_rule_def *def = vg_rule_registry[r];
-        const void *params = cfg->rules[r].params;
-        if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled || (cooling & (1u << r)))
-            continue;
-        if (def->wants && !def->wants(txn, dir, late, params)) continue;
-        run[n_run++] = (enum vg_rule_id)r;
-        if (def->lookback_ms) lookback = VG_MAX(lookback, def->lookback_ms(params));
+    for (size_t i = 0; i < sh->n_rules; i++) {
+        const struct active_rule *rule = &sh->rules[i];
+        if ((cooling >> rule->id) & 1u) continue;
+        if (rule->wants && !rule->wants(txn, dir, late, rule->params)) continue;
+        run[n_run++] = rule;
+        lookback = VG_MAX(lookback, rule->lookback_ms);
     }
     if (n_run == 0) return;
     bool needs_view = lookback > 0;
@@ -170,9 +191,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         ctx.current = 0;
     }
     ctx.events = sh->view;
-    for (size_t i = 0; i < n_run; i++) {
-        vg_rule_registry[run[i]]->on_event(&ctx, cfg->rules[run[i]].params, sh->alerts);
-    }
+    for (size_t i = 0; i < n_run; i++) run[i]->on_event(&ctx, run[i]->params, sh->alerts);
 }
 
 void vg_shard_get_stats(const struct vg_shard *sh, struct vg_shard_stats *out) {
