@@ -20,6 +20,7 @@ struct active_rule {
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
     const void *params;
     int64_t lookback_ms;
+    int64_t min_events;             /* the account must hold at least this many events */
 };
 
 struct vg_shard {
@@ -53,6 +54,7 @@ static void derive_limits(struct vg_shard *sh) {
         sh->rules[sh->n_rules++] = (struct active_rule){
             .id = (enum vg_rule_id)r, .wants = def->wants, .on_event = def->on_event, .params = params,
             .lookback_ms = def->lookback_ms ? def->lookback_ms(params) : 0,
+            .min_events = def->min_events ? def->min_events(params) : 1,
         };
     }
     sh->horizon_ms = vg_config_account_horizon_ms(cfg);
@@ -137,7 +139,10 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     }
     struct vg_account *account = vg_store_account(sh->store, index);
     int64_t prev_last_seen = account->last_seen_ms;
+    int64_t held = 1; /* events the account holds, this one included (an upper bound: the
+                       * ring may still keep a stale prefix) */
     if (vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) != VG_OK) stat_add(&sh->store_failures, 1);
+    else held = account->n_events;
 
     /* Which rules run (enabled, not cooling, wanting this event), and how far back the
      * longest of them reads. */
@@ -148,7 +153,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     int64_t lookback = 0;
     for (size_t i = 0; i < sh->n_rules; i++) {
         const struct active_rule *rule = &sh->rules[i];
-        if ((cooling >> rule->id) & 1u) continue;
+        if (((cooling >> rule->id) & 1u) || held < rule->min_events) continue;
         if (rule->wants && !rule->wants(txn, dir, late, rule->params)) continue;
         run[n_run++] = rule;
         lookback = VG_MAX(lookback, rule->lookback_ms);

@@ -21,6 +21,11 @@ static int64_t fan_in_lookback_ms(const void *params) {
     return ((const struct vg_fan_params *)params)->window_ms;
 }
 
+/* Distinct senders need at least as many events (shared with fan_out). */
+int64_t vg_fan_min_events(const void *params) {
+    return ((const struct vg_fan_params *)params)->min_counterparties;
+}
+
 static bool is_in_event(const struct vg_event_view *ev, const void *params) {
     (void)params;
     return ev->dir == VG_DIR_IN;
@@ -103,5 +108,6 @@ const struct vg_rule_def vg_rule_fan_in = {
     .params = fan_in_params,
     .lookback_ms = fan_in_lookback_ms,
     .wants = fan_in_wants,
+    .min_events = vg_fan_min_events,
     .on_event = fan_in_on_event,
 };

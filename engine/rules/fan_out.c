@@ -38,5 +38,6 @@ const struct vg_rule_def vg_rule_fan_out = {
     .params = fan_out_params,
     .lookback_ms = fan_out_lookback_ms,
     .wants = fan_out_wants,
+    .min_events = vg_fan_min_events,
     .on_event = fan_out_on_event,
 };

@@ -21,6 +21,12 @@ static int64_t gather_scatter_lookback_ms(const void *params) {
     return ((const struct vg_gather_scatter_params *)params)->window_ms;
 }
 
+/* min_counterparties senders and as many receivers. */
+static int64_t gather_scatter_min_events(const void *params) {
+    int64_t n = ((const struct vg_gather_scatter_params *)params)->min_counterparties;
+    return n > INT64_MAX / 2 ? INT64_MAX : 2 * n;
+}
+
 static bool is_out_event(const struct vg_event_view *ev, const void *params) {
     (void)params;
     return ev->dir == VG_DIR_OUT;
@@ -123,5 +129,6 @@ const struct vg_rule_def vg_rule_gather_scatter = {
     .params = gather_scatter_params,
     .lookback_ms = gather_scatter_lookback_ms,
     .wants = gather_scatter_wants,
+    .min_events = gather_scatter_min_events,
     .on_event = gather_scatter_on_event,
 };

@@ -21,6 +21,12 @@ static int64_t pass_through_lookback_ms(const void *params) {
     return ((const struct vg_pass_through_params *)params)->window_ms;
 }
 
+/* A receipt and a transfer out. */
+static int64_t pass_through_min_events(const void *params) {
+    (void)params;
+    return 2;
+}
+
 static bool is_out_event(const struct vg_event_view *ev, const void *params) {
     (void)params;
     return ev->dir == VG_DIR_OUT;
@@ -103,5 +109,6 @@ const struct vg_rule_def vg_rule_pass_through = {
     .params = pass_through_params,
     .lookback_ms = pass_through_lookback_ms,
     .wants = pass_through_wants,
+    .min_events = pass_through_min_events,
     .on_event = pass_through_on_event,
 };

@@ -24,6 +24,10 @@ static int64_t structuring_lookback_ms(const void *params) {
 }
 
 /* True when amount lies in the band [threshold * (1 - margin), threshold), exactly. */
+static int64_t structuring_min_events(const void *params) {
+    return ((const struct vg_structuring_params *)params)->min_count;
+}
+
 static bool in_band(int64_t amount, const struct vg_structuring_params *p) {
     if (amount >= p->threshold_micros) return false;
     return (__int128)amount * VG_PPM >= (__int128)p->threshold_micros * (VG_PPM - p->margin_ppm);
@@ -98,5 +102,6 @@ const struct vg_rule_def vg_rule_structuring = {
     .params = structuring_params,
     .lookback_ms = structuring_lookback_ms,
     .wants = structuring_wants,
+    .min_events = structuring_min_events,
     .on_event = structuring_on_event,
 };

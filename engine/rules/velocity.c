@@ -26,6 +26,10 @@ static int64_t velocity_lookback_ms(const void *params) {
     return ((const struct vg_velocity_params *)params)->window_ms;
 }
 
+static int64_t velocity_min_events(const void *params) {
+    return ((const struct vg_velocity_params *)params)->min_count;
+}
+
 /* Events of the account in [from_ms, window_start) - the baseline - from the activity
  * histogram. The histogram is exact on bucket boundaries and proportional inside a bucket,
  * and the bucket holding window_start also holds the burst being judged: spread
@@ -109,5 +113,6 @@ const struct vg_rule_def vg_rule_velocity = {
     .params_size = sizeof(struct vg_velocity_params),
     .params = velocity_params,
     .lookback_ms = velocity_lookback_ms,
+    .min_events = velocity_min_events,
     .on_event = velocity_on_event,
 };

@@ -152,6 +152,10 @@ struct vg_rule_def {
      * would find nothing to do for this event (wrong direction, amount outside a band).
      * `late`: the account already has events newer than this one. NULL = always. */
     bool (*wants)(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params);
+    /* Optional: the fewest events (this one included) the account must hold in its window
+     * state for on_event to possibly alert, e.g. min_counterparties for fan_in. Accounts
+     * holding fewer skip the rule, and its window view, entirely. NULL = 1. */
+    int64_t (*min_events)(const void *params);
     /* Account stage: called for every account-side event unless the rule is disabled, in
      * cooldown for this account, or its `wants` says no. Emits through vg_alert_emit. */
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
