@@ -179,24 +179,24 @@ static const struct vg_account *peek_account(const struct vg_store *s, uint64_t 
 }
 
 /* Last stage, once the account is likely cached: the lines of its live entries (the
- * newest ENTRY_PREFETCH_LINES lines' worth when there are more). Position and size come
- * from the account record, so nothing here waits on the ring itself. */
+ * newest ENTRY_PREFETCH_LINES lines' worth when there are more), one prefetch per line of
+ * each contiguous part of the ring. Position and size come from the account record, so
+ * nothing here waits on the ring itself. */
+static inline void prefetch_lines(const char *from, const char *to) {
+    for (const char *line = (const char *)((uintptr_t)from & ~(uintptr_t)63); line < to; line += 64)
+        __builtin_prefetch(line);
+}
+
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     const struct vg_account *a = peek_account(s, hash);
     if (!a || !a->ring || a->n_events == 0) return;
-    uint32_t mask = (1u << a->ring_class) - 1;
-    uint32_t count = a->n_events, first = 0;
+    uint32_t size = 1u << a->ring_class, count = a->n_events;
     const uint32_t per_line = 64 / sizeof(struct vg_recent_event);
-    if (count > ENTRY_PREFETCH_LINES * per_line) first = count - ENTRY_PREFETCH_LINES * per_line;
-    const char *prev_line = NULL;
-    for (uint32_t i = first; i < count; i++) {
-        const char *p = (const char *)&a->ring[(a->ring_start + i) & mask];
-        const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63);
-        if (line != prev_line) __builtin_prefetch(line);
-        const char *last = (const char *)((uintptr_t)(p + sizeof(struct vg_recent_event) - 1) & ~(uintptr_t)63);
-        if (last != line) __builtin_prefetch(last);
-        prev_line = last;
-    }
+    if (count > ENTRY_PREFETCH_LINES * per_line) count = ENTRY_PREFETCH_LINES * per_line;
+    uint32_t first = (a->ring_start + a->n_events - count) & (size - 1); /* oldest one wanted */
+    uint32_t run = VG_MIN(count, size - first);                          /* up to the wrap */
+    prefetch_lines((const char *)&a->ring[first], (const char *)&a->ring[first + run]);
+    if (run < count) prefetch_lines((const char *)a->ring, (const char *)&a->ring[count - run]);
 }
 
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len) {

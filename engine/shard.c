@@ -165,6 +165,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         .txn = txn,
         .dir = dir,
         .account = {id, id_len},
+        .account_hash = hash,
         .counterparty = {cp, cp_len},
         .first_seen_ms = account->first_seen_ms,
         .prev_last_seen_ms = prev_last_seen,

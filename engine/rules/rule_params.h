@@ -69,6 +69,9 @@ struct vg_watchlist_params {
 };
 /* True when id (exact bytes) is on the loaded list; false with no list. Can't fail. */
 bool vg_watchlist_contains(const struct vg_watchlist_params *params, const char *id, size_t len);
+/* The same, for a caller that has the id's vg_hash64_id already. */
+bool vg_watchlist_contains_hashed(const struct vg_watchlist_params *params, const char *id, size_t len,
+                                  uint64_t hash);
 /* Number of distinct ids on the loaded list (0 with no list). */
 size_t vg_watchlist_size(const struct vg_watchlist_params *params);
 

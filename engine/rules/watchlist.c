@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
+#include "vigil/hash.h"
 
 #include "vigil/alert.h"
 #include "rules/rule_params.h"
@@ -73,7 +73,7 @@ static int set_grow(struct vg_watchlist_set *set) {
  * VG_ERR_FULL (arena beyond 4 GiB). */
 static int set_add(struct vg_watchlist_set *set, const char *id, size_t len) {
     if ((set->count + 1) * 2 > set->mask + 1 && set_grow(set) != VG_OK) return VG_ERR_NOMEM;
-    uint64_t hash = XXH3_64bits(id, len);
+    uint64_t hash = vg_hash64_id(id, len); /* as the shard routes by: lookups reuse its hash */
     struct watchlist_slot *slot = set_slot(set, hash, id, len);
     if (slot->len) return VG_OK;
     if (set->ids_len + len > UINT32_MAX) return VG_ERR_FULL;
@@ -93,10 +93,15 @@ static int set_add(struct vg_watchlist_set *set, const char *id, size_t len) {
     return VG_OK;
 }
 
-bool vg_watchlist_contains(const struct vg_watchlist_params *params, const char *id, size_t len) {
+bool vg_watchlist_contains_hashed(const struct vg_watchlist_params *params, const char *id, size_t len,
+                                  uint64_t hash) {
     const struct vg_watchlist_set *set = params ? params->set : NULL;
     if (!set || set->count == 0 || len == 0 || len > VG_ID_MAX) return false;
-    return set_slot(set, XXH3_64bits(id, len), id, len)->len != 0;
+    return set_slot(set, hash, id, len)->len != 0;
+}
+
+bool vg_watchlist_contains(const struct vg_watchlist_params *params, const char *id, size_t len) {
+    return vg_watchlist_contains_hashed(params, id, len, vg_hash64_id(id, len));
 }
 
 size_t vg_watchlist_size(const struct vg_watchlist_params *params) {
@@ -194,7 +199,7 @@ err:
  * counterparty, the amount. */
 static void watchlist_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_watchlist_params *p = params;
-    if (!vg_watchlist_contains(p, ctx->account.ptr, ctx->account.len)) return;
+    if (!vg_watchlist_contains_hashed(p, ctx->account.ptr, ctx->account.len, ctx->account_hash)) return;
     static _Thread_local struct vg_alert alert; /* ~33 KB: too big for a worker's stack frame */
     const struct vg_txn *txn = ctx->txn;
     vg_alert_init(&alert, VG_RULE_WATCHLIST, ctx->account.ptr, ctx->account.len, txn);

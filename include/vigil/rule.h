@@ -99,6 +99,7 @@ struct vg_rule_ctx {
     const struct vg_txn *txn;          /* the transaction being processed */
     enum vg_dir dir;                   /* OUT: the account is txn->from; IN: txn->to */
     struct vg_str account;
+    uint64_t account_hash;             /* vg_hash64_id of the account (what routed it here) */
     struct vg_str counterparty;
     int64_t first_seen_ms;             /* first activity of the account (this event counts) */
     int64_t prev_last_seen_ms;         /* newest activity before this event; VG_TS_NONE if none */

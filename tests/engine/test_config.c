@@ -9,6 +9,7 @@
 
 #include "test_support.h"
 #include "vigil/config.h"
+#include "vigil/hash.h"
 #include "vigil/emit.h"
 #include "rules/rule_params.h"
 
@@ -642,6 +643,7 @@ static void watchlist_event(const struct vg_config *cfg, struct vg_alert_out *ou
     ctx.txn = &txn;
     ctx.dir = dir;
     ctx.account = dir == VG_DIR_OUT ? (struct vg_str){txn.from, txn.from_len} : (struct vg_str){txn.to, txn.to_len};
+    ctx.account_hash = vg_hash64_id(ctx.account.ptr, ctx.account.len);
     ctx.counterparty = dir == VG_DIR_OUT ? (struct vg_str){txn.to, txn.to_len} : (struct vg_str){txn.from, txn.from_len};
     ctx.config = cfg;
     vg_rule_registry[VG_RULE_WATCHLIST]->on_event(&ctx, vg_config_params(cfg, VG_RULE_WATCHLIST), out);
