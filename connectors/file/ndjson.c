@@ -107,6 +107,7 @@ static int malformed(struct parser *ps, const char *what) {
 /* ---- lexical layer ---------------------------------------------------------------------- */
 
 static inline void skip_ws(struct parser *ps) {
+    if (VG_LIKELY(ps->p < ps->end && (unsigned char)*ps->p > ' ')) return; /* compact JSON: no blanks */
     while (ps->p < ps->end &&
            (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
