@@ -51,14 +51,27 @@ struct vg_str {
  * compare account ids, which are short (AMLworld's are 9-10 bytes). */
 static inline bool vg_str_eq(const char *a, size_t alen, const char *b, size_t blen) {
     if (alen != blen) return false;
-    size_t i = 0;
-    for (; i + 8 <= alen; i += 8) {
+    if (alen >= 8) { /* whole words, the last one overlapping its predecessor: no byte tail */
         uint64_t x, y;
-        __builtin_memcpy(&x, a + i, 8);
-        __builtin_memcpy(&y, b + i, 8);
-        if (x != y) return false;
+        size_t i = 0;
+        for (; i + 8 < alen; i += 8) {
+            __builtin_memcpy(&x, a + i, 8);
+            __builtin_memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        __builtin_memcpy(&x, a + alen - 8, 8);
+        __builtin_memcpy(&y, b + alen - 8, 8);
+        return x == y;
     }
-    for (; i < alen; i++)
+    if (alen >= 4) { /* two overlapping 4-byte words */
+        uint32_t x0, y0, x1, y1;
+        __builtin_memcpy(&x0, a, 4);
+        __builtin_memcpy(&y0, b, 4);
+        __builtin_memcpy(&x1, a + alen - 4, 4);
+        __builtin_memcpy(&y1, b + alen - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    for (size_t i = 0; i < alen; i++)
         if (a[i] != b[i]) return false;
     return true;
 }
