@@ -291,7 +291,7 @@ static inline int read_string(struct parser *ps, char *dst, size_t cap, size_t *
     const char *text = ps->p + 1, *q = plain_run_end(text, ps->end);
     if (VG_LIKELY(q < ps->end && *q == '"')) {
         size_t len = (size_t)(q - text);
-        if (dst) memcpy(dst, text, VG_MIN(len, cap));
+        if (dst) vg_copy_short(dst, text, VG_MIN(len, cap)); /* ids: a dozen bytes */
         *out_len = len;
         if (has_nul) *has_nul = false;
         ps->p = q + 1;
