@@ -98,11 +98,15 @@ Test(ndjson, amount_forms_are_exact) {
     cr_expect_eq(t.amount_micros, 1);
     parse_ok("{" BASE ",\"amount\":\"9223372036854.775807\",\"currency\":\"USD\"}", &t);
     cr_expect_eq(t.amount_micros, INT64_MAX);
-    /* more than 6 decimals: rounded half to even at the micro-unit, not refused */
+    /* more than 6 decimals: kept until conversion, which rounds once, toward zero */
     parse_ok("{" BASE ",\"amount\":1234.5600000000001,\"currency\":\"USD\"}", &t);
     cr_expect_eq(t.amount_micros, 1234560000);
     parse_ok("{" BASE ",\"amount\":\"0.12345678\",\"currency\":\"USD\"}", &t);
-    cr_expect_eq(t.amount_micros, 123457);
+    cr_expect_eq(t.amount_micros, 123456);
+    parse_ok("{" BASE ",\"amount\":\"0.16666666\",\"currency\":\"XBT\"}", &t);
+    cr_expect_eq(t.amount_micros, 9999999600, "satoshis are not rounded to micro-bitcoins first");
+    parse_ok("{" BASE ",\"amount\":\"9259.259259\",\"currency\":\"EUR\"}", &t);
+    cr_expect_eq(t.amount_micros, 9999999999, "9999.99999972 USD is not rounded up to 10000");
 }
 
 Test(ndjson, currency_conversion) {
