@@ -93,12 +93,16 @@ static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocit
     return vg_alert_emit(out, &alert);
 }
 
+static bool velocity_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
+                             struct vg_alert_out *out) {
+    return velocity_eval(ctx, params, anchor, out);
+}
+
 static void velocity_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_velocity_params *p = params;
     if (velocity_eval(ctx, p, ctx->current, out)) return;
     /* A late event also adds to the windows that end at newer events. */
-    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, NULL, NULL);
-    if (anchor != ctx->current) velocity_eval(ctx, p, anchor, out);
+    vg_rw_late_windows(ctx, p->window_ms, NULL, NULL, velocity_eval_at, p, out);
 }
 
 const struct vg_rule_def vg_rule_velocity = {

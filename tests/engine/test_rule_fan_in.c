@@ -128,6 +128,26 @@ Test(rule_fan_in, late_eighth_sender_lands_in_its_window) {
     fx_free(&f);
 }
 
+/* A record within allowed_lateness belongs to every window of the hub it falls into, not
+ * only to its own and the newest one: here only the window ending at S7 (T0+72h) holds all
+ * eight senders. */
+Test(rule_fan_in, late_sender_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    senders(&f, 1, 6, FX_T0, FX_MIN, "HUB", "1000", "USD");          /* S1..S6 at T0 .. T0+5m */
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR, "S7", "HUB", "1000");            /* window [T0, T0+72h] */
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR + 4 * FX_MIN, "Z", "HUB", "1");  /* newest: S1..S4 have left */
+    struct fx g = {0};
+    fx_appendf(&g, "%s", f.buf);
+    g.n = f.n;
+    /* 5m late (the allowed lateness), arrives last: its own window lacks S7, the newest one S1 */
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR - FX_MIN, "S8", "HUB", "1000");
+    cr_expect_eq(fx_count(&f, NULL, "fan_in", "HUB"), 1);
+    fx_tx(&g, FX_T0 + 72 * FX_HOUR - FX_MIN, "S1", "HUB", "1000");   /* a repeat sender: 7 */
+    cr_expect_eq(fx_count(&g, NULL, "fan_in", NULL), 0);
+    fx_free(&f);
+    fx_free(&g);
+}
+
 Test(rule_fan_in, same_alerts_with_shard_threads) {
     struct fx f = {0};
     senders(&f, 1, 8, FX_T0, FX_MIN, "HUB", "1000", "USD");

@@ -122,6 +122,22 @@ Test(rule_velocity, late_record_completes_the_burst) {
     fx_free(&f);
 }
 
+/* 19 burst events in [BURST_AT, BURST_AT+60m], the newest event at +64m; a 20th stamped +59m
+ * arrives 5m late (the allowed lateness). Only the window ending at +60m holds twenty: the
+ * late event's own lacks the one at +60m, the newest lacks the three before +4m. */
+Test(rule_velocity, late_record_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    daily(&f, "Q", 0, 9);
+    burst(&f, "Q", 3, BURST_AT, FX_MIN, "E");                             /* +0m .. +2m */
+    burst(&f, "Q", 15, BURST_AT + 5 * FX_MIN, FX_MIN, "M");               /* +5m .. +19m */
+    fx_tx(&f, BURST_AT + 60 * FX_MIN, "Q", "L", "50");
+    fx_tx(&f, BURST_AT + 64 * FX_MIN, "Q", "N", "50");
+    cr_expect_eq(fx_count(&f, NULL, "velocity", NULL), 0);
+    fx_tx(&f, BURST_AT + 59 * FX_MIN, "Q", "LATE", "50");
+    cr_expect_eq(fx_count(&f, NULL, "velocity", "Q"), 1);
+    fx_free(&f);
+}
+
 /* b baseline transfers on day 0, then 20 within a minute ending at day 8: span = 8d - 1h =
  * 191h, so 20 * 191h > 10 * b * 1h holds for b <= 381 and fails from 382 (docs/RULES.md).
  * The burst shares its histogram bucket with the window's start and must not count as its
