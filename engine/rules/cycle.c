@@ -42,6 +42,8 @@
 /* Labels per side: one per edge visited (plus the root), so budget + 1 suffices; beyond
  * this cap (a budget in the millions) running out of labels counts as a budget cut. */
 #define CYCLE_LABELS_MAX (1u << 20)
+/* Origins a late transfer is searched for: one search each, each excluding those found. */
+#define CYCLE_LATE_ORIGINS 4
 
 static const struct vg_param_def cycle_params[] = {
     {VG_PARAM_COUNT, "max_hops", "6", offsetof(struct vg_cycle_params, max_hops),
@@ -77,6 +79,8 @@ struct cycle_search {
     uint32_t count[2];
     uint32_t capacity;                /* labels per side */
     uint32_t meet[2];                 /* meeting labels, VG_GRAPH_NONE until found */
+    uint32_t found[CYCLE_LATE_ORIGINS];   /* late: origins already reported, not met again */
+    uint32_t n_found;
 };
 
 static struct vg_graph_node *touch(struct cycle_search *s, uint32_t n) {
@@ -108,6 +112,7 @@ static uint32_t push_label(struct cycle_search *s, int side, struct vg_graph_nod
         /* Late: the ring must go on after y (forward hops >= 1); one that closes at y, the
          * new transfer its last hop, is the time-order search's. */
         if (s->late && (side == 0 ? hops : other[o].hops) == 0) joins = false;
+        for (uint32_t k = 0; k < s->n_found && joins; k++) joins = s->found[k] != n;
         if (hops + other[o].hops <= s->max_path && joins) {
             s->meet[side] = idx;
             s->meet[side ^ 1] = o;
@@ -361,12 +366,14 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         if (hops > 0) emit_ring(ctx, p, ring, members, hops, out);
     }
 
-    /* A late transfer x -> y inside a ring that closes after it (see the top): another
-     * origin than y, so judged even when the ring closing at y was found. */
-    hops = 0;
-    if (o->n_out > 0 && u->n_in > 0 && txn->ts_ms < INT64_MAX - p->window_ms - 1 &&
-        txn->ts_ms > INT64_MIN + 1 + p->window_ms &&
-        has_later_out(g, ctx->to, txn->ts_ms, p->window_ms, p->min_amount_micros, ctx->cfg->engine.graph_budget)) {
+    /* A late transfer x -> y inside rings that close after it (see the top): other origins
+     * than y, so judged even when the ring closing at y was found; one search per origin,
+     * each excluding the origins found before, up to CYCLE_LATE_ORIGINS. */
+    bool late = o->n_out > 0 && u->n_in > 0 && txn->ts_ms < INT64_MAX - p->window_ms - 1 &&
+                txn->ts_ms > INT64_MIN + 1 + p->window_ms &&
+                has_later_out(g, ctx->to, txn->ts_ms, p->window_ms, p->min_amount_micros, ctx->cfg->engine.graph_budget);
+    for (s.n_found = 0; late && s.n_found < CYCLE_LATE_ORIGINS; s.found[s.n_found++] = members[0]) {
+        hops = 0;
         vg_graph_search_begin(ctx);
         s.gen = vg_graph_new_mark(g);
         s.late = true;
@@ -380,8 +387,9 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         else
             ctx->cut = true;
         vg_graph_search_end(ctx);
+        if (hops == 0) break;
+        emit_ring(ctx, p, ring, members, hops, out);
     }
-    if (hops > 0) emit_ring(ctx, p, ring, members, hops, out);
 }
 
 static int64_t cycle_lookback_ms(const void *params) {
