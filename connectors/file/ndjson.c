@@ -442,17 +442,16 @@ static int wrong_type(struct parser *ps, enum field f, const char *expected) {
     return skip_value(ps, 0);
 }
 
-/* id / from / to: a string of 1..VG_ID_MAX bytes after unescaping, without U+0000. */
+/* id / from / to: a string of 1..VG_ID_MAX bytes after unescaping. Any bytes, U+0000
+ * included: ids are kept with their length and compared exactly, so "A" and "A\u0000" are
+ * two accounts (contract section 3), not a refused record. */
 static int parse_id(struct parser *ps, enum field f, char *dst, uint8_t *dst_len) {
     if (*ps->p != '"') return wrong_type(ps, f, "a string");
     size_t len;
-    bool has_nul;
-    if (read_string(ps, dst, VG_ID_MAX, &len, &has_nul) != 0) return -1;
+    if (read_string(ps, dst, VG_ID_MAX, &len, NULL) != 0) return -1;
     if (len == 0 || len > VG_ID_MAX)
         FIELD_ERROR(ps, VG_REASON_BAD_ID, "field '%s': %zu bytes, must be 1..%d", field_names[f],
                     len, VG_ID_MAX);
-    else if (has_nul)
-        FIELD_ERROR(ps, VG_REASON_BAD_ID, "field '%s': contains U+0000", field_names[f]);
     else
         *dst_len = (uint8_t)len;
     return 0;

@@ -48,6 +48,25 @@ Test(rule_fan_in, total_one_micro_short_does_not_fire) {
     fx_free(&f);
 }
 
+/* Ids are compared exactly, byte for byte: a sender that differs by a trailing U+0000, a
+ * trailing space or the case of a letter is another sender, not a refused record. */
+Test(rule_fan_in, ids_differing_by_a_trailing_byte_are_distinct_senders) {
+    struct fx f = {0};
+    senders(&f, 1, 5, FX_T0, FX_MIN, "HUB", "1000", "USD");
+    fx_tx(&f, FX_T0 + FX_HOUR, "S1\\u0000", "HUB", "1000");
+    fx_tx(&f, FX_T0 + FX_HOUR + 1, "S1 ", "HUB", "1000");
+    cr_expect_eq(fx_count(&f, NULL, "fan_in", NULL), 0, "7 senders");
+    fx_tx(&f, FX_T0 + FX_HOUR + 2, "s1", "HUB", "1000");
+    struct vg_test_alerts a = fx_replay(&f, NULL, 0);
+    cr_expect_eq(vg_test_count(&a, "fan_in", "HUB"), 1);
+    const char *line = fx_find(&a, "fan_in", "HUB");
+    cr_assert_not_null(line);
+    fx_expect_has(line, "\"counterparties\":8");
+    fx_expect_has(line, "\"S1\\u0000\"");
+    vg_test_alerts_free(&a);
+    fx_free(&f);
+}
+
 Test(rule_fan_in, window_is_inclusive_and_expires) {
     struct fx f = {0};
     senders(&f, 1, 7, FX_T0, FX_MIN, "HUB", "1000", "USD");
