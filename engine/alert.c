@@ -81,10 +81,14 @@ void vg_alert_id(const struct vg_alert *a, char *buf) {
     XXH3_128bits_reset(&state);
     const char *rule = vg_rule_registry[a->rule]->name;
     XXH3_128bits_update(&state, rule, strlen(rule) + 1);
-    XXH3_128bits_update(&state, a->account.ptr, a->account.len);
-    XXH3_128bits_update(&state, "\0", 1);
-    XXH3_128bits_update(&state, a->trigger_tx_id.ptr, a->trigger_tx_id.len);
-    XXH3_128bits_update(&state, "\0", 1);
+    /* Ids may hold any byte (U+0000 too), so each one is preceded by its length: the
+     * fields' boundaries stay part of the input ("a\0b", "c" differs from "a", "b\0c"). */
+    uint8_t len = (uint8_t)VG_MIN(a->account.len, 255u);
+    XXH3_128bits_update(&state, &len, 1);
+    XXH3_128bits_update(&state, a->account.ptr, len);
+    len = (uint8_t)VG_MIN(a->trigger_tx_id.len, 255u);
+    XXH3_128bits_update(&state, &len, 1);
+    XXH3_128bits_update(&state, a->trigger_tx_id.ptr, len);
     uint64_t end = (uint64_t)a->window_end_ms;
     XXH3_128bits_update(&state, &end, sizeof end);
     XXH128_hash_t h = XXH3_128bits_digest(&state);

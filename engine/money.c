@@ -61,53 +61,74 @@ static int place_digits(const char *int_digits, size_t int_len, const char *frac
     return VG_OK;
 }
 
-static int parse(const char *text, size_t len, bool round, int64_t *out_micros) {
+/* The digit runs of a decimal amount, located by scan(). */
+struct decimal {
+    bool negative;
+    const char *int_digits, *frac_digits;
+    size_t int_len, frac_len;
+    long exp10;          /* clamped to +-EXPONENT_CLAMP */
+    bool has_exponent;
+};
+
+/* Checks the syntax (see money.h) and locates the digits. Returns VG_OK or VG_ERR_INVALID. */
+static int scan(const char *text, size_t len, struct decimal *d) {
     const char *p = text, *end = text + len;
-    bool negative = false;
-    if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+    d->negative = false;
+    if (p < end && (*p == '+' || *p == '-')) d->negative = *p++ == '-';
 
-    const char *int_digits = p;
+    d->int_digits = p;
     while (p < end && is_digit(*p)) p++;
-    size_t int_len = (size_t)(p - int_digits);
-    if (int_len == 0) return VG_ERR_INVALID; /* empty, "NaN", "Infinity", ".5", "-" */
+    d->int_len = (size_t)(p - d->int_digits);
+    if (d->int_len == 0) return VG_ERR_INVALID; /* empty, "NaN", "Infinity", ".5", "-" */
 
-    const char *frac_digits = p;
-    size_t frac_len = 0;
+    d->frac_digits = p;
+    d->frac_len = 0;
     if (p < end && *p == '.') {
-        frac_digits = ++p;
+        d->frac_digits = ++p;
         while (p < end && is_digit(*p)) p++;
-        frac_len = (size_t)(p - frac_digits);
-        if (frac_len == 0) return VG_ERR_INVALID; /* "5." */
+        d->frac_len = (size_t)(p - d->frac_digits);
+        if (d->frac_len == 0) return VG_ERR_INVALID; /* "5." */
     }
 
-    long exp10 = 0;
-    bool has_exponent = false;
+    d->exp10 = 0;
+    d->has_exponent = false;
     if (p < end && (*p == 'e' || *p == 'E')) {
-        has_exponent = true;
+        d->has_exponent = true;
         p++;
         bool exp_negative = false;
         if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
         const char *exp_digits = p;
         while (p < end && is_digit(*p)) {
-            if (exp10 < EXPONENT_CLAMP) exp10 = exp10 * 10 + (*p - '0');
+            if (d->exp10 < EXPONENT_CLAMP) d->exp10 = d->exp10 * 10 + (*p - '0');
             p++;
         }
         if (p == exp_digits) return VG_ERR_INVALID; /* "1e", "1e+" */
-        if (exp_negative) exp10 = -exp10;
+        if (exp_negative) d->exp10 = -d->exp10;
     }
-    if (p != end) return VG_ERR_INVALID; /* stray characters, "1.2.3", "12 USD" */
+    return p == end ? VG_OK : VG_ERR_INVALID; /* stray characters, "1.2.3", "12 USD" */
+}
 
+/* Fast path for every ordinary amount: no exponent and at most 12 + 6 digits, which fit a
+ * uint64 of micro-units. Returns false when the decimal needs the general path. */
+static inline bool fast_micros(const struct decimal *d, uint64_t *out_magnitude) {
+    if (VG_UNLIKELY(d->has_exponent || d->int_len > 12 || d->frac_len > MONEY_SCALE)) return false;
     uint64_t magnitude = 0;
-    if (VG_LIKELY(!has_exponent && int_len <= 12 && frac_len <= MONEY_SCALE)) {
-        /* Fast path for every ordinary amount: at most 12 + 6 digits fit a uint64. */
-        for (size_t i = 0; i < int_len; i++) magnitude = magnitude * 10 + (uint64_t)(int_digits[i] - '0');
-        for (size_t i = 0; i < MONEY_SCALE; i++)
-            magnitude = magnitude * 10 + (i < frac_len ? (uint64_t)(frac_digits[i] - '0') : 0);
-    } else {
-        int rc = place_digits(int_digits, int_len, frac_digits, frac_len, exp10, round, &magnitude);
+    for (size_t i = 0; i < d->int_len; i++) magnitude = magnitude * 10 + (uint64_t)(d->int_digits[i] - '0');
+    for (size_t i = 0; i < MONEY_SCALE; i++)
+        magnitude = magnitude * 10 + (i < d->frac_len ? (uint64_t)(d->frac_digits[i] - '0') : 0);
+    *out_magnitude = magnitude;
+    return true;
+}
+
+static int parse(const char *text, size_t len, bool round, int64_t *out_micros) {
+    struct decimal d;
+    if (scan(text, len, &d) != VG_OK) return VG_ERR_INVALID;
+    uint64_t magnitude = 0;
+    if (!fast_micros(&d, &magnitude)) {
+        int rc = place_digits(d.int_digits, d.int_len, d.frac_digits, d.frac_len, d.exp10, round, &magnitude);
         if (rc != VG_OK) return rc;
     }
-    *out_micros = negative ? -(int64_t)magnitude : (int64_t)magnitude;
+    *out_micros = d.negative ? -(int64_t)magnitude : (int64_t)magnitude;
     return VG_OK;
 }
 
@@ -117,6 +138,58 @@ int vg_money_parse(const char *text, size_t len, int64_t *out_micros) {
 
 int vg_money_parse_amount(const char *text, size_t len, int64_t *out_micros) {
     return parse(text, len, true, out_micros);
+}
+
+/* 10^-18 units in one micro-unit. */
+#define SUB_PER_MICRO 1000000000000ULL
+
+int vg_money_parse_exact(const char *text, size_t len, struct vg_amount *out) {
+    struct decimal d;
+    if (scan(text, len, &d) != VG_OK) return VG_ERR_INVALID;
+    uint64_t magnitude = 0;
+    if (fast_micros(&d, &magnitude)) {
+        out->micros = (int64_t)magnitude;
+        out->sub_micros = 0;
+    } else {
+        /* digit * 10^(power + 18) for powers -18 .. 18 (beyond -18: dropped, toward zero); a
+         * value of 2^63 micro-units or more does not fit. */
+        const unsigned __int128 limit = ((unsigned __int128)INT64_MAX + 1) * SUB_PER_MICRO;
+        unsigned __int128 sum = 0;
+        for (size_t k = 0; k < d.int_len + d.frac_len; k++) {
+            char c = k < d.int_len ? d.int_digits[k] : d.frac_digits[k - d.int_len];
+            if (c == '0') continue;
+            long power = k < d.int_len ? d.exp10 + (long)(d.int_len - 1 - k) : d.exp10 - (long)(k - d.int_len) - 1;
+            if (power < -18) continue;
+            if (power > 18) return VG_ERR_RANGE;
+            sum += (unsigned __int128)(unsigned)(c - '0') * pow10_u128((unsigned)(power + 18));
+            if (sum >= limit) return VG_ERR_RANGE;
+        }
+        out->micros = (int64_t)(sum / SUB_PER_MICRO);
+        out->sub_micros = (uint64_t)(sum % SUB_PER_MICRO);
+    }
+    if (d.negative && (out->micros != 0 || out->sub_micros != 0)) {
+        out->micros = out->micros ? -out->micros : -1;   /* callers refuse it; only the sign matters */
+        out->sub_micros = 0;
+    }
+    return VG_OK;
+}
+
+int vg_money_convert_exact(const struct vg_amount *amount, int64_t rate_micros, int64_t *out_micros) {
+    /* base = (micros * rate + sub * rate / 10^12) / 10^6, each step floored: for an integer
+     * m and a real x, floor((m + x) / n) = floor((m + floor(x)) / n), so this is the exact
+     * product floored. Amounts are positive here (callers refuse the rest first). */
+    int64_t product64;
+    if (VG_LIKELY(amount->sub_micros == 0 && amount->micros >= 0 &&
+                  !__builtin_mul_overflow(amount->micros, rate_micros, &product64))) {
+        *out_micros = product64 / VG_MICROS_PER_UNIT;
+        return VG_OK;
+    }
+    __int128 product = (__int128)amount->micros * rate_micros;
+    product += (__int128)((unsigned __int128)amount->sub_micros * (unsigned __int128)rate_micros / SUB_PER_MICRO);
+    __int128 quotient = product / VG_MICROS_PER_UNIT;
+    if (quotient > INT64_MAX || quotient < INT64_MIN) return VG_ERR_RANGE;
+    *out_micros = (int64_t)quotient;
+    return VG_OK;
 }
 
 int vg_money_convert(int64_t amount_micros, int64_t rate_micros, int64_t *out_micros) {

@@ -141,9 +141,9 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
                    err) != VG_OK)
         return VG_ERR_INVALID;
 
-    int64_t paid_micros;
+    struct vg_amount paid_amount;  /* exact, in the payment currency until converted */
     struct vg_str paid = col[COL_AMOUNT_PAID];
-    int rc = vg_money_parse_amount(paid.ptr, paid.len, &paid_micros);
+    int rc = vg_money_parse_exact(paid.ptr, paid.len, &paid_amount);
     if (rc == VG_ERR_RANGE) {
         set_error(err, VG_REASON_AMOUNT_OVERFLOW, "Amount Paid: %s does not fit in 64-bit micro-units",
                   printable(paid, snippet));
@@ -154,7 +154,7 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
                   printable(paid, snippet));
         return VG_ERR_INVALID;
     }
-    if (paid_micros <= 0) {
+    if (paid_amount.micros < 0 || (paid_amount.micros == 0 && paid_amount.sub_micros == 0)) {
         set_error(err, VG_REASON_AMOUNT_NOT_POSITIVE, "Amount Paid: %s is not positive",
                   printable(paid, snippet));
         return VG_ERR_INVALID;
@@ -166,7 +166,7 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
                   printable(currency, snippet));
         return VG_ERR_INVALID;
     }
-    if (vg_money_convert(paid_micros, rate_micros, &out->amount_micros) != VG_OK) {
+    if (vg_money_convert_exact(&paid_amount, rate_micros, &out->amount_micros) != VG_OK) {
         set_error(err, VG_REASON_AMOUNT_OVERFLOW,
                   "Amount Paid: converted to %s it does not fit in 64-bit micro-units", rates->base);
         return VG_ERR_INVALID;

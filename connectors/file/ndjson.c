@@ -52,7 +52,7 @@ struct parser {
     bool field_error;              /* err holds the first field-level error; keep checking syntax */
     unsigned seen;                 /* bit per enum field, present and not null */
     unsigned given;                /* bit per enum field, present (null included): duplicates */
-    int64_t amount_micros;
+    struct vg_amount amount;       /* exact, in the record's currency until converted */
     const char *currency;          /* into the record, or currency_buf when it had escapes */
     size_t currency_len;
     char currency_buf[SCALAR_MAX];
@@ -443,17 +443,16 @@ static int wrong_type(struct parser *ps, enum field f, const char *expected) {
     return skip_value(ps, 0);
 }
 
-/* id / from / to: a string of 1..VG_ID_MAX bytes after unescaping, without U+0000. */
+/* id / from / to: a string of 1..VG_ID_MAX bytes after unescaping. Any bytes, U+0000
+ * included: ids are kept with their length and compared exactly, so "A" and "A\u0000" are
+ * two accounts (contract section 3), not a refused record. */
 static int parse_id(struct parser *ps, enum field f, char *dst, uint8_t *dst_len) {
     if (*ps->p != '"') return wrong_type(ps, f, "a string");
     size_t len;
-    bool has_nul;
-    if (read_string(ps, dst, VG_ID_MAX, &len, &has_nul) != 0) return -1;
+    if (read_string(ps, dst, VG_ID_MAX, &len, NULL) != 0) return -1;
     if (len == 0 || len > VG_ID_MAX)
         FIELD_ERROR(ps, VG_REASON_BAD_ID, "field '%s': %zu bytes, must be 1..%d", field_names[f],
                     len, VG_ID_MAX);
-    else if (has_nul)
-        FIELD_ERROR(ps, VG_REASON_BAD_ID, "field '%s': contains U+0000", field_names[f]);
     else
         *dst_len = (uint8_t)len;
     return 0;
@@ -522,7 +521,7 @@ static int parse_amount(struct parser *ps) {
     } else {
         return wrong_type(ps, FIELD_AMOUNT, "a number or a decimal string");
     }
-    int rc = vg_money_parse_amount(text, len, &ps->amount_micros);
+    int rc = vg_money_parse_exact(text, len, &ps->amount);
     if (rc == VG_ERR_RANGE)
         FIELD_ERROR(ps, VG_REASON_AMOUNT_OVERFLOW, "field 'amount': %s does not fit in 64-bit micro-units",
                     printable(text, len, snippet));
@@ -530,7 +529,7 @@ static int parse_amount(struct parser *ps) {
         FIELD_ERROR(ps, VG_REASON_BAD_AMOUNT,
                     "field 'amount': '%s' is not a decimal number",
                     printable(text, len, snippet));
-    else if (ps->amount_micros <= 0)
+    else if (ps->amount.micros < 0 || (ps->amount.micros == 0 && ps->amount.sub_micros == 0))
         FIELD_ERROR(ps, VG_REASON_AMOUNT_NOT_POSITIVE, "field 'amount': %s is not positive",
                     printable(text, len, snippet));
     return 0;
@@ -666,7 +665,7 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
     ps.err = err;
     ps.field_error = false;
     ps.seen = ps.given = 0;
-    ps.amount_micros = 0;
+    ps.amount = (struct vg_amount){0, 0};
     ps.currency = NULL;
     ps.currency_len = 0;
     if (parse_object(&ps, out) != 0 || ps.field_error) return VG_ERR_INVALID;
@@ -686,7 +685,7 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
                   printable(ps.currency, VG_MIN(ps.currency_len, sizeof ps.currency_buf), snippet));
         return VG_ERR_INVALID;
     }
-    if (vg_money_convert(ps.amount_micros, rate_micros, &out->amount_micros) != VG_OK) {
+    if (vg_money_convert_exact(&ps.amount, rate_micros, &out->amount_micros) != VG_OK) {
         set_error(err, VG_REASON_AMOUNT_OVERFLOW,
                   "field 'amount': converted to %s it does not fit in 64-bit micro-units", rates->base);
         return VG_ERR_INVALID;

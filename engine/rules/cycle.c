@@ -19,12 +19,13 @@
  * Late transfers. A transfer x -> y at t that arrives after newer ones (within the
  * graph's reach, i.e. engine.allowed_lateness) may sit inside a ring whose closing
  * transfer is already in the graph: o ~> x -> y ~> o, times increasing, o ~> x before t
- * and y ~> o after it. When the search above finds nothing and y has a qualifying
- * out-transfer newer than t, the same label search runs once more with its roots moved:
- * forward from y (departures after t, up to t + window), backward from x (arrivals
- * before t, from t - window), meeting at an origin o where the ring's last arrival minus
- * its first departure is <= window. The alert is about o, as if the ring had arrived in
- * time order. */
+ * and y ~> o after it. When y has a qualifying out-transfer newer than t, the same label
+ * search runs once more with its roots moved: forward from y (departures after t, up to
+ * t + window, at least one hop), backward from x (arrivals before t, from t - window),
+ * meeting at an origin o != y where the ring's last arrival minus its first departure is
+ * <= window. The alert is about o, as if the ring had arrived in time order. It runs
+ * whether or not the search above found a ring closing at y: that one is about y, this
+ * one about another origin, and both have an alert due. */
 #include <stddef.h>
 
 #include "graph_internal.h"
@@ -41,6 +42,8 @@
 /* Labels per side: one per edge visited (plus the root), so budget + 1 suffices; beyond
  * this cap (a budget in the millions) running out of labels counts as a budget cut. */
 #define CYCLE_LABELS_MAX (1u << 20)
+/* Origins a late transfer is searched for: one search each, each excluding those found. */
+#define CYCLE_LATE_ORIGINS 4
 
 static const struct vg_param_def cycle_params[] = {
     {VG_PARAM_COUNT, "max_hops", "6", offsetof(struct vg_cycle_params, max_hops),
@@ -76,6 +79,8 @@ struct cycle_search {
     uint32_t count[2];
     uint32_t capacity;                /* labels per side */
     uint32_t meet[2];                 /* meeting labels, VG_GRAPH_NONE until found */
+    uint32_t found[CYCLE_LATE_ORIGINS];   /* late: origins already reported, not met again */
+    uint32_t n_found;
 };
 
 static struct vg_graph_node *touch(struct cycle_search *s, uint32_t n) {
@@ -104,6 +109,10 @@ static uint32_t push_label(struct cycle_search *s, int side, struct vg_graph_nod
          * in the late search the forward walk closes the ring that the backward one
          * opened at this account, within the window. */
         bool joins = s->late ? arrival - departure <= s->window : arrival < departure;
+        /* Late: the ring must go on after y (forward hops >= 1); one that closes at y, the
+         * new transfer its last hop, is the time-order search's. */
+        if (s->late && (side == 0 ? hops : other[o].hops) == 0) joins = false;
+        for (uint32_t k = 0; k < s->n_found && joins; k++) joins = s->found[k] != n;
         if (hops + other[o].hops <= s->max_path && joins) {
             s->meet[side] = idx;
             s->meet[side ^ 1] = o;
@@ -279,6 +288,43 @@ static bool has_later_out(const struct vg_graph *g, uint32_t y, int64_t t, int64
     return false;
 }
 
+/* Fills and emits the alert for a ring of `hops` edges (time order) whose members[0] is the
+ * origin. */
+static void emit_ring(struct vg_graph_ctx *ctx, const struct vg_cycle_params *p, const uint64_t *ring,
+                      const uint32_t *members, uint32_t hops, struct vg_alert_out *out) {
+    struct vg_graph *g = ctx->g;
+    const struct vg_txn *txn = ctx->txn;
+    const struct vg_graph_edge *first = vg_graph_edge_at(g, ring[0]), *closing = vg_graph_edge_at(g, ring[hops - 1]);
+    struct vg_str origin = vg_graph_node_id(g, members[0]);
+    struct vg_alert *a = ctx->alert;
+    vg_alert_init(a, VG_RULE_CYCLE, origin.ptr, origin.len, txn);
+    int64_t total = 0, min_hop = INT64_MAX, max_hop = 0;
+    for (uint32_t i = 0; i < hops; i++) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, ring[i]);
+        struct vg_str id = vg_graph_edge_tx_id(g, e);
+        vg_alert_add_tx(a, id.ptr, id.len);
+        total += e->amount_micros;
+        min_hop = VG_MIN(min_hop, e->amount_micros);
+        max_hop = VG_MAX(max_hop, e->amount_micros);
+    }
+    /* The other ring members in ring order (the origin is the alert's own account). */
+    for (uint32_t i = 1; i < hops; i++) {
+        struct vg_str id = vg_graph_node_id(g, members[i]);
+        vg_alert_add_account(a, id.ptr, id.len);
+    }
+    a->window_start_ms = first->ts_ms;
+    a->window_end_ms = closing->ts_ms;
+    vg_alert_add_metric(a, "hops", VG_METRIC_COUNT, hops);
+    vg_alert_add_metric(a, "total", VG_METRIC_MONEY, total);
+    vg_alert_add_metric(a, "min_hop", VG_METRIC_MONEY, min_hop);
+    /* 0.5 at the bare threshold, growing with the money moved and with how evenly it
+     * moved (laundering rings pass on nearly the whole amount at every hop). */
+    double strength = vg_score_strength((double)total, (double)hops * (double)p->min_amount_micros);
+    double evenness = (double)min_hop / (double)max_hop;
+    a->score = 0.5 + 0.25 * (2.0 * strength - 1.0) + 0.25 * evenness;
+    vg_alert_emit(out, a);
+}
+
 static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_cycle_params *p = params;
     const struct vg_txn *txn = ctx->txn;
@@ -317,12 +363,17 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         else
             ctx->cut = true;   /* no memory for the search: counted, never silent */
         vg_graph_search_end(ctx);
+        if (hops > 0) emit_ring(ctx, p, ring, members, hops, out);
     }
 
-    /* A late transfer x -> y inside a ring that closes after it (see the top). */
-    if (hops == 0 && o->n_out > 0 && u->n_in > 0 && txn->ts_ms < INT64_MAX - p->window_ms - 1 &&
-        txn->ts_ms > INT64_MIN + 1 + p->window_ms &&
-        has_later_out(g, ctx->to, txn->ts_ms, p->window_ms, p->min_amount_micros, ctx->cfg->engine.graph_budget)) {
+    /* A late transfer x -> y inside rings that close after it (see the top): other origins
+     * than y, so judged even when the ring closing at y was found; one search per origin,
+     * each excluding the origins found before, up to CYCLE_LATE_ORIGINS. */
+    bool late = o->n_out > 0 && u->n_in > 0 && txn->ts_ms < INT64_MAX - p->window_ms - 1 &&
+                txn->ts_ms > INT64_MIN + 1 + p->window_ms &&
+                has_later_out(g, ctx->to, txn->ts_ms, p->window_ms, p->min_amount_micros, ctx->cfg->engine.graph_budget);
+    for (s.n_found = 0; late && s.n_found < CYCLE_LATE_ORIGINS; s.found[s.n_found++] = members[0]) {
+        hops = 0;
         vg_graph_search_begin(ctx);
         s.gen = vg_graph_new_mark(g);
         s.late = true;
@@ -336,38 +387,9 @@ static void cycle_on_edge(struct vg_graph_ctx *ctx, const void *params, struct v
         else
             ctx->cut = true;
         vg_graph_search_end(ctx);
+        if (hops == 0) break;
+        emit_ring(ctx, p, ring, members, hops, out);
     }
-    if (hops == 0) return;
-
-    const struct vg_graph_edge *first = vg_graph_edge_at(g, ring[0]), *closing = vg_graph_edge_at(g, ring[hops - 1]);
-    origin = vg_graph_node_id(g, members[0]);
-    struct vg_alert *a = ctx->alert;
-    vg_alert_init(a, VG_RULE_CYCLE, origin.ptr, origin.len, txn);
-    int64_t total = 0, min_hop = INT64_MAX, max_hop = 0;
-    for (uint32_t i = 0; i < hops; i++) {
-        const struct vg_graph_edge *e = vg_graph_edge_at(g, ring[i]);
-        struct vg_str id = vg_graph_edge_tx_id(g, e);
-        vg_alert_add_tx(a, id.ptr, id.len);
-        total += e->amount_micros;
-        min_hop = VG_MIN(min_hop, e->amount_micros);
-        max_hop = VG_MAX(max_hop, e->amount_micros);
-    }
-    /* The other ring members in ring order (the origin is the alert's own account). */
-    for (uint32_t i = 1; i < hops; i++) {
-        struct vg_str id = vg_graph_node_id(g, members[i]);
-        vg_alert_add_account(a, id.ptr, id.len);
-    }
-    a->window_start_ms = first->ts_ms;
-    a->window_end_ms = closing->ts_ms;
-    vg_alert_add_metric(a, "hops", VG_METRIC_COUNT, hops);
-    vg_alert_add_metric(a, "total", VG_METRIC_MONEY, total);
-    vg_alert_add_metric(a, "min_hop", VG_METRIC_MONEY, min_hop);
-    /* 0.5 at the bare threshold, growing with the money moved and with how evenly it
-     * moved (laundering rings pass on nearly the whole amount at every hop). */
-    double strength = vg_score_strength((double)total, (double)hops * (double)p->min_amount_micros);
-    double evenness = (double)min_hop / (double)max_hop;
-    a->score = 0.5 + 0.25 * (2.0 * strength - 1.0) + 0.25 * evenness;
-    vg_alert_emit(out, a);
 }
 
 static int64_t cycle_lookback_ms(const void *params) {

@@ -81,14 +81,25 @@ bool vg_fan_eval(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, e
     return vg_alert_emit(out, &alert);
 }
 
-/* Runs fan_in (dir IN) or fan_out (dir OUT) for the current event, and again at the
- * newest later event when the current one is late. */
+struct fan_eval_args {
+    const struct vg_fan_params *params;
+    enum vg_rule_id rule;
+    enum vg_dir dir;
+};
+
+static bool fan_eval_at(const struct vg_rule_ctx *ctx, const void *arg, size_t anchor, struct vg_alert_out *out) {
+    const struct fan_eval_args *a = arg;
+    return vg_fan_eval(ctx, a->params, a->rule, a->dir, anchor, out);
+}
+
+/* Runs fan_in (dir IN) or fan_out (dir OUT) for the current event, and when it is late, for
+ * the windows of newer events it falls into (vg_rw_late_windows). */
 void vg_fan_on_event(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, enum vg_rule_id rule,
                      enum vg_dir dir, struct vg_alert_out *out) {
     if (ctx->dir != dir) return;
     if (vg_fan_eval(ctx, p, rule, dir, ctx->current, out)) return;
-    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, dir == VG_DIR_IN ? is_in_event : is_out_event, NULL);
-    if (anchor != ctx->current) vg_fan_eval(ctx, p, rule, dir, anchor, out);
+    struct fan_eval_args args = {.params = p, .rule = rule, .dir = dir};
+    vg_rw_late_windows(ctx, p->window_ms, dir == VG_DIR_IN ? is_in_event : is_out_event, NULL, fan_eval_at, &args, out);
 }
 
 static void fan_in_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {

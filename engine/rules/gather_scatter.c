@@ -106,13 +106,17 @@ static bool gather_scatter_eval(const struct vg_rule_ctx *ctx, const struct vg_g
     return vg_alert_emit(out, &alert);
 }
 
+static bool gather_scatter_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
+                                   struct vg_alert_out *out) {
+    return gather_scatter_eval(ctx, params, anchor, out);
+}
+
 static void gather_scatter_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_gather_scatter_params *p = params;
-    /* The trigger is an OUT event; a late event can still complete the window that ends at
-     * a newer OUT event, so that one is evaluated too. */
+    /* The trigger is an OUT event; a late event can still complete the windows that end at
+     * newer OUT events, so those are evaluated too. */
     if (ctx->dir == VG_DIR_OUT && gather_scatter_eval(ctx, p, ctx->current, out)) return;
-    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, is_out_event, NULL);
-    if (anchor != ctx->current) gather_scatter_eval(ctx, p, anchor, out);
+    vg_rw_late_windows(ctx, p->window_ms, is_out_event, NULL, gather_scatter_eval_at, p, out);
 }
 
 /* Triggered by OUT events; a late event may complete the window of a newer OUT. */

@@ -86,13 +86,17 @@ static bool pass_through_eval(const struct vg_rule_ctx *ctx, const struct vg_pas
     return vg_alert_emit(out, &alert);
 }
 
+static bool pass_through_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
+                                 struct vg_alert_out *out) {
+    return pass_through_eval(ctx, params, anchor, out);
+}
+
 static void pass_through_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_pass_through_params *p = params;
-    /* The trigger is an OUT event; a late IN or OUT can still complete the window that ends
-     * at a newer OUT event, so that one is evaluated too. */
+    /* The trigger is an OUT event; a late IN or OUT can still complete the windows that end
+     * at newer OUT events, so those are evaluated too. */
     if (ctx->dir == VG_DIR_OUT && pass_through_eval(ctx, p, ctx->current, out)) return;
-    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, is_out_event, NULL);
-    if (anchor != ctx->current) pass_through_eval(ctx, p, anchor, out);
+    vg_rw_late_windows(ctx, p->window_ms, is_out_event, NULL, pass_through_eval_at, p, out);
 }
 
 /* Triggered by OUT events; a late event may complete the window of a newer OUT. */

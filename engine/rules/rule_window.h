@@ -1,6 +1,7 @@
 /* rule_window.h - small inline helpers the account-stage rules share: a window over the
  * account's sorted events ending at any anchor event, the anchor to re-evaluate at when a
- * late event lands inside windows already evaluated, bounded evidence and money clamps.
+ * late event lands inside windows already evaluated (and judging them), bounded evidence and
+ * money clamps.
  * No state, no allocation; not part of the rule interface (that is vigil/rule.h). */
 #ifndef VIGIL_RULE_WINDOW_H
 #define VIGIL_RULE_WINDOW_H
@@ -56,6 +57,35 @@ static inline size_t vg_rw_late_anchor(const struct vg_rule_ctx *ctx, int64_t wi
         if (!is_trigger || is_trigger(&ctx->events[i], params)) return i;
     }
     return ctx->current;
+}
+
+/* Judges the window ending at ctx->events[anchor]; returns true when an alert was emitted. */
+typedef bool (*vg_rw_eval_fn)(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
+                              struct vg_alert_out *out);
+
+/* A late event also belongs to the windows that end at the account's newer events, judged
+ * before it arrived. Judges them, newest first and until one alerts: the newest one that
+ * could trigger the rule (vg_rw_late_anchor), then every other one whose end could trigger
+ * it and lies within engine.allowed_lateness after the event. A record up to that late is so
+ * placed in all its windows (contract section 6), as if it had arrived in time order; an
+ * older one gets its own window and the newest only. Every event newer than a record within
+ * the lateness is at most that much newer, so the loop is bounded by the account's events in
+ * allowed_lateness. Returns true when an alert was emitted. Can't fail. */
+static inline bool vg_rw_late_windows(const struct vg_rule_ctx *ctx, int64_t window_ms, vg_rw_trigger_fn is_trigger,
+                                      const void *trigger_params, vg_rw_eval_fn eval, const void *params,
+                                      struct vg_alert_out *out) {
+    size_t newest = vg_rw_late_anchor(ctx, window_ms, is_trigger, trigger_params);
+    if (newest == ctx->current) return false;
+    if (eval(ctx, params, newest, out)) return true;
+    int64_t lateness = ctx->config && ctx->config->engine.allowed_lateness_ms > 0 ? ctx->config->engine.allowed_lateness_ms : 0;
+    int64_t near = vg_rw_add(ctx->events[ctx->current].ts_ms, lateness);
+    size_t i = vg_rw_lower(ctx->events, newest, near == INT64_MAX ? near : near + 1); /* ends after near: skipped */
+    while (i > ctx->current + 1) {
+        i--;
+        if (is_trigger && !is_trigger(&ctx->events[i], trigger_params)) continue;
+        if (eval(ctx, params, i, out)) return true;
+    }
+    return false;
 }
 
 /* How many evidence entries are worth adding: the rendered alert keeps at most

@@ -12,6 +12,8 @@
  * Late transfers. A forward that arrives after a newer forward into the same sink is also
  * judged in the window ending at that newer one; a leg o -> m that arrives after m already
  * forwarded is judged, for origin o, in the window ending at that sink's newest forward.
+ * When that finds nothing, the windows ending at the sink's forwards within
+ * engine.allowed_lateness after the late transfer are judged too (search_late_windows).
  * Input in time order pays one list probe for each. */
 #include <stddef.h>
 
@@ -236,6 +238,54 @@ done:
 
 /* Sinks a late leg o -> m can still feed: m's forwards in (t, t + window], at most this many. */
 #define SG_LATE_SINKS 16
+/* Windows judged for a late transfer besides the newest one, at most this many per sink. */
+#define SG_LATE_WINDOWS 16
+
+/* A late transfer at t also completes windows ending at the sink's other forwards after it.
+ * Judges, newest first until one fires, those ending at a forward >= min_amount in
+ * (t, t + allowed_lateness] before `newest` (the end already judged): a transfer that late
+ * is placed in all its windows (contract section 6). More than SG_LATE_WINDOWS distinct
+ * ends (a sink flooded within the lateness): the newest ones are judged and the rest is
+ * counted as a budget cut. Returns true when an alert was emitted. */
+static bool search_late_windows(struct vg_graph_ctx *ctx, const struct vg_scatter_gather_params *p, uint32_t m_node,
+                                uint32_t sink_node, uint32_t origin, int64_t t, int64_t newest,
+                                struct vg_alert_out *out) {
+    struct vg_graph *g = ctx->g;
+    int64_t lateness = ctx->cfg->engine.allowed_lateness_ms > 0 ? ctx->cfg->engine.allowed_lateness_ms : 0;
+    int64_t near = VG_MIN(newest - 1, t > INT64_MAX - lateness ? INT64_MAX : t + lateness);
+    if (near <= t) return false;
+    int64_t ends[SG_LATE_WINDOWS];   /* distinct, newest first */
+    uint32_t n = 0, limit = ctx->cfg->engine.graph_budget;
+    bool more = false;
+    int64_t disorder = vg_graph_disorder_ms(g);
+    for (uint64_t idx = vg_graph_node_at(g, sink_node)->in_newest; vg_graph_edge_live(g, idx) && limit--;) {
+        const struct vg_graph_edge *e = vg_graph_edge_at(g, idx);
+        int64_t ts = e->ts_ms;
+        if (ts > t && ts <= near && e->amount_micros >= p->min_amount_micros) {
+            uint32_t k = 0;
+            while (k < n && ends[k] > ts) k++;
+            if (k == n || ends[k] != ts) {
+                if (n == SG_LATE_WINDOWS) more = true;
+                if (k < SG_LATE_WINDOWS) {
+                    uint32_t last = n < SG_LATE_WINDOWS ? n : SG_LATE_WINDOWS - 1;
+                    for (uint32_t j = last; j > k; j--) ends[j] = ends[j - 1];
+                    ends[k] = ts;
+                    if (n < SG_LATE_WINDOWS) n++;
+                }
+            }
+        }
+        if (ts + disorder <= t) break;
+        idx = vg_graph_prev(e, idx, 1);
+    }
+    if (more) {   /* counted, never silent */
+        vg_graph_search_begin(ctx);
+        ctx->cut = true;
+        vg_graph_search_end(ctx);
+    }
+    for (uint32_t k = 0; k < n; k++)
+        if (search(ctx, p, m_node, sink_node, origin, ends[k], out)) return true;
+    return false;
+}
 
 static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_scatter_gather_params *p = params;
@@ -250,7 +300,8 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
      * the window ending at the sink's newest forward that still contains it. */
     if (!search(ctx, p, ctx->from, ctx->to, VG_GRAPH_NONE, t, out)) {
         int64_t end = newest_forward_after(g, ctx->to, t, p, limit);
-        if (end != t) search(ctx, p, ctx->from, ctx->to, VG_GRAPH_NONE, end, out);
+        if (end != t && !search(ctx, p, ctx->from, ctx->to, VG_GRAPH_NONE, end, out))
+            search_late_windows(ctx, p, ctx->from, ctx->to, VG_GRAPH_NONE, t, end, out);
     }
 
     /* The new transfer as a late leg o -> m: m already forwarded after it. One window per
@@ -268,8 +319,11 @@ static void scatter_gather_on_edge(struct vg_graph_ctx *ctx, const void *params,
         if (e->ts_ms + disorder <= t) break;
         idx = vg_graph_prev(e, idx, 0);
     }
-    for (uint32_t k = 0; k < n_sinks; k++)
-        search(ctx, p, ctx->to, sinks[k], ctx->from, newest_forward_after(g, sinks[k], t, p, limit), out);
+    for (uint32_t k = 0; k < n_sinks; k++) {
+        int64_t end = newest_forward_after(g, sinks[k], t, p, limit);
+        if (!search(ctx, p, ctx->to, sinks[k], ctx->from, end, out))
+            search_late_windows(ctx, p, ctx->to, sinks[k], ctx->from, t, end, out);
+    }
 }
 
 static int64_t scatter_gather_lookback_ms(const void *params) {

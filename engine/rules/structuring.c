@@ -79,14 +79,18 @@ static bool structuring_eval(const struct vg_rule_ctx *ctx, const struct vg_stru
     return vg_alert_emit(out, &alert);
 }
 
+static bool structuring_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
+                                struct vg_alert_out *out) {
+    return structuring_eval(ctx, params, anchor, out);
+}
+
 static void structuring_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_structuring_params *p = params;
     if (!in_band(ctx->txn->amount_micros, p)) return;
     if (structuring_eval(ctx, p, ctx->current, out)) return;
     /* A late event also completes windows that end at newer in-band events. */
     struct band_trigger bt = {.params = p, .dir = (uint8_t)ctx->dir};
-    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, is_band_trigger, &bt);
-    if (anchor != ctx->current) structuring_eval(ctx, p, anchor, out);
+    vg_rw_late_windows(ctx, p->window_ms, is_band_trigger, &bt, structuring_eval_at, p, out);
 }
 
 static bool structuring_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {

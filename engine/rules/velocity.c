@@ -36,7 +36,9 @@ static int64_t velocity_min_events(const void *params) {
  * proportionally, the burst would leak into its own baseline (up to a whole burst of
  * phantom events, silencing a burst at the factor boundary). So that bucket's part before
  * window_start is its exact count minus the events the view holds in [window_start,
- * bucket end); only the far edge of a long baseline stays an estimate. Can't fail. */
+ * bucket end); only the far edge of a long baseline stays an estimate, and only for an
+ * account older than the baseline (velocity_eval counts a younger one from its start).
+ * Can't fail. */
 static uint64_t velocity_baseline(const struct vg_rule_ctx *ctx, int64_t from_ms, int64_t window_start) {
     const struct vg_activity *act = ctx->activity;
     int64_t bucket_ms = act ? (int64_t)act->bucket_minutes * 60000 : 0;
@@ -68,7 +70,11 @@ static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocit
     int64_t window_start = vg_rw_sub(t, p->window_ms);
     int64_t span = VG_MIN(p->baseline_ms, window_start - ctx->first_seen_ms);
     if (span <= 0) return false;
-    uint64_t b = velocity_baseline(ctx, vg_rw_sub(window_start, p->baseline_ms), window_start);
+    /* An account first seen inside the baseline has no activity before it, so its baseline
+     * is everything before window_start: counted without the proportional far edge. */
+    int64_t from = vg_rw_sub(window_start, p->baseline_ms);
+    if (ctx->first_seen_ms >= from) from = INT64_MIN;
+    uint64_t b = velocity_baseline(ctx, from, window_start);
     /* n > factor * b * W / span, exactly. */
     __int128 lhs = (__int128)n * span * VG_PPM;
     __int128 rhs = (__int128)p->factor_ppm * (__int128)b * p->window_ms;
@@ -97,12 +103,16 @@ static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocit
     return vg_alert_emit(out, &alert);
 }
 
+static bool velocity_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
+                             struct vg_alert_out *out) {
+    return velocity_eval(ctx, params, anchor, out);
+}
+
 static void velocity_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     const struct vg_velocity_params *p = params;
     if (velocity_eval(ctx, p, ctx->current, out)) return;
     /* A late event also adds to the windows that end at newer events. */
-    size_t anchor = vg_rw_late_anchor(ctx, p->window_ms, NULL, NULL);
-    if (anchor != ctx->current) velocity_eval(ctx, p, anchor, out);
+    vg_rw_late_windows(ctx, p->window_ms, NULL, NULL, velocity_eval_at, p, out);
 }
 
 const struct vg_rule_def vg_rule_velocity = {

@@ -21,6 +21,27 @@ int vg_money_parse(const char *text, size_t len, int64_t *out_micros);
  * and exact otherwise. Returns VG_OK, VG_ERR_INVALID (syntax) or VG_ERR_RANGE (overflow). */
 int vg_money_parse_amount(const char *text, size_t len, int64_t *out_micros);
 
+/* A transaction amount exactly as written, down to 10^-18 units: micros whole micro-units
+ * plus sub_micros (0 .. 10^12 - 1) units of 10^-18. Amounts keep this precision until they
+ * are converted, so that conversion rounds once. */
+struct vg_amount {
+    int64_t micros;
+    uint64_t sub_micros;
+};
+
+/* The same syntax as vg_money_parse for a transaction amount, read exactly: digits below
+ * the 18th decimal (after exponent adjustment) are dropped, toward zero; nothing is rounded
+ * up. A negative value comes back with micros < 0 (callers refuse it; only the sign is
+ * meaningful then). Returns VG_OK, VG_ERR_INVALID (syntax) or VG_ERR_RANGE (2^63 micro-units
+ * or more). */
+int vg_money_parse_exact(const char *text, size_t len, struct vg_amount *out);
+
+/* Converts an exact positive amount to base-currency micro-units: amount * rate_micros,
+ * rounded toward zero once, so a converted amount is at or above a threshold (a whole number
+ * of micro-units) exactly when its true value is. Returns VG_OK or VG_ERR_RANGE when the
+ * result overflows int64. */
+int vg_money_convert_exact(const struct vg_amount *amount, int64_t rate_micros, int64_t *out_micros);
+
 /* Converts an amount in a foreign currency to base-currency micro-units:
  * result = amount_micros * rate_micros / 1e6, rounded half away from zero, computed in
  * 128-bit integers. Returns VG_OK or VG_ERR_RANGE when the result overflows int64. */

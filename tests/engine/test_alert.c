@@ -510,6 +510,17 @@ Test(alert, alert_id_is_deterministic_and_distinguishes_inputs) {
     cr_expect_str_neq(ids[0], ids[1]);
     free(x);
     free(y);
+    /* ... also when the ids hold U+0000: ("a\0b", "c") and ("a", "b\0c") differ */
+    struct vg_txn tn = trigger("b", 1000);
+    memcpy(tn.id, "b\0c", 3);
+    tn.id_len = 3;
+    x = alert_new(VG_RULE_LARGE_TX, "a\0b", 3, &tc);
+    y = alert_new(VG_RULE_LARGE_TX, "a", 1, &tn);
+    vg_alert_id(x, ids[0]);
+    vg_alert_id(y, ids[1]);
+    cr_expect_str_neq(ids[0], ids[1]);
+    free(x);
+    free(y);
 }
 
 Test(alert, evidence_is_bounded_and_deduplicated) {

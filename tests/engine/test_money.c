@@ -1,7 +1,8 @@
 /* test_money.c - exact decimal money: parsing to micro-units, rate conversion with
- * half-away-from-zero rounding, formatting. What users rely on: no binary-float drift,
- * 6 decimals accepted and 7 refused (config), transaction amounts rounded half to even at the
- * micro-unit, overflow refused rather than wrapped. */
+ * half-away-from-zero rounding, exact transaction amounts converted once toward zero,
+ * formatting. What users rely on: no binary-float drift, 6 decimals accepted and 7 refused
+ * (config), a converted amount never rounded up onto a threshold, overflow refused rather
+ * than wrapped. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -151,6 +152,52 @@ Test(money, convert_overflow_refused) {
     /* 128-bit intermediate: the product overflows int64 but the result does not. */
     cr_expect_eq(vg_money_convert(INT64_MAX / 2, 2000000, &out), VG_OK);
     cr_expect_eq(out, INT64_MAX - 1);
+}
+
+/* Parses a transaction amount exactly and converts it at rate_micros. */
+static int exact(const char *text, int64_t rate_micros, int64_t *out) {
+    struct vg_amount a;
+    int rc = vg_money_parse_exact(text, strlen(text), &a);
+    return rc != VG_OK ? rc : vg_money_convert_exact(&a, rate_micros, out);
+}
+
+static void expect_exact(const char *text, int64_t rate_micros, int64_t micros) {
+    int64_t got = -7;
+    int rc = exact(text, rate_micros, &got);
+    cr_expect_eq(rc, VG_OK, "'%s' should convert, got %d", text, rc);
+    cr_expect_eq(got, micros, "'%s' at %lld -> %lld, expected %lld", text, (long long)rate_micros,
+                 (long long)got, (long long)micros);
+}
+
+Test(money, exact_amounts_convert_once_toward_zero) {
+    expect_exact("3697.34", 1000000, 3697340000);
+    expect_exact("100", 2100, 210000);                       /* 100 KZT = 0.21 USD */
+    /* Just below a threshold stays below it: never rounded up onto 10000 USD. */
+    expect_exact("9259.259259", 1080000, 9999999999);        /* EUR: 9999.99999972 */
+    expect_exact("9259.25926", 1080000, 10000000000);        /* EUR: 10000.0000008 */
+    expect_exact("4761904.761904", 2100, 9999999999);        /* KZT: 9999.9999999984 */
+    expect_exact("9999.9999995", 1000000, 9999999999);
+    /* Digits below the micro-unit of the input currency still count after conversion. */
+    expect_exact("0.16666666", 60000000000, 9999999600);     /* XBT: 9999.9996 */
+    expect_exact("0.16666667", 60000000000, 10000000200);    /* XBT: 10000.0002 */
+    expect_exact("0.00000001", 60000000000, 600);            /* one satoshi: 0.0006 USD */
+    expect_exact("1234567e-13", 1000000, 0);                 /* 0.0000001234567: the caller refuses 0 */
+    expect_exact("0.000001000000000000000009", 1000000, 1);  /* beyond 18 decimals: dropped */
+    expect_exact("16666666e-8", 60000000000, 9999999600);
+    expect_exact("9223372036854.775807", 1000000, INT64_MAX);
+    expect_exact("9223372036854.7758079999", 1000000, INT64_MAX);
+    int64_t out = 7;
+    cr_expect_eq(exact("9223372036854.775808", 1000000, &out), VG_ERR_RANGE);
+    cr_expect_eq(exact("9000000000000", 60000000000, &out), VG_ERR_RANGE, "overflows once converted");
+    cr_expect_eq(exact("1e19", 1000000, &out), VG_ERR_RANGE);
+    cr_expect_eq(exact("1.2.3", 1000000, &out), VG_ERR_INVALID);
+    cr_expect_eq(exact("5.", 1000000, &out), VG_ERR_INVALID);
+    cr_expect_eq(out, 7);
+    struct vg_amount a;
+    cr_assert_eq(vg_money_parse_exact("-0.0000000001", 13, &a), VG_OK);
+    cr_expect(a.micros < 0, "a negative amount keeps its sign");
+    cr_assert_eq(vg_money_parse_exact("-0", 2, &a), VG_OK);
+    cr_expect(a.micros == 0 && a.sub_micros == 0);
 }
 
 Test(money, format_without_trailing_zeros) {

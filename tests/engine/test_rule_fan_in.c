@@ -48,6 +48,25 @@ Test(rule_fan_in, total_one_micro_short_does_not_fire) {
     fx_free(&f);
 }
 
+/* Ids are compared exactly, byte for byte: a sender that differs by a trailing U+0000, a
+ * trailing space or the case of a letter is another sender, not a refused record. */
+Test(rule_fan_in, ids_differing_by_a_trailing_byte_are_distinct_senders) {
+    struct fx f = {0};
+    senders(&f, 1, 5, FX_T0, FX_MIN, "HUB", "1000", "USD");
+    fx_tx(&f, FX_T0 + FX_HOUR, "S1\\u0000", "HUB", "1000");
+    fx_tx(&f, FX_T0 + FX_HOUR + 1, "S1 ", "HUB", "1000");
+    cr_expect_eq(fx_count(&f, NULL, "fan_in", NULL), 0, "7 senders");
+    fx_tx(&f, FX_T0 + FX_HOUR + 2, "s1", "HUB", "1000");
+    struct vg_test_alerts a = fx_replay(&f, NULL, 0);
+    cr_expect_eq(vg_test_count(&a, "fan_in", "HUB"), 1);
+    const char *line = fx_find(&a, "fan_in", "HUB");
+    cr_assert_not_null(line);
+    fx_expect_has(line, "\"counterparties\":8");
+    fx_expect_has(line, "\"S1\\u0000\"");
+    vg_test_alerts_free(&a);
+    fx_free(&f);
+}
+
 Test(rule_fan_in, window_is_inclusive_and_expires) {
     struct fx f = {0};
     senders(&f, 1, 7, FX_T0, FX_MIN, "HUB", "1000", "USD");
@@ -126,6 +145,26 @@ Test(rule_fan_in, late_eighth_sender_lands_in_its_window) {
     fx_tx(&f, FX_T0 + 58 * FX_MIN, "S8", "HUB", "1000");
     cr_expect_eq(fx_count(&f, NULL, "fan_in", "HUB"), 1);
     fx_free(&f);
+}
+
+/* A record within allowed_lateness belongs to every window of the hub it falls into, not
+ * only to its own and the newest one: here only the window ending at S7 (T0+72h) holds all
+ * eight senders. */
+Test(rule_fan_in, late_sender_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    senders(&f, 1, 6, FX_T0, FX_MIN, "HUB", "1000", "USD");          /* S1..S6 at T0 .. T0+5m */
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR, "S7", "HUB", "1000");            /* window [T0, T0+72h] */
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR + 4 * FX_MIN, "Z", "HUB", "1");  /* newest: S1..S4 have left */
+    struct fx g = {0};
+    fx_appendf(&g, "%s", f.buf);
+    g.n = f.n;
+    /* 5m late (the allowed lateness), arrives last: its own window lacks S7, the newest one S1 */
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR - FX_MIN, "S8", "HUB", "1000");
+    cr_expect_eq(fx_count(&f, NULL, "fan_in", "HUB"), 1);
+    fx_tx(&g, FX_T0 + 72 * FX_HOUR - FX_MIN, "S1", "HUB", "1000");   /* a repeat sender: 7 */
+    cr_expect_eq(fx_count(&g, NULL, "fan_in", NULL), 0);
+    fx_free(&f);
+    fx_free(&g);
 }
 
 Test(rule_fan_in, same_alerts_with_shard_threads) {

@@ -107,3 +107,13 @@ Test(rule_fan_out, late_receiver_lands_in_its_window) {
     cr_expect_eq(fx_count(&f, NULL, "fan_out", "SRC"), 1);
     fx_free(&f);
 }
+
+Test(rule_fan_out, late_receiver_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    receivers(&f, 1, 6, FX_T0, FX_MIN, "SRC", "1000", "USD");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR, "SRC", "R7", "1000");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR + 4 * FX_MIN, "SRC", "Z", "1");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR - FX_MIN, "SRC", "R8", "1000");  /* 5m late, arrives last */
+    cr_expect_eq(fx_count(&f, NULL, "fan_out", "SRC"), 1);
+    fx_free(&f);
+}

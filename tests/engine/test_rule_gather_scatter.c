@@ -126,3 +126,17 @@ Test(rule_gather_scatter, late_sender_completes_the_gather) {
     cr_expect_eq(fx_count(&f, NULL, "gather_scatter", "H"), 1);
     fx_free(&f);
 }
+
+/* The late out belongs to the window ending at R4 (T0+72h), the only one holding both the
+ * gather (S1..S5 from T0) and five receivers; the newest window has lost S1..S4. */
+Test(rule_gather_scatter, late_receiver_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    legs(&f, true, "S", 1, 5, FX_T0, FX_MIN, "H", "1000");            /* T0 .. T0+4m */
+    legs(&f, false, "R", 1, 3, FX_T0 + FX_HOUR, FX_MIN, "H", "1000");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR, "H", "R4", "1000");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR + 4 * FX_MIN, "H", "Z", "1");      /* newest */
+    cr_expect_eq(fx_count(&f, NULL, "gather_scatter", NULL), 0, "four receivers so far");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR - FX_MIN, "H", "R5", "1000");      /* 5m late, arrives last */
+    cr_expect_eq(fx_count(&f, NULL, "gather_scatter", "H"), 1);
+    fx_free(&f);
+}

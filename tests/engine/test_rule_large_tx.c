@@ -112,6 +112,29 @@ Test(rule_large_tx, threshold_after_currency_conversion) {
     fx_free(&f);
 }
 
+Test(rule_large_tx, converted_amount_just_below_is_not_rounded_up) {
+    /* Built-in rates: EUR 1.08, KZT 0.0021, XBT 60000. Each "below" amount is worth less
+     * than 10000 USD by under a micro-unit (or, for satoshis, under a cent). */
+    struct fx f = {0};
+    fx_txn(&f, NULL, FX_T0, "E1", "B", "9259.25926", "EUR", NULL);       /* 10000.0000008 USD */
+    fx_txn(&f, NULL, FX_T0, "E2", "B", "9259.259259", "EUR", NULL);      /* 9999.99999972 USD */
+    fx_txn(&f, NULL, FX_T0, "K1", "B", "4761904.761905", "KZT", NULL);   /* 10000.0000000005 USD */
+    fx_txn(&f, NULL, FX_T0, "K2", "B", "4761904.761904", "KZT", NULL);   /* 9999.9999999984 USD */
+    fx_txn(&f, NULL, FX_T0, "X1", "B", "0.16666667", "XBT", NULL);       /* 10000.0002 USD */
+    fx_txn(&f, NULL, FX_T0, "X2", "B", "0.16666666", "XBT", NULL);       /* 9999.9996 USD */
+    fx_txn(&f, NULL, FX_T0, "U2", "B", "9999.9999995", "USD", NULL);
+    struct vg_test_alerts a = fx_replay(&f, NULL, 0);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "E1"), 1);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "K1"), 1);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "X1"), 1);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "E2"), 0);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "K2"), 0);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "X2"), 0);
+    cr_expect_eq(vg_test_count(&a, "large_tx", "U2"), 0);
+    vg_test_alerts_free(&a);
+    fx_free(&f);
+}
+
 Test(rule_large_tx, late_record_is_evaluated) {
     struct fx f = {0};
     fx_tx(&f, FX_T0 + FX_HOUR, "X", "Y", "10");

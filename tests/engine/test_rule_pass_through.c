@@ -132,3 +132,21 @@ Test(rule_pass_through, late_receipt_lands_before_the_payment) {
     cr_expect_eq(fx_count(&f, NULL, "pass_through", "A"), 1);
     fx_free(&f);
 }
+
+/* The late payment and the one at T0+48h pass on 80% of the receipt at T0: only the window
+ * ending at T0+48h holds all three; the newest payment's window has lost the receipt. */
+Test(rule_pass_through, late_payment_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    fx_tx(&f, FX_T0, "X", "A", "5000");
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR, "A", "Y", "2000");
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR + 4 * FX_MIN, "A", "Z", "1");       /* newest */
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR - FX_MIN, "A", "W", "1999.999999"); /* 5m late, arrives last */
+    cr_expect_eq(fx_count(&f, NULL, "pass_through", NULL), 0, "one micro-unit short of 80%");
+    fx_free(&f);
+    fx_tx(&f, FX_T0, "X", "A", "5000");
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR, "A", "Y", "2000");
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR + 4 * FX_MIN, "A", "Z", "1");
+    fx_tx(&f, FX_T0 + 48 * FX_HOUR - FX_MIN, "A", "W", "2000");
+    cr_expect_eq(fx_count(&f, NULL, "pass_through", "A"), 1);
+    fx_free(&f);
+}

@@ -246,6 +246,62 @@ Test(scatter_gather, late_forward_or_leg_completes_the_pattern) {
     gt_fini(&F);
 }
 
+/* A late leg or forward (within engine.allowed_lateness) is placed in every window it falls
+ * into: here only the window ending at an intermediate forward (T0+7d) holds the whole
+ * pattern; the late transfer's own window lacks a forward and the newest one (T0+7d+4m) the
+ * early legs. */
+Test(scatter_gather, late_transfer_completes_a_window_that_is_not_the_newest) {
+    /* late leg: O -> M2 stamped T0+7d-1m arrives after M9 -> S at T0+7d+4m */
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    gt_tx(&F, "leg0", "O", "M0", T0, UNITS(5000));
+    gt_tx(&F, "leg1", "O", "M1", T0 + MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd0", "M0", "S", T0 + 2 * MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd1", "M1", "S", T0 + 3 * MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd2", "M2", "S", T0 + 7 * DAY, UNITS(5000));
+    gt_tx(&F, "other", "M9", "S", T0 + 7 * DAY + 4 * MINUTE, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    gt_tx(&F, "leg2", "O", "M2", T0 + 7 * DAY - MINUTE, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "O"), 1);
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "S"), 1);
+    const struct gt_alert *a = gt_find(&F, VG_RULE_SCATTER_GATHER, "S");
+    cr_assert_not_null(a);
+    cr_assert_eq(a->window_start_ms, T0);
+    cr_assert_eq(a->window_end_ms, T0 + 7 * DAY);
+    gt_fini(&F);
+
+    /* late forward: M2 -> S stamped T0+7d-1m arrives after M9 -> S at T0+7d+4m */
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    for (int i = 0; i < 3; i++) {
+        char m[8], id[8];
+        snprintf(m, sizeof m, "M%d", i);
+        snprintf(id, sizeof id, "leg%d", i);
+        gt_tx(&F, id, "O", m, T0 + i * MINUTE, UNITS(5000));
+    }
+    gt_tx(&F, "fwd0", "M0", "S", T0 + HOUR, UNITS(5000));
+    gt_tx(&F, "fwd1", "M1", "S", T0 + 7 * DAY, UNITS(5000));
+    gt_tx(&F, "other", "M9", "S", T0 + 7 * DAY + 4 * MINUTE, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    gt_tx(&F, "fwd2", "M2", "S", T0 + 7 * DAY - MINUTE, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "O"), 1);
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "S"), 1);
+    gt_fini(&F);
+
+    /* ... and silent when one leg is a micro-unit short */
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    gt_tx(&F, "leg0", "O", "M0", T0, UNITS(1000) - 1);
+    gt_tx(&F, "leg1", "O", "M1", T0 + MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd0", "M0", "S", T0 + 2 * MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd1", "M1", "S", T0 + 3 * MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd2", "M2", "S", T0 + 7 * DAY, UNITS(5000));
+    gt_tx(&F, "other", "M9", "S", T0 + 7 * DAY + 4 * MINUTE, UNITS(5000));
+    gt_tx(&F, "leg2", "O", "M2", T0 + 7 * DAY - MINUTE, UNITS(5000));
+    cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
+    gt_fini(&F);
+}
+
 /* ---- differential check against the literal definition ------------------------------ */
 
 /* Origins o (only `only` when >= 0) that make sink s fire in the window [end - W, end]
@@ -292,13 +348,32 @@ static int64_t brute_force_newest_forward(const struct gt_edge *e, int i, int s,
     return newest;
 }
 
+/* The late windows after the newest one: newest first, the first window ending at a forward
+ * >= min into s among transfers 0..i with ts in (t, min(t + lateness, newest)) that fires. */
+static int brute_force_late_windows(const struct gt_edge *e, int i, int n_accounts, int64_t window, int need,
+                                    int m, int s, int64_t t, int64_t newest, int64_t lateness, int only,
+                                    bool *origins) {
+    int64_t below = newest;   /* next end: the newest forward time under `below` */
+    for (;;) {
+        int64_t end = t;
+        for (int b = 0; b <= i; b++)
+            if (e[b].to == s && e[b].ts_ms > end && e[b].ts_ms < below && e[b].ts_ms - t <= lateness &&
+                e[b].amount_micros >= UNITS(1000))
+                end = e[b].ts_ms;
+        if (end == t) return 0;
+        int n = brute_force_origins(e, i, n_accounts, window, need, m, s, end, only, origins);
+        if (n) return n;
+        below = end;
+    }
+}
+
 /* What transfer i should fire (docs/RULES.md, late transfers included): as a forward m -> s,
- * the window ending at it, else the one ending at s's newest later forward; as a late leg
- * o -> m, for each sink m forwarded to after it, the window ending at that sink's newest
- * forward, origin o only. Returns the number of (origin, sink) alerts pairs; marks the
- * origins and the sinks. */
-static int brute_force_expected(const struct gt_edge *e, int i, int n_accounts, int64_t window, int need,
-                                bool *origins, bool *sinks) {
+ * the window ending at it, else the one ending at s's newest later forward, else the first
+ * of those ending within the lateness after it; as a late leg o -> m, for each sink m
+ * forwarded to after it, the same windows of that sink, origin o only. Returns the number of
+ * (origin, sink) alerts pairs; marks the origins and the sinks. */
+static int brute_force_expected(const struct gt_edge *e, int i, int n_accounts, int64_t window, int64_t lateness,
+                                int need, bool *origins, bool *sinks) {
     int m = e[i].from, s = e[i].to, count = 0;
     int64_t t = e[i].ts_ms;
     for (int a = 0; a < n_accounts; a++) origins[a] = sinks[a] = false;
@@ -307,6 +382,8 @@ static int brute_force_expected(const struct gt_edge *e, int i, int n_accounts, 
     if (n == 0) {
         int64_t end = brute_force_newest_forward(e, i, s, t, window);
         if (end != t) n = brute_force_origins(e, i, n_accounts, window, need, m, s, end, -1, origins);
+        if (end != t && n == 0)
+            n = brute_force_late_windows(e, i, n_accounts, window, need, m, s, t, end, lateness, -1, origins);
     }
     if (n) sinks[s] = true;
     count += n;
@@ -318,6 +395,7 @@ static int brute_force_expected(const struct gt_edge *e, int i, int n_accounts, 
         if (!forwarded_after) continue;
         int64_t end = brute_force_newest_forward(e, i, sink, t, window);
         int k = brute_force_origins(e, i, n_accounts, window, need, s, sink, end, m, origins);
+        if (k == 0) k = brute_force_late_windows(e, i, n_accounts, window, need, s, sink, t, end, lateness, m, origins);
         if (k) sinks[sink] = true;
         count += k;
     }
@@ -346,7 +424,7 @@ Test(scatter_gather, matches_brute_force_on_random_graphs) {
             F.n_alerts = 0;   /* judge this transfer alone */
             size_t before = F.n_alerts;
             gt_tx(&F, id, from, to, edges[i].ts_ms, edges[i].amount_micros);
-            int expected = brute_force_expected(edges, i, N_ACCOUNTS, 12 * HOUR, need, origins, sinks);
+            int expected = brute_force_expected(edges, i, N_ACCOUNTS, 12 * HOUR, 5 * HOUR, need, origins, sinks);
             cr_assert_eq(F.n_alerts - before, (size_t)expected * 2, "seed %llu transfer %d",
                          (unsigned long long)seed, i);
             for (size_t a = before; a < F.n_alerts; a += 2) {

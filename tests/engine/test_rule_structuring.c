@@ -124,3 +124,18 @@ Test(rule_structuring, late_record_completes_the_pattern) {
     cr_expect_eq(fx_count(&f, NULL, "structuring", "A"), 1);
     fx_free(&f);
 }
+
+/* min_count 4: only the window ending at T0+72h holds four in-band payments once the late
+ * one (5m late, the allowed lateness) is in; its own window and the newest one hold three. */
+Test(rule_structuring, late_record_completes_a_window_that_is_not_the_newest) {
+    const char *yaml = "rules:\n  structuring:\n    min_count: 4\n";
+    struct fx f = {0};
+    fx_tx(&f, FX_T0, "A", "B", "9000");
+    fx_tx(&f, FX_T0 + FX_MIN, "A", "B", "9000");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR, "A", "B", "9000");
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR + 4 * FX_MIN, "A", "B", "9000");
+    cr_expect_eq(fx_count(&f, yaml, "structuring", NULL), 0);
+    fx_tx(&f, FX_T0 + 72 * FX_HOUR - FX_MIN, "A", "C", "9000");
+    cr_expect_eq(fx_count(&f, yaml, "structuring", "A"), 1);
+    fx_free(&f);
+}

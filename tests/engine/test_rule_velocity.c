@@ -122,6 +122,22 @@ Test(rule_velocity, late_record_completes_the_burst) {
     fx_free(&f);
 }
 
+/* 19 burst events in [BURST_AT, BURST_AT+60m], the newest event at +64m; a 20th stamped +59m
+ * arrives 5m late (the allowed lateness). Only the window ending at +60m holds twenty: the
+ * late event's own lacks the one at +60m, the newest lacks the three before +4m. */
+Test(rule_velocity, late_record_completes_a_window_that_is_not_the_newest) {
+    struct fx f = {0};
+    daily(&f, "Q", 0, 9);
+    burst(&f, "Q", 3, BURST_AT, FX_MIN, "E");                             /* +0m .. +2m */
+    burst(&f, "Q", 15, BURST_AT + 5 * FX_MIN, FX_MIN, "M");               /* +5m .. +19m */
+    fx_tx(&f, BURST_AT + 60 * FX_MIN, "Q", "L", "50");
+    fx_tx(&f, BURST_AT + 64 * FX_MIN, "Q", "N", "50");
+    cr_expect_eq(fx_count(&f, NULL, "velocity", NULL), 0);
+    fx_tx(&f, BURST_AT + 59 * FX_MIN, "Q", "LATE", "50");
+    cr_expect_eq(fx_count(&f, NULL, "velocity", "Q"), 1);
+    fx_free(&f);
+}
+
 /* b baseline transfers on day 0, then 20 within a minute ending at day 8: span = 8d - 1h =
  * 191h, so 20 * 191h > 10 * b * 1h holds for b <= 381 and fails from 382 (docs/RULES.md).
  * The burst shares its histogram bucket with the window's start and must not count as its
@@ -133,6 +149,32 @@ static void young_account_at_factor_edge(struct fx *f, int b) {
         fx_tx(f, FX_T0 + (i % 60) * FX_SEC, "Q", to, "50");
     }
     burst(f, "Q", 20, FX_T0 + 8 * FX_DAY - 19 * FX_SEC, FX_SEC, "M");
+}
+
+/* An account first seen right at the baseline's far edge (t - 1h - 30d), which falls a minute
+ * before the end of an activity-histogram bucket (1442 minutes wide at the defaults): its b
+ * baseline events all lie in that last minute. span = 30d = 720h, so 20 * 720h > 10 * b * 1h
+ * holds for b <= 1439 and fails from 1440; the bucket must count whole, not in proportion to
+ * its minute inside the baseline. */
+static void account_born_at_far_edge(struct fx *f, int b) {
+    const int64_t bucket = 1442 * FX_MIN;
+    int64_t far = (FX_T0 / bucket + 2) * bucket - FX_MIN;
+    for (int i = 0; i < b; i++) {
+        char to[24];
+        snprintf(to, sizeof to, "B%d", i % 50);
+        fx_tx(f, far + (int64_t)i * 59 * FX_SEC / b, "Q", to, "50");
+    }
+    burst(f, "Q", 20, far + FX_HOUR + 30 * FX_DAY - 19 * FX_MIN, FX_MIN, "M");
+}
+
+Test(rule_velocity, factor_boundary_is_exact_for_an_account_born_at_the_baseline_edge) {
+    struct fx f = {0};
+    account_born_at_far_edge(&f, 1439);
+    cr_expect_eq(fx_count(&f, NULL, "velocity", "Q"), 1);
+    fx_free(&f);
+    account_born_at_far_edge(&f, 1440);
+    cr_expect_eq(fx_count(&f, NULL, "velocity", NULL), 0);
+    fx_free(&f);
 }
 
 Test(rule_velocity, factor_boundary_is_exact_for_a_young_account) {
