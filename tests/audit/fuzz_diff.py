@@ -2,8 +2,9 @@
 # fuzz_diff.py - random small streams (few accounts, amounts and times clustered around the
 # default thresholds and windows, optional bounded disorder) through vigild and
 # ref_contract.py; prints the seeds whose (rule, account) sets differ.
-"""usage: fuzz_diff.py PROFILE N [--seed0 S] [--disorder MS] [--late newest|all]
-PROFILE: graph | account | mixed"""
+"""usage: fuzz_diff.py PROFILE N [--seed0 S] [--disorder MS] [--late newest|all] [--counts]
+                    [--vigild PATH]
+PROFILE: graph | account | velocity | velocity_young | edge_graph | edge_account | dormant"""
 
 import collections
 import json
@@ -81,6 +82,13 @@ def gen(profile, rng, disorder):
             base = T0 if rng.random() < 0.5 else T0 + w
             ts = base + rng.randrange(-6, 7) * MIN + rng.choice([0, 0, 1, -1])
             recs.append((ts, a, b, rng.choice(amounts)))
+    elif profile == "dormant":
+        accts = [f"D{k}" for k in range(4)]
+        for _ in range(rng.randint(3, 14)):
+            a, b = rng.sample(accts, 2)
+            ts = T0 + rng.choice([0, 180 * DAY, 180 * DAY - 1, 180 * DAY + 1, 360 * DAY, 200 * DAY, 20 * DAY])
+            ts += rng.choice([0, 0, MIN, -MIN])
+            recs.append((ts, a, b, rng.choice(["5000", "4999.999999", "4629.62963:EUR", "4629.629629:EUR", "1"])))
     else:
         raise SystemExit("profile?")
     recs.sort(key=lambda r: r[0])
@@ -107,6 +115,9 @@ def main(argv):
         if a == "--seed0": seed0 = int(args.pop(0))
         elif a == "--disorder": disorder = int(args.pop(0))
         elif a == "--late": late = args.pop(0)
+        elif a == "--vigild":
+            global VIGILD
+            VIGILD = args.pop(0)
     tmp = tempfile.mkdtemp(prefix="vigil-fuzz-")
     bad = 0
     for seed in range(seed0, seed0 + n):
