@@ -159,6 +159,9 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         lookback = VG_MAX(lookback, rule->lookback_ms);
     }
     if (n_run == 0) return;
+    /* A late event's predecessor (dormant's last activity before it) may be any retained
+     * event, whichever rules run: read the whole retained window. */
+    if (late) lookback = VG_MAX(lookback, sh->max_lookback_ms);
     bool needs_view = lookback > 0;
 
     struct vg_rule_ctx ctx = {

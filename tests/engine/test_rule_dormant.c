@@ -101,3 +101,27 @@ Test(rule_dormant, threshold_after_currency_conversion) {
     vg_test_alerts_free(&a);
     fx_free(&f);
 }
+
+/* A late record (the account already has a newer one) wakes an account when its retained
+ * predecessor is a dormancy older. The account holds too few events for fan_in, fan_out,
+ * velocity and gather_scatter (which keep the 72h of history enabled), and pass_through is
+ * off, so no other rule asks for the window: dormant's reading of the predecessor must not
+ * depend on them. */
+Test(rule_dormant, late_record_judged_against_its_predecessor_alone) {
+    const char *yaml = "rules:\n"
+                       "  dormant: {dormancy: 1h, min_amount: 10}\n"
+                       "  pass_through: {enabled: false}\n";
+    struct fx f = {0};
+    fx_tx(&f, FX_T0, "A", "X", "10");
+    fx_tx(&f, FX_T0 + 2 * FX_HOUR, "A", "X", "1");                     /* small: no alert */
+    fx_tx(&f, FX_T0 + 2 * FX_HOUR - 60000, "A", "Y", "50");           /* late by 1 min, 2h - 1min after t1 */
+    cr_expect_eq(fx_count(&f, yaml, "dormant", "A"), 1);
+    fx_free(&f);
+
+    fx_tx(&f, FX_T0, "A", "X", "10");
+    fx_tx(&f, FX_T0 + 30 * 60000, "A", "X", "1");                      /* activity 30 min in */
+    fx_tx(&f, FX_T0 + 2 * FX_HOUR, "A", "X", "1");
+    fx_tx(&f, FX_T0 + 70 * 60000, "A", "Y", "50");                     /* late: only 40 min after t2 */
+    cr_expect_eq(fx_count(&f, yaml, "dormant", "A"), 0, "its predecessor is 40 min old");
+    fx_free(&f);
+}
