@@ -129,6 +129,15 @@ struct kt_run {
     int64_t restored_next[KT_MAX_PARTITIONS];  /* seek here on first assignment, -1 = no */
     int64_t last_state_ns;
     uint64_t state_consumed;                   /* `consumed` at the last snapshot */
+    /* At-least-once: a restart resumes a partition at the newest checkpoint's position for
+     * it, or, when no checkpoint has one, at the group's committed offset with none of the
+     * state of the records after it. So the group offset of a partition moves only once a
+     * checkpoint on disk holds a position for it (state_covers); before that, committing
+     * would let a crash lose the state of what was consumed (a pattern spanning the
+     * restart would go undetected). */
+    bool state_covers[KT_MAX_PARTITIONS];
+    bool publishing;                           /* released, maybe not on disk yet */
+    int64_t publishing_next[KT_MAX_PARTITIONS];
 };
 
 /* Marks the run failed (first reason kept, logged once). Can't fail. */
@@ -150,6 +159,7 @@ void kt_txn(struct kt_run *r);
 void kt_state_parse(struct kt_run *r, const char *pos, size_t len);
 void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
 void kt_state_release(struct kt_run *r);
+void kt_state_published(struct kt_run *r);
 void kt_state_take(struct kt_run *r, int64_t now, bool final);
 void kt_state_final(struct kt_run *r);
 

@@ -42,6 +42,7 @@ void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
             break;
         if (p >= 0 && p < KT_MAX_PARTITIONS && off >= 0) {
             r->restored_next[p] = off;
+            r->state_covers[p] = true;
             /* Records before it are in the state (never again) and their alerts were
              * acknowledged before the checkpoint was written (safe to commit). */
             r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = off;
@@ -77,6 +78,21 @@ void kt_state_release(struct kt_run *r) {
         return;
     vg_checkpointer_release(r->state);
     r->holding = false;
+    memcpy(r->publishing_next, r->held_next, sizeof(r->publishing_next));
+    r->publishing = true;
+}
+
+/* Once the released checkpoint is on disk, the partitions it holds a position for may
+ * have their group offsets committed (state_covers). Does not block. */
+void kt_state_published(struct kt_run *r) {
+    if (!r->publishing || vg_checkpointer_busy(r->state))
+        return;
+    r->publishing = false;
+    if (vg_checkpointer_wait(r->state) != VG_OK) /* not busy: returns at once */
+        return;
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        if (r->publishing_next[p] >= 0)
+            r->state_covers[p] = true;
 }
 
 /* Drains the engine and checkpoints it with the consumed offsets, held until they are safe.
@@ -142,4 +158,5 @@ void kt_state_final(struct kt_run *r) {
         vg_warn("checkpoint_skipped", "msg=\"final snapshot not safe\"");
     }
     vg_checkpointer_wait(r->state);
+    kt_state_published(r); /* the commit of the revoke at close may now cover everything */
 }
