@@ -260,6 +260,49 @@ static int kt_txn_error(struct kt_out *o, const char *what, rd_kafka_error_t *er
     return rc;
 }
 
+int kt_out_mute(struct kt_out *o, uint64_t seq) {
+    if (o->muted_count && o->muted[o->muted_count - 1].hi == seq) {
+        o->muted[o->muted_count - 1].hi = seq + 1;
+        return VG_OK;
+    }
+    if (o->muted_count == o->muted_cap) {
+        size_t cap = o->muted_cap ? o->muted_cap * 2 : 64;
+        struct kt_seq_range *grown = realloc(o->muted, cap * sizeof(*grown));
+        if (!grown) {
+            kt_out_fail(o, "out of memory tracking records read again after a restore");
+            return VG_ERR_IO;
+        }
+        o->muted = grown;
+        o->muted_cap = cap;
+    }
+    o->muted[o->muted_count++] = (struct kt_seq_range){seq, seq + 1};
+    return VG_OK;
+}
+
+/* Whether the alert caused by `seq` was committed by a previous run. */
+static bool kt_out_is_muted(const struct kt_out *o, uint64_t seq) {
+    size_t lo = 0, hi = o->muted_count;
+    while (lo < hi) { /* first range with hi > seq */
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->muted[mid].hi <= seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->muted_count && o->muted[lo].lo <= seq;
+}
+
+/* Forgets the ranges below end_seq: every alert they could mute was taken by now. */
+static void kt_out_unmute_below(struct kt_out *o, uint64_t end_seq) {
+    size_t drop = 0;
+    while (drop < o->muted_count && o->muted[drop].hi <= end_seq)
+        drop++;
+    if (drop == 0)
+        return;
+    memmove(o->muted, o->muted + drop, (o->muted_count - drop) * sizeof(*o->muted));
+    o->muted_count -= drop;
+}
+
 int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, uint64_t ckpt_id,
                       const rd_kafka_topic_partition_list_t *offsets) {
     rd_kafka_error_t *error;
@@ -304,6 +347,10 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
 
     for (size_t i = 0; i < take_count && rc == VG_OK; i++) {
         struct kt_held *h = &take[i];
+        if (!h->dead_letter && o->muted_count && kt_out_is_muted(o, h->trigger_seq)) {
+            o->alerts_muted++; /* committed by the run before the restore */
+            continue;
+        }
         rc = kt_produce(o, h->dead_letter ? o->dead_letter_topic : o->alert_topic, h->bytes,
                         h->key_len, h->bytes + h->key_len, h->value_len, 0);
     }
@@ -312,6 +359,7 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
     free(take);
     if (rc)
         return rc;
+    kt_out_unmute_below(o, end_seq);
 
     if (offsets && offsets->cnt > 0) {
         cgmd = rd_kafka_consumer_group_metadata(consumer);
@@ -412,6 +460,9 @@ void kt_out_destroy(struct kt_out *o, int timeout_ms) {
     for (size_t i = 0; i < o->held_count; i++)
         free(o->held[i].bytes);
     free(o->held);
+    free(o->muted);
+    o->muted = NULL;
+    o->muted_count = o->muted_cap = 0;
     free(o->acked);
     free(o->arrival_ns);
     o->held = NULL;

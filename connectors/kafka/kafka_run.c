@@ -421,10 +421,16 @@ static void kt_reorder_activity(struct kt_run *r) {
 static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
     struct vg_txn txn = rec->txn;
     int32_t p = rec->partition;
+    uint64_t seq = r->next_seq;
 
     kt_advance_watermark(r, p, txn.ts_ms);
     if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
         return VG_ERR_IO;
+    if (rec->offset < r->replay_until[p]) {
+        if (kt_out_mute(&r->out, seq) != VG_OK)
+            return VG_ERR_IO;
+        r->replayed++;
+    }
     vg_reorder_pop(r->reorder);
     kt_sync_position(r, p);
     r->consumed++;
@@ -500,7 +506,9 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         kt_sync_position(r, p);
         return true;
     }
-    if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
+    if (m->offset < r->replay_until[p])
+        r->replayed++; /* its dead letter was committed by the previous run */
+    else if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
         return false;
     vg_engine_dead_letter(r->engine, perr.reason);
     r->dead_letters++;
@@ -816,6 +824,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     }
     for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
         r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
+        r->replay_until[p] = -1;
         r->part_max_ts[p] = VG_TS_NONE;
         r->part_caught_up[p] = false;
         r->wm_pos[p] = -1;
@@ -911,10 +920,11 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "fetcher_kicks=%llu reorder_forced=%llu exit=%d", (unsigned long long)r->consumed,
-            (unsigned long long)r->dead_letters,
+            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu exit=%d",
+            (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
-            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->kicks,
+            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->replayed,
+            (unsigned long long)r->out.alerts_muted, (unsigned long long)r->kicks,
             (unsigned long long)vg_reorder_forced(r->reorder), exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
     vg_reorder_destroy(r->reorder);

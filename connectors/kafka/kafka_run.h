@@ -127,6 +127,12 @@ struct kt_run {
     bool holding;                              /* the checkpointer holds one for held_next */
     int64_t held_next[KT_MAX_PARTITIONS];
     int64_t restored_next[KT_MAX_PARTITIONS];  /* seek here on first assignment, -1 = no */
+    /* Exactly-once: the group's committed offset where it is ahead of the restored one.
+     * The transactions after the checkpoint were committed with their alerts and dead
+     * letters, so the records before it are read again only to rebuild the state: what
+     * they cause is not output again (-1 = nothing to read again). */
+    int64_t replay_until[KT_MAX_PARTITIONS];
+    uint64_t replayed;                         /* records read again that way */
     int64_t last_state_ns;
     uint64_t state_consumed;                   /* `consumed` at the last snapshot */
     /* At-least-once: a restart resumes a partition at the newest checkpoint's position for

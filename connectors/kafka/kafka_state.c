@@ -51,9 +51,48 @@ void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
     }
 }
 
+/* Exactly-once: where the group's committed offsets (the last committed transaction) are
+ * ahead of the restored state, the records in between are read again to rebuild the state
+ * but their alerts and dead letters, committed by the previous run, are not output again
+ * (replay_until). */
+static void kt_state_replay_bounds(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_new(parts->cnt);
+    rd_kafka_resp_err_t err;
+
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p >= 0 && p < KT_MAX_PARTITIONS && r->restored_next[p] >= 0)
+            rd_kafka_topic_partition_list_add(committed, parts->elems[i].topic, p);
+    }
+    if (committed->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(committed);
+        return;
+    }
+    err = rd_kafka_committed(r->consumer, committed, 10000);
+    if (err) {
+        vg_warn("state_replay_unknown", "error=%s msg=\"committed offsets unknown: alerts after the "
+                "checkpoint may be output again\"", rd_kafka_err2name(err));
+        rd_kafka_topic_partition_list_destroy(committed);
+        return;
+    }
+    for (int i = 0; i < committed->cnt; i++) {
+        int32_t p = committed->elems[i].partition;
+        int64_t until = committed->elems[i].offset;
+        if (committed->elems[i].err || until <= r->restored_next[p])
+            continue;
+        r->replay_until[p] = until;
+        vg_info("state_replay", "partition=%d from=%lld until=%lld msg=\"committed by the previous "
+                "run: read again for the state, not output again\"", (int)p,
+                (long long)r->restored_next[p], (long long)until);
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+}
+
 /* First assignment after a restore: start each partition where the state ends, not at
- * the group's committed offset (which may lag behind it). */
+ * the group's committed offset (which may lag behind it, or, exactly-once, be ahead). */
 void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
+    if (r->out.transactional)
+        kt_state_replay_bounds(r, parts);
     for (int i = 0; i < parts->cnt; i++) {
         int32_t p = parts->elems[i].partition;
         if (p < 0 || p >= KT_MAX_PARTITIONS || r->restored_next[p] < 0)
