@@ -174,6 +174,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 break;
             }
         }
+        kt_state_initial(r, parts);
         kt_state_seek(r, parts);
         for (int i = 0; i < parts->cnt && !r->fatal; i++)
             kt_partition_open(r, parts->elems[i].topic, parts->elems[i].partition);

@@ -142,6 +142,8 @@ struct kt_run {
      * would let a crash lose the state of what was consumed (a pattern spanning the
      * restart would go undetected). */
     bool state_covers[KT_MAX_PARTITIONS];
+    bool state_positioned;                     /* restored with a Kafka position, or the
+                                                * initial checkpoint was taken */
     bool publishing;                           /* released, maybe not on disk yet */
     int64_t publishing_next[KT_MAX_PARTITIONS];
 };
@@ -164,6 +166,7 @@ void kt_txn(struct kt_run *r);
 /* kafka_state.c */
 void kt_state_parse(struct kt_run *r, const char *pos, size_t len);
 void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
+void kt_state_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts);
 void kt_state_release(struct kt_run *r);
 void kt_state_published(struct kt_run *r);
 void kt_state_take(struct kt_run *r, int64_t now, bool final);

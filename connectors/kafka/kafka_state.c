@@ -43,6 +43,7 @@ void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
         if (p >= 0 && p < KT_MAX_PARTITIONS && off >= 0) {
             r->restored_next[p] = off;
             r->state_covers[p] = true;
+            r->state_positioned = true;
             /* Records before it are in the state (never again) and their alerts were
              * acknowledged before the checkpoint was written (safe to commit). */
             r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = off;
@@ -101,6 +102,71 @@ void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
         vg_info("state_seek", "partition=%d offset=%lld", (int)p, (long long)r->restored_next[p]);
         r->restored_next[p] = -1;
     }
+}
+
+/* state.dir without a checkpoint of this topic: on the first assignment, before any record,
+ * a checkpoint of the (empty) state at the offsets consumption starts from (the group's
+ * committed ones, else where auto.offset.reset starts). A crash before the first periodic
+ * checkpoint then resumes there with the right state, and exactly-once can tell which
+ * records' output its transactions already committed (kt_state_replay_bounds), instead of
+ * resuming at offsets committed meanwhile without the state of what came before them. */
+void kt_state_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts) {
+    int64_t next[KT_MAX_PARTITIONS];
+    char pos[VG_CHECKPOINT_POSITION_MAX], reset[32] = "earliest";
+    size_t reset_len = sizeof(reset);
+    rd_kafka_topic_partition_list_t *start;
+    rd_kafka_resp_err_t err;
+    struct vg_checkpoint_take t;
+    bool latest;
+    int n = 0;
+
+    if (!r->state || r->state_positioned)
+        return;
+    r->state_positioned = true; /* tried once */
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        next[p] = -1;
+    (void)rd_kafka_conf_get(rd_kafka_conf(r->consumer), "auto.offset.reset", reset, &reset_len);
+    latest = !strcmp(reset, "latest") || !strcmp(reset, "largest") || !strcmp(reset, "end");
+    start = rd_kafka_topic_partition_list_copy(parts);
+    err = rd_kafka_committed(r->consumer, start, 10000);
+    for (int i = 0; !err && i < start->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &start->elems[i];
+        int64_t lo = -1, hi = -1, off = tp->offset;
+        if (tp->partition < 0 || tp->partition >= KT_MAX_PARTITIONS || tp->err)
+            continue;
+        if (off < 0) { /* nothing committed: where auto.offset.reset starts */
+            if (!strcmp(reset, "error") ||
+                rd_kafka_query_watermark_offsets(r->consumer, tp->topic, tp->partition, &lo, &hi, 5000))
+                continue;
+            off = latest ? hi : lo;
+        }
+        next[tp->partition] = off;
+        n++;
+    }
+    rd_kafka_topic_partition_list_destroy(start);
+    if (err || n == 0) {
+        vg_warn("checkpoint_initial_skipped", "error=%s msg=\"start offsets unknown; offsets are "
+                "committed once a checkpoint holds them\"", rd_kafka_err2name(err));
+        return;
+    }
+    size_t len = kt_state_position(r, next, pos, sizeof(pos));
+    vg_engine_flush(r->engine);
+    vg_engine_drain(r->engine);
+    if (vg_checkpointer_take(r->state, r->engine, pos, len, VG_CKPT_IN_PROCESS, &t) != VG_OK ||
+        vg_checkpointer_wait(r->state) != VG_OK) {
+        vg_warn("checkpoint_initial_skipped", "msg=\"not written; offsets are committed once a "
+                "checkpoint holds them\"");
+        return;
+    }
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
+        if (next[p] < 0)
+            continue;
+        /* As if restored from it: later checkpoints carry the position on. */
+        r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = next[p];
+        r->state_covers[p] = true;
+    }
+    r->state_consumed = r->consumed;
+    vg_info("checkpoint_initial", "partitions=%d position=\"%.*s\"", n, (int)VG_MIN(len, (size_t)200), pos);
 }
 
 /* True when every offset of `next` is covered by safe_next (alerts acknowledged). */
