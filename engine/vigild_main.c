@@ -41,6 +41,15 @@ static void usage(FILE *f) {
             "in-process development broker). Signals: TERM/INT drain and exit 0, HUP reloads.\n");
 }
 
+/* A decimal option value, or 0 (refused as out of range) unless the whole text is digits. */
+static long whole_number(const char *text) {
+    char *end;
+    long v;
+    if (text[0] < '0' || text[0] > '9') return 0;
+    v = strtol(text, &end, 10);
+    return *end == '\0' ? v : 0;
+}
+
 struct signal_ctl {
     struct vg_daemon *d;
     sigset_t set;
@@ -139,10 +148,10 @@ int main(int argc, char **argv) {
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
         case 'd': dead_letter = optarg; break;
-        case 't': threads = strtol(optarg, NULL, 10); break;
+        case 't': threads = whole_number(optarg); break;
         case 'D':
             demo = true;
-            if (optarg) demo_seconds = strtol(optarg, NULL, 10);
+            if (optarg) demo_seconds = whole_number(optarg);
             break;
         case 'V': printf("vigild %s\n", VG_VERSION); return 0;
         case 'h': usage(stdout); return 0;
@@ -160,8 +169,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigild: --format: unknown format '%s' (ndjson or amlworld-csv)\n", format);
         return 1;
     }
-    if (threads == 0 || threads > 1024 || (demo && demo_seconds <= 0)) {
-        fprintf(stderr, "vigild: %s out of range\n", demo ? "--demo seconds" : "--threads");
+    if (threads == 0 || threads > 1024) {
+        fprintf(stderr, "vigild: --threads: expected a whole number from 1 to 1024\n");
+        return 1;
+    }
+    if (demo && demo_seconds <= 0) {
+        fprintf(stderr, "vigild: --demo: expected a whole number of seconds, at least 1\n");
         return 1;
     }
 
