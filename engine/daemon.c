@@ -6,8 +6,16 @@
 #include <time.h>
 
 #include "vigil/log.h"
+#include "vigil/notify.h"
+
+static void apply_reload(struct vg_daemon *d);
 
 void vg_daemon_apply_reload(struct vg_daemon *d) {
+    apply_reload(d);
+    vg_notify_reloaded(); /* ends the RELOADING=1 the signal thread sent, kept config or not */
+}
+
+static void apply_reload(struct vg_daemon *d) {
     atomic_store(&d->reload_requested, false);
     if (d->cfg->path[0] == '\0') {
         vg_warn("reload_skipped", "msg=\"no config file (built-in defaults); nothing to reload\"");
