@@ -342,6 +342,8 @@ static int parse_section(struct vg_cfg_loader *ld, const struct section *s, cons
         vg_cfg_key_pop(ld, saved);
         if (rc != VG_OK) return rc;
     }
+    if (s->fields == input_fields && cfg->input.kind == VG_INPUT_FILE && cfg->input.file[0] == '\0')
+        return vg_cfg_fail(ld, map, "kind file needs input.file (a path, or \"-\" for stdin)");
     return VG_OK;
 }
 

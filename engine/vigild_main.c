@@ -128,7 +128,7 @@ static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char
 }
 
 int main(int argc, char **argv) {
-    const char *config_path = NULL, *input = NULL, *output = "-", *dead_letter = NULL, *format = "ndjson";
+    const char *config_path = NULL, *input = NULL, *output = NULL, *dead_letter = NULL, *format = NULL;
     bool check_only = false, demo = false;
     long demo_seconds = 60, threads = -1;
     static const struct option options[] = {
@@ -162,10 +162,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigild: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 1;
     }
-    enum vg_format fmt;
-    if (strcmp(format, "ndjson") == 0) fmt = VG_FORMAT_NDJSON;
-    else if (strcmp(format, "amlworld-csv") == 0) fmt = VG_FORMAT_AMLWORLD_CSV;
-    else {
+    enum vg_format fmt = VG_FORMAT_NDJSON; /* without --format: input.format */
+    if (format && strcmp(format, "amlworld-csv") == 0) fmt = VG_FORMAT_AMLWORLD_CSV;
+    else if (format && strcmp(format, "ndjson") != 0) {
         fprintf(stderr, "vigild: --format: unknown format '%s' (ndjson or amlworld-csv)\n", format);
         return 1;
     }
@@ -197,6 +196,14 @@ int main(int argc, char **argv) {
         printf("%s: ok\n", config_path ? config_path : "built-in defaults");
         vg_config_free(cfg);
         return 0;
+    }
+    /* File mode: input.kind: file replays input.file like --input; the replay takes its
+     * format, alert file and dead-letter file from the config unless the options say. */
+    if (!input && !demo && cfg->input.kind == VG_INPUT_FILE) input = cfg->input.file;
+    if (input) {
+        if (!format && cfg->input.format == VG_CFG_FORMAT_AMLWORLD_CSV) fmt = VG_FORMAT_AMLWORLD_CSV;
+        if (!output) output = cfg->output.file[0] ? cfg->output.file : "-";
+        if (!dead_letter && cfg->dead_letter.file[0]) dead_letter = cfg->dead_letter.file;
     }
     if (threads > 0) cfg->engine.threads = (int)threads;
     if (demo) snprintf(cfg->kafka.brokers, sizeof cfg->kafka.brokers, "embedded");

@@ -439,6 +439,7 @@ static const struct bad_config bad_configs[] = {
     {"rules:\n  large_tx:\n    channels: [a_channel_name_that_is_too_long]\n", "rules.large_tx.channels: bad name"},
     {"rules:\n  large_tx:\n    channels: ['']\n", "rules.large_tx.channels: bad name ''"},
     {"input:\n  kind: stream\n", "vigil.yaml:2: input.kind: bad value 'stream' (expected kafka or file)"},
+    {"input:\n  kind: file\n", "vigil.yaml:2: input: kind file needs input.file"},
     {"input:\n  format: csv\n", "input.format: bad value 'csv' (expected ndjson or amlworld-csv)"},
     {"input:\n  topic: 'bad topic'\n", "vigil.yaml:2: input.topic: bad topic name 'bad topic'"},
     {"input:\n  topic:\n", "input.topic: bad topic name ''"},
