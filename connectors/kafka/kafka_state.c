@@ -12,7 +12,9 @@
 
 /* Position blob: "kafka1 <topic> <partition>:<next offset> ...". */
 static size_t kt_state_position(const struct kt_run *r, const int64_t *next, char *buf, size_t size) {
-    size_t n = (size_t)snprintf(buf, size, "kafka1 %s", r->d->cfg->input.topic);
+    /* The topic consumed (input.topic at start), not the config's now: a reload may have
+     * changed input.topic, which takes effect only at the next start. */
+    size_t n = (size_t)snprintf(buf, size, "kafka1 %s", r->d->input_topic);
     for (int p = 0; p < KT_MAX_PARTITIONS && n + 32 < size; p++)
         if (next[p] >= 0)
             n += (size_t)snprintf(buf + n, size - n, " %d:%lld", p, (long long)next[p]);
