@@ -99,9 +99,10 @@ struct kt_out {
 };
 
 /* Creates the producer (transactional when cfg->output.exactly_once, and then runs
- * init_transactions). Returns VG_OK or VG_ERR_INVALID with errstr. */
+ * init_transactions). Its waits for the broker end early once *stop is set. Returns VG_OK,
+ * VG_ERR_INVALID with errstr, or VG_ERR_IO when stopped during init_transactions. */
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
-                bool print_alerts, char *errstr, size_t errstr_size);
+                bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size);
 
 /* Flushes what it can (bounded by timeout_ms) and frees everything. Safe on a zeroed out. */
 void kt_out_destroy(struct kt_out *o, int timeout_ms);

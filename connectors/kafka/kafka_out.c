@@ -14,6 +14,7 @@
 
 #define KT_TXN_TIMEOUT_MS 30000
 #define KT_WARM_UP_MS 2000
+#define KT_START_SLICE_MS 250 /* start-up waits look at the stop flag this often */
 /* Largest dead letter: escaped payload (6 bytes per byte at worst) plus the envelope. */
 #define KT_DEAD_LETTER_MAX (6 * VG_RECORD_MAX + 4096)
 
@@ -389,19 +390,25 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
  * (measured: 0.9 s on the first alert, 1.3 ms on the next ones). The handles stay open for
  * the producer's life. A broker that does not answer in time costs start-up that long once;
  * producing then looks the topics up as it would have. */
-static void kt_out_warm_up(struct kt_out *o) {
+static void kt_out_warm_up(struct kt_out *o, const atomic_bool *stop) {
     const char *topics[2] = {o->alert_topic, o->dead_letter_topic};
     for (int i = 0; i < 2; i++) {
-        const struct rd_kafka_metadata *md = NULL;
         o->topics[i] = rd_kafka_topic_new(o->rk, topics[i], NULL);
-        if (o->topics[i] && rd_kafka_metadata(o->rk, 0, o->topics[i], &md, KT_WARM_UP_MS) ==
-                                RD_KAFKA_RESP_ERR_NO_ERROR)
-            rd_kafka_metadata_destroy(md);
+        /* In slices, so that a SIGTERM while the broker does not answer ends the start. */
+        for (int waited = 0; o->topics[i] && waited < KT_WARM_UP_MS && !atomic_load(stop);
+             waited += KT_START_SLICE_MS) {
+            const struct rd_kafka_metadata *md = NULL;
+            if (rd_kafka_metadata(o->rk, 0, o->topics[i], &md, KT_START_SLICE_MS) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_metadata_destroy(md);
+                break;
+            }
+        }
     }
 }
 
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
-                bool print_alerts, char *errstr, size_t errstr_size) {
+                bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *conf;
     rd_kafka_error_t *error;
 
@@ -430,11 +437,23 @@ int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *boots
         return VG_ERR_INVALID;
     }
     conf = NULL; /* owned by o->rk */
-    kt_out_warm_up(o);
+    kt_out_warm_up(o, stop);
     if (o->transactional) {
         /* Fences any previous instance with the same transactional.id and aborts its open
-         * transaction, so its half-written alerts never become visible. */
-        if ((error = rd_kafka_init_transactions(o->rk, KT_TXN_TIMEOUT_MS))) {
+         * transaction, so its half-written alerts never become visible. In slices (a timed
+         * out call resumes when called again), so that a SIGTERM ends the wait. */
+        for (int waited = 0;; waited += KT_START_SLICE_MS) {
+            if (atomic_load(stop)) {
+                snprintf(errstr, errstr_size, "stopped while initialising transactions");
+                return VG_ERR_IO;
+            }
+            error = rd_kafka_init_transactions(o->rk, KT_START_SLICE_MS);
+            if (!error)
+                break;
+            if (rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT && waited < KT_TXN_TIMEOUT_MS) {
+                rd_kafka_error_destroy(error);
+                continue;
+            }
             snprintf(errstr, errstr_size, "init_transactions: %s", rd_kafka_error_string(error));
             rd_kafka_error_destroy(error);
             return VG_ERR_INVALID;

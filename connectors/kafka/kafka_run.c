@@ -674,11 +674,16 @@ static int kt_input_partitions(struct kt_run *r, const char *topic) {
     rd_kafka_topic_t *t = rd_kafka_topic_new(r->out.rk, topic, NULL);
     int partitions = 0;
 
-    if (t && rd_kafka_metadata(r->out.rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && !md->topics[0].err)
-        partitions = md->topics[0].partition_cnt;
-    if (md)
+    /* Up to 5 s in slices: a SIGTERM while the broker does not answer ends the start. */
+    for (int waited = 0; t && waited < 5000 && !atomic_load(&r->d->stop_requested); waited += 250) {
+        if (rd_kafka_metadata(r->out.rk, 0, t, &md, 250) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            continue;
+        if (md->topic_cnt == 1 && !md->topics[0].err)
+            partitions = md->topics[0].partition_cnt;
         rd_kafka_metadata_destroy(md);
+        md = NULL;
+        break;
+    }
     if (t)
         rd_kafka_topic_destroy(t);
     return partitions;
@@ -839,8 +844,13 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         bootstrap = vg_mock_broker_bootstrap(r->mock);
     }
     r->out_ready = true; /* kt_out_destroy copes with a half-initialised output */
-    if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, errstr, errstr_size))
+    if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, &d->stop_requested, errstr, errstr_size)) {
+        if (atomic_load(&d->stop_requested)) { /* SIGTERM before anything was consumed */
+            exit_code = 0;
+            errstr[0] = '\0';
+        }
         goto out;
+    }
     r->out.ack_latency_count = d->ack_latency_count;
     r->out.ack_latency_sum_ns = &d->ack_latency_sum_ns;
     /* Delivery reports wake the loop (kt_service polls them): the collector polls the
