@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "vigil/alert.h"
 #include "vigil/log.h"
 
@@ -207,6 +209,21 @@ static int parse_field(struct vg_cfg_loader *ld, const struct field *f, const ya
     return vg_cfg_fail(ld, node, "unsupported field type");
 }
 
+/* librdkafka knows the property and takes the value (a scratch configuration), so that
+ * --check-config and a reload refuse what would only fail when the clients are created. */
+static int check_kafka_property(struct vg_cfg_loader *ld, const yaml_node_t *key, const yaml_node_t *value,
+                                const struct vg_kafka_property *prop) {
+    char why[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_res_t res;
+
+    if (!conf) return vg_cfg_fail(ld, key, "out of memory");
+    res = rd_kafka_conf_set(conf, prop->key, prop->value, why, sizeof why);
+    rd_kafka_conf_destroy(conf);
+    if (res == RD_KAFKA_CONF_OK) return VG_OK;
+    return vg_cfg_fail(ld, res == RD_KAFKA_CONF_UNKNOWN ? key : value, "librdkafka refuses it: %s", why);
+}
+
 /* kafka.properties: librdkafka property -> scalar, kept verbatim. */
 static int parse_kafka_properties(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
     cfg->kafka.property_count = 0;
@@ -230,12 +247,15 @@ static int parse_kafka_properties(struct vg_cfg_loader *ld, const yaml_node_t *m
             rc = vg_cfg_fail(ld, key, "property name must be 1 to %zu bytes", sizeof prop->key - 1);
         else if (vlen >= sizeof prop->value)
             rc = vg_cfg_fail(ld, value, "value longer than %zu bytes", sizeof prop->value - 1);
+        if (rc == VG_OK) {
+            memcpy(prop->key, k, klen);
+            prop->key[klen] = '\0';
+            memcpy(prop->value, v, vlen);
+            prop->value[vlen] = '\0';
+            rc = check_kafka_property(ld, key, value, prop);
+        }
         vg_cfg_key_pop(ld, saved);
         if (rc != VG_OK) return rc;
-        memcpy(prop->key, k, klen);
-        prop->key[klen] = '\0';
-        memcpy(prop->value, v, vlen);
-        prop->value[vlen] = '\0';
         cfg->kafka.property_count++;
     }
     return VG_OK;
@@ -322,6 +342,8 @@ static int parse_section(struct vg_cfg_loader *ld, const struct section *s, cons
         vg_cfg_key_pop(ld, saved);
         if (rc != VG_OK) return rc;
     }
+    if (s->fields == input_fields && cfg->input.kind == VG_INPUT_FILE && cfg->input.file[0] == '\0')
+        return vg_cfg_fail(ld, map, "kind file needs input.file (a path, or \"-\" for stdin)");
     return VG_OK;
 }
 

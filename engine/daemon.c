@@ -2,12 +2,49 @@
  * running engine at a batch boundary, free the old one. A broken file changes nothing. */
 #include "vigil/daemon.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "vigil/log.h"
+#include "vigil/notify.h"
+
+static void apply_reload(struct vg_daemon *d);
+
+/* Keys a reload cannot apply to a running daemon (its input, outputs and threads are set
+ * up at start): a change is logged, so that an operator knows it waits for a restart. */
+static void warn_restart_keys(const struct vg_config *old, const struct vg_config *fresh) {
+    char keys[512] = "";
+#define VG_CHANGED(name, differs)                                                           \
+    if (differs) snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", keys[0] ? "," : "", name)
+    VG_CHANGED("input.kind", old->input.kind != fresh->input.kind);
+    VG_CHANGED("input.topic", strcmp(old->input.topic, fresh->input.topic) != 0);
+    VG_CHANGED("input.group", strcmp(old->input.group, fresh->input.group) != 0);
+    VG_CHANGED("output.topic", strcmp(old->output.topic, fresh->output.topic) != 0);
+    VG_CHANGED("output.exactly_once", old->output.exactly_once != fresh->output.exactly_once);
+    VG_CHANGED("dead_letter.topic", strcmp(old->dead_letter.topic, fresh->dead_letter.topic) != 0);
+    VG_CHANGED("kafka.brokers", strcmp(old->kafka.brokers, fresh->kafka.brokers) != 0);
+    bool props = old->kafka.property_count != fresh->kafka.property_count;
+    for (size_t i = 0; !props && i < old->kafka.property_count; i++)
+        props = strcmp(old->kafka.properties[i].key, fresh->kafka.properties[i].key) != 0 ||
+                strcmp(old->kafka.properties[i].value, fresh->kafka.properties[i].value) != 0;
+    VG_CHANGED("kafka.properties", props);
+    VG_CHANGED("engine.threads", old->engine.threads != fresh->engine.threads);
+    VG_CHANGED("engine.ring_size", old->engine.ring_size != fresh->engine.ring_size);
+    VG_CHANGED("metrics.listen", strcmp(old->metrics.listen, fresh->metrics.listen) != 0);
+    VG_CHANGED("state.dir", strcmp(old->state.dir, fresh->state.dir) != 0);
+#undef VG_CHANGED
+    if (keys[0])
+        vg_warn("reload_needs_restart", "keys=%s msg=\"changed, but applied only at the next start\"", keys);
+}
 
 void vg_daemon_apply_reload(struct vg_daemon *d) {
+    apply_reload(d);
+    vg_notify_reloaded(); /* ends the RELOADING=1 the signal thread sent, kept config or not */
+}
+
+static void apply_reload(struct vg_daemon *d) {
     atomic_store(&d->reload_requested, false);
     if (d->cfg->path[0] == '\0') {
         vg_warn("reload_skipped", "msg=\"no config file (built-in defaults); nothing to reload\"");
@@ -25,6 +62,7 @@ void vg_daemon_apply_reload(struct vg_daemon *d) {
         return;
     }
     struct vg_config *old = d->cfg;
+    warn_restart_keys(old, fresh);
     struct vg_engine *engine = atomic_load(&d->engine);
     if (engine) vg_engine_reload(engine, fresh);
     d->cfg = fresh;

@@ -41,6 +41,15 @@ static void usage(FILE *f) {
             "in-process development broker). Signals: TERM/INT drain and exit 0, HUP reloads.\n");
 }
 
+/* A decimal option value, or 0 (refused as out of range) unless the whole text is digits. */
+static long whole_number(const char *text) {
+    char *end;
+    long v;
+    if (text[0] < '0' || text[0] > '9') return 0;
+    v = strtol(text, &end, 10);
+    return *end == '\0' ? v : 0;
+}
+
 struct signal_ctl {
     struct vg_daemon *d;
     sigset_t set;
@@ -119,7 +128,7 @@ static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char
 }
 
 int main(int argc, char **argv) {
-    const char *config_path = NULL, *input = NULL, *output = "-", *dead_letter = NULL, *format = "ndjson";
+    const char *config_path = NULL, *input = NULL, *output = NULL, *dead_letter = NULL, *format = NULL;
     bool check_only = false, demo = false;
     long demo_seconds = 60, threads = -1;
     static const struct option options[] = {
@@ -139,10 +148,10 @@ int main(int argc, char **argv) {
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
         case 'd': dead_letter = optarg; break;
-        case 't': threads = strtol(optarg, NULL, 10); break;
+        case 't': threads = whole_number(optarg); break;
         case 'D':
             demo = true;
-            if (optarg) demo_seconds = strtol(optarg, NULL, 10);
+            if (optarg) demo_seconds = whole_number(optarg);
             break;
         case 'V': printf("vigild %s\n", VG_VERSION); return 0;
         case 'h': usage(stdout); return 0;
@@ -153,15 +162,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigild: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 1;
     }
-    enum vg_format fmt;
-    if (strcmp(format, "ndjson") == 0) fmt = VG_FORMAT_NDJSON;
-    else if (strcmp(format, "amlworld-csv") == 0) fmt = VG_FORMAT_AMLWORLD_CSV;
-    else {
+    enum vg_format fmt = VG_FORMAT_NDJSON; /* without --format: input.format */
+    if (format && strcmp(format, "amlworld-csv") == 0) fmt = VG_FORMAT_AMLWORLD_CSV;
+    else if (format && strcmp(format, "ndjson") != 0) {
         fprintf(stderr, "vigild: --format: unknown format '%s' (ndjson or amlworld-csv)\n", format);
         return 1;
     }
-    if (threads == 0 || threads > 1024 || (demo && demo_seconds <= 0)) {
-        fprintf(stderr, "vigild: %s out of range\n", demo ? "--demo seconds" : "--threads");
+    if (threads == 0 || threads > 1024) {
+        fprintf(stderr, "vigild: --threads: expected a whole number from 1 to 1024\n");
+        return 1;
+    }
+    if (demo && demo_seconds <= 0) {
+        fprintf(stderr, "vigild: --demo: expected a whole number of seconds, at least 1\n");
         return 1;
     }
 
@@ -184,6 +196,14 @@ int main(int argc, char **argv) {
         printf("%s: ok\n", config_path ? config_path : "built-in defaults");
         vg_config_free(cfg);
         return 0;
+    }
+    /* File mode: input.kind: file replays input.file like --input; the replay takes its
+     * format, alert file and dead-letter file from the config unless the options say. */
+    if (!input && !demo && cfg->input.kind == VG_INPUT_FILE) input = cfg->input.file;
+    if (input) {
+        if (!format && cfg->input.format == VG_CFG_FORMAT_AMLWORLD_CSV) fmt = VG_FORMAT_AMLWORLD_CSV;
+        if (!output) output = cfg->output.file[0] ? cfg->output.file : "-";
+        if (!dead_letter && cfg->dead_letter.file[0]) dead_letter = cfg->dead_letter.file;
     }
     if (threads > 0) cfg->engine.threads = (int)threads;
     if (demo) snprintf(cfg->kafka.brokers, sizeof cfg->kafka.brokers, "embedded");

@@ -63,9 +63,10 @@ void kt_ckpt_advance(struct kt_run *r) {
     }
 }
 
-/* The committable offsets of the assigned partitions, from `next` (NULL when none). */
+/* The committable offsets of the assigned partitions, from `next` (NULL when none); with
+ * `only`, of the partitions it marks. */
 static rd_kafka_topic_partition_list_t *kt_offsets(struct kt_run *r, const int64_t *next,
-                                                   bool only_changed) {
+                                                   bool only_changed, const bool *only) {
     rd_kafka_topic_partition_list_t *list;
 
     if (!r->assigned || r->assigned->cnt == 0)
@@ -75,7 +76,7 @@ static rd_kafka_topic_partition_list_t *kt_offsets(struct kt_run *r, const int64
         int32_t p = r->assigned->elems[i].partition;
         if (p < 0 || p >= KT_MAX_PARTITIONS || next[p] < 0)
             continue;
-        if (only_changed && next[p] == r->committed_next[p])
+        if ((only_changed && next[p] == r->committed_next[p]) || (only && !only[p]))
             continue;
         rd_kafka_topic_partition_list_add(list, r->assigned->elems[i].topic, p)->offset = next[p];
     }
@@ -89,7 +90,11 @@ static rd_kafka_topic_partition_list_t *kt_offsets(struct kt_run *r, const int64
 /* At-least-once: commits the safe offsets (async in the steady state, sync on revoke and
  * shutdown). */
 void kt_commit(struct kt_run *r, bool sync) {
-    rd_kafka_topic_partition_list_t *list = kt_offsets(r, r->safe_next, !sync);
+    rd_kafka_topic_partition_list_t *list;
+
+    if (r->state)
+        kt_state_published(r);
+    list = kt_offsets(r, r->safe_next, !sync, r->state ? r->state_covers : NULL);
     rd_kafka_resp_err_t err;
 
     if (!list)
@@ -138,7 +143,7 @@ void kt_txn(struct kt_run *r) {
     if (pick == r->ckpt_tail)
         return;
     c = &r->ckpt[(pick - 1) & (KT_CKPT_SLOTS - 1)];
-    list = kt_offsets(r, c->next_offset, false);
+    list = kt_offsets(r, c->next_offset, false, NULL);
     if (kt_out_commit_txn(&r->out, r->consumer, c->end_seq, c->id, list) != VG_OK) {
         if (list)
             rd_kafka_topic_partition_list_destroy(list);

@@ -83,6 +83,13 @@ struct kt_out {
     size_t held_bytes;
     bool in_txn;                      /* input thread only */
 
+    /* Exactly-once after a state restore: engine seqs of records read again only to rebuild
+     * the state (the previous run already committed their alerts), as ascending disjoint
+     * [lo, hi) ranges. The transactions drop the alerts they caused. Input thread only. */
+    struct kt_seq_range { uint64_t lo, hi; } *muted;
+    size_t muted_count, muted_cap;
+    uint64_t alerts_muted;            /* input thread only */
+
     /* First permanent failure; the run stops with exit 2 and commits nothing past it. */
     atomic_bool failed;
     char failure[256];
@@ -92,9 +99,10 @@ struct kt_out {
 };
 
 /* Creates the producer (transactional when cfg->output.exactly_once, and then runs
- * init_transactions). Returns VG_OK or VG_ERR_INVALID with errstr. */
+ * init_transactions). Its waits for the broker end early once *stop is set. Returns VG_OK,
+ * VG_ERR_INVALID with errstr, or VG_ERR_IO when stopped during init_transactions. */
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
-                bool print_alerts, char *errstr, size_t errstr_size);
+                bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size);
 
 /* Flushes what it can (bounded by timeout_ms) and frees everything. Safe on a zeroed out. */
 void kt_out_destroy(struct kt_out *o, int timeout_ms);
@@ -117,6 +125,11 @@ void kt_out_poll(struct kt_out *o);
 /* At-least-once: waits up to timeout_ms until every message produced so far is
  * acknowledged. Returns true when all were. */
 bool kt_out_wait_acked(struct kt_out *o, int timeout_ms);
+
+/* Exactly-once: the alerts of the record with this seq were committed by a previous run
+ * (kt_out_commit_txn drops them). Seqs come in ascending order. Returns VG_OK or VG_ERR_IO
+ * after kt_out_fail. */
+int kt_out_mute(struct kt_out *o, uint64_t seq);
 
 /* Exactly-once: one transaction producing the held messages that belong to the input up to
  * (end_seq, ckpt_id), committing `offsets` for the consumer's group in it. Returns VG_OK or

@@ -14,6 +14,7 @@
 
 #define KT_TXN_TIMEOUT_MS 30000
 #define KT_WARM_UP_MS 2000
+#define KT_START_SLICE_MS 250 /* start-up waits look at the stop flag this often */
 /* Largest dead letter: escaped payload (6 bytes per byte at worst) plus the envelope. */
 #define KT_DEAD_LETTER_MAX (6 * VG_RECORD_MAX + 4096)
 
@@ -260,6 +261,49 @@ static int kt_txn_error(struct kt_out *o, const char *what, rd_kafka_error_t *er
     return rc;
 }
 
+int kt_out_mute(struct kt_out *o, uint64_t seq) {
+    if (o->muted_count && o->muted[o->muted_count - 1].hi == seq) {
+        o->muted[o->muted_count - 1].hi = seq + 1;
+        return VG_OK;
+    }
+    if (o->muted_count == o->muted_cap) {
+        size_t cap = o->muted_cap ? o->muted_cap * 2 : 64;
+        struct kt_seq_range *grown = realloc(o->muted, cap * sizeof(*grown));
+        if (!grown) {
+            kt_out_fail(o, "out of memory tracking records read again after a restore");
+            return VG_ERR_IO;
+        }
+        o->muted = grown;
+        o->muted_cap = cap;
+    }
+    o->muted[o->muted_count++] = (struct kt_seq_range){seq, seq + 1};
+    return VG_OK;
+}
+
+/* Whether the alert caused by `seq` was committed by a previous run. */
+static bool kt_out_is_muted(const struct kt_out *o, uint64_t seq) {
+    size_t lo = 0, hi = o->muted_count;
+    while (lo < hi) { /* first range with hi > seq */
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->muted[mid].hi <= seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->muted_count && o->muted[lo].lo <= seq;
+}
+
+/* Forgets the ranges below end_seq: every alert they could mute was taken by now. */
+static void kt_out_unmute_below(struct kt_out *o, uint64_t end_seq) {
+    size_t drop = 0;
+    while (drop < o->muted_count && o->muted[drop].hi <= end_seq)
+        drop++;
+    if (drop == 0)
+        return;
+    memmove(o->muted, o->muted + drop, (o->muted_count - drop) * sizeof(*o->muted));
+    o->muted_count -= drop;
+}
+
 int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, uint64_t ckpt_id,
                       const rd_kafka_topic_partition_list_t *offsets) {
     rd_kafka_error_t *error;
@@ -304,6 +348,10 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
 
     for (size_t i = 0; i < take_count && rc == VG_OK; i++) {
         struct kt_held *h = &take[i];
+        if (!h->dead_letter && o->muted_count && kt_out_is_muted(o, h->trigger_seq)) {
+            o->alerts_muted++; /* committed by the run before the restore */
+            continue;
+        }
         rc = kt_produce(o, h->dead_letter ? o->dead_letter_topic : o->alert_topic, h->bytes,
                         h->key_len, h->bytes + h->key_len, h->value_len, 0);
     }
@@ -312,6 +360,7 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
     free(take);
     if (rc)
         return rc;
+    kt_out_unmute_below(o, end_seq);
 
     if (offsets && offsets->cnt > 0) {
         cgmd = rd_kafka_consumer_group_metadata(consumer);
@@ -341,19 +390,25 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
  * (measured: 0.9 s on the first alert, 1.3 ms on the next ones). The handles stay open for
  * the producer's life. A broker that does not answer in time costs start-up that long once;
  * producing then looks the topics up as it would have. */
-static void kt_out_warm_up(struct kt_out *o) {
+static void kt_out_warm_up(struct kt_out *o, const atomic_bool *stop) {
     const char *topics[2] = {o->alert_topic, o->dead_letter_topic};
     for (int i = 0; i < 2; i++) {
-        const struct rd_kafka_metadata *md = NULL;
         o->topics[i] = rd_kafka_topic_new(o->rk, topics[i], NULL);
-        if (o->topics[i] && rd_kafka_metadata(o->rk, 0, o->topics[i], &md, KT_WARM_UP_MS) ==
-                                RD_KAFKA_RESP_ERR_NO_ERROR)
-            rd_kafka_metadata_destroy(md);
+        /* In slices, so that a SIGTERM while the broker does not answer ends the start. */
+        for (int waited = 0; o->topics[i] && waited < KT_WARM_UP_MS && !atomic_load(stop);
+             waited += KT_START_SLICE_MS) {
+            const struct rd_kafka_metadata *md = NULL;
+            if (rd_kafka_metadata(o->rk, 0, o->topics[i], &md, KT_START_SLICE_MS) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_metadata_destroy(md);
+                break;
+            }
+        }
     }
 }
 
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
-                bool print_alerts, char *errstr, size_t errstr_size) {
+                bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *conf;
     rd_kafka_error_t *error;
 
@@ -382,11 +437,23 @@ int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *boots
         return VG_ERR_INVALID;
     }
     conf = NULL; /* owned by o->rk */
-    kt_out_warm_up(o);
+    kt_out_warm_up(o, stop);
     if (o->transactional) {
         /* Fences any previous instance with the same transactional.id and aborts its open
-         * transaction, so its half-written alerts never become visible. */
-        if ((error = rd_kafka_init_transactions(o->rk, KT_TXN_TIMEOUT_MS))) {
+         * transaction, so its half-written alerts never become visible. In slices (a timed
+         * out call resumes when called again), so that a SIGTERM ends the wait. */
+        for (int waited = 0;; waited += KT_START_SLICE_MS) {
+            if (atomic_load(stop)) {
+                snprintf(errstr, errstr_size, "stopped while initialising transactions");
+                return VG_ERR_IO;
+            }
+            error = rd_kafka_init_transactions(o->rk, KT_START_SLICE_MS);
+            if (!error)
+                break;
+            if (rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT && waited < KT_TXN_TIMEOUT_MS) {
+                rd_kafka_error_destroy(error);
+                continue;
+            }
             snprintf(errstr, errstr_size, "init_transactions: %s", rd_kafka_error_string(error));
             rd_kafka_error_destroy(error);
             return VG_ERR_INVALID;
@@ -412,6 +479,9 @@ void kt_out_destroy(struct kt_out *o, int timeout_ms) {
     for (size_t i = 0; i < o->held_count; i++)
         free(o->held[i].bytes);
     free(o->held);
+    free(o->muted);
+    o->muted = NULL;
+    o->muted_count = o->muted_cap = 0;
     free(o->acked);
     free(o->arrival_ns);
     o->held = NULL;

@@ -174,6 +174,7 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 break;
             }
         }
+        kt_state_initial(r, parts);
         kt_state_seek(r, parts);
         for (int i = 0; i < parts->cnt && !r->fatal; i++)
             kt_partition_open(r, parts->elems[i].topic, parts->elems[i].partition);
@@ -421,10 +422,16 @@ static void kt_reorder_activity(struct kt_run *r) {
 static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
     struct vg_txn txn = rec->txn;
     int32_t p = rec->partition;
+    uint64_t seq = r->next_seq;
 
     kt_advance_watermark(r, p, txn.ts_ms);
     if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
         return VG_ERR_IO;
+    if (rec->offset < r->replay_until[p]) {
+        if (kt_out_mute(&r->out, seq) != VG_OK)
+            return VG_ERR_IO;
+        r->replayed++;
+    }
     vg_reorder_pop(r->reorder);
     kt_sync_position(r, p);
     r->consumed++;
@@ -500,7 +507,9 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         kt_sync_position(r, p);
         return true;
     }
-    if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
+    if (m->offset < r->replay_until[p])
+        r->replayed++; /* its dead letter was committed by the previous run */
+    else if (kt_out_dead_letter(&r->out, perr.reason, perr.detail, m, r->building_id) != VG_OK)
         return false;
     vg_engine_dead_letter(r->engine, perr.reason);
     r->dead_letters++;
@@ -665,11 +674,16 @@ static int kt_input_partitions(struct kt_run *r, const char *topic) {
     rd_kafka_topic_t *t = rd_kafka_topic_new(r->out.rk, topic, NULL);
     int partitions = 0;
 
-    if (t && rd_kafka_metadata(r->out.rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && !md->topics[0].err)
-        partitions = md->topics[0].partition_cnt;
-    if (md)
+    /* Up to 5 s in slices: a SIGTERM while the broker does not answer ends the start. */
+    for (int waited = 0; t && waited < 5000 && !atomic_load(&r->d->stop_requested); waited += 250) {
+        if (rd_kafka_metadata(r->out.rk, 0, t, &md, 250) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            continue;
+        if (md->topic_cnt == 1 && !md->topics[0].err)
+            partitions = md->topics[0].partition_cnt;
         rd_kafka_metadata_destroy(md);
+        md = NULL;
+        break;
+    }
     if (t)
         rd_kafka_topic_destroy(t);
     return partitions;
@@ -816,6 +830,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     }
     for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
         r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
+        r->replay_until[p] = -1;
         r->part_max_ts[p] = VG_TS_NONE;
         r->part_caught_up[p] = false;
         r->wm_pos[p] = -1;
@@ -829,8 +844,13 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         bootstrap = vg_mock_broker_bootstrap(r->mock);
     }
     r->out_ready = true; /* kt_out_destroy copes with a half-initialised output */
-    if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, errstr, errstr_size))
+    if (kt_out_init(&r->out, cfg, bootstrap, d->print_alerts, &d->stop_requested, errstr, errstr_size)) {
+        if (atomic_load(&d->stop_requested)) { /* SIGTERM before anything was consumed */
+            exit_code = 0;
+            errstr[0] = '\0';
+        }
         goto out;
+    }
     r->out.ack_latency_count = d->ack_latency_count;
     r->out.ack_latency_sum_ns = &d->ack_latency_sum_ns;
     /* Delivery reports wake the loop (kt_service polls them): the collector polls the
@@ -911,10 +931,11 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "fetcher_kicks=%llu reorder_forced=%llu exit=%d", (unsigned long long)r->consumed,
-            (unsigned long long)r->dead_letters,
+            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu exit=%d",
+            (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
-            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->kicks,
+            (unsigned long long)r->skipped_duplicates, (unsigned long long)r->replayed,
+            (unsigned long long)r->out.alerts_muted, (unsigned long long)r->kicks,
             (unsigned long long)vg_reorder_forced(r->reorder), exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
     vg_reorder_destroy(r->reorder);

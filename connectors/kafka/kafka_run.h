@@ -127,8 +127,25 @@ struct kt_run {
     bool holding;                              /* the checkpointer holds one for held_next */
     int64_t held_next[KT_MAX_PARTITIONS];
     int64_t restored_next[KT_MAX_PARTITIONS];  /* seek here on first assignment, -1 = no */
+    /* Exactly-once: the group's committed offset where it is ahead of the restored one.
+     * The transactions after the checkpoint were committed with their alerts and dead
+     * letters, so the records before it are read again only to rebuild the state: what
+     * they cause is not output again (-1 = nothing to read again). */
+    int64_t replay_until[KT_MAX_PARTITIONS];
+    uint64_t replayed;                         /* records read again that way */
     int64_t last_state_ns;
     uint64_t state_consumed;                   /* `consumed` at the last snapshot */
+    /* At-least-once: a restart resumes a partition at the newest checkpoint's position for
+     * it, or, when no checkpoint has one, at the group's committed offset with none of the
+     * state of the records after it. So the group offset of a partition moves only once a
+     * checkpoint on disk holds a position for it (state_covers); before that, committing
+     * would let a crash lose the state of what was consumed (a pattern spanning the
+     * restart would go undetected). */
+    bool state_covers[KT_MAX_PARTITIONS];
+    bool state_positioned;                     /* restored with a Kafka position, or the
+                                                * initial checkpoint was taken */
+    bool publishing;                           /* released, maybe not on disk yet */
+    int64_t publishing_next[KT_MAX_PARTITIONS];
 };
 
 /* Marks the run failed (first reason kept, logged once). Can't fail. */
@@ -149,7 +166,9 @@ void kt_txn(struct kt_run *r);
 /* kafka_state.c */
 void kt_state_parse(struct kt_run *r, const char *pos, size_t len);
 void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
+void kt_state_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts);
 void kt_state_release(struct kt_run *r);
+void kt_state_published(struct kt_run *r);
 void kt_state_take(struct kt_run *r, int64_t now, bool final);
 void kt_state_final(struct kt_run *r);
 

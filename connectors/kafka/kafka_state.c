@@ -12,7 +12,9 @@
 
 /* Position blob: "kafka1 <topic> <partition>:<next offset> ...". */
 static size_t kt_state_position(const struct kt_run *r, const int64_t *next, char *buf, size_t size) {
-    size_t n = (size_t)snprintf(buf, size, "kafka1 %s", r->d->cfg->input.topic);
+    /* The topic consumed (input.topic at start), not the config's now: a reload may have
+     * changed input.topic, which takes effect only at the next start. */
+    size_t n = (size_t)snprintf(buf, size, "kafka1 %s", r->d->input_topic);
     for (int p = 0; p < KT_MAX_PARTITIONS && n + 32 < size; p++)
         if (next[p] >= 0)
             n += (size_t)snprintf(buf + n, size - n, " %d:%lld", p, (long long)next[p]);
@@ -42,6 +44,8 @@ void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
             break;
         if (p >= 0 && p < KT_MAX_PARTITIONS && off >= 0) {
             r->restored_next[p] = off;
+            r->state_covers[p] = true;
+            r->state_positioned = true;
             /* Records before it are in the state (never again) and their alerts were
              * acknowledged before the checkpoint was written (safe to commit). */
             r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = off;
@@ -50,9 +54,48 @@ void kt_state_parse(struct kt_run *r, const char *pos, size_t len) {
     }
 }
 
+/* Exactly-once: where the group's committed offsets (the last committed transaction) are
+ * ahead of the restored state, the records in between are read again to rebuild the state
+ * but their alerts and dead letters, committed by the previous run, are not output again
+ * (replay_until). */
+static void kt_state_replay_bounds(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_new(parts->cnt);
+    rd_kafka_resp_err_t err;
+
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p >= 0 && p < KT_MAX_PARTITIONS && r->restored_next[p] >= 0)
+            rd_kafka_topic_partition_list_add(committed, parts->elems[i].topic, p);
+    }
+    if (committed->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(committed);
+        return;
+    }
+    err = rd_kafka_committed(r->consumer, committed, 10000);
+    if (err) {
+        vg_warn("state_replay_unknown", "error=%s msg=\"committed offsets unknown: alerts after the "
+                "checkpoint may be output again\"", rd_kafka_err2name(err));
+        rd_kafka_topic_partition_list_destroy(committed);
+        return;
+    }
+    for (int i = 0; i < committed->cnt; i++) {
+        int32_t p = committed->elems[i].partition;
+        int64_t until = committed->elems[i].offset;
+        if (committed->elems[i].err || until <= r->restored_next[p])
+            continue;
+        r->replay_until[p] = until;
+        vg_info("state_replay", "partition=%d from=%lld until=%lld msg=\"committed by the previous "
+                "run: read again for the state, not output again\"", (int)p,
+                (long long)r->restored_next[p], (long long)until);
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+}
+
 /* First assignment after a restore: start each partition where the state ends, not at
- * the group's committed offset (which may lag behind it). */
+ * the group's committed offset (which may lag behind it, or, exactly-once, be ahead). */
 void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
+    if (r->out.transactional)
+        kt_state_replay_bounds(r, parts);
     for (int i = 0; i < parts->cnt; i++) {
         int32_t p = parts->elems[i].partition;
         if (p < 0 || p >= KT_MAX_PARTITIONS || r->restored_next[p] < 0)
@@ -61,6 +104,71 @@ void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
         vg_info("state_seek", "partition=%d offset=%lld", (int)p, (long long)r->restored_next[p]);
         r->restored_next[p] = -1;
     }
+}
+
+/* state.dir without a checkpoint of this topic: on the first assignment, before any record,
+ * a checkpoint of the (empty) state at the offsets consumption starts from (the group's
+ * committed ones, else where auto.offset.reset starts). A crash before the first periodic
+ * checkpoint then resumes there with the right state, and exactly-once can tell which
+ * records' output its transactions already committed (kt_state_replay_bounds), instead of
+ * resuming at offsets committed meanwhile without the state of what came before them. */
+void kt_state_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts) {
+    int64_t next[KT_MAX_PARTITIONS];
+    char pos[VG_CHECKPOINT_POSITION_MAX], reset[32] = "earliest";
+    size_t reset_len = sizeof(reset);
+    rd_kafka_topic_partition_list_t *start;
+    rd_kafka_resp_err_t err;
+    struct vg_checkpoint_take t;
+    bool latest;
+    int n = 0;
+
+    if (!r->state || r->state_positioned)
+        return;
+    r->state_positioned = true; /* tried once */
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        next[p] = -1;
+    (void)rd_kafka_conf_get(rd_kafka_conf(r->consumer), "auto.offset.reset", reset, &reset_len);
+    latest = !strcmp(reset, "latest") || !strcmp(reset, "largest") || !strcmp(reset, "end");
+    start = rd_kafka_topic_partition_list_copy(parts);
+    err = rd_kafka_committed(r->consumer, start, 10000);
+    for (int i = 0; !err && i < start->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &start->elems[i];
+        int64_t lo = -1, hi = -1, off = tp->offset;
+        if (tp->partition < 0 || tp->partition >= KT_MAX_PARTITIONS || tp->err)
+            continue;
+        if (off < 0) { /* nothing committed: where auto.offset.reset starts */
+            if (!strcmp(reset, "error") ||
+                rd_kafka_query_watermark_offsets(r->consumer, tp->topic, tp->partition, &lo, &hi, 5000))
+                continue;
+            off = latest ? hi : lo;
+        }
+        next[tp->partition] = off;
+        n++;
+    }
+    rd_kafka_topic_partition_list_destroy(start);
+    if (err || n == 0) {
+        vg_warn("checkpoint_initial_skipped", "error=%s msg=\"start offsets unknown; offsets are "
+                "committed once a checkpoint holds them\"", rd_kafka_err2name(err));
+        return;
+    }
+    size_t len = kt_state_position(r, next, pos, sizeof(pos));
+    vg_engine_flush(r->engine);
+    vg_engine_drain(r->engine);
+    if (vg_checkpointer_take(r->state, r->engine, pos, len, VG_CKPT_IN_PROCESS, &t) != VG_OK ||
+        vg_checkpointer_wait(r->state) != VG_OK) {
+        vg_warn("checkpoint_initial_skipped", "msg=\"not written; offsets are committed once a "
+                "checkpoint holds them\"");
+        return;
+    }
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
+        if (next[p] < 0)
+            continue;
+        /* As if restored from it: later checkpoints carry the position on. */
+        r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = next[p];
+        r->state_covers[p] = true;
+    }
+    r->state_consumed = r->consumed;
+    vg_info("checkpoint_initial", "partitions=%d position=\"%.*s\"", n, (int)VG_MIN(len, (size_t)200), pos);
 }
 
 /* True when every offset of `next` is covered by safe_next (alerts acknowledged). */
@@ -77,6 +185,21 @@ void kt_state_release(struct kt_run *r) {
         return;
     vg_checkpointer_release(r->state);
     r->holding = false;
+    memcpy(r->publishing_next, r->held_next, sizeof(r->publishing_next));
+    r->publishing = true;
+}
+
+/* Once the released checkpoint is on disk, the partitions it holds a position for may
+ * have their group offsets committed (state_covers). Does not block. */
+void kt_state_published(struct kt_run *r) {
+    if (!r->publishing || vg_checkpointer_busy(r->state))
+        return;
+    r->publishing = false;
+    if (vg_checkpointer_wait(r->state) != VG_OK) /* not busy: returns at once */
+        return;
+    for (int p = 0; p < KT_MAX_PARTITIONS; p++)
+        if (r->publishing_next[p] >= 0)
+            r->state_covers[p] = true;
 }
 
 /* Drains the engine and checkpoints it with the consumed offsets, held until they are safe.
@@ -142,4 +265,5 @@ void kt_state_final(struct kt_run *r) {
         vg_warn("checkpoint_skipped", "msg=\"final snapshot not safe\"");
     }
     vg_checkpointer_wait(r->state);
+    kt_state_published(r); /* the commit of the revoke at close may now cover everything */
 }

@@ -27,8 +27,18 @@ struct vg_watchdog {
     bool has_consumed;           /* thread-local to the pinger */
 };
 
+static atomic_bool ready_sent; /* READY=1 was sent once: start-up is over */
+
 int vg_notify_ready(void) {
+    atomic_store(&ready_sent, true);
     return sd_notify(0, "READY=1\nSTATUS=consuming");
+}
+
+int vg_notify_reloaded(void) {
+    /* READY=1 ends the reload systemd entered at RELOADING=1; before start-up is over it
+     * would end start-up too early, and the READY=1 of start-up ends both then. */
+    if (!atomic_load(&ready_sent)) return sd_notify(0, "STATUS=starting");
+    return vg_notify_ready();
 }
 
 int vg_notify_stopping(void) {

@@ -16,9 +16,12 @@ typedef struct vg_watchdog vg_watchdog_t;
 int vg_notify_ready(void);
 /* "STOPPING=1": shutdown has begun (drain, flush, commit, checkpoint). */
 int vg_notify_stopping(void);
-/* "RELOADING=1" (SIGHUP received); follow with vg_notify_ready() when the reload is done,
- * whether it succeeded or kept the old config. */
+/* "RELOADING=1" (SIGHUP received); follow with vg_notify_reloaded() when the reload is
+ * done, whether it succeeded or kept the old config. */
 int vg_notify_reloading(void);
+/* The reload is over: "READY=1" again (only "STATUS=starting" while start-up is not over,
+ * i.e. before the first vg_notify_ready()). Without it systemd keeps the unit "reloading". */
+int vg_notify_reloaded(void);
 /* "STATUS=<text>": one line shown by systemctl status. */
 int vg_notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

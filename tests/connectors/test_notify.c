@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vigil/common.h"
+#include "vigil/config.h"
 #include "vigil/daemon.h"
 #include "vigil/notify.h"
 
@@ -95,6 +96,27 @@ Test(notify, ready_status_reloading_stopping) {
     cr_assert_not_null(strstr(msg, "MONOTONIC_USEC="));
     cr_assert_gt(vg_notify_stopping(), 0);
     cr_assert_not_null(strstr(next_message(1000), "STOPPING=1"));
+}
+
+/* A SIGHUP reload ends with READY=1: systemd keeps a unit that sent RELOADING=1 in
+ * "reloading" until then. A reload before start-up is over must not claim readiness. */
+Test(notify, reload_ends_with_ready_once_started) {
+    fake_systemd(0);
+    static struct vg_config cfg; /* path "": built-in defaults, the reload is skipped */
+    static struct vg_daemon d;
+    d.cfg = &cfg;
+    cr_assert_gt(vg_notify_reloading(), 0);
+    cr_assert_not_null(strstr(next_message(1000), "RELOADING=1"));
+    vg_daemon_apply_reload(&d);
+    const char *msg = next_message(1000);
+    cr_assert_null(strstr(msg, "READY=1"), "not ready yet: %s", msg);
+    cr_assert_str_eq(msg, "STATUS=starting");
+    cr_assert_gt(vg_notify_ready(), 0);
+    cr_assert_not_null(strstr(next_message(1000), "READY=1"));
+    cr_assert_gt(vg_notify_reloading(), 0);
+    cr_assert_not_null(strstr(next_message(1000), "RELOADING=1"));
+    vg_daemon_apply_reload(&d);
+    cr_assert_not_null(strstr(next_message(1000), "READY=1"), "the reload is over");
 }
 
 Test(notify, watchdog_pings_while_healthy_only) {

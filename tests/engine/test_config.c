@@ -406,6 +406,11 @@ static const struct bad_config bad_configs[] = {
     {"kafka:\n  properties: [a]\n", "vigil.yaml:2: kafka.properties: expected a mapping"},
     {"kafka:\n  properties:\n    linger.ms: {a: 1}\n", "vigil.yaml:3: kafka.properties.linger.ms: expected a scalar"},
     {"currency:\n  rates: [EUR]\n", "vigil.yaml:2: currency.rates: expected a mapping"},
+    /* librdkafka's own check, at load time rather than when the clients are created */
+    {"kafka:\n  properties:\n    no.such.prop: 1\n",
+     "vigil.yaml:3: kafka.properties.no.such.prop: librdkafka refuses it: No such configuration property"},
+    {"kafka:\n  properties:\n    linger.ms: 5\n    session.timeout.ms: soon\n",
+     "vigil.yaml:4: kafka.properties.session.timeout.ms: librdkafka refuses it: Invalid value"},
     /* bad values */
     {"rules:\n  fan_in:\n    window: x\n", "vigil.yaml:3: rules.fan_in.window: bad duration 'x'"},
     {"rules:\n  fan_in:\n    window: 72\n", "rules.fan_in.window: bad duration '72'"},
@@ -435,6 +440,7 @@ static const struct bad_config bad_configs[] = {
     {"rules:\n  large_tx:\n    channels: [a_channel_name_that_is_too_long]\n", "rules.large_tx.channels: bad name"},
     {"rules:\n  large_tx:\n    channels: ['']\n", "rules.large_tx.channels: bad name ''"},
     {"input:\n  kind: stream\n", "vigil.yaml:2: input.kind: bad value 'stream' (expected kafka or file)"},
+    {"input:\n  kind: file\n", "vigil.yaml:2: input: kind file needs input.file"},
     {"input:\n  format: csv\n", "input.format: bad value 'csv' (expected ndjson or amlworld-csv)"},
     {"input:\n  topic: 'bad topic'\n", "vigil.yaml:2: input.topic: bad topic name 'bad topic'"},
     {"input:\n  topic:\n", "input.topic: bad topic name ''"},

@@ -230,6 +230,9 @@ expect_exit 1 "$VIGILD" --no-such-option
 expect_exit 1 "$VIGILD" stray-argument
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --format xml
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --threads 0
+expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --output "$T/x.ndjson" --threads 2x   # not silently 2
+expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --output "$T/x.ndjson" --threads -2   # not silently ignored
+expect_exit 1 "$VIGILD" --demo=5x
 expect_exit 1 "$VIGILD" --input "$T/no-such-input.ndjson" --output "$T/x.ndjson"
 grep -q "no-such-input.ndjson" "$T/cmd.err" || fail "unreadable input error does not name the file"
 expect_exit 1 "$VIGILD" --input "$T" --output "$T/x.ndjson"
