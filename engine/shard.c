@@ -144,8 +144,8 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     if (vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) != VG_OK) stat_add(&sh->store_failures, 1);
     else held = account->n_events;
 
-    /* Which rules run (enabled, not cooling, wanting this event), and how far back the
-     * longest of them reads. */
+    /* Which rules run (enabled, not cooling, holding their min_events, wanting this
+     * event), and how far back the longest of them reads. */
     bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
     uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
     const struct active_rule *run[VG_RULE_MAX];
