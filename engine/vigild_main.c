@@ -140,6 +140,7 @@ int main(int argc, char **argv) {
         {NULL, 0, NULL, 0},
     };
     int opt;
+    bool show_version = false, show_help = false;
     while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
@@ -153,14 +154,22 @@ int main(int argc, char **argv) {
             demo = true;
             if (optarg) demo_seconds = whole_number(optarg);
             break;
-        case 'V': printf("vigild %s\n", VG_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
+        case 'V': show_version = true; break;
+        case 'h': show_help = true; break;
         default: usage(stderr); return 1;
         }
     }
-    if (optind < argc) {
+    if (optind < argc) { /* also after --version / --help: a stray word is a usage error */
         fprintf(stderr, "vigild: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 1;
+    }
+    if (show_help) {
+        usage(stdout);
+        return 0;
+    }
+    if (show_version) {
+        printf("vigild %s\n", VG_VERSION);
+        return 0;
     }
     enum vg_format fmt = VG_FORMAT_NDJSON; /* without --format: input.format */
     if (format && strcmp(format, "amlworld-csv") == 0) fmt = VG_FORMAT_AMLWORLD_CSV;

@@ -228,6 +228,8 @@ expect_exit 0 "$VIGILD" --help
 grep -q -- "--check-config" "$T/cmd.out" || fail "--help does not describe the options"
 expect_exit 1 "$VIGILD" --no-such-option
 expect_exit 1 "$VIGILD" stray-argument
+expect_exit 1 "$VIGILD" --version extra    # --version does not hide a stray word
+expect_exit 1 "$VIGILD" --help extra
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --format xml
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --threads 0
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --output "$T/x.ndjson" --threads 2x   # not silently 2
