@@ -28,6 +28,7 @@ struct vg_watchdog {
 };
 
 static atomic_bool ready_sent; /* READY=1 was sent once: start-up is over */
+static atomic_bool stopping_sent; /* STOPPING=1 was sent */
 
 int vg_notify_ready(void) {
     atomic_store(&ready_sent, true);
@@ -42,6 +43,8 @@ int vg_notify_reloaded(void) {
 }
 
 int vg_notify_stopping(void) {
+    /* Once: the signal that starts the drain and the end of main both say it. */
+    if (atomic_exchange(&stopping_sent, true)) return 0;
     return sd_notify(0, "STOPPING=1\nSTATUS=stopping: draining, flushing alerts, checkpointing");
 }
 

@@ -96,6 +96,8 @@ Test(notify, ready_status_reloading_stopping) {
     cr_assert_not_null(strstr(msg, "MONOTONIC_USEC="));
     cr_assert_gt(vg_notify_stopping(), 0);
     cr_assert_not_null(strstr(next_message(1000), "STOPPING=1"));
+    cr_assert_eq(vg_notify_stopping(), 0, "the signal and the end of main both stop: said once");
+    cr_assert_str_eq(next_message(200), "");
 }
 
 /* A SIGHUP reload ends with READY=1: systemd keeps a unit that sent RELOADING=1 in
