@@ -1,12 +1,15 @@
 /* bigmem.c - huge-page-friendly allocations for the state tables (see bigmem.h). A block
- * is mapped with 2 MB of slack, trimmed so it starts on a 2 MB boundary, and the whole
- * 2 MB pages inside it are advised MADV_HUGEPAGE (the partial tail keeps 4 KB pages, so a
- * block never costs more resident memory than its touched bytes round up to). Blocks of at
- * least one huge page are listed (under a mutex: allocation is rare, growth only) so that
- * vg_big_recollapse can find them; the list is bookkeeping of this allocator, not state. */
+ * is mapped with 2 MB of slack, trimmed so it starts on a 2 MB boundary, and, with
+ * huge pages on (vg_big_use_huge_pages), the whole 2 MB pages inside it are advised MADV_HUGEPAGE (the
+ * partial tail keeps 4 KB pages, so a block never costs more resident memory than its
+ * touched bytes round up to). Advised blocks are listed (under a mutex: allocation is
+ * rare, growth only) so that vg_big_recollapse can find them; the list is bookkeeping of
+ * this allocator, not state. */
 #include "bigmem.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,18 @@
 #define SMALL_PAGE ((size_t)4096)
 
 static size_t round_up(size_t n, size_t to) { return (n + to - 1) & ~(to - 1); }
+
+/* Whether blocks are advised as huge pages (vg_big_use_huge_pages; VIGIL_HUGE_PAGES=0/1
+ * in the environment overrides it). Set once at start-up, before any stage thread. */
+static atomic_bool huge_pages = false;
+
+void vg_big_use_huge_pages(bool wanted) {
+    const char *v = getenv("VIGIL_HUGE_PAGES");
+    if (v && (!strcmp(v, "0") || !strcmp(v, "1"))) wanted = v[0] == '1';
+    atomic_store_explicit(&huge_pages, wanted, memory_order_relaxed);
+}
+
+static bool huge_pages_wanted(void) { return atomic_load_explicit(&huge_pages, memory_order_relaxed); }
 
 struct region {
     void *p;
@@ -88,8 +103,10 @@ void *vg_big_alloc(size_t size) {
     if (after) munmap(p + size, after);
 #ifdef MADV_HUGEPAGE
     size_t whole = size & ~(HUGE_PAGE - 1);
-    if (whole) (void)madvise(p, whole, MADV_HUGEPAGE); /* advice only: fine if refused */
-    region_add(p, whole);
+    if (whole && huge_pages_wanted()) {
+        (void)madvise(p, whole, MADV_HUGEPAGE); /* advice only: fine if refused */
+        region_add(p, whole);
+    }
 #endif
     return p;
 }
@@ -113,9 +130,11 @@ void *vg_big_grow(void *p, size_t old_size, size_t new_size) {
     size_t after = (size_t)(raw + span - (dst + new_size));
     if (after) munmap(dst + new_size, after);
     size_t whole = new_size & ~(HUGE_PAGE - 1);
-    (void)madvise(dst, whole, MADV_HUGEPAGE);
     region_remove(p);
-    region_add(dst, whole);
+    if (huge_pages_wanted()) {
+        (void)madvise(dst, whole, MADV_HUGEPAGE);
+        region_add(dst, whole);
+    }
     return dst;
 #else
     (void)p, (void)old_size, (void)new_size;

@@ -1,14 +1,26 @@
 /* bigmem.h - memory for the large, randomly probed state tables (account chunks, the
  * account index, the event log, the event-ring slabs, the graph's arrays, cooldown tables,
- * stage rings): page-aligned anonymous mappings
- * advised as transparent huge pages where a whole 2 MB page fits. A random probe into a
- * table of hundreds of megabytes then costs one cache miss instead of a cache miss plus a
- * page-table walk (4 KB pages leave nearly every such probe outside the TLB). Memory comes
- * back zeroed. On kernels without THP the advice is ignored and this is plain mmap. */
+ * stage rings): page-aligned (2 MB-aligned from 2 MB up) anonymous mappings. Memory comes
+ * back zeroed.
+ *
+ * Huge pages (whole 2 MB pages advised MADV_HUGEPAGE) save a page-table walk on nearly
+ * every random probe and keep fork(2) cheap (checkpoints fork: few page-table entries to
+ * copy), but on VMs with free page reporting (virtio-balloon: a freed 2 MB block goes back
+ * to the host) faulting one in costs about four times as much per byte as 4 KB pages:
+ * measured on the bench VM, first touch 0.42 GB/s against 1.9 GB/s, and a 5 M-record
+ * replay spent 1.8-2.6 s of system time with them against 1.1 s without, 0.2-0.7 s slower
+ * overall (docs/PERFORMANCE.md). So vigild turns them on only with state.dir (a
+ * checkpointing daemon runs long, and its fork stall is what matters); VIGIL_HUGE_PAGES=1
+ * or =0 in the environment decides instead. On kernels without THP the advice is ignored. */
 #ifndef VIGIL_BIGMEM_H
 #define VIGIL_BIGMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Whether later blocks get huge pages (default: no); VIGIL_HUGE_PAGES=0 or 1 in the
+ * environment overrides `wanted`. Call once at start-up, before the engine starts. */
+void vg_big_use_huge_pages(bool wanted);
 
 /* Returns zeroed memory of at least `size` bytes, or NULL. */
 void *vg_big_alloc(size_t size);

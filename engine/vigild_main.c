@@ -19,6 +19,8 @@
 #include "vigil/replay.h"
 #include "vigil/synth.h"
 
+#include "bigmem.h"
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vigild [-c FILE] [--check-config]\n"
@@ -217,6 +219,9 @@ int main(int argc, char **argv) {
     if (threads > 0) cfg->engine.threads = (int)threads;
     if (demo) snprintf(cfg->kafka.brokers, sizeof cfg->kafka.brokers, "embedded");
     vg_log_set_level(cfg->log.level);
+    /* Huge pages cost more to fault in than they save in a short run, but keep a
+     * checkpoint's fork cheap (engine/bigmem.h). */
+    vg_big_use_huge_pages(cfg->state.dir[0] != '\0');
     d->cfg = cfg;
     d->print_alerts = demo;
     d->run_for_ms = demo ? demo_seconds * 1000 : 0;
