@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -76,6 +77,54 @@ void kt_transactional_id(const struct vg_config *cfg, char *out, size_t out_size
     snprintf(out, out_size, "vigil-%s-%s", cfg->input.group, instance);
 }
 
+/* Whether host (len bytes, no port) names this machine: localhost, 127.0.0.0/8, ::1. */
+static bool kt_host_is_loopback(const char *host, size_t len) {
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    if ((len == 9 && !strncasecmp(host, "localhost", 9)) || (len == 3 && !strncmp(host, "::1", 3)))
+        return true;
+    if (len < 4 || strncmp(host, "127.", 4))
+        return false;
+    for (size_t i = 4; i < len; i++)
+        if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
+            return false;
+    return true;
+}
+
+bool kt_bootstrap_is_loopback(const char *bootstrap) {
+    const char *p = bootstrap;
+    bool any = false;
+
+    if (!p)
+        return false;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p + strcspn(p, ", ");
+        const char *scheme = strstr(p, "://");
+        if (scheme && scheme < end)
+            p = scheme + 3; /* SASL_SSL://host:port and the like */
+        const char *host_end;
+        if (*p == '[') { /* [v6]:port */
+            const char *close = memchr(p, ']', (size_t)(end - p));
+            host_end = close ? close + 1 : end;
+        } else {
+            const char *colon = memchr(p, ':', (size_t)(end - p));
+            bool bare_v6 = colon && memchr(colon + 1, ':', (size_t)(end - colon - 1));
+            host_end = colon && !bare_v6 ? colon : end;
+        }
+        if (!kt_host_is_loopback(p, (size_t)(host_end - p)))
+            return false;
+        any = true;
+        p = end;
+    }
+    return any;
+}
+
 void kt_conf_size_prefetch(rd_kafka_conf_t *conf, const struct vg_config *cfg, int partitions) {
     char value[32], unknown[128];
     uint64_t kb = KT_PREFETCH_BUDGET_KB / (uint64_t)(partitions > 0 ? partitions : 1);
@@ -136,8 +185,12 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
          * know the property (kafka_run.c then restarts the fetcher itself). */
         char unknown[128];
         (void)rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", unknown, sizeof(unknown));
-        /* The embedded broker is the mock cluster on loopback: poll it every 2 ms. */
-        if (!strcmp(cfg->kafka.brokers, "embedded") &&
+        /* librdkafka's mock cluster (`embedded`, vigil-broker) answers a fetch that finds
+         * nothing only after the full fetch.wait.max.ms, so a record produced meanwhile
+         * waits for it: poll a broker on this machine every 2 ms (measured with
+         * vigil-latency at 100 k records/s: read -> alert acked p99 4.7 ms against 7.2-8.8
+         * ms at 10 ms). The idle polls stay on loopback. */
+        if ((!strcmp(cfg->kafka.brokers, "embedded") || kt_bootstrap_is_loopback(bootstrap)) &&
             kt_set(conf, "fetch.wait.max.ms", "2", errstr, errstr_size))
             goto err;
     } else {

@@ -16,8 +16,6 @@
 
 enum kt_role { KT_CONSUMER, KT_PRODUCER, KT_TXN_PRODUCER };
 
-/* Builds a conf for `role`: our defaults, then kafka.properties verbatim, then what the
- * delivery guarantees need (those win). Returns NULL with errstr naming the property. */
 /* Per-partition prefetch (queued.max.messages.kbytes / queued.min.messages) from the input
  * topic's partition count: a budget of KT_PREFETCH_BUDGET_KB shared out, each partition
  * between KT_PREFETCH_MIN_KB and KT_PREFETCH_MAX_KB. librdkafka < 2.2 stops fetching a
@@ -30,8 +28,14 @@ enum kt_role { KT_CONSUMER, KT_PRODUCER, KT_TXN_PRODUCER };
 #define KT_PREFETCH_MAX_KB 4096u
 void kt_conf_size_prefetch(rd_kafka_conf_t *conf, const struct vg_config *cfg, int partitions);
 
+/* Builds a conf for `role`: our defaults, then kafka.properties verbatim, then what the
+ * delivery guarantees need (those win). Returns NULL with errstr naming the property. */
 rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
                              enum kt_role role, char *errstr, size_t errstr_size);
+
+/* Whether every host of a bootstrap list ("host:port,...", optional scheme://) is this
+ * machine (localhost, 127.0.0.0/8, ::1): a development broker such as vigil-broker. */
+bool kt_bootstrap_is_loopback(const char *bootstrap);
 
 /* The transactional.id used for exactly-once: kafka.properties' own, or
  * "vigil-<group>-<group.instance.id or host name>". Can't fail (truncates). */
