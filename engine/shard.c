@@ -17,6 +17,7 @@
 struct active_rule {
     enum vg_rule_id id;
     bool (*wants)(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params);
+    bool (*account_ready)(int64_t first_seen_ms, int64_t last_seen_ms, const void *params);
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
     const void *params;
     int64_t lookback_ms;
@@ -52,7 +53,8 @@ static void derive_limits(struct vg_shard *sh) {
         const void *params = cfg->rules[r].params;
         if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled) continue;
         sh->rules[sh->n_rules++] = (struct active_rule){
-            .id = (enum vg_rule_id)r, .wants = def->wants, .on_event = def->on_event, .params = params,
+            .id = (enum vg_rule_id)r, .wants = def->wants, .account_ready = def->account_ready,
+            .on_event = def->on_event, .params = params,
             .lookback_ms = def->lookback_ms ? def->lookback_ms(params) : 0,
             .min_events = def->min_events ? def->min_events(params) : 1,
         };
@@ -145,7 +147,8 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     else held = account->n_events;
 
     /* Which rules run (enabled, not cooling, holding their min_events, wanting this
-     * event), and how far back the longest of them reads. */
+     * event, the account's span ready for them), and how far back the longest of them
+     * reads. */
     bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
     uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
     const struct active_rule *run[VG_RULE_MAX];
@@ -155,6 +158,8 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         const struct active_rule *rule = &sh->rules[i];
         if (((cooling >> rule->id) & 1u) || held < rule->min_events) continue;
         if (rule->wants && !rule->wants(txn, dir, late, rule->params)) continue;
+        if (rule->account_ready && !rule->account_ready(account->first_seen_ms, account->last_seen_ms, rule->params))
+            continue;
         run[n_run++] = rule;
         lookback = VG_MAX(lookback, rule->lookback_ms);
     }

@@ -30,6 +30,14 @@ static int64_t velocity_min_events(const void *params) {
     return ((const struct vg_velocity_params *)params)->min_count;
 }
 
+/* velocity_eval needs first_seen <= t - min_history at the window's anchor t, and no
+ * anchor (the current event, or a newer one a late event adds to) is newer than the
+ * account's last_seen: an account younger than that is skipped before its view is built. */
+static bool velocity_account_ready(int64_t first_seen_ms, int64_t last_seen_ms, const void *params) {
+    const struct vg_velocity_params *p = params;
+    return first_seen_ms <= vg_rw_sub(last_seen_ms, p->min_history_ms);
+}
+
 /* Events of the account in [from_ms, window_start) - the baseline - from the activity
  * histogram. The histogram is exact on bucket boundaries and proportional inside a bucket,
  * and the bucket holding window_start also holds the burst being judged: spread
@@ -124,5 +132,6 @@ const struct vg_rule_def vg_rule_velocity = {
     .params = velocity_params,
     .lookback_ms = velocity_lookback_ms,
     .min_events = velocity_min_events,
+    .account_ready = velocity_account_ready,
     .on_event = velocity_on_event,
 };

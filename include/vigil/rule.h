@@ -157,6 +157,12 @@ struct vg_rule_def {
      * state for on_event to possibly alert, e.g. min_counterparties for fan_in. Accounts
      * holding fewer skip the rule, and its window view, entirely. NULL = 1. */
     int64_t (*min_events)(const void *params);
+    /* Optional: false when the account's own span of activity rules out an alert on any
+     * event its window holds, e.g. velocity's min_history. first_seen_ms / last_seen_ms:
+     * the account's earliest and newest event time, this event included. Asked before the
+     * window view is built (a hub's view can hold engine.max_window_events entries).
+     * NULL = always ready. */
+    bool (*account_ready)(int64_t first_seen_ms, int64_t last_seen_ms, const void *params);
     /* Account stage: called for every account-side event unless the rule is disabled, in
      * cooldown for this account, or its `wants` says no. Emits through vg_alert_emit. */
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);

@@ -138,6 +138,27 @@ Test(rule_velocity, late_record_completes_a_window_that_is_not_the_newest) {
     fx_free(&f);
 }
 
+/* History starts at day 0 noon, so min_history (7d) is reached at H = day 7 noon. 19 burst
+ * events in [H-32m, H+4m], then one stamped H-1m arrives late (5m behind the newest): the
+ * late event itself is a minute short of the account's min_history, but it completes the
+ * window ending at H+4m, which is old enough. The check that skips young accounts before
+ * their window is read must go by the account's newest event, not the late one. */
+Test(rule_velocity, late_record_of_a_young_moment_completes_an_old_enough_window) {
+    struct fx f = {0};
+    const int64_t h = FX_T0 + 7 * FX_DAY + 12 * FX_HOUR;
+    daily(&f, "Q", 0, 6);
+    burst(&f, "Q", 19, h - 32 * FX_MIN, 2 * FX_MIN, "M");                 /* H-32m .. H+4m */
+    cr_expect_eq(fx_count(&f, NULL, "velocity", NULL), 0);
+    fx_tx(&f, h - FX_MIN, "Q", "LATE", "50");
+    struct vg_test_alerts a = fx_replay(&f, NULL, 0);
+    cr_expect_eq(vg_test_count(&a, "velocity", "Q"), 1);
+    const char *line = fx_find(&a, "velocity", "Q");
+    cr_assert_not_null(line);
+    fx_expect_has(line, "\"count\":20");
+    vg_test_alerts_free(&a);
+    fx_free(&f);
+}
+
 /* b baseline transfers on day 0, then 20 within a minute ending at day 8: span = 8d - 1h =
  * 191h, so 20 * 191h > 10 * b * 1h holds for b <= 381 and fails from 382 (docs/RULES.md).
  * The burst shares its histogram bucket with the window's start and must not count as its
