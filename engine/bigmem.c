@@ -1,10 +1,10 @@
 /* bigmem.c - huge-page-friendly allocations for the state tables (see bigmem.h). A block
- * is mapped with 2 MB of slack, trimmed so it starts on a 2 MB boundary, and, with
- * huge pages on (vg_big_use_huge_pages), the whole 2 MB pages inside it are advised MADV_HUGEPAGE (the
- * partial tail keeps 4 KB pages, so a block never costs more resident memory than its
- * touched bytes round up to). Advised blocks are listed (under a mutex: allocation is
- * rare, growth only) so that vg_big_recollapse can find them; the list is bookkeeping of
- * this allocator, not state. */
+ * is mapped with 2 MB of slack, trimmed so it starts on a 2 MB boundary, and, with huge
+ * pages on (vg_big_use_huge_pages), the whole 2 MB pages inside it are advised
+ * MADV_HUGEPAGE (the partial tail keeps 4 KB pages, so a block never costs more resident
+ * memory than its touched bytes round up to). Advised blocks are listed (under a mutex:
+ * allocation is rare, growth only) so that vg_big_recollapse can find them; the list is
+ * bookkeeping of this allocator, not state. */
 #include "bigmem.h"
 
 #include <pthread.h>

@@ -158,7 +158,8 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         const struct active_rule *rule = &sh->rules[i];
         if (((cooling >> rule->id) & 1u) || held < rule->min_events) continue;
         if (rule->wants && !rule->wants(txn, dir, late, rule->params)) continue;
-        if (rule->account_ready && !rule->account_ready(account->first_seen_ms, account->last_seen_ms, rule->params))
+        if (rule->account_ready &&
+            !rule->account_ready(account->first_seen_ms, VG_MAX(account->last_seen_ms, txn->ts_ms), rule->params))
             continue;
         run[n_run++] = rule;
         lookback = VG_MAX(lookback, rule->lookback_ms);
