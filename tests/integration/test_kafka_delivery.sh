@@ -34,7 +34,19 @@ timeout 30 kcat -b "$BOOTSTRAP" -P -t transactions -T <"$KT_TMP/in.ndjson" >/dev
 kt_write_config "$KT_TMP/a.yaml" group_a alerts_a false
 kill -USR1 "$BROKER_PID"
 kt_start_vigild "$KT_TMP/a.yaml" a
-kt_wait_count alerts_a "$ref_alerts" 60
+# Seen once in a loaded CI run (1 of ~15 runs): 970 of 972 alerts on the topic after 60 s,
+# vigild logging nothing. Whether they were late (still in librdkafka's retries) or lost,
+# the drain tells: SIGTERM flushes every alert before exit, so completeness is checked
+# after it either way, and the wait only says which case this run was.
+waited=0
+until [ "$(kt_count alerts_a 10)" -ge "$ref_alerts" ]; do
+    waited=$((waited + 1))
+    if [ "$waited" -ge 120 ]; then
+        echo "slow: $(kt_count alerts_a 10) of $ref_alerts alerts after 60 s; checking after the drain"
+        break
+    fi
+    sleep 0.5
+done
 stop_vigild 0
 check_complete alerts_a
 n=$(kt_count alerts_a 20)
