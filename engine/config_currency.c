@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vigil/log.h"
 #include "vigil/money.h"
 
 /* Resolves an ISO code or AMLworld name into code[4]. Returns VG_OK or VG_ERR_INVALID. */
@@ -34,8 +35,9 @@ struct user_rate {
 };
 
 /* Re-expresses the USD defaults in base. When base has no built-in rate, a configured rate
- * of a currency that has one links the two; with none the table starts empty. Can't fail. */
-static void currency_rebase(struct vg_currency_table *table, const char base[4], const struct user_rate *rates,
+ * of a currency that has one links the two; with none the table starts empty (returns
+ * false: the built-in rates are gone). Can't fail. */
+static bool currency_rebase(struct vg_currency_table *table, const char base[4], const struct user_rate *rates,
                             size_t n_rates) {
     int64_t known;
     if (vg_currency_rate(table, base, 3, &known) != VG_OK) {
@@ -51,11 +53,12 @@ static void currency_rebase(struct vg_currency_table *table, const char base[4],
             memset(table, 0, sizeof *table);
             memcpy(table->base, base, 4);
             vg_currency_set(table, base, VG_MICROS_PER_UNIT);
-            return;
+            return false;
         }
     }
     vg_currency_rebase(table, base);
     memcpy(table->base, base, 4);
+    return true;
 }
 
 int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
@@ -135,7 +138,17 @@ int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, stru
         vg_cfg_key_pop(ld, saved);
     }
 
-    if (strcmp(base, cfg->currency.base) != 0) currency_rebase(&cfg->currency, base, rates, n_rates);
+    if (strcmp(base, cfg->currency.base) != 0) {
+        /* Unlinked is not an error (a single-currency deployment is fine), but it is easy
+         * to get wrong: say it. */
+        if (!currency_rebase(&cfg->currency, base, rates, n_rates))
+            vg_warn("currency_base_unlinked",
+                    "file=%s line=%lu key=currency.base base=%s msg=\"no built-in rate for %s and no "
+                    "currency.rates entry links it to one: records in any currency but %s%s are "
+                    "dead-lettered as unknown_currency\"",
+                    ld->name, base_node ? vg_cfg_line(base_node) : 0ul, base, base, base,
+                    n_rates ? " and those listed in currency.rates" : "");
+    }
     for (size_t i = 0; i < n_rates; i++) {
         if (vg_currency_set(&cfg->currency, rates[i].code, rates[i].rate_micros) != VG_OK) {
             size_t saved = vg_cfg_key_push(ld, "rates", 5);

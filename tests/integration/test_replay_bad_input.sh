@@ -220,6 +220,22 @@ grep -q "unknown.yaml:3: engine.bogus_key" "$T/cmd.err" || fail "unknown key err
 expect_exit 1 "$VIGILD" -c "$T/nolist.yaml" --check-config
 grep -q "nolist.yaml:3: rules.watchlist.file" "$T/cmd.err" || fail "missing list error: $(cat "$T/cmd.err")"
 expect_exit 1 "$VIGILD" -c "$T/does-not-exist.yaml" --check-config
+# A base currency with no built-in rate and nothing linking it is valid (one currency),
+# but --check-config warns, naming file and line, and other currencies then dead-letter.
+printf 'currency:\n  base: ZMW\n' >"$T/zmw.yaml"
+expect_exit 0 "$VIGILD" -c "$T/zmw.yaml" --check-config
+grep -q "event=currency_base_unlinked file=$T/zmw.yaml line=2 key=currency.base" "$T/cmd.err" ||
+    fail "no warning for an unlinked base currency: $(cat "$T/cmd.err")"
+printf 'currency:\n  base: ZMW\n  rates:\n    USD: 26.5\n' >"$T/zmw-linked.yaml"
+expect_exit 0 "$VIGILD" -c "$T/zmw-linked.yaml" --check-config
+grep -q "currency_base_unlinked" "$T/cmd.err" && fail "warned although currency.rates links ZMW to USD"
+expect_exit 0 "$VIGILD" -c "$T/good.yaml" --check-config
+grep -q "currency_base_unlinked" "$T/cmd.err" && fail "warned for the default base"
+printf '%s\n' '{"id":"z1","ts":1661990400000,"from":"a","to":"b","amount":5,"currency":"ZMW"}' \
+    '{"id":"z2","ts":1661990400000,"from":"a","to":"b","amount":5,"currency":"USD"}' >"$T/zmw.ndjson"
+expect_exit 0 "$VIGILD" -c "$T/zmw.yaml" --input "$T/zmw.ndjson" --output "$T/zmw.alerts" --dead-letter "$T/zmw.dead"
+[ "$(wc -l <"$T/zmw.dead")" = 1 ] && grep -q '"unknown_currency"' "$T/zmw.dead" ||
+    fail "under an unlinked base the USD record should be the one dead letter: $(cat "$T/zmw.dead")"
 expect_exit 1 "$VIGILD" -c "$T/bad.yaml" --input "$T/in.ndjson" --output "$T/x.ndjson"
 [ ! -s "$T/x.ndjson" ] || fail "a bad config still produced alerts"
 expect_exit 0 "$VIGILD" --version
