@@ -8,7 +8,7 @@
  * copy), but on VMs with free page reporting (virtio-balloon: a freed 2 MB block goes back
  * to the host) faulting one in costs about four times as much per byte as 4 KB pages:
  * measured on the bench VM, first touch 0.42 GB/s against 1.9 GB/s, and a 5 M-record
- * replay spent 1.8-2.6 s of system time with them against 1.1 s without, 0.2-0.7 s slower
+ * replay spent 1.8-2.6 s of system time with them against 1.0-1.1 s without, 0.15-0.6 s slower
  * overall (docs/PERFORMANCE.md). So vigild turns them on only with state.dir (a
  * checkpointing daemon runs long, and its fork stall is what matters); VIGIL_HUGE_PAGES=1
  * or =0 in the environment decides instead. On kernels without THP the advice is ignored. */

@@ -246,20 +246,27 @@ Test(scatter_gather, late_forward_or_leg_completes_the_pattern) {
     gt_fini(&F);
 }
 
+/* A fresh graph stage holding what arrives before the late leg O -> M2 of the test below:
+ * legs to M0 (leg0_amount) and M1, their forwards to S, M2 -> S at T0+7d, M9 -> S at
+ * T0+7d+4m. */
+static void late_leg_before(int64_t leg0_amount) {
+    gt_init(&F, VG_RULE_SCATTER_GATHER);
+    gt_start(&F);
+    gt_tx(&F, "leg0", "O", "M0", T0, leg0_amount);
+    gt_tx(&F, "leg1", "O", "M1", T0 + MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd0", "M0", "S", T0 + 2 * MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd1", "M1", "S", T0 + 3 * MINUTE, UNITS(5000));
+    gt_tx(&F, "fwd2", "M2", "S", T0 + 7 * DAY, UNITS(5000));
+    gt_tx(&F, "other", "M9", "S", T0 + 7 * DAY + 4 * MINUTE, UNITS(5000));
+}
+
 /* A late leg or forward (within engine.allowed_lateness) is placed in every window it falls
  * into: here only the window ending at an intermediate forward (T0+7d) holds the whole
  * pattern; the late transfer's own window lacks a forward and the newest one (T0+7d+4m) the
  * early legs. */
 Test(scatter_gather, late_transfer_completes_a_window_that_is_not_the_newest) {
     /* late leg: O -> M2 stamped T0+7d-1m arrives after M9 -> S at T0+7d+4m */
-    gt_init(&F, VG_RULE_SCATTER_GATHER);
-    gt_start(&F);
-    gt_tx(&F, "leg0", "O", "M0", T0, UNITS(5000));
-    gt_tx(&F, "leg1", "O", "M1", T0 + MINUTE, UNITS(5000));
-    gt_tx(&F, "fwd0", "M0", "S", T0 + 2 * MINUTE, UNITS(5000));
-    gt_tx(&F, "fwd1", "M1", "S", T0 + 3 * MINUTE, UNITS(5000));
-    gt_tx(&F, "fwd2", "M2", "S", T0 + 7 * DAY, UNITS(5000));
-    gt_tx(&F, "other", "M9", "S", T0 + 7 * DAY + 4 * MINUTE, UNITS(5000));
+    late_leg_before(UNITS(5000));
     cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
     gt_tx(&F, "leg2", "O", "M2", T0 + 7 * DAY - MINUTE, UNITS(5000));
     cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, "O"), 1);
@@ -289,14 +296,7 @@ Test(scatter_gather, late_transfer_completes_a_window_that_is_not_the_newest) {
     gt_fini(&F);
 
     /* ... and silent when one leg is a micro-unit short */
-    gt_init(&F, VG_RULE_SCATTER_GATHER);
-    gt_start(&F);
-    gt_tx(&F, "leg0", "O", "M0", T0, UNITS(1000) - 1);
-    gt_tx(&F, "leg1", "O", "M1", T0 + MINUTE, UNITS(5000));
-    gt_tx(&F, "fwd0", "M0", "S", T0 + 2 * MINUTE, UNITS(5000));
-    gt_tx(&F, "fwd1", "M1", "S", T0 + 3 * MINUTE, UNITS(5000));
-    gt_tx(&F, "fwd2", "M2", "S", T0 + 7 * DAY, UNITS(5000));
-    gt_tx(&F, "other", "M9", "S", T0 + 7 * DAY + 4 * MINUTE, UNITS(5000));
+    late_leg_before(UNITS(1000) - 1);
     gt_tx(&F, "leg2", "O", "M2", T0 + 7 * DAY - MINUTE, UNITS(5000));
     cr_assert_eq(gt_count(&F, VG_RULE_SCATTER_GATHER, NULL), 0);
     gt_fini(&F);
