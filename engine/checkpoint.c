@@ -115,7 +115,13 @@ static void section_end(struct enc *w, int i) {
 }
 
 int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t len, struct vg_snapshot **out) {
-    if (len > VG_CHECKPOINT_POSITION_MAX) return VG_ERR_RANGE;
+    return vg_engine_snapshot_of(e, "", input_position, len, out);
+}
+
+int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *input_position, size_t len,
+                          struct vg_snapshot **out) {
+    size_t source_len = strlen(source);
+    if (len > VG_CHECKPOINT_POSITION_MAX || source_len > VG_CHECKPOINT_SOURCE_MAX) return VG_ERR_RANGE;
     int64_t t0 = vg_now_mono_ns();
     struct vg_snapshot *s = *out;
     bool fresh = s == NULL;
@@ -123,7 +129,7 @@ int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t l
     s->len = 0;
     s->sealed = false;
     struct enc w = {.s = s};
-    enum { N_SECTIONS = 5 };
+    enum { N_SECTIONS = 6 };
     size_t head = sizeof(struct ckpt_header) + N_SECTIONS * sizeof(struct ckpt_section);
     if (!enc_reserve(&w, head)) goto nomem;
     memset(s->buf, 0, head);
@@ -171,6 +177,11 @@ int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t l
     section_begin(&w, 4, CKPT_SEC_GRAPH);
     vg_graph_foreach_edge(vg_engine_graph(e), enc_edge, &w);
     section_end(&w, 4);
+
+    section_begin(&w, 5, CKPT_SEC_SOURCE); /* padded like the position; its length in `reserved` */
+    if (source_len) enc_record(&w, source, source_len, NULL, 0, NULL, 0, NULL, 0);
+    section_end(&w, 5);
+    section_at(s, 5)->reserved = (uint32_t)source_len;
 
     if (w.failed) goto nomem;
     s->copy_ns = vg_now_mono_ns() - t0;
@@ -365,6 +376,41 @@ out:
 int vg_engine_start_restored(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
                              const char *state_dir, void *input_position_out, size_t *len, char *errstr,
                              size_t errstr_size) {
+    return vg_engine_start_checked(out, cfg, sink, state_dir, NULL, input_position_out, len, errstr, errstr_size);
+}
+
+/* Asks `check` whether the loaded image belongs to this input. Returns VG_OK or
+ * VG_ERR_INVALID with errstr. */
+static int check_source(const struct vg_restore_check *check, const unsigned char *buf,
+                        const struct ckpt_section *sec[CKPT_SEC_MAX], const char *state_dir, const char *path,
+                        char *errstr, size_t errstr_size) {
+    char source[VG_CHECKPOINT_SOURCE_MAX + 1] = "";
+    const struct ckpt_section *src = sec[CKPT_SEC_SOURCE], *in = sec[CKPT_SEC_INPUT];
+    if (src) {
+        size_t n = src->reserved;
+        if (n > src->length || n > VG_CHECKPOINT_SOURCE_MAX) {
+            snprintf(errstr, errstr_size, "%s: input identity of %zu bytes is malformed", path, n);
+            return VG_ERR_INVALID;
+        }
+        memcpy(source, buf + src->offset, n);
+        source[n] = '\0';
+        if (strlen(source) != n) {
+            snprintf(errstr, errstr_size, "%s: input identity is malformed", path);
+            return VG_ERR_INVALID;
+        }
+    }
+    size_t pos_len = in && in->reserved <= in->length ? in->reserved : 0;
+    const char *pos = in ? (const char *)buf + in->offset : "";
+    char why[1024] = "";
+    if (check->accept(check->opaque, source, pos, pos_len, why, sizeof why)) return VG_OK;
+    const char *name = strrchr(path, '/');
+    snprintf(errstr, errstr_size, "state.dir %s: %s %s", state_dir, name ? name + 1 : path, why);
+    return VG_ERR_INVALID;
+}
+
+int vg_engine_start_checked(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                            const char *state_dir, const struct vg_restore_check *check, void *input_position_out,
+                            size_t *len, char *errstr, size_t errstr_size) {
     size_t capacity = *len;
     *len = 0;
     unsigned char *buf = NULL;
@@ -381,6 +427,7 @@ int vg_engine_start_restored(struct vg_engine **out, const struct vg_config *cfg
     const struct ckpt_header *h = (const void *)buf;
     int64_t t0 = vg_now_mono_ns();
     rc = ckpt_validate(buf, buf_len, sec, errstr, errstr_size); /* checked by the loader; cheap */
+    if (rc == VG_OK && check) rc = check_source(check, buf, sec, state_dir, path, errstr, errstr_size);
     struct vg_engine *e = NULL;
     if (rc == VG_OK) rc = vg_engine_create_idle(&e, cfg, sink, errstr, errstr_size);
     if (rc == VG_OK) {

@@ -20,7 +20,7 @@
 
 struct ckpt_header {
     char magic[8];
-    uint32_t version;          /* VG_CHECKPOINT_VERSION */
+    uint32_t version;          /* VG_CHECKPOINT_VERSION (1: no SOURCE section) */
     uint32_t endian;           /* CKPT_ENDIAN as written */
     uint32_t n_sections;
     uint32_t header_size;      /* sizeof(struct ckpt_header) */
@@ -38,6 +38,7 @@ enum ckpt_section_type {
     CKPT_SEC_EVENTS = 3,       /* struct ckpt_event + text, per old shard in arrival order */
     CKPT_SEC_COOLDOWNS = 4,    /* struct ckpt_cooldown + id */
     CKPT_SEC_GRAPH = 5,        /* struct ckpt_edge + ids, arrival order */
+    CKPT_SEC_SOURCE = 6,       /* identity of the input (version 2): text, length in `reserved` */
     CKPT_SEC_MAX
 };
 

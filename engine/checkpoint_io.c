@@ -57,11 +57,11 @@ int ckpt_validate(const unsigned char *buf, size_t len, const struct ckpt_sectio
         snprintf(errstr, errstr_size, "header checksum mismatch (corrupt)");
         return VG_ERR_INVALID;
     }
-    if (h.version != VG_CHECKPOINT_VERSION) {
+    if (h.version < VG_CHECKPOINT_VERSION_MIN || h.version > VG_CHECKPOINT_VERSION) {
         snprintf(errstr, errstr_size,
-                 "checkpoint format version %u, this vigild reads version %u only (use the matching vigild, "
-                 "or move state.dir aside to start with empty state)",
-                 h.version, VG_CHECKPOINT_VERSION);
+                 "checkpoint format version %u, this vigild reads versions %u to %u only (use the matching "
+                 "vigild, or move state.dir aside to start with empty state)",
+                 h.version, VG_CHECKPOINT_VERSION_MIN, VG_CHECKPOINT_VERSION);
         return VG_ERR_RANGE;
     }
     if (h.header_size != sizeof h || h.n_sections > 64 ||

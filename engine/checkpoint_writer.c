@@ -53,6 +53,7 @@ enum ck_state {
 
 struct vg_checkpointer {
     char dir[4096];
+    char source[VG_CHECKPOINT_SOURCE_MAX + 1]; /* input identity every image records */
     pthread_t reaper;
     pthread_mutex_t mu;
     pthread_cond_t cv;             /* state changes, stop */
@@ -77,8 +78,8 @@ struct vg_checkpointer {
 
 /* Encodes e's state (as it was at the fork) with `position`, writes it to `path`, sends
  * the report and exits: 0 written, 1 failed (the report says why), 2 orphaned. */
-static _Noreturn void child_main(struct vg_engine *e, const void *position, size_t len, const char *path,
-                                 int report_fd, pid_t parent, bool stop_first) {
+static _Noreturn void child_main(struct vg_engine *e, const char *source, const void *position, size_t len,
+                                 const char *path, int report_fd, pid_t parent, bool stop_first) {
     /* Dies with the parent; the check closes the race of a parent gone before the prctl. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(CHILD_EXIT_ORPHANED);
     /* TERM/INT/HUP are the parent's business (it waits for this child before its final
@@ -91,7 +92,7 @@ static _Noreturn void child_main(struct vg_engine *e, const void *position, size
 
     struct ckpt_report rep = {.rc = VG_OK};
     struct vg_snapshot *s = NULL;
-    rep.rc = vg_engine_snapshot(e, position, len, &s);
+    rep.rc = vg_engine_snapshot_of(e, source, position, len, &s);
     if (rep.rc == VG_OK) {
         rep.encode_ns = vg_snapshot_copy_ns(s);
         rep.bytes = vg_snapshot_size(s);
@@ -281,6 +282,10 @@ int vg_checkpointer_create(vg_checkpointer_t **out, const char *state_dir, char 
     return VG_OK;
 }
 
+void vg_checkpointer_set_source(vg_checkpointer_t *c, const char *source) {
+    snprintf(c->source, sizeof c->source, "%s", source);
+}
+
 /* Forks the child writing c->pending. Returns its pid, or -1 with errno (nothing started). */
 static pid_t fork_child(struct vg_checkpointer *c, struct vg_engine *e, const void *position, size_t len,
                         bool stop_first, int *report_fd, int64_t *fork_ns) {
@@ -291,7 +296,7 @@ static pid_t fork_child(struct vg_checkpointer *c, struct vg_engine *e, const vo
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        child_main(e, position, len, c->pending, fds[1], parent, stop_first);
+        child_main(e, c->source, position, len, c->pending, fds[1], parent, stop_first);
     }
     *fork_ns = vg_now_mono_ns() - t0;
     int fork_errno = errno;
@@ -353,7 +358,7 @@ int vg_checkpointer_take(vg_checkpointer_t *c, struct vg_engine *e, const void *
     }
 
     struct vg_snapshot *s = c->spare; /* CK_TAKING: the reaper does not touch it */
-    int rc = vg_engine_snapshot(e, input_position, len, &s);
+    int rc = vg_engine_snapshot_of(e, c->source, input_position, len, &s);
     pthread_mutex_lock(&c->mu);
     if (rc != VG_OK) {
         c->state = CK_IDLE;

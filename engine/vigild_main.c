@@ -25,7 +25,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: vigild [-c FILE] [--check-config]\n"
             "       vigild [-c FILE] --input FILE|- [--format ndjson|amlworld-csv] [--output FILE|-]\n"
-            "              [--dead-letter FILE]\n"
+            "              [--dead-letter FILE] [--state-dir DIR]\n"
             "       vigild --demo[=SECONDS]\n"
             "       vigild --version | --help\n"
             "\n"
@@ -36,20 +36,22 @@ static void usage(FILE *f) {
             "      --format FMT      ndjson (default) or amlworld-csv\n"
             "      --output FILE|-   where replayed alerts go (default stdout)\n"
             "      --dead-letter F   where refused records go, with their reason (replay mode)\n"
-            "      --threads N       shard threads (overrides engine.threads)\n"
+            "      --state-dir DIR   checkpoint directory: a replay reads or writes state only with it, and\n"
+            "                        only a checkpoint of the same input (Kafka: overrides state.dir)\n"
+            "      --threads N       shard threads (overrides engine.threads; 0 = one per core)\n"
             "      --demo[=SECONDS]  embedded broker + synthetic stream, alerts printed (default 60 s)\n"
             "      --version         print the version\n"
             "Without --input, vigild consumes input.topic from kafka.brokers (\"embedded\" starts an\n"
             "in-process development broker). Signals: TERM/INT drain and exit 0, HUP reloads.\n");
 }
 
-/* A decimal option value, or 0 (refused as out of range) unless the whole text is digits. */
+/* A decimal option value, or -1 (refused as out of range) unless the whole text is digits. */
 static long whole_number(const char *text) {
     char *end;
     long v;
-    if (text[0] < '0' || text[0] > '9') return 0;
+    if (text[0] < '0' || text[0] > '9') return -1;
     v = strtol(text, &end, 10);
-    return *end == '\0' ? v : 0;
+    return *end == '\0' ? v : -1;
 }
 
 struct signal_ctl {
@@ -131,14 +133,16 @@ static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char
 
 int main(int argc, char **argv) {
     const char *config_path = NULL, *input = NULL, *output = NULL, *dead_letter = NULL, *format = NULL;
+    const char *state_dir = NULL;
     bool check_only = false, demo = false;
-    long demo_seconds = 60, threads = -1;
+    long demo_seconds = 60, threads = -2; /* -2: not given */
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'k'},
         {"input", required_argument, NULL, 'i'},    {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},   {"dead-letter", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},  {"demo", optional_argument, NULL, 'D'},
         {"version", no_argument, NULL, 'V'},        {"help", no_argument, NULL, 'h'},
+        {"state-dir", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -156,6 +160,7 @@ int main(int argc, char **argv) {
             demo = true;
             if (optarg) demo_seconds = whole_number(optarg);
             break;
+        case 'S': state_dir = optarg; break;
         case 'V': show_version = true; break;
         case 'h': show_help = true; break;
         default: usage(stderr); return 1;
@@ -179,8 +184,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigild: --format: unknown format '%s' (ndjson or amlworld-csv)\n", format);
         return 1;
     }
-    if (threads == 0 || threads > 1024) {
-        fprintf(stderr, "vigild: --threads: expected a whole number from 1 to 1024\n");
+    if (threads == -1 || threads > 1024) {
+        fprintf(stderr, "vigild: --threads: expected a whole number from 0 (one per core) to 1024\n");
+        return 1;
+    }
+    if (state_dir && !state_dir[0]) {
+        fprintf(stderr, "vigild: --state-dir: expected a directory\n");
         return 1;
     }
     if (demo && demo_seconds <= 0) {
@@ -210,18 +219,24 @@ int main(int argc, char **argv) {
     }
     /* File mode: input.kind: file replays input.file like --input; the replay takes its
      * format, alert file and dead-letter file from the config unless the options say. */
-    if (!input && !demo && cfg->input.kind == VG_INPUT_FILE) input = cfg->input.file;
+    bool from_config = !input && !demo && cfg->input.kind == VG_INPUT_FILE;
+    if (from_config) input = cfg->input.file;
+    /* A replay uses state only when asked: --state-dir, or state.dir in a config whose
+     * input.kind is file (a file daemon); never the state.dir of a Kafka service's config
+     * given with --input. Kafka: --state-dir overrides state.dir. */
+    if (input && !state_dir && from_config && cfg->state.dir[0]) state_dir = cfg->state.dir;
+    if (!input && state_dir) snprintf(cfg->state.dir, sizeof cfg->state.dir, "%s", state_dir);
     if (input) {
         if (!format && cfg->input.format == VG_CFG_FORMAT_AMLWORLD_CSV) fmt = VG_FORMAT_AMLWORLD_CSV;
         if (!output) output = cfg->output.file[0] ? cfg->output.file : "-";
         if (!dead_letter && cfg->dead_letter.file[0]) dead_letter = cfg->dead_letter.file;
     }
-    if (threads > 0) cfg->engine.threads = (int)threads;
+    if (threads >= 0) cfg->engine.threads = (int)threads;
     if (demo) snprintf(cfg->kafka.brokers, sizeof cfg->kafka.brokers, "embedded");
     vg_log_set_level(cfg->log.level);
     /* Huge pages cost more to fault in than they save in a short run, but keep a
      * checkpoint's fork cheap (engine/bigmem.h). */
-    vg_big_use_huge_pages(cfg->state.dir[0] != '\0');
+    vg_big_use_huge_pages(input ? state_dir != NULL : cfg->state.dir[0] != '\0');
     d->cfg = cfg;
     d->print_alerts = demo;
     d->run_for_ms = demo ? demo_seconds * 1000 : 0;
@@ -254,7 +269,8 @@ int main(int argc, char **argv) {
     err[0] = '\0';
     int exit_code;
     if (input) {
-        struct vg_replay_options ro = {.input = input, .format = fmt, .output = output, .dead_letter = dead_letter};
+        struct vg_replay_options ro = {.input = input, .format = fmt, .output = output, .dead_letter = dead_letter,
+                                       .state_dir = state_dir};
         exit_code = vg_replay_run(d, &ro, err, sizeof err);
     } else if (demo) {
         fprintf(stderr, "vigild: demo: embedded Kafka broker + synthetic stream for %ld s (Ctrl-C stops)\n",

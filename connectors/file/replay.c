@@ -16,6 +16,7 @@
 #include "vigil/alert.h"
 #include "vigil/checkpoint.h"
 #include "vigil/log.h"
+#include "file/replay_source.h"
 
 #define CHUNK_BYTES (4u << 20)
 
@@ -50,8 +51,10 @@ struct replay {
     bool header_checked;
     int64_t last_progress_ns, start_ns;
     bool progress;
-    /* state.dir: checkpoints carry "replay1 <lines consumed> <input path>" */
+    /* --state-dir: checkpoints carry "replay1 <lines consumed> <input path>" and the input's
+     * identity (replay_source.h) */
     vg_checkpointer_t *ckpt;
+    struct vg_replay_source source;
     char input_path[4096];      /* realpath of the input, "" for stdin */
     uint64_t skip_lines;        /* lines of this same file a checkpoint already covers */
     int64_t last_ckpt_ns;
@@ -169,37 +172,46 @@ static void replay_checkpoint(struct replay *r, bool final) {
     if (final) vg_checkpointer_wait(r->ckpt);
 }
 
-/* Starts the engine, restoring state.dir's checkpoint when configured. Returns VG_OK or
- * an error with errstr. */
+/* restore check: the checkpoint must be of this very input (vg_replay_source_accept). */
+static bool replay_accept(void *opaque, const char *source, const char *position, size_t position_len, char *why,
+                          size_t why_size) {
+    struct replay *r = opaque;
+    return vg_replay_source_accept(&r->source, source, position, position_len, &r->skip_lines, why, why_size);
+}
+
+/* Starts the engine, restoring --state-dir's checkpoint when one is given and it belongs
+ * to this input. Returns VG_OK or an error with errstr (nothing in the directory touched). */
 static int replay_start_engine(struct replay *r, const struct vg_alert_sink *sink, char *errstr,
                                size_t errstr_size) {
     const struct vg_config *cfg = r->d->cfg;
-    if (!cfg->state.dir[0]) return vg_engine_start(&r->engine, cfg, sink, errstr, errstr_size);
-    if (strcmp(r->opt->input, "-") != 0 && !realpath(r->opt->input, r->input_path))
-        snprintf(r->input_path, sizeof r->input_path, "%s", r->opt->input);
-    int rc = vg_checkpointer_create(&r->ckpt, cfg->state.dir, errstr, errstr_size);
-    if (rc != VG_OK) return rc;
+    const char *dir = r->opt->state_dir;
+    if (!dir || !dir[0]) {
+        if (cfg->state.dir[0])
+            vg_info("replay_stateless", "state_dir=%s msg=\"a replay neither reads nor writes the config's state.dir; "
+                    "--state-dir DIR checkpoints it\"", cfg->state.dir);
+        return vg_engine_start(&r->engine, cfg, sink, errstr, errstr_size);
+    }
+    if (strcmp(r->source.path, "-") != 0) snprintf(r->input_path, sizeof r->input_path, "%s", r->source.path);
     char pos[sizeof r->input_path + 64];
     size_t len = sizeof pos - 1;
-    rc = vg_engine_start_restored(&r->engine, cfg, sink, cfg->state.dir, pos, &len, errstr, errstr_size);
+    struct vg_restore_check check = {.accept = replay_accept, .opaque = r};
+    int rc = vg_engine_start_checked(&r->engine, cfg, sink, dir, &check, pos, &len, errstr, errstr_size);
     if (rc != VG_OK) return rc;
-    pos[len] = '\0';
-    unsigned long long lines;
-    int used = 0;
-    if (len && sscanf(pos, "replay1 %llu %n", &lines, &used) == 1) {
-        const char *path = pos + used;
-        if (r->input_path[0] && strcmp(path, r->input_path) == 0) {
-            r->skip_lines = lines;
-            vg_info("replay_resume", "input=%s skip_lines=%llu msg=\"same input as the checkpoint: continuing after it\"",
-                    path, lines);
-        } else {
-            vg_info("replay_resume", "previous_input=\"%s\" lines=%llu msg=\"new input continues the restored state\"",
-                    path, lines);
-        }
-    } else if (len) {
-        vg_warn("replay_resume", "msg=\"checkpoint position is not a replay position (Kafka?); state restored, "
-                                 "reading the whole input\"");
+    rc = vg_checkpointer_create(&r->ckpt, dir, errstr, errstr_size);
+    if (rc != VG_OK) {
+        vg_engine_stop(r->engine);
+        r->engine = NULL;
+        return rc;
     }
+    char source[sizeof r->source.path + 128];
+    vg_replay_source_text(&r->source, source, sizeof source);
+    vg_checkpointer_set_source(r->ckpt, source);
+    if (len && r->skip_lines)
+        vg_info("replay_resume", "input=%s skip_lines=%llu msg=\"same input as the checkpoint: continuing after it\"",
+                r->source.path, (unsigned long long)r->skip_lines);
+    else if (len)
+        vg_info("replay_resume", "input=%s msg=\"same stream as the checkpoint: state restored, continuing\"",
+                r->source.path);
     return VG_OK;
 }
 
@@ -256,6 +268,7 @@ int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char
         snprintf(errstr, errstr_size, "replay: out of memory");
         goto out;
     }
+    if (opt->state_dir && vg_replay_source_init(&r.source, fd, opt->input, errstr, errstr_size) != 0) goto out;
     struct stat st;
     bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     if (regular) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

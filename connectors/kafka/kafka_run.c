@@ -876,16 +876,10 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         rd_kafka_queue_io_event_enable(r->out_queue, r->wake_fd[1], "o", 1);
     sink = kt_out_sink(&r->out);
     if (cfg->state.dir[0]) {
-        char pos[VG_CHECKPOINT_POSITION_MAX + 1];
-        size_t len = sizeof(pos) - 1;
-        if (vg_checkpointer_create(&r->state, cfg->state.dir, errstr, errstr_size) ||
-            vg_engine_start_restored(&r->engine, cfg, &sink, cfg->state.dir, pos, &len, errstr,
-                                     errstr_size)) {
+        if (kt_state_open(r, &sink, errstr, errstr_size)) {
             exit_code = 1;
             goto out;
         }
-        pos[len] = '\0';
-        kt_state_parse(r, pos, len);
     } else if (vg_engine_start(&r->engine, cfg, &sink, errstr, errstr_size)) {
         goto out;
     }

@@ -164,6 +164,10 @@ void kt_offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 void kt_txn(struct kt_run *r);
 
 /* kafka_state.c */
+/* Starts r->engine from state.dir's checkpoint if it is of this input (cluster, topic, group;
+ * refused otherwise, nothing touched), creates r->state recording this input's identity and
+ * parses the saved position. Returns 0 or -1 with errstr (a bad config: exit 1). */
+int kt_state_open(struct kt_run *r, const struct vg_alert_sink *sink, char *errstr, size_t errstr_size);
 void kt_state_parse(struct kt_run *r, const char *pos, size_t len);
 void kt_state_seek(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
 void kt_state_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts);

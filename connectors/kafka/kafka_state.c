@@ -10,6 +10,105 @@
 
 /* ---- state checkpoints (state.dir) ----------------------------------------------------- */
 
+/* The identity of this input, recorded in every checkpoint:
+ * "kafka cluster=<id or -> bootstrap=<brokers> topic=<topic> group=<group>". */
+static void kt_state_source(struct kt_run *r, char *buf, size_t size) {
+    const struct vg_config *cfg = r->d->cfg;
+    bool embedded = !strcmp(cfg->kafka.brokers, "embedded");
+    /* The embedded cluster is new (and empty) at every start: its id would never match. */
+    char *cluster = embedded || !r->out.rk ? NULL : rd_kafka_clusterid(r->out.rk, 3000);
+
+    snprintf(buf, size, "kafka cluster=%s bootstrap=%s topic=%s group=%s", cluster && cluster[0] ? cluster : "-",
+             cfg->kafka.brokers, r->d->input_topic, cfg->input.group);
+    if (cluster)
+        rd_kafka_mem_free(r->out.rk, cluster);
+}
+
+/* Copies the value of "key=" in a source text (up to the next space; the last key, group,
+ * to the end) into out. Returns false when absent. */
+static bool kt_source_field(const char *src, const char *key, bool last, char *out, size_t size) {
+    char pat[32];
+    const char *v, *end;
+
+    snprintf(pat, sizeof(pat), " %s=", key);
+    v = strstr(src, pat);
+    if (!v)
+        return false;
+    v += strlen(pat);
+    end = last ? v + strlen(v) : strchr(v, ' ');
+    if (!end)
+        end = v + strlen(v);
+    snprintf(out, size, "%.*s", (int)(end - v), v);
+    return true;
+}
+
+struct kt_accept {
+    struct kt_run *r;
+    const char *mine;
+};
+
+/* restore check: a checkpoint of this cluster (by id when both ids are known, else by the
+ * bootstrap list), topic and group; a version-1 one (no identity) only when its position is
+ * of this topic. */
+static bool kt_state_accept(void *opaque, const char *source, const char *position, size_t position_len,
+                            char *why, size_t why_size) {
+    const struct kt_accept *a = opaque;
+    char mc[256], mb[VG_PATH_MAX], mt[VG_TOPIC_MAX + 1], mg[256];
+    char rc[256], rb[VG_PATH_MAX], rt[VG_TOPIC_MAX + 1], rg[256];
+    size_t tl = strlen(a->r->d->input_topic);
+
+    if (!source[0]) {
+        if (position_len > 7 + tl && !strncmp(position, "kafka1 ", 7) &&
+            !strncmp(position + 7, a->r->d->input_topic, tl) && (position_len == 7 + tl || position[7 + tl] == ' ')) {
+            vg_warn("checkpoint_unverified", "msg=\"checkpoint of an older vigild: its topic matches, its cluster "
+                    "and group are not recorded; the next checkpoint records them\"");
+            return true;
+        }
+        snprintf(why, why_size, "was written by an older vigild for another input (position \"%.*s\"), not for "
+                 "%s: move it aside or use another state.dir", (int)VG_MIN(position_len, (size_t)80), position,
+                 a->mine);
+        return false;
+    }
+    if (strncmp(source, "kafka ", 6) != 0) {
+        snprintf(why, why_size, "belongs to a replay (%s), not to this Kafka input (%s): move it aside or use "
+                 "another state.dir", source, a->mine);
+        return false;
+    }
+    kt_source_field(a->mine, "cluster", false, mc, sizeof(mc));
+    kt_source_field(a->mine, "bootstrap", false, mb, sizeof(mb));
+    kt_source_field(a->mine, "topic", false, mt, sizeof(mt));
+    kt_source_field(a->mine, "group", true, mg, sizeof(mg));
+    if (!kt_source_field(source, "cluster", false, rc, sizeof(rc)) ||
+        !kt_source_field(source, "bootstrap", false, rb, sizeof(rb)) ||
+        !kt_source_field(source, "topic", false, rt, sizeof(rt)) || !kt_source_field(source, "group", true, rg, sizeof(rg)) ||
+        strcmp(rt, mt) != 0 || strcmp(rg, mg) != 0 ||
+        (strcmp(rc, "-") && strcmp(mc, "-") ? strcmp(rc, mc) != 0 : strcmp(rb, mb) != 0)) {
+        snprintf(why, why_size, "belongs to another Kafka input (%s), not to this one (%s): move it aside or use "
+                 "another state.dir", source, a->mine);
+        return false;
+    }
+    return true;
+}
+
+int kt_state_open(struct kt_run *r, const struct vg_alert_sink *sink, char *errstr, size_t errstr_size) {
+    const struct vg_config *cfg = r->d->cfg;
+    char pos[VG_CHECKPOINT_POSITION_MAX + 1], mine[VG_CHECKPOINT_SOURCE_MAX];
+    size_t len = sizeof(pos) - 1;
+    struct kt_accept a = {.r = r, .mine = mine};
+    struct vg_restore_check check = {.accept = kt_state_accept, .opaque = &a};
+
+    kt_state_source(r, mine, sizeof(mine));
+    /* Checked before anything in state.dir is touched: a refused directory stays as it was. */
+    if (vg_engine_start_checked(&r->engine, cfg, sink, cfg->state.dir, &check, pos, &len, errstr, errstr_size))
+        return -1;
+    if (vg_checkpointer_create(&r->state, cfg->state.dir, errstr, errstr_size))
+        return -1; /* the caller stops the engine */
+    vg_checkpointer_set_source(r->state, mine);
+    pos[len] = '\0';
+    kt_state_parse(r, pos, len);
+    return 0;
+}
+
 /* Position blob: "kafka1 <topic> <partition>:<next offset> ...". */
 static size_t kt_state_position(const struct kt_run *r, const int64_t *next, char *buf, size_t size) {
     /* The topic consumed (input.topic at start), not the config's now: a reload may have

@@ -8,13 +8,18 @@
 
 #include "vigil/engine.h"
 
-/* Format version this build writes and reads. A file of another version is refused. */
-#define VG_CHECKPOINT_VERSION 1u
+/* Format version this build writes. It reads this one and version 1 (the same image without
+ * the input identity: restored only where the caller's check accepts its position alone).
+ * A file of any other version is refused. */
+#define VG_CHECKPOINT_VERSION 2u
+#define VG_CHECKPOINT_VERSION_MIN 1u
 /* Ring records a checkpoint lets the stages work down before it stops the input for the
  * drain (vg_engine_wait_backlog): ~2-3 ms of shard work. */
 #define VG_CHECKPOINT_BACKLOG 4096u
 /* Largest input position blob. */
 #define VG_CHECKPOINT_POSITION_MAX (64u * 1024u)
+/* Largest input identity ("source") a checkpoint records. */
+#define VG_CHECKPOINT_SOURCE_MAX 8192u
 
 struct vg_snapshot;
 typedef struct vg_checkpointer vg_checkpointer_t;
@@ -24,6 +29,11 @@ typedef struct vg_checkpointer vg_checkpointer_t;
  * child. If *out is a snapshot already, its buffer is reused.
  * Returns VG_OK, VG_ERR_RANGE (position too long) or VG_ERR_NOMEM (*out untouched). */
 int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t len, struct vg_snapshot **out);
+/* The same, recording `source`, the identity of the input the state belongs to (Kafka
+ * cluster/topic/group, a file's identity; NUL-terminated, "" = none). VG_ERR_RANGE when it is
+ * longer than VG_CHECKPOINT_SOURCE_MAX. */
+int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *input_position, size_t len,
+                          struct vg_snapshot **out);
 /* Bytes the snapshot will write, and how long encoding it took (ns). */
 size_t vg_snapshot_size(const struct vg_snapshot *s);
 int64_t vg_snapshot_copy_ns(const struct vg_snapshot *s);
@@ -50,6 +60,9 @@ struct vg_checkpoint_take {
 /* Creates the checkpointer of state_dir (created if missing), deleting files a write that
  * did not finish left there. Returns VG_OK or an error with errstr (directory unusable). */
 int vg_checkpointer_create(vg_checkpointer_t **out, const char *state_dir, char *errstr, size_t errstr_size);
+/* Sets the input identity every later checkpoint records (copied; truncated to
+ * VG_CHECKPOINT_SOURCE_MAX). Call before the first take. */
+void vg_checkpointer_set_source(vg_checkpointer_t *c, const char *source);
 /* Checkpoints `e`, which must be drained (vg_engine_flush + vg_engine_drain: the stages are
  * quiescent), with `input_position`. Copy-on-write: the calling thread forks and returns at
  * once; the child encodes the state as it was at the fork, writes and fsyncs
@@ -90,5 +103,21 @@ int vg_checkpoint_write_sync(const char *state_dir, struct vg_snapshot *s, char 
 int vg_engine_start_restored(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
                              const char *state_dir, void *input_position_out, size_t *len, char *errstr,
                              size_t errstr_size);
+
+/* Decides whether the newest checkpoint belongs to the input about to be read, before
+ * anything is restored. `source` is the identity it was written with ("" for a version-1
+ * checkpoint, which has none), `position` its input position (not NUL-terminated). Returns
+ * true to restore it; false refuses it, with errstr saying why in one line. */
+struct vg_restore_check {
+    bool (*accept)(void *opaque, const char *source, const char *position, size_t position_len, char *errstr,
+                   size_t errstr_size);
+    void *opaque;
+};
+/* vg_engine_start_restored with a check (NULL = none): a refused checkpoint returns
+ * VG_ERR_INVALID with errstr "state.dir DIR: FILE ...: <why>", the engine not started and
+ * nothing in state_dir touched. */
+int vg_engine_start_checked(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                            const char *state_dir, const struct vg_restore_check *check, void *input_position_out,
+                            size_t *len, char *errstr, size_t errstr_size);
 
 #endif

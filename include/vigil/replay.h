@@ -12,11 +12,15 @@ struct vg_replay_options {
     enum vg_format format;
     const char *output;         /* path or "-" for stdout */
     const char *dead_letter;    /* path, or NULL: dead letters are only counted and logged */
+    const char *state_dir;      /* checkpoint directory (--state-dir), or NULL: no state read or
+                                 * written (a replay never uses the config's state.dir by itself) */
 };
 
 /* Runs until end of input (or d->stop_requested), then drains: every alert is written
- * before it returns. Returns the process exit code: 0 ok, 1 usage (cannot open a file),
- * 2 runtime failure (write error); errstr says why. */
+ * before it returns. With state_dir, resumes from its checkpoint only if that checkpoint
+ * belongs to this input (replay_source.h), else refuses to start. Returns the process exit
+ * code: 0 ok, 1 usage (cannot open a file, a checkpoint of another input), 2 runtime failure
+ * (write error, not one record readable); errstr says why. */
 int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char *errstr, size_t errstr_size);
 
 #endif

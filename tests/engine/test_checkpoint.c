@@ -350,8 +350,11 @@ Test(checkpoint, other_format_version_is_refused) {
     char err[1024] = "", pos[64];
     size_t pos_len = sizeof pos;
     cr_expect_eq(vg_engine_start_restored(&e, cfg, &sink, dir, pos, &pos_len, err, sizeof err), VG_ERR_INVALID);
-    cr_expect(strstr(err, "format version 2") != NULL, "message names the version: %s", err);
-    cr_expect(strstr(err, "version 1") != NULL, "message names the supported version: %s", err);
+    char want[64];
+    snprintf(want, sizeof want, "format version %u", VG_CHECKPOINT_VERSION + 1);
+    cr_expect(strstr(err, want) != NULL, "message names the version: %s", err);
+    snprintf(want, sizeof want, "versions %u to %u", VG_CHECKPOINT_VERSION_MIN, VG_CHECKPOINT_VERSION);
+    cr_expect(strstr(err, want) != NULL, "message names the supported versions: %s", err);
     vg_config_free(cfg);
     free(cfg);
     free(buf);
@@ -371,4 +374,59 @@ Test(checkpoint, leftover_tmp_from_a_crash_is_ignored) {
     expect_restores_position(&s, dir, "upto=2000");
     remove_dir(dir);
     stream_free(&s);
+}
+
+/* The input identity a checkpoint records reaches the restore check before anything is
+ * restored; a refusal starts nothing and says why, naming the directory and the file. */
+struct seen_source {
+    char source[256];
+    char position[64];
+    bool accept;
+};
+
+static bool record_source(void *opaque, const char *source, const char *position, size_t len, char *why,
+                          size_t why_size) {
+    struct seen_source *seen = opaque;
+    snprintf(seen->source, sizeof seen->source, "%s", source);
+    snprintf(seen->position, sizeof seen->position, "%.*s", (int)len, position);
+    if (!seen->accept) snprintf(why, why_size, "belongs to another input");
+    return seen->accept;
+}
+
+Test(checkpoint, source_is_recorded_and_checked_before_restore) {
+    char *dir = fresh_dir();
+    struct vg_config *cfg = config(2);
+    struct vg_test_alerts alerts = {0};
+    struct vg_alert_sink sink = {.opaque = &alerts, .on_alert = collect};
+    struct vg_engine *e = NULL;
+    char err[1024] = "", pos[64];
+    cr_assert_eq(vg_engine_start(&e, cfg, &sink, err, sizeof err), VG_OK, "%s", err);
+    struct vg_snapshot *snap = NULL;
+    cr_assert_eq(vg_engine_snapshot_of(e, "kafka cluster=c1 bootstrap=k:9092 topic=t group=g", "kafka1 t 0:5", 12,
+                                       &snap), VG_OK);
+    cr_assert_eq(vg_checkpoint_write_sync(dir, snap, err, sizeof err), VG_OK, "%s", err);
+    vg_snapshot_free(snap);
+    cr_assert_eq(vg_engine_stop(e), VG_OK);
+
+    struct seen_source seen = {.accept = false};
+    struct vg_restore_check check = {.accept = record_source, .opaque = &seen};
+    size_t pos_len = sizeof pos;
+    e = NULL;
+    cr_expect_eq(vg_engine_start_checked(&e, cfg, &sink, dir, &check, pos, &pos_len, err, sizeof err),
+                 VG_ERR_INVALID);
+    cr_expect_null(e);
+    cr_expect_str_eq(seen.source, "kafka cluster=c1 bootstrap=k:9092 topic=t group=g");
+    cr_expect_str_eq(seen.position, "kafka1 t 0:5");
+    cr_expect(strstr(err, "state.dir ") == err && strstr(err, "checkpoint.1.vgc belongs to another input"),
+              "one line naming the directory and file: %s", err);
+
+    seen.accept = true;
+    pos_len = sizeof pos;
+    cr_expect_eq(vg_engine_start_checked(&e, cfg, &sink, dir, &check, pos, &pos_len, err, sizeof err), VG_OK,
+                 "%s", err);
+    cr_expect_eq(pos_len, 12);
+    cr_expect_eq(vg_engine_stop(e), VG_OK);
+    vg_config_free(cfg);
+    free(cfg);
+    remove_dir(dir);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test_state_restart.sh - state.dir checkpoints end to end (contract 7 "State"): (a) replay: a
-# fan_in whose senders are split over two files fires after a restart between them, and a
-# restart on the same file skips what the checkpoint covers; (b) Kafka: kill -9 halfway through
+# test_state_restart.sh - state.dir checkpoints end to end (contract 7 "State"): (a) replay
+# with --state-dir: a fan_in whose senders are split over two halves of a file fires when the
+# file, grown by its second half, is replayed again (the same input continued), and a restart
+# on the unchanged file skips what the checkpoint covers; (b) Kafka: kill -9 halfway through
 # a stream with patterns spanning the kill, restart, finish: no expected alert is lost;
 # (c) SIGHUP with a changed watchlist while vigild replays a FIFO: new entries alert from then
 # on and a fan_in straddling the reload still fires; (d) replay from a FIFO: the checkpoint a
@@ -19,25 +20,25 @@ count() { grep -c "\"rule\":\"$1\",\"account\":\"$2\"" "$3" || true; }
 # ---- (a) replay across a restart ------------------------------------------------------------
 A=$KT_TMP/a
 mkdir -p "$A"
-printf 'state:\n  dir: %s/state\n' "$A" >"$A/cfg.yaml"
-for i in 1 2 3 4; do txn "p1_$i" $((i * 60)) "S$i" HUB 1000; done >"$A/part1.ndjson"
-for i in 5 6 7 8; do txn "p2_$i" $((i * 60)) "S$i" HUB 1000; done >"$A/part2.ndjson"
-"$VIGILD" -c "$A/cfg.yaml" --input "$A/part1.ndjson" --output "$A/alerts1" 2>"$A/run1.log" ||
+for i in 1 2 3 4; do txn "p1_$i" $((i * 60)) "S$i" HUB 1000; done >"$A/in.ndjson"
+"$VIGILD" --input "$A/in.ndjson" --state-dir "$A/state" --output "$A/alerts1" 2>"$A/run1.log" ||
     kt_fail "replay part 1 failed"
 [ "$(count fan_in HUB "$A/alerts1")" = 0 ] || kt_fail "(a) fan_in fired on half a pattern"
 ls "$A/state"/checkpoint.*.vgc >/dev/null 2>&1 || kt_fail "(a) no checkpoint written"
 touch "$A/state/checkpoint.tmp" "$A/state/checkpoint.3.pending" # a crash mid-write left these
-"$VIGILD" -c "$A/cfg.yaml" --input "$A/part2.ndjson" --output "$A/alerts2" 2>"$A/run2.log" ||
+for i in 5 6 7 8; do txn "p2_$i" $((i * 60)) "S$i" HUB 1000; done >>"$A/in.ndjson" # the file grows
+"$VIGILD" --input "$A/in.ndjson" --state-dir "$A/state" --output "$A/alerts2" 2>"$A/run2.log" ||
     kt_fail "replay part 2 failed"
 [ "$(grep -c checkpoint_stale_removed "$A/run2.log")" = 2 ] || kt_fail "(a) leftovers not removed: $(cat "$A/run2.log")"
 ! ls "$A/state" | grep -qv '^checkpoint\.[0-9]*\.vgc$' || kt_fail "(a) stray files in state.dir: $(ls "$A/state")"
 grep -q checkpoint_restored "$A/run2.log" || kt_fail "(a) state not restored: $(cat "$A/run2.log")"
+grep -q 'skip_lines=4' "$A/run2.log" || kt_fail "(a) the grown file was not continued: $(cat "$A/run2.log")"
 [ "$(count fan_in HUB "$A/alerts2")" = 1 ] || kt_fail "(a) fan_in spanning the restart did not fire"
 
 # Same file again after a complete run: everything is covered, nothing is re-analysed.
-"$VIGILD" -c "$A/cfg.yaml" --input "$A/part2.ndjson" --output "$A/alerts3" 2>"$A/run3.log" ||
+"$VIGILD" --input "$A/in.ndjson" --state-dir "$A/state" --output "$A/alerts3" 2>"$A/run3.log" ||
     kt_fail "replay part 2 (again) failed"
-grep -q 'skip_lines=4' "$A/run3.log" || kt_fail "(a) same input not skipped: $(cat "$A/run3.log")"
+grep -q 'skip_lines=8' "$A/run3.log" || kt_fail "(a) same input not skipped: $(cat "$A/run3.log")"
 [ ! -s "$A/alerts3" ] || kt_fail "(a) a restart on the same file repeated alerts"
 echo "(a) replay restart: ok"
 
@@ -139,9 +140,9 @@ echo "(c) SIGHUP reload: ok"
 # ---- (d) replay: a forked mid-stream checkpoint is what a kill -9 leaves -----------------------
 D=$KT_TMP/d
 mkdir -p "$D"
-printf 'state:\n  dir: %s/state\n  interval: 1s\n' "$D" >"$D/cfg.yaml"
+printf 'state:\n  interval: 1s\n' >"$D/cfg.yaml"
 mkfifo "$D/in.fifo"
-"$VIGILD" -c "$D/cfg.yaml" --input - --output "$D/alerts1" <"$D/in.fifo" 2>"$D/run1.log" &
+"$VIGILD" -c "$D/cfg.yaml" --input - --state-dir "$D/state" --output "$D/alerts1" <"$D/in.fifo" 2>"$D/run1.log" &
 DPID=$!
 KT_PIDS+=("$DPID")
 exec 4>"$D/in.fifo"
@@ -162,7 +163,7 @@ kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null || true
 exec 4>&-
 for i in 5 6 7 8; do txn "d2_$i" $((i * 60)) "S$i" HUBD 1000; done >"$D/part2.ndjson"
-"$VIGILD" -c "$D/cfg.yaml" --input "$D/part2.ndjson" --output "$D/alerts2" 2>"$D/run2.log" ||
+"$VIGILD" -c "$D/cfg.yaml" --input - --state-dir "$D/state" --output "$D/alerts2" <"$D/part2.ndjson" 2>"$D/run2.log" ||
     kt_fail "(d) restart failed: $(cat "$D/run2.log")"
 grep -q 'checkpoint_restored.*next_seq=4 ' "$D/run2.log" || kt_fail "(d) not restored from the forked checkpoint: $(cat "$D/run2.log")"
 [ "$(count fan_in HUBD "$D/alerts2")" = 1 ] || kt_fail "(d) fan_in spanning the kill -9 did not fire"
