@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 # Build: compiler, cmake, pkg-config. Libraries: librdkafka (Kafka + mock cluster), liburing
 # (checkpoint I/O), xxhash, libyaml (config with line numbers), libmicrohttpd (metrics),
 # libsystemd (sd_notify). Tests: criterion, clang (libFuzzer), kcat (a real Kafka client).
-# Bench: gnuplot for charts.
+# Bench: gnuplot for charts. Integration tests: curl (/metrics, /healthz).
 packages=(build-essential cmake pkg-config librdkafka-dev liburing-dev libxxhash-dev
           libyaml-dev libmicrohttpd-dev libsystemd-dev libcriterion-dev clang
-          libclang-rt-14-dev kcat gnuplot-nox python3)
+          libclang-rt-14-dev kcat gnuplot-nox python3 curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -390,7 +390,7 @@ static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
     cfg->input.format = VG_CFG_FORMAT_NDJSON;
     strcpy(cfg->output.topic, "alerts");
     strcpy(cfg->dead_letter.topic, "transactions.dead_letter");
-    strcpy(cfg->kafka.brokers, "embedded");
+    /* kafka.brokers has no default: vg_config_check_kafka_mode. */
     cfg->engine.threads = 0;
     cfg->engine.allowed_lateness_ms = 5 * 60 * VG_MS_PER_SECOND;
     cfg->engine.ring_size = 32768;
@@ -616,6 +616,16 @@ int vg_config_threads(const struct vg_config *cfg) {
     if (cfg && cfg->engine.threads > 0) return cfg->engine.threads;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores > 0 ? (int)VG_MIN(cores, 1024L) : 1;
+}
+
+int vg_config_check_kafka_mode(const struct vg_config *cfg, char *errstr, size_t errstr_size) {
+    if (cfg->kafka.brokers[0]) return VG_OK;
+    snprintf(errstr, errstr_size,
+             "%s: kafka.brokers: required to consume Kafka (no default): the bootstrap list, e.g. "
+             "kafka1:9092,kafka2:9092, or embedded for the in-process development broker; --input FILE "
+             "replays a file, --demo runs the demo",
+             cfg->path[0] ? cfg->path : "built-in defaults");
+    return VG_ERR_INVALID;
 }
 
 int64_t vg_config_account_horizon_ms(const struct vg_config *cfg) {

@@ -212,6 +212,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err[0] ? err : "vigild: cannot load the built-in defaults");
         return 1;
     }
+    /* Kafka mode: neither --input, --demo nor input.kind: file. */
+    bool kafka_mode = !input && !demo && cfg->input.kind != VG_INPUT_FILE;
+    if (kafka_mode && vg_config_check_kafka_mode(cfg, err, sizeof err) != VG_OK) {
+        fprintf(stderr, "%s\n", err);
+        vg_config_free(cfg);
+        return 1;
+    }
     if (check_only) {
         printf("%s: ok\n", config_path ? config_path : "built-in defaults");
         vg_config_free(cfg);
@@ -239,6 +246,11 @@ int main(int argc, char **argv) {
     vg_big_use_huge_pages(input ? state_dir != NULL : cfg->state.dir[0] != '\0');
     d->cfg = cfg;
     d->print_alerts = demo;
+    d->development_broker = !input && strcmp(cfg->kafka.brokers, "embedded") == 0;
+    if (d->development_broker && !demo)
+        vg_warn("kafka_embedded", "msg=\"kafka.brokers: embedded starts the in-process development broker: "
+                "nothing outside this process writes to it. Development and demos only; name the bootstrap "
+                "list (host:port,...) to consume a real cluster\"");
     d->run_for_ms = demo ? demo_seconds * 1000 : 0;
     snprintf(d->input_topic, sizeof d->input_topic, "%s", cfg->input.topic);
 

@@ -272,7 +272,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (strcmp(url, "/metrics") == 0) return serve_metrics(conn, m->daemon);
     if (strcmp(url, "/healthz") == 0) {
         if (atomic_load_explicit(&m->daemon->consuming, memory_order_acquire))
-            return respond_text(conn, MHD_HTTP_OK, "ok\n");
+            return respond_text(conn, MHD_HTTP_OK, m->daemon->development_broker
+                                                       ? "ok (kafka.brokers: embedded, a development broker "
+                                                         "nothing outside this process writes to)\n"
+                                                       : "ok\n");
         return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not consuming\n");
     }
     return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");

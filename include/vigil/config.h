@@ -47,7 +47,7 @@ struct vg_config {
         char file[VG_PATH_MAX];            /* dead_letter.file (file mode), "" = stderr count only */
     } dead_letter;
     struct {
-        char brokers[VG_PATH_MAX];         /* kafka.brokers, default "embedded" */
+        char brokers[VG_PATH_MAX];         /* kafka.brokers, no default ("" = not written) */
         size_t property_count;
         struct vg_kafka_property properties[VG_KAFKA_PROPS_MAX]; /* kafka.properties */
     } kafka;
@@ -95,6 +95,9 @@ void vg_config_free(struct vg_config *cfg);
 
 /* Number of shard threads to run: engine.threads or the online core count. */
 int vg_config_threads(const struct vg_config *cfg);
+/* Kafka mode needs kafka.brokers written (contract section 6: no default). Returns VG_OK,
+ * or VG_ERR_INVALID with "FILE: kafka.brokers: why" in errstr. */
+int vg_config_check_kafka_mode(const struct vg_config *cfg, char *errstr, size_t errstr_size);
 
 /* Event-time span the account store must keep: the longest enabled account-rule window
  * plus allowed lateness. Can't fail. */

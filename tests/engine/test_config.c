@@ -46,7 +46,7 @@ static void expect_contract_defaults(const struct vg_config *c) {
     cr_expect_str_eq(c->output.topic, "alerts");
     cr_expect_eq(c->output.exactly_once, false);
     cr_expect_str_eq(c->dead_letter.topic, "transactions.dead_letter");
-    cr_expect_str_eq(c->kafka.brokers, "embedded");
+    cr_expect_str_eq(c->kafka.brokers, ""); /* no default: Kafka mode refuses to start without it */
     cr_expect_eq(c->kafka.property_count, 0);
     cr_expect_eq(c->engine.threads, 0);
     cr_expect_eq(c->engine.allowed_lateness_ms, 5 * 60 * 1000);
@@ -692,7 +692,24 @@ Test(config, deploy_example_loads_and_matches_defaults) {
     struct vg_config c;
     int rc = vg_config_load(&c, VG_TEST_DATA "/../../deploy/vigil.yaml", err, sizeof err);
     cr_assert_eq(rc, VG_OK, "%s", err);
-    /* The example documents the defaults, so loading it changes none of them. */
+    /* The example documents the defaults, so loading it changes none of them, except
+     * kafka.brokers, which has none: the example names a real bootstrap list. */
+    cr_expect_str_eq(c.kafka.brokers, "kafka1:9092,kafka2:9092");
+    c.kafka.brokers[0] = '\0';
     expect_contract_defaults(&c);
+    vg_config_free(&c);
+}
+
+/* Kafka mode without kafka.brokers is refused (no silent development broker); written, any
+ * value passes, embedded included. */
+Test(config, kafka_mode_needs_brokers_written) {
+    struct vg_config c;
+    char why[512] = "";
+    cr_assert_eq(load(&c, "input:\n  topic: tx\n"), VG_OK);
+    cr_expect_eq(vg_config_check_kafka_mode(&c, why, sizeof why), VG_ERR_INVALID);
+    cr_expect(strstr(why, "vigil.yaml: kafka.brokers: required") == why, "%s", why);
+    vg_config_free(&c);
+    cr_assert_eq(load(&c, "kafka:\n  brokers: embedded\n"), VG_OK);
+    cr_expect_eq(vg_config_check_kafka_mode(&c, why, sizeof why), VG_OK);
     vg_config_free(&c);
 }

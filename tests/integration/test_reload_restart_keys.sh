@@ -2,8 +2,9 @@
 # test_reload_restart_keys.sh - a SIGHUP reload that changes keys a running daemon cannot
 # apply (input.topic, kafka.brokers, ...): vigild says they wait for a restart and keeps
 # consuming what it consumed; its checkpoints keep naming the topic they hold offsets of,
-# so the restart on the new topic does not seek the new topic to the old topic's offsets
-# (it would skip the new topic's first records) and reads the new topic from its start.
+# so the restart on the new topic refuses the old topic's checkpoint (one line, exit 1:
+# another input) instead of applying its state and offsets to the new topic; with a new
+# state.dir it reads the new topic from its start.
 source "$(dirname "$0")/kafka_lib.sh"
 
 T0=1704067200000
@@ -30,9 +31,14 @@ kt_wait_exit "$VIGILD_PID" 20
 
 { txn b1 20 B1 Y 100; txn b2 21 B2 Y 100; txn bbig 22 WHALE_B Y 30000; } |
     timeout 20 kcat -b "$BOOTSTRAP" -P -t topic_b >/dev/null
+rc=0
+timeout 30 "$VIGILD" -c "$KT_TMP/vigil.yaml" >/dev/null 2>"$KT_TMP/refused.log" || rc=$?
+[ "$rc" = 1 ] || kt_fail "restart on topic_b with topic_a's state exited $rc, want 1"
+grep -q 'belongs to another Kafka input (kafka .*topic=topic_a ' "$KT_TMP/refused.log" ||
+    kt_fail "no refusal naming topic_a's checkpoint: $(cat "$KT_TMP/refused.log")"
+sed -i "s|dir: $KT_TMP/state|dir: $KT_TMP/state_b|" "$KT_TMP/vigil.yaml"
 kt_start_vigild "$KT_TMP/vigil.yaml" run2
 kt_wait_log run2 'event=kafka_assigned' 30
-kt_wait_log run2 'event=state_position topic=topic_a input_topic=topic_b' 1
 ! grep -q 'event=state_seek' "$KT_TMP/run2.log" || kt_fail "run 2 seeked topic_b to topic_a's offsets: $(grep state_seek "$KT_TMP/run2.log")"
 kt_wait_count alerts 2 30
 kill -TERM "$VIGILD_PID"
