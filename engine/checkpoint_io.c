@@ -155,7 +155,7 @@ int ckpt_load_newest(const char *dir, unsigned char **buf, size_t *len, char *pa
     uint64_t *numbers;
     size_t count;
     if (list_numbers(dir, &numbers, &count) != VG_OK) {
-        snprintf(errstr, errstr_size, "%s: cannot list: %s", dir, strerror(errno));
+        snprintf(errstr, errstr_size, "state.dir %s: cannot list: %s", dir, strerror(errno));
         return VG_ERR_INVALID;
     }
     int rc = count ? VG_ERR_INVALID : VG_ERR_NOTFOUND;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -226,6 +227,7 @@ static int check_kafka_property(struct vg_cfg_loader *ld, const yaml_node_t *key
 
 /* kafka.properties: librdkafka property -> scalar, kept verbatim. */
 static int parse_kafka_properties(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
+    int failed = VG_OK;
     cfg->kafka.property_count = 0;
     if (vg_cfg_is_null(map)) return VG_OK;
     if (map->type != YAML_MAPPING_NODE)
@@ -255,15 +257,20 @@ static int parse_kafka_properties(struct vg_cfg_loader *ld, const yaml_node_t *m
             rc = check_kafka_property(ld, key, value, prop);
         }
         vg_cfg_key_pop(ld, saved);
-        if (rc != VG_OK) return rc;
+        if (rc == VG_ERR_NOMEM) return rc;
+        if (rc != VG_OK) {
+            failed = VG_ERR_INVALID; /* go on: report every error */
+            continue;
+        }
         cfg->kafka.property_count++;
     }
-    return VG_OK;
+    return failed;
 }
 
 /* ---- rules and the top level --------------------------------------------------------- */
 
 static int parse_rules(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
+    int failed = VG_OK;
     if (vg_cfg_is_null(map)) return VG_OK;
     if (map->type != YAML_MAPPING_NODE)
         return vg_cfg_fail(ld, map, "expected a mapping of rule names, got a %s", vg_cfg_kind(map));
@@ -286,9 +293,10 @@ static int parse_rules(struct vg_cfg_loader *ld, const yaml_node_t *map, struct 
             rc = vg_cfg_rule_parse(ld, (enum vg_rule_id)id, &cfg->rules[id], value);
         }
         vg_cfg_key_pop(ld, saved);
-        if (rc != VG_OK) return rc;
+        if (rc == VG_ERR_NOMEM) return rc;
+        if (rc != VG_OK) failed = VG_ERR_INVALID;
     }
-    return VG_OK;
+    return failed;
 }
 
 struct section {
@@ -319,6 +327,7 @@ static int parse_section(struct vg_cfg_loader *ld, const struct section *s, cons
         return vg_cfg_fail(ld, map, "expected a mapping, got a %s", vg_cfg_kind(map));
     if (vg_cfg_check_keys(ld, map) != VG_OK) return VG_ERR_INVALID;
     bool is_kafka = s->fields == kafka_fields;
+    int failed = VG_OK;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
         yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
@@ -330,6 +339,8 @@ static int parse_section(struct vg_cfg_loader *ld, const struct section *s, cons
         int rc;
         if (f->key) {
             rc = parse_field(ld, f, value, cfg);
+            if (f->type == F_STRING && f->offset == offsetof(struct vg_config, state.dir))
+                cfg->state.dir_line = vg_cfg_line(value);
         } else if (is_kafka && vg_str_eq(k, klen, "properties", 10)) {
             rc = parse_kafka_properties(ld, value, cfg);
         } else {
@@ -340,11 +351,12 @@ static int parse_section(struct vg_cfg_loader *ld, const struct section *s, cons
             rc = vg_cfg_fail(ld, key, "unknown key (%s takes %s)", s->name, known);
         }
         vg_cfg_key_pop(ld, saved);
-        if (rc != VG_OK) return rc;
+        if (rc == VG_ERR_NOMEM) return rc;
+        if (rc != VG_OK) failed = VG_ERR_INVALID;
     }
     if (s->fields == input_fields && cfg->input.kind == VG_INPUT_FILE && cfg->input.file[0] == '\0')
         return vg_cfg_fail(ld, map, "kind file needs input.file (a path, or \"-\" for stdin)");
-    return VG_OK;
+    return failed;
 }
 
 static int parse_root(struct vg_cfg_loader *ld, const yaml_node_t *root, struct vg_config *cfg) {
@@ -352,6 +364,7 @@ static int parse_root(struct vg_cfg_loader *ld, const yaml_node_t *root, struct 
     if (root->type != YAML_MAPPING_NODE)
         return vg_cfg_fail(ld, root, "the top level must be a mapping of sections, got a %s", vg_cfg_kind(root));
     if (vg_cfg_check_keys(ld, root) != VG_OK) return VG_ERR_INVALID;
+    int failed = VG_OK;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
         yaml_node_t *value = yaml_document_get_node(ld->doc, p->value);
@@ -373,9 +386,10 @@ static int parse_root(struct vg_cfg_loader *ld, const yaml_node_t *root, struct 
             rc = parse_section(ld, s, value, cfg);
         }
         vg_cfg_key_pop(ld, saved);
-        if (rc != VG_OK) return rc;
+        if (rc == VG_ERR_NOMEM) return rc;
+        if (rc != VG_OK) failed = VG_ERR_INVALID; /* go on: one run reports every error */
     }
-    return VG_OK;
+    return failed;
 }
 
 /* ---- building a config ---------------------------------------------------------------- */
@@ -425,11 +439,55 @@ static void dir_of(const char *path, char *out, size_t cap) {
     }
 }
 
+/* Whether state.dir can hold checkpoints: an existing writable directory, or one the
+ * checkpointer's mkdir (the last component only) can create. Returns true, or false with why. */
+static bool state_dir_usable(const char *dir, char *why, size_t why_size) {
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) return snprintf(why, why_size, "'%s' exists and is not a directory", dir), false;
+        if (access(dir, W_OK | X_OK) != 0)
+            return snprintf(why, why_size, "'%s' is not writable: %s", dir, strerror(errno)), false;
+        return true;
+    }
+    if (errno != ENOENT) return snprintf(why, why_size, "'%s' cannot be used: %s", dir, strerror(errno)), false;
+    char parent[VG_PATH_MAX];
+    dir_of(dir, parent, sizeof parent);
+    if (stat(parent, &st) != 0)
+        return snprintf(why, why_size, "'%s' cannot be created: %s: %s (only the last component is created)", dir,
+                        parent, strerror(errno)), false;
+    if (!S_ISDIR(st.st_mode))
+        return snprintf(why, why_size, "'%s' cannot be created: %s is not a directory", dir, parent), false;
+    if (access(parent, W_OK | X_OK) != 0)
+        return snprintf(why, why_size, "'%s' cannot be created: %s is not writable: %s", dir, parent,
+                        strerror(errno)), false;
+    return true;
+}
+
+/* The checks of vg_config_load_checked; errors are added to the loader's. Returns VG_OK or
+ * VG_ERR_INVALID. */
+static int check_use(struct vg_cfg_loader *ld, const struct vg_config *cfg) {
+    int failed = VG_OK;
+    if ((ld->checks & VG_CONFIG_CHECK_KAFKA) && cfg->input.kind == VG_INPUT_KAFKA && !cfg->kafka.brokers[0]) {
+        size_t saved = vg_cfg_key_push(ld, "kafka.brokers", 13);
+        failed = vg_cfg_fail_line(ld, 0, "required to consume Kafka (no default): the bootstrap list, e.g. "
+                                  "kafka1:9092,kafka2:9092, or embedded for the in-process development broker");
+        vg_cfg_key_pop(ld, saved);
+    }
+    char why[VG_PATH_MAX * 2 + 128];
+    if ((ld->checks & VG_CONFIG_CHECK_STATE_DIR) && cfg->state.dir[0] && !state_dir_usable(cfg->state.dir, why, sizeof why)) {
+        size_t saved = vg_cfg_key_push(ld, "state.dir", 9);
+        failed = vg_cfg_fail_line(ld, cfg->state.dir_line, "%s", why);
+        vg_cfg_key_pop(ld, saved);
+    }
+    return failed;
+}
+
 /* Relations between values and each enabled rule's prepare(); errors keep file:line:key.
  * Returns VG_OK or VG_ERR_INVALID. */
 static int finish(struct vg_cfg_loader *ld, struct vg_config *cfg, const char *base_dir) {
+    int failed = VG_OK;
     for (int id = 0; id < VG_RULE_MAX; id++) {
-        if (vg_cfg_rule_check(ld, (enum vg_rule_id)id, cfg->rules[id].params) != VG_OK) return VG_ERR_INVALID;
+        if (vg_cfg_rule_check(ld, (enum vg_rule_id)id, cfg->rules[id].params) != VG_OK) failed = VG_ERR_INVALID;
     }
     for (int id = 0; id < VG_RULE_MAX; id++) {
         const struct vg_rule_def *def = vg_rule_registry[id];
@@ -444,15 +502,15 @@ static int finish(struct vg_cfg_loader *ld, struct vg_config *cfg, const char *b
             const char *key = why + plen;
             const char *end = strchr(key, ':');
             if (end) line = vg_cfg_param_line(ld, (enum vg_rule_id)id, key, (size_t)(end - key));
-            return vg_cfg_fail_line(ld, line, "%s", why[0] ? why : "rule setup failed");
+            failed = vg_cfg_fail_line(ld, line, "%s", why[0] ? why : "rule setup failed");
+            continue;
         }
         size_t saved = vg_cfg_key_push(ld, "rules", 5);
         vg_cfg_key_push(ld, def->name, strlen(def->name));
-        vg_cfg_fail_line(ld, line, "%s", why[0] ? why : "rule setup failed");
+        failed = vg_cfg_fail_line(ld, line, "%s", why[0] ? why : "rule setup failed");
         vg_cfg_key_pop(ld, saved);
-        return VG_ERR_INVALID;
     }
-    return VG_OK;
+    return failed;
 }
 
 int vg_config_defaults(struct vg_config *cfg) {
@@ -486,6 +544,11 @@ static int yaml_error(struct vg_cfg_loader *ld, const yaml_parser_t *parser) {
 
 int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
                           char *errstr, size_t errstr_size) {
+    return vg_config_load_buffer_checked(cfg, name, yaml, len, 0, errstr, errstr_size);
+}
+
+int vg_config_load_buffer_checked(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
+                                  unsigned checks, char *errstr, size_t errstr_size) {
     char scratch_err[8];
     if (!errstr || errstr_size == 0) {
         errstr = scratch_err;
@@ -504,6 +567,7 @@ int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *y
         goto err;
     }
     ld->name = name;
+    ld->checks = checks;
     ld->errstr = errstr;
     ld->errstr_size = errstr_size;
     rc = fill_defaults(built, ld);
@@ -536,11 +600,17 @@ int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *y
         }
     }
     rc = parse_root(ld, root, built);
-    if (rc != VG_OK) goto err;
+    if (rc == VG_ERR_NOMEM) goto err;
     char base_dir[VG_PATH_MAX];
     dir_of(name, base_dir, sizeof base_dir);
-    rc = finish(ld, built, base_dir);
+    /* Also after parse errors: the rules' own checks (a missing list file) are reported in
+     * the same run; a value that failed to parse kept its default. */
+    int finished = finish(ld, built, base_dir);
+    if (rc == VG_OK) rc = finished;
+    finished = check_use(ld, built);
+    if (rc == VG_OK) rc = finished;
     if (rc != VG_OK) goto err;
+
 
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
@@ -558,14 +628,20 @@ err:
     }
     free(ld);
     memset(cfg, 0, sizeof *cfg);
-    /* Errors are one line whatever a value held (a path with newlines, from a rule's
-     * prepare, would otherwise split it): control bytes become '?'. */
+    /* Each error is one line whatever a value held (vg_cfg_fail replaced control bytes);
+     * only messages written directly here (out of memory) remain: keep the '\n' between
+     * errors, nothing else. */
     for (char *c = errstr; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+        if (((unsigned char)*c < 0x20 && *c != '\n') || *c == 0x7f) *c = '?';
     return rc == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_ERR_INVALID;
 }
 
 int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t errstr_size) {
+    return vg_config_load_checked(cfg, path, 0, errstr, errstr_size);
+}
+
+int vg_config_load_checked(struct vg_config *cfg, const char *path, unsigned checks, char *errstr,
+                           size_t errstr_size) {
     char scratch_err[8];
     if (!errstr || errstr_size == 0) {
         errstr = scratch_err;
@@ -596,7 +672,7 @@ int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t
         snprintf(errstr, errstr_size, "%s: cannot read: larger than %u bytes", path, CONFIG_FILE_MAX);
         return VG_ERR_IO;
     }
-    int rc = vg_config_load_buffer(cfg, path, buf, len, errstr, errstr_size);
+    int rc = vg_config_load_buffer_checked(cfg, path, buf, len, checks, errstr, errstr_size);
     free(buf);
     return rc;
 }

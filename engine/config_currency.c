@@ -139,9 +139,21 @@ int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, stru
     }
 
     if (strcmp(base, cfg->currency.base) != 0) {
-        /* Unlinked is not an error (a single-currency deployment is fine), but it is easy
-         * to get wrong: say it. */
-        if (!currency_rebase(&cfg->currency, base, rates, n_rates))
+        /* Unlinked with no rates at all: nothing converts to the base, every record in
+         * another currency would be dead-lettered (a bad value: an error). Unlinked with
+         * rates written (a single-currency deployment says `BASE: 1`): those convert, say
+         * that the built-in rates do not. */
+        bool linked = currency_rebase(&cfg->currency, base, rates, n_rates);
+        if (!linked && n_rates == 0) {
+            size_t saved = vg_cfg_key_push(ld, "base", 4);
+            vg_cfg_fail(ld, base_node,
+                        "no built-in rate for %s and no currency.rates entry links it to one: every record in "
+                        "another currency would be dead-lettered (add e.g. USD: <rate> under currency.rates, or "
+                        "%s: 1 there to accept %s only)", base, base, base);
+            vg_cfg_key_pop(ld, saved);
+            return VG_ERR_INVALID;
+        }
+        if (!linked)
             vg_warn("currency_base_unlinked",
                     "file=%s line=%lu key=currency.base base=%s msg=\"no built-in rate for %s and no "
                     "currency.rates entry links it to one: records in any currency but %s%s are "

@@ -10,12 +10,15 @@
 
 #define VG_CFG_KEY_MAX 256
 #define VG_CFG_PARAMS_MAX 16     /* most parameters any one rule table has */
+#define VG_CFG_ERRORS_SHOWN 50   /* errors listed in errstr; more are counted */
 
 struct vg_cfg_loader {
     yaml_document_t *doc;
     const char *name;            /* file name used in messages */
-    char *errstr;
+    char *errstr;                /* every error, one line each ('\n' between them) */
     size_t errstr_size;
+    unsigned errors;             /* errors reported so far (the first VG_CFG_ERRORS_SHOWN shown) */
+    unsigned checks;             /* VG_CONFIG_CHECK_* */
     char key[VG_CFG_KEY_MAX];    /* dotted path of the node being read */
     size_t key_len;
     /* Where each rule and each of its parameters was written (0 = not in the file), so
@@ -29,7 +32,8 @@ struct vg_cfg_loader {
 size_t vg_cfg_key_push(struct vg_cfg_loader *ld, const char *seg, size_t len);
 void vg_cfg_key_pop(struct vg_cfg_loader *ld, size_t old_len);
 
-/* Writes "NAME:LINE: KEY: message" (LINE omitted when 0, KEY when empty) into errstr.
+/* Adds the line "NAME:LINE: KEY: message" (LINE omitted when 0, KEY when empty) to errstr:
+ * the loader goes on after an error so that one run reports every error it can find.
  * Returns VG_ERR_INVALID so callers can `return vg_cfg_fail(...)`. */
 int vg_cfg_fail_line(struct vg_cfg_loader *ld, unsigned long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

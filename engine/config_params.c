@@ -217,6 +217,7 @@ static int param_index(const struct vg_rule_def *def, const char *key, size_t le
 int vg_cfg_rule_parse(struct vg_cfg_loader *ld, enum vg_rule_id id, struct vg_rule_config *rc,
                       yaml_node_t *map) {
     const struct vg_rule_def *def = vg_rule_registry[id];
+    int failed = VG_OK;
     ld->rule_line[id] = vg_cfg_line(map);
     if (vg_cfg_is_null(map)) return VG_OK;
     if (map->type != YAML_MAPPING_NODE)
@@ -245,9 +246,10 @@ int vg_cfg_rule_parse(struct vg_cfg_loader *ld, enum vg_rule_id id, struct vg_ru
             err = vg_cfg_fail(ld, key_node, "unknown key (rule %s takes %s)", def->name, known);
         }
         vg_cfg_key_pop(ld, saved);
-        if (err != VG_OK) return err;
+        if (err == VG_ERR_NOMEM) return err;
+        if (err != VG_OK) failed = VG_ERR_INVALID; /* go on: report every error */
     }
-    return VG_OK;
+    return failed;
 }
 
 unsigned long vg_cfg_param_line(const struct vg_cfg_loader *ld, enum vg_rule_id id, const char *key,

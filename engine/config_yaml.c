@@ -32,15 +32,24 @@ void vg_cfg_key_pop(struct vg_cfg_loader *ld, size_t old_len) {
 }
 
 static int fail_va(struct vg_cfg_loader *ld, unsigned long line, const char *fmt, va_list ap) {
-    if (!ld->errstr || ld->errstr_size == 0) return VG_ERR_INVALID;
-    char msg[512];
+    unsigned nth = ld->errors++;
+    if (!ld->errstr || ld->errstr_size == 0 || nth > VG_CFG_ERRORS_SHOWN) return VG_ERR_INVALID;
+    char msg[512], one[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     char where[32] = "";
     if (line) snprintf(where, sizeof where, ":%lu", line);
-    if (ld->key_len)
-        snprintf(ld->errstr, ld->errstr_size, "%s%s: %s: %s", ld->name, where, ld->key, msg);
+    if (nth == VG_CFG_ERRORS_SHOWN)
+        snprintf(one, sizeof one, "%s: more errors not shown (fix these first)", ld->name);
+    else if (ld->key_len)
+        snprintf(one, sizeof one, "%s%s: %s: %s", ld->name, where, ld->key, msg);
     else
-        snprintf(ld->errstr, ld->errstr_size, "%s%s: %s", ld->name, where, msg);
+        snprintf(one, sizeof one, "%s%s: %s", ld->name, where, msg);
+    /* One line each whatever a value held (a path with a newline, from a rule's prepare). */
+    for (char *c = one; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    size_t used = nth ? strnlen(ld->errstr, ld->errstr_size) : 0;
+    if (used + 2 < ld->errstr_size)
+        snprintf(ld->errstr + used, ld->errstr_size - used, "%s%s", nth ? "\n" : "", one);
     return VG_ERR_INVALID;
 }
 

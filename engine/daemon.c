@@ -50,13 +50,15 @@ static void apply_reload(struct vg_daemon *d) {
         vg_warn("reload_skipped", "msg=\"no config file (built-in defaults); nothing to reload\"");
         return;
     }
-    char err[1024];
+    char err[4096];
     struct vg_config *fresh = calloc(1, sizeof *fresh);
     if (!fresh) {
         vg_error("reload_failed", "msg=\"out of memory\"; keeping the old config");
         return;
     }
     if (vg_config_load(fresh, d->cfg->path, err, sizeof err) != VG_OK) {
+        for (char *c = err; *c; c++) /* one log line: the errors separated by " | " */
+            if (*c == '\n') *c = '|';
         vg_error("reload_failed", "error=\"%s\" msg=\"keeping the old config\"", err);
         free(fresh);
         return;

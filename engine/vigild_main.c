@@ -54,6 +54,17 @@ static long whole_number(const char *text) {
     return *end == '\0' ? v : -1;
 }
 
+/* The one line a failed run ends with (contract 2: errors on stderr, one line each):
+ * `level=error event=vigild_failed exit=N msg="why"`. */
+static void report_failure(int exit_code, const char *why) {
+    char msg[2048];
+    size_t n = 0;
+    for (const char *c = why; *c && n + 1 < sizeof msg; c++)
+        msg[n++] = *c == '"' ? '\'' : (unsigned char)*c < 0x20 ? ' ' : *c;
+    msg[n] = '\0';
+    vg_error("vigild_failed", "exit=%d msg=\"%s\"", exit_code, msg);
+}
+
 struct signal_ctl {
     struct vg_daemon *d;
     sigset_t set;
@@ -203,9 +214,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigild: out of memory\n");
         return 2;
     }
-    char err[2048] = "";
+    char err[8192] = ""; /* a config may report many errors, one line each */
     char demo_watchlist[64] = "";
-    int rc = config_path ? vg_config_load(cfg, config_path, err, sizeof err)
+    /* As it is about to be used: Kafka mode needs kafka.brokers; a run that checkpoints to
+     * state.dir (Kafka, or --check-config) needs it usable. Every error in one run. */
+    unsigned checks = !input && !demo ? VG_CONFIG_CHECK_KAFKA | VG_CONFIG_CHECK_STATE_DIR : 0;
+    if (check_only) checks |= VG_CONFIG_CHECK_STATE_DIR;
+    int rc = config_path ? vg_config_load_checked(cfg, config_path, checks, err, sizeof err)
              : demo      ? demo_config(cfg, demo_watchlist, sizeof demo_watchlist, err, sizeof err)
                          : vg_config_defaults(cfg);
     if (rc != VG_OK) {
@@ -268,8 +283,8 @@ int main(int argc, char **argv) {
 
     vg_metrics_t *metrics = NULL;
     if (cfg->metrics.listen[0] && vg_metrics_start(&metrics, cfg->metrics.listen, d, err, sizeof err) != VG_OK) {
-        fprintf(stderr, "vigild: %s\n", err);
-        return 1;
+        report_failure(2, err); /* a runtime failure: the value itself passed --check-config */
+        return 2;
     }
     if (metrics) vg_info("metrics_listening", "listen=%s port=%u", cfg->metrics.listen, vg_metrics_port(metrics));
     vg_watchdog_t *watchdog = NULL;
@@ -291,7 +306,7 @@ int main(int argc, char **argv) {
     } else {
         exit_code = vg_kafka_run(d, err, sizeof err);
     }
-    if (exit_code != 0 && err[0]) fprintf(stderr, "vigild: %s\n", err);
+    if (exit_code != 0) report_failure(exit_code, err[0] ? err : "see the lines above");
     if (demo || (input && isatty(STDERR_FILENO))) print_summary(d, (double)(vg_now_mono_ns() - started) / 1e9);
 
     atomic_store(&d->stop_requested, true); /* ends the ready thread if input never started */

@@ -49,6 +49,9 @@ struct replay {
     uint64_t data_line;         /* AMLworld data line (tx id) */
     uint64_t records, refused;
     bool header_checked;
+    char first_refused[160];    /* start of the first refused record, for the format hint */
+    size_t first_refused_len;
+    char first_reason[200];     /* its reason and detail */
     int64_t last_progress_ns, start_ns;
     bool progress;
     /* --state-dir: checkpoints carry "replay1 <lines consumed> <input path>" and the input's
@@ -63,6 +66,12 @@ struct replay {
 
 static void write_dead_letter(struct replay *r, const char *rec, size_t len, const struct vg_parse_error *pe) {
     vg_engine_dead_letter(r->engine, pe->reason);
+    if (r->refused == 0) {
+        r->first_refused_len = VG_MIN(len, sizeof r->first_refused);
+        memcpy(r->first_refused, rec, r->first_refused_len);
+        snprintf(r->first_reason, sizeof r->first_reason, "line %llu: %s: %.120s", (unsigned long long)r->line_no,
+                 vg_reason_name(pe->reason), pe->detail);
+    }
     r->refused++;
     if (r->refused <= 5 || r->refused % 100000 == 0)
         vg_warn("dead_letter", "line=%llu reason=%s detail=\"%s\" total=%llu", (unsigned long long)r->line_no,
@@ -125,6 +134,35 @@ static void report_progress(struct replay *r, bool final) {
     fprintf(stderr, "\rvigild: %llu records, %.0f records/s, %llu dead letters%s",
             (unsigned long long)r->records, secs > 0 ? (double)r->records / secs : 0.0,
             (unsigned long long)r->refused, final ? "\n" : "   ");
+}
+
+/* What a record's first bytes look like: the --format to suggest, or NULL for neither. */
+static const char *looks_like(const char *rec, size_t len) {
+    size_t i = 0, commas = 0;
+    if (len >= 3 && (unsigned char)rec[0] == 0xEF && (unsigned char)rec[1] == 0xBB && (unsigned char)rec[2] == 0xBF)
+        i = 3; /* UTF-8 byte order mark */
+    while (i < len && (rec[i] == ' ' || rec[i] == '\t')) i++;
+    if (i < len && rec[i] == '{') return "ndjson";
+    if (vg_amlworld_is_header(rec + i, len - i)) return "amlworld-csv";
+    for (size_t k = i; k < len; k++) commas += rec[k] == ',';
+    /* A data line: "2022/09/01 00:20,010,8000EBD30,..." (the header may be missing). */
+    if (commas >= 10 && len - i > 5 && rec[i + 4] == '/') return "amlworld-csv";
+    return NULL;
+}
+
+/* Not one record could be read: says why and which format the input looks like. */
+static void explain_unreadable(const struct replay *r, char *errstr, size_t errstr_size) {
+    const char *given = r->opt->format == VG_FORMAT_AMLWORLD_CSV ? "amlworld-csv" : "ndjson";
+    const char *seen = looks_like(r->first_refused, r->first_refused_len);
+    char hint[160];
+    if (seen && strcmp(seen, given) != 0)
+        snprintf(hint, sizeof hint, "the input looks like %s: add --format %s", seen, seen);
+    else if (seen)
+        snprintf(hint, sizeof hint, "the input looks like %s but its records are refused", seen);
+    else
+        snprintf(hint, sizeof hint, "the input looks like neither ndjson nor amlworld-csv");
+    snprintf(errstr, errstr_size, "%s: not one of %llu records could be read as %s (first: %s); %s", r->opt->input,
+             (unsigned long long)r->refused, given, r->first_reason, hint);
 }
 
 /* Drains the engine and checkpoints it with the position (lines of this input consumed):
@@ -356,6 +394,12 @@ int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char
         snprintf(errstr, errstr_size, "%s: writing alerts failed", opt->output);
         goto out;
     }
+    if (r.records == 0 && r.refused > 0 && !atomic_load(&d->stop_requested)) { /* contract 2: exit 2 */
+        explain_unreadable(&r, errstr, errstr_size);
+        goto out;
+    }
+    if (r.records == 0 && r.refused == 0 && r.skip_lines == 0)
+        vg_warn("replay_empty", "input=%s msg=\"no records in the input\"", opt->input);
     exit_code = 0;
 out:
     if (r.dead_letter && fclose(r.dead_letter) != 0 && exit_code == 0) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "vigil/common.h"
 #include "vigil/daemon.h"
@@ -287,6 +288,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+    /* "Failed to bind to port 0": libmicrohttpd names its port argument, not the address it
+     * was given; vg_metrics_start reports the real port and reason. */
+    if (strncmp(msg, "Failed to bind to port", 22) == 0) return;
     for (char *p = msg; *p; p++)
         if (*p == '"') *p = '\'';
     vg_warn("metrics_http", "msg=\"%s\"", msg);
@@ -385,6 +389,17 @@ static struct MHD_Daemon *start_httpd(struct vg_metrics *m, unsigned int flags,
     return httpd;
 }
 
+/* Why the listener could not start: binds a socket of our own to addr (as libmicrohttpd
+ * would, SO_REUSEADDR) and returns bind's errno, or 0 when it binds. Can't fail otherwise. */
+static int probe_bind(const struct sockaddr_storage *addr, socklen_t addr_len) {
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, why = 0;
+    if (fd < 0) return errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)addr, addr_len ? addr_len : sizeof *addr) != 0) why = errno;
+    close(fd);
+    return why;
+}
+
 int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d,
                      char *errstr, size_t errstr_size) {
     struct sockaddr_storage addr;
@@ -417,8 +432,10 @@ int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d
         m->httpd = start_httpd(m, flags | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), &addr);
     }
     if (!m->httpd) {
-        snprintf(errstr, errstr_size, "metrics.listen: '%s': cannot listen (address in use or not local?)",
-                 listen);
+        int why = probe_bind(&addr, addr_len);
+        snprintf(errstr, errstr_size, "metrics.listen %s: cannot listen on port %u: %s", listen,
+                 (unsigned)ntohs(((struct sockaddr_in *)&addr)->sin_port),
+                 why ? strerror(why) : "the HTTP server did not start");
         free(m);
         return VG_ERR_IO;
     }

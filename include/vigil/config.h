@@ -69,6 +69,7 @@ struct vg_config {
     } metrics;
     struct {
         char dir[VG_PATH_MAX];             /* state.dir, "" = no checkpoints */
+        unsigned long dir_line;            /* line state.dir was written on (messages), 0 = none */
         int64_t interval_ms;               /* state.interval, default 30s */
     } state;
     struct {
@@ -86,9 +87,19 @@ int vg_config_defaults(struct vg_config *cfg);
  * on failure cfg holds nothing to free. */
 int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t errstr_size);
 
+/* Checks of vg_config_load_checked beyond the file itself, for how it is about to be used. */
+#define VG_CONFIG_CHECK_KAFKA 1u      /* consuming Kafka if input.kind is kafka: kafka.brokers written */
+#define VG_CONFIG_CHECK_STATE_DIR 2u  /* state.dir (if set) exists or can be created, and is writable */
+/* vg_config_load plus `checks`; every error of the file and of the checks is reported in
+ * the same errstr, one "FILE:LINE: KEY: why" line each. */
+int vg_config_load_checked(struct vg_config *cfg, const char *path, unsigned checks, char *errstr,
+                           size_t errstr_size);
+
 /* Same, from an in-memory YAML document; name is used in messages (fuzzing, tests). */
 int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
                           char *errstr, size_t errstr_size);
+int vg_config_load_buffer_checked(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
+                                  unsigned checks, char *errstr, size_t errstr_size);
 
 /* Releases rule params and loaded lists. Safe on a zeroed or defaulted config. */
 void vg_config_free(struct vg_config *cfg);

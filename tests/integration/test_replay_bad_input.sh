@@ -206,12 +206,13 @@ expect_exit() { # $1 code, rest: command; stderr kept in $T/cmd.err, stdout in $
     "$@" >"$T/cmd.out" 2>"$T/cmd.err" || got=$?
     [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want: $(head -3 "$T/cmd.err")"
 }
-printf 'rules:\n  large_tx:\n    threshold: 5000\nalerts:\n  cooldown: 1h\n' >"$T/good.yaml"
-printf 'rules:\n  large_tx:\n    threshold: 5000\n  fan_in:\n    window: 3x\n' >"$T/bad.yaml"
+printf 'kafka:\n  brokers: k1:9092\nrules:\n  large_tx:\n    threshold: 5000\nalerts:\n  cooldown: 1h\n' >"$T/good.yaml"
+printf 'rules:\n  large_tx:\n    threshold: 5000\n  fan_in:\n    window: 3x\nkafka:\n  brokers: k1:9092\n' >"$T/bad.yaml"
 printf 'engine:\n  threads: 2\n  bogus_key: 1\n' >"$T/unknown.yaml"
 printf 'rules:\n  watchlist:\n    file: %s/missing-list.txt\n' "$T" >"$T/nolist.yaml"
 expect_exit 0 "$VIGILD" -c "$T/good.yaml" --check-config
-expect_exit 0 "$VIGILD" --check-config
+expect_exit 1 "$VIGILD" --check-config   # the built-in defaults name no kafka.brokers
+grep -q "kafka.brokers: required" "$T/cmd.err" || fail "no kafka.brokers error: $(cat "$T/cmd.err")"
 expect_exit 1 "$VIGILD" -c "$T/bad.yaml" --check-config
 grep -q "bad.yaml:5: rules.fan_in.window" "$T/cmd.err" || fail "config error lacks file:line: key: $(cat "$T/cmd.err")"
 [ "$(wc -l <"$T/cmd.err")" -eq 1 ] || fail "config error is not one line: $(cat "$T/cmd.err")"
@@ -220,22 +221,28 @@ grep -q "unknown.yaml:3: engine.bogus_key" "$T/cmd.err" || fail "unknown key err
 expect_exit 1 "$VIGILD" -c "$T/nolist.yaml" --check-config
 grep -q "nolist.yaml:3: rules.watchlist.file" "$T/cmd.err" || fail "missing list error: $(cat "$T/cmd.err")"
 expect_exit 1 "$VIGILD" -c "$T/does-not-exist.yaml" --check-config
-# A base currency with no built-in rate and nothing linking it is valid (one currency),
-# but --check-config warns, naming file and line, and other currencies then dead-letter.
-printf 'currency:\n  base: ZMW\n' >"$T/zmw.yaml"
-expect_exit 0 "$VIGILD" -c "$T/zmw.yaml" --check-config
-grep -q "event=currency_base_unlinked file=$T/zmw.yaml line=2 key=currency.base" "$T/cmd.err" ||
-    fail "no warning for an unlinked base currency: $(cat "$T/cmd.err")"
-printf 'currency:\n  base: ZMW\n  rates:\n    USD: 26.5\n' >"$T/zmw-linked.yaml"
+# A base currency with no built-in rate and nothing linking it is an error (every other
+# currency would be dead-lettered), named with file and line; `ZMW: 1` under currency.rates
+# makes a single-currency deployment explicit: valid, with a warning, other currencies then
+# dead-letter.
+printf 'currency:\n  base: ZMW\nkafka:\n  brokers: k1:9092\n' >"$T/zmw.yaml"
+expect_exit 1 "$VIGILD" -c "$T/zmw.yaml" --check-config
+grep -q "^$T/zmw.yaml:2: currency.base: no built-in rate for ZMW" "$T/cmd.err" ||
+    fail "no error for an unconvertible base currency: $(cat "$T/cmd.err")"
+printf 'currency:\n  base: ZMW\n  rates:\n    ZMW: 1\nkafka:\n  brokers: k1:9092\n' >"$T/zmw-only.yaml"
+expect_exit 0 "$VIGILD" -c "$T/zmw-only.yaml" --check-config
+grep -q "event=currency_base_unlinked file=$T/zmw-only.yaml line=2 key=currency.base" "$T/cmd.err" ||
+    fail "no warning for a single-currency base: $(cat "$T/cmd.err")"
+printf 'currency:\n  base: ZMW\n  rates:\n    USD: 26.5\nkafka:\n  brokers: k1:9092\n' >"$T/zmw-linked.yaml"
 expect_exit 0 "$VIGILD" -c "$T/zmw-linked.yaml" --check-config
 grep -q "currency_base_unlinked" "$T/cmd.err" && fail "warned although currency.rates links ZMW to USD"
 expect_exit 0 "$VIGILD" -c "$T/good.yaml" --check-config
 grep -q "currency_base_unlinked" "$T/cmd.err" && fail "warned for the default base"
 printf '%s\n' '{"id":"z1","ts":1661990400000,"from":"a","to":"b","amount":5,"currency":"ZMW"}' \
     '{"id":"z2","ts":1661990400000,"from":"a","to":"b","amount":5,"currency":"USD"}' >"$T/zmw.ndjson"
-expect_exit 0 "$VIGILD" -c "$T/zmw.yaml" --input "$T/zmw.ndjson" --output "$T/zmw.alerts" --dead-letter "$T/zmw.dead"
+expect_exit 0 "$VIGILD" -c "$T/zmw-only.yaml" --input "$T/zmw.ndjson" --output "$T/zmw.alerts" --dead-letter "$T/zmw.dead"
 [ "$(wc -l <"$T/zmw.dead")" = 1 ] && grep -q '"unknown_currency"' "$T/zmw.dead" ||
-    fail "under an unlinked base the USD record should be the one dead letter: $(cat "$T/zmw.dead")"
+    fail "under a single-currency base the USD record should be the one dead letter: $(cat "$T/zmw.dead")"
 expect_exit 1 "$VIGILD" -c "$T/bad.yaml" --input "$T/in.ndjson" --output "$T/x.ndjson"
 [ ! -s "$T/x.ndjson" ] || fail "a bad config still produced alerts"
 expect_exit 0 "$VIGILD" --version
@@ -247,7 +254,7 @@ expect_exit 1 "$VIGILD" stray-argument
 expect_exit 1 "$VIGILD" --version extra    # --version does not hide a stray word
 expect_exit 1 "$VIGILD" --help extra
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --format xml
-expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --threads 0
+expect_exit 0 "$VIGILD" --input "$T/in.ndjson" --output "$T/x.ndjson" --threads 0   # one per core
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --output "$T/x.ndjson" --threads 2x   # not silently 2
 expect_exit 1 "$VIGILD" --input "$T/in.ndjson" --output "$T/x.ndjson" --threads -2   # not silently ignored
 expect_exit 1 "$VIGILD" --demo=5x
