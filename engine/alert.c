@@ -217,6 +217,14 @@ static void put_metric_value(struct out_buf *o, const struct vg_metric *m) {
     case VG_METRIC_DURATION:
         put_int(o, m->value);
         break;
+    case VG_METRIC_CODE: {
+        char code[8];
+        uint64_t v = (uint64_t)m->value;
+        n = 0;
+        for (; n < sizeof code && (v >> (8 * n)) & 0xff; n++) code[n] = (char)((v >> (8 * n)) & 0xff);
+        put_json_str(o, code, n);
+        break;
+    }
     }
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vigil/config_diff.h"
 #include "vigil/log.h"
 #include "vigil/notify.h"
 
@@ -65,6 +66,7 @@ static void apply_reload(struct vg_daemon *d) {
     }
     struct vg_config *old = d->cfg;
     warn_restart_keys(old, fresh);
+    vg_config_log_changes(old, fresh);
     struct vg_engine *engine = atomic_load(&d->engine);
     if (engine) vg_engine_reload(engine, fresh);
     d->cfg = fresh;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vigil/alert_text.h"
 #include "vigil/config.h"
 #include "vigil/daemon.h"
 #include "vigil/kafka.h"
@@ -26,7 +27,7 @@ static void usage(FILE *f) {
             "usage: vigild [-c FILE] [--check-config]\n"
             "       vigild [-c FILE] --input FILE|- [--format ndjson|amlworld-csv] [--output FILE|-]\n"
             "              [--dead-letter FILE] [--state-dir DIR]\n"
-            "       vigild --demo[=SECONDS]\n"
+            "       vigild --demo[=SECONDS] [--output-format text|json]\n"
             "       vigild --version | --help\n"
             "\n"
             "Streaming AML/CFT transaction analyzer.\n"
@@ -36,6 +37,9 @@ static void usage(FILE *f) {
             "      --format FMT      ndjson (default) or amlworld-csv\n"
             "      --output FILE|-   where replayed alerts go (default stdout)\n"
             "      --dead-letter F   where refused records go, with their reason (replay mode)\n"
+            "      --output-format text|json\n"
+            "                        printed alerts: text = one readable line each (default on a\n"
+            "                        terminal), json = NDJSON (default for files and pipes; Kafka is NDJSON)\n"
             "      --state-dir DIR   checkpoint directory: a replay reads or writes state only with it, and\n"
             "                        only a checkpoint of the same input (Kafka: overrides state.dir)\n"
             "      --threads N       shard threads (overrides engine.threads; 0 = one per core)\n"
@@ -144,7 +148,7 @@ static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char
 
 int main(int argc, char **argv) {
     const char *config_path = NULL, *input = NULL, *output = NULL, *dead_letter = NULL, *format = NULL;
-    const char *state_dir = NULL;
+    const char *state_dir = NULL, *output_format = NULL;
     bool check_only = false, demo = false;
     long demo_seconds = 60, threads = -2; /* -2: not given */
     static const struct option options[] = {
@@ -153,7 +157,7 @@ int main(int argc, char **argv) {
         {"output", required_argument, NULL, 'o'},   {"dead-letter", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},  {"demo", optional_argument, NULL, 'D'},
         {"version", no_argument, NULL, 'V'},        {"help", no_argument, NULL, 'h'},
-        {"state-dir", required_argument, NULL, 'S'},
+        {"state-dir", required_argument, NULL, 'S'},   {"output-format", required_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -172,6 +176,7 @@ int main(int argc, char **argv) {
             if (optarg) demo_seconds = whole_number(optarg);
             break;
         case 'S': state_dir = optarg; break;
+        case 'O': output_format = optarg; break;
         case 'V': show_version = true; break;
         case 'h': show_help = true; break;
         default: usage(stderr); return 1;
@@ -197,6 +202,10 @@ int main(int argc, char **argv) {
     }
     if (threads == -1 || threads > 1024) {
         fprintf(stderr, "vigild: --threads: expected a whole number from 0 (one per core) to 1024\n");
+        return 1;
+    }
+    if (output_format && strcmp(output_format, "text") != 0 && strcmp(output_format, "json") != 0) {
+        fprintf(stderr, "vigild: --output-format: unknown format '%s' (text or json)\n", output_format);
         return 1;
     }
     if (state_dir && !state_dir[0]) {
@@ -260,7 +269,10 @@ int main(int argc, char **argv) {
      * checkpoint's fork cheap (engine/bigmem.h). */
     vg_big_use_huge_pages(input ? state_dir != NULL : cfg->state.dir[0] != '\0');
     d->cfg = cfg;
-    d->print_alerts = demo;
+    /* Alerts for a person on a terminal, NDJSON for files, pipes and Kafka (contract 2). */
+    bool alerts_to_tty = input ? strcmp(output, "-") == 0 && isatty(STDOUT_FILENO) : isatty(STDOUT_FILENO);
+    bool text = output_format ? strcmp(output_format, "text") == 0 : alerts_to_tty;
+    d->print_alerts = !demo ? VG_PRINT_NONE : text ? VG_PRINT_TEXT : VG_PRINT_JSON;
     d->development_broker = !input && strcmp(cfg->kafka.brokers, "embedded") == 0;
     if (d->development_broker && !demo)
         vg_warn("kafka_embedded", "msg=\"kafka.brokers: embedded starts the in-process development broker: "
@@ -297,7 +309,7 @@ int main(int argc, char **argv) {
     int exit_code;
     if (input) {
         struct vg_replay_options ro = {.input = input, .format = fmt, .output = output, .dead_letter = dead_letter,
-                                       .state_dir = state_dir};
+                                       .state_dir = state_dir, .text = text};
         exit_code = vg_replay_run(d, &ro, err, sizeof err);
     } else if (demo) {
         fprintf(stderr, "vigild: demo: embedded Kafka broker + synthetic stream for %ld s (Ctrl-C stops)\n",

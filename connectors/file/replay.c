@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vigil/alert.h"
+#include "vigil/alert_text.h"
 #include "vigil/checkpoint.h"
 #include "vigil/log.h"
 #include "file/replay_source.h"
@@ -22,21 +23,23 @@
 
 struct file_sink {
     FILE *out;
-    bool echo_stdout;           /* also print alerts on stdout (demo-style) */
+    enum vg_alert_print mode;   /* NDJSON, or text lines (--output-format text) */
+    enum vg_alert_print echo;   /* also print alerts on stdout (demo-style), 0 = no */
+    char base_currency[4];
     bool failed;
 };
 
 static int sink_on_alert(void *opaque, const struct vg_alert_record *a) {
     struct file_sink *s = opaque;
-    if (fwrite(a->json, 1, a->json_len, s->out) != a->json_len) s->failed = true;
-    if (s->echo_stdout) fwrite(a->json, 1, a->json_len, stdout);
+    if (vg_alert_print(s->out, a->json, a->json_len, s->mode, s->base_currency) != 0) s->failed = true;
+    if (s->echo) vg_alert_print(stdout, a->json, a->json_len, s->echo, s->base_currency);
     return s->failed ? -1 : 0;
 }
 
 static void sink_on_idle(void *opaque) {
     struct file_sink *s = opaque;
     if (fflush(s->out) != 0) s->failed = true;
-    if (s->echo_stdout) fflush(stdout);
+    if (s->echo) fflush(stdout);
 }
 
 struct replay {
@@ -270,7 +273,9 @@ static bool wait_readable(struct replay *r, int fd) {
 int vg_replay_run(struct vg_daemon *d, const struct vg_replay_options *opt, char *errstr, size_t errstr_size) {
     int exit_code = 2, fd = -1;
     bool out_is_stdout = strcmp(opt->output, "-") == 0;
-    struct file_sink sink = {.echo_stdout = d->print_alerts && !out_is_stdout};
+    struct file_sink sink = {.mode = opt->text ? VG_PRINT_TEXT : VG_PRINT_JSON,
+                             .echo = out_is_stdout ? VG_PRINT_NONE : (enum vg_alert_print)d->print_alerts};
+    snprintf(sink.base_currency, sizeof sink.base_currency, "%s", d->cfg->currency.base);
     struct replay r = {.d = d, .opt = opt, .progress = isatty(STDERR_FILENO) == 1};
     char *buf = NULL;
 

@@ -133,13 +133,16 @@ uint64_t vg_kafka_demo_feed_count(const struct vg_demo_feed *f) {
     return f ? atomic_load_explicit(&f->count, memory_order_relaxed) : 0;
 }
 
-void vg_kafka_demo_feed_stop(struct vg_demo_feed *f) {
+uint64_t vg_kafka_demo_feed_stop(struct vg_demo_feed *f) {
+    uint64_t produced;
     if (!f)
-        return;
+        return 0;
     atomic_store(&f->stop, true);
     pthread_join(f->thread, NULL);
-    vg_info("demo_feed_stopped", "produced=%llu", (unsigned long long)atomic_load(&f->count));
+    produced = atomic_load(&f->count);
+    vg_info("demo_feed_stopped", "produced=%llu", (unsigned long long)produced);
     rd_kafka_destroy(f->rk);
     vg_synth_destroy(f->synth);
     free(f);
+    return produced;
 }

@@ -3,6 +3,7 @@
  * delivery guarantees depend on. Also routes librdkafka's logs into vigil's log format. */
 #include "kafka/kafka_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,16 +29,37 @@ static void kt_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
      * is expected, not a warning. */
     if (!strcmp(fac, "CONFWARN"))
         lvl = VG_LOG_DEBUG;
+    /* A broker failure is logged at LOG_ERR (FAIL, ERROR) and reported to the error
+     * callback too: kafka_error says it once. */
+    if (!strcmp(fac, "FAIL") || !strcmp(fac, "ERROR"))
+        lvl = VG_LOG_DEBUG;
     kt_log_sanitize(buf, msg, sizeof(msg));
     vg_log(lvl, "rdkafka", "client=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, msg);
 }
 
+/* The consumer and the producer see the same broker go away and both report it: the
+ * second report of the same error within KT_ERROR_REPEAT_NS goes to debug. The only state
+ * shared by the clients' callbacks, behind its lock (callbacks run on librdkafka threads). */
+#define KT_ERROR_REPEAT_NS (5 * 1000000000LL)
+static pthread_mutex_t kt_error_lock = PTHREAD_MUTEX_INITIALIZER;
+static char kt_error_last[512];
+static int64_t kt_error_last_ns;
+
 static void kt_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     char msg[512];
+    bool repeat;
+    int64_t now = vg_now_mono_ns();
     kt_log_sanitize(reason, msg, sizeof(msg));
+    pthread_mutex_lock(&kt_error_lock);
+    repeat = now - kt_error_last_ns < KT_ERROR_REPEAT_NS && !strcmp(kt_error_last, msg);
+    if (!repeat) {
+        snprintf(kt_error_last, sizeof(kt_error_last), "%s", msg);
+        kt_error_last_ns = now;
+    }
+    pthread_mutex_unlock(&kt_error_lock);
     /* Transport errors are retried by librdkafka; fatal ones are picked up by the run loop
      * through rd_kafka_fatal_error(). */
-    vg_log(err == RD_KAFKA_RESP_ERR__FATAL ? VG_LOG_ERROR : VG_LOG_WARN, "kafka_error",
+    vg_log(err == RD_KAFKA_RESP_ERR__FATAL ? VG_LOG_ERROR : repeat ? VG_LOG_DEBUG : VG_LOG_WARN, "kafka_error",
            "client=%s error=%s msg=\"%s\"", rd_kafka_name(rk),
            rd_kafka_err2name((rd_kafka_resp_err_t)err), msg);
 }

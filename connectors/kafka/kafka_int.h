@@ -60,7 +60,8 @@ struct kt_out {
     rd_kafka_t *rk;                   /* idempotent or transactional producer */
     rd_kafka_topic_t *topics[2];      /* alerts and dead letters, looked up at start */
     bool transactional;
-    bool print_alerts;
+    int print_alerts;                 /* enum vg_alert_print: also on stdout (demo), 0 = no */
+    char base_currency[4];            /* for the text form of printed alerts */
     char alert_topic[VG_TOPIC_MAX + 1];
     char dead_letter_topic[VG_TOPIC_MAX + 1];
 
@@ -106,7 +107,7 @@ struct kt_out {
  * init_transactions). Its waits for the broker end early once *stop is set. Returns VG_OK,
  * VG_ERR_INVALID with errstr, or VG_ERR_IO when stopped during init_transactions. */
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
-                bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size);
+                int print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size);
 
 /* Flushes what it can (bounded by timeout_ms) and frees everything. Safe on a zeroed out. */
 void kt_out_destroy(struct kt_out *o, int timeout_ms);

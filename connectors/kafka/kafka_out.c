@@ -1,6 +1,7 @@
 /* kafka_out.c - the output side of Kafka mode: the engine's alert sink and the dead-letter
  * writer on one producer, with delivery tracking for at-least-once (an input offset may be
  * committed only once everything before it is acknowledged) or transactions for exactly-once. */
+#include "vigil/alert_text.h"
 #include "kafka/kafka_int.h"
 
 #include <stdarg.h>
@@ -151,7 +152,7 @@ static int kt_on_alert(void *opaque, const struct vg_alert_record *a) {
     if (value_len && a->json[value_len - 1] == '\n')
         value_len--;
     if (o->print_alerts) {
-        fwrite(a->json, 1, a->json_len, stdout);
+        vg_alert_print(stdout, a->json, a->json_len, (enum vg_alert_print)o->print_alerts, o->base_currency);
         fflush(stdout);
     }
     if (o->transactional)
@@ -408,7 +409,7 @@ static void kt_out_warm_up(struct kt_out *o, const atomic_bool *stop) {
 }
 
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
-                bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size) {
+                int print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *conf;
     rd_kafka_error_t *error;
 
@@ -417,6 +418,7 @@ int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *boots
     pthread_mutex_init(&o->held_lock, NULL);
     o->transactional = cfg->output.exactly_once;
     o->print_alerts = print_alerts;
+    snprintf(o->base_currency, sizeof(o->base_currency), "%s", cfg->currency.base);
     snprintf(o->alert_topic, sizeof(o->alert_topic), "%s", cfg->output.topic);
     snprintf(o->dead_letter_topic, sizeof(o->dead_letter_topic), "%s", cfg->dead_letter.topic);
     o->acked = calloc(KT_TRACK_SLOTS, 1);

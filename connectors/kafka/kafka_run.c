@@ -194,6 +194,11 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         kt_reorder_forget_unassigned(r);
         r->wm_dirty = true;
         vg_info("kafka_assigned", "partitions=%d", parts->cnt);
+        if (!r->started) { /* connected: the group gave this member its partitions */
+            r->started = true;
+            vg_info("kafka_started", "topic=%s group=%s partitions=%d connect_ms=%lld", r->d->cfg->input.topic,
+                    r->d->cfg->input.group, parts->cnt, (long long)((vg_now_mono_ns() - r->connect_ns) / 1000000));
+        }
         atomic_store(&r->d->consuming, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         atomic_store(&r->d->consuming, false);
@@ -782,6 +787,8 @@ static void kt_loop(struct kt_run *r) {
     int64_t deadline = d->run_for_ms > 0 ? vg_now_mono_ns() + d->run_for_ms * 1000000 : 0;
     bool busy = false; /* the last pass read messages: read again without waiting */
     bool idle = false; /* a wait ended without input: the input is quiet */
+    uint64_t demo_produced = 0;
+    bool demo_draining = false;
 
     for (;;) {
         uint32_t read;
@@ -793,8 +800,25 @@ static void kt_loop(struct kt_run *r) {
          * KT_PERIODIC_EVERY_MSGS records rather than per record (the input thread shares
          * the cores with the shards). */
         now = vg_now_mono_ns();
-        if (deadline && now >= deadline)
+        if (deadline && now >= deadline) {
+            if (demo_draining || !r->feed)
+                break;
+            /* The demo's summary covers everything it produced: stop the feed, then read
+             * the rest (bounded). */
+            demo_produced = vg_kafka_demo_feed_stop(r->feed);
+            r->feed = NULL;
+            demo_draining = true;
+            deadline = vg_now_mono_ns() + KT_DEMO_DRAIN_NS;
+        }
+        if (demo_draining && r->consumed >= demo_produced)
             break;
+        if (!r->started && now >= r->slow_connect_ns) {
+            r->slow_connect_ns = now + KT_SLOW_CONNECT_NS;
+            vg_warn("kafka_connect_slow", "waited_s=%lld bootstrap=%s topic=%s group=%s msg=\"no partitions "
+                    "assigned yet: brokers unreachable, topic missing, or the group still rebalancing\"",
+                    (long long)((now - r->connect_ns) / 1000000000), r->d->cfg->kafka.brokers,
+                    r->d->cfg->input.topic, r->d->cfg->input.group);
+        }
         kt_periodic(r, now, idle);
 
         read = kt_pump(r, KT_PERIODIC_EVERY_MSGS);
@@ -891,7 +915,9 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     if (demo && vg_kafka_demo_feed_start(&r->feed, bootstrap, cfg->input.topic, rate_per_s, seed,
                                          errstr, errstr_size))
         goto out;
-    vg_info("kafka_started", "bootstrap=%s topic=%s group=%s output=%s mode=%s fetcher_kick=%d",
+    r->connect_ns = vg_now_mono_ns();
+    r->slow_connect_ns = r->connect_ns + KT_SLOW_CONNECT_NS;
+    vg_info("kafka_connecting", "bootstrap=%s topic=%s group=%s output=%s mode=%s fetcher_kick=%d",
             bootstrap, cfg->input.topic, cfg->input.group, cfg->output.topic,
             cfg->output.exactly_once ? "exactly_once" : "at_least_once", r->kick_fetcher);
 

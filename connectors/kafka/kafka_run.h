@@ -25,6 +25,8 @@
 #define KT_PERIODIC_EVERY_MSGS 256 /* busy input: kt_periodic once per this many records
                                     * (it reads every assigned partition's watermarks) */
 #define KT_QUIESCE_ACK_MS 10000
+#define KT_SLOW_CONNECT_NS (10 * 1000000000LL) /* kafka_connect_slow while not assigned */
+#define KT_DEMO_DRAIN_NS (15 * 1000000000LL)   /* demo: reading what the feed produced */
 #define KT_NO_MARK UINT64_MAX
 #define KT_PULL_BATCH 64               /* messages taken from a partition queue at once */
 #define KT_REORDER_RECORDS (2 * KT_MAX_PARTITIONS) /* event-time merge buffer: one parsed
@@ -61,6 +63,8 @@ struct kt_run {
     rd_kafka_topic_partition_list_t *assigned; /* current assignment (owned) */
     bool cooperative;
     bool fatal;
+    bool started;                          /* kafka_started logged (first assignment) */
+    int64_t connect_ns, slow_connect_ns;   /* connecting since; next kafka_connect_slow */
     char fatal_msg[512];
 
     uint64_t next_seq;

@@ -30,6 +30,7 @@ static void high_risk_country_on_event(const struct vg_rule_ctx *ctx, const void
     vg_alert_add_tx(&alert, tx->id, tx->id_len);
     vg_alert_add_account(&alert, ctx->counterparty.ptr, ctx->counterparty.len);
     vg_alert_add_metric(&alert, "amount", VG_METRIC_MONEY, tx->amount_micros);
+    vg_alert_add_metric(&alert, "country", VG_METRIC_CODE, vg_metric_code(country, 2));
     vg_alert_emit(out, &alert);
 }
 

@@ -12,15 +12,28 @@
 /* Upper bound on one rendered alert line. */
 #define VG_ALERT_JSON_MAX (VG_EVIDENCE_MAX * 2 * (VG_ID_MAX * 6 + 4) + 4096)
 
-enum vg_metric_kind { VG_METRIC_COUNT, VG_METRIC_MONEY, VG_METRIC_RATIO, VG_METRIC_DURATION };
+enum vg_metric_kind { VG_METRIC_COUNT, VG_METRIC_MONEY, VG_METRIC_RATIO, VG_METRIC_DURATION, VG_METRIC_CODE };
 
 struct vg_metric {
     const char *key;               /* static string, e.g. "counterparties" */
     enum vg_metric_kind kind;
     int64_t value;                 /* COUNT: count; MONEY: micros (rendered "123.45");
                                       RATIO: ppm (rendered as a JSON number 0.812345);
-                                      DURATION: ms (rendered as integer ms) */
+                                      DURATION: ms (rendered as integer ms);
+                                      CODE: up to 8 ASCII bytes packed by vg_metric_code
+                                      (a country, a currency), rendered as a JSON string */
 };
+
+/* Packs a short code ("KP") into a VG_METRIC_CODE value, upper-cased, at most 8 bytes. */
+static inline int64_t vg_metric_code(const char *s, size_t len) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < len && i < 8 && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'a' && c <= 'z') c = (unsigned char)(c - 32);
+        v |= (uint64_t)c << (8 * i);
+    }
+    return (int64_t)v;
+}
 
 struct vg_alert {
     enum vg_rule_id rule;

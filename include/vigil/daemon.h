@@ -15,7 +15,8 @@ struct vg_daemon {
     atomic_bool reload_requested;     /* SIGHUP */
     atomic_bool consuming;            /* input is assigned and being read (healthz, READY=1) */
     _Atomic(struct vg_engine *) engine; /* set by the input mode while the engine runs */
-    bool print_alerts;                /* echo alerts to stdout as they arrive (demo) */
+    int print_alerts;                 /* echo alerts to stdout as they arrive (demo): enum
+                                       * vg_alert_print, 0 = no */
     bool development_broker;          /* kafka.brokers: embedded (said in the log and /healthz) */
     int64_t run_for_ms;               /* stop by itself after this long (demo), 0 = forever */
     /* Consumer lag per partition, published by the Kafka consumer for /metrics. */

@@ -72,7 +72,7 @@ int vg_kafka_demo_feed_start(struct vg_demo_feed **out, const char *bootstrap, c
 /* Messages produced so far. Can't fail. */
 uint64_t vg_kafka_demo_feed_count(const struct vg_demo_feed *f);
 
-/* Stops the thread, flushes and frees. NULL is fine. */
-void vg_kafka_demo_feed_stop(struct vg_demo_feed *f);
+/* Stops the thread, flushes and frees. Returns how many messages it produced (0 for NULL). */
+uint64_t vg_kafka_demo_feed_stop(struct vg_demo_feed *f);
 
 #endif

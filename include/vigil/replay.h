@@ -12,6 +12,7 @@ struct vg_replay_options {
     enum vg_format format;
     const char *output;         /* path or "-" for stdout */
     const char *dead_letter;    /* path, or NULL: dead letters are only counted and logged */
+    bool text;                  /* alerts as readable lines (--output-format text), else NDJSON */
     const char *state_dir;      /* checkpoint directory (--state-dir), or NULL: no state read or
                                  * written (a replay never uses the config's state.dir by itself) */
 };
