@@ -123,8 +123,8 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void usage(void) {
-    fprintf(stderr,
+static void usage(FILE *f) {
+    fprintf(f,
             "usage: vigil-graph-bench [--shape uniform|hub|aml] [--n N] [--accounts N] [--hubs N]\n"
             "         [--hub-frac F] [--zipf S] [--seed S] [--interarrival-ms MS] [--late-ppm N]\n"
             "         [--budget N] [--window-ms MS] [--max-hops N] [--report N]\n"
@@ -137,7 +137,8 @@ int main(int argc, char **argv) {
                      .report = 100000, .hub_frac = 0.25, .zipf = 0.8, .interarrival_ms = 200};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) { usage(); return 2; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        if (!v) { usage(stderr); return 2; }
         i++;
         if (!strcmp(a, "--shape")) o.shape = v;
         else if (!strcmp(a, "--n")) o.n = strtoull(v, NULL, 10);
@@ -152,10 +153,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--window-ms")) { o.window_ms = strtoll(v, NULL, 10); o.window_set = true; }
         else if (!strcmp(a, "--max-hops")) { o.max_hops = strtoll(v, NULL, 10); o.hops_set = true; }
         else if (!strcmp(a, "--report")) o.report = strtoull(v, NULL, 10);
-        else { usage(); return 2; }
+        else { usage(stderr); return 2; }
     }
-    if (strcmp(o.shape, "uniform") && strcmp(o.shape, "hub") && strcmp(o.shape, "aml")) { usage(); return 2; }
-    if (o.accounts < 2 || o.hubs < 1 || o.report == 0) { usage(); return 2; }
+    if (strcmp(o.shape, "uniform") && strcmp(o.shape, "hub") && strcmp(o.shape, "aml")) { usage(stderr); return 2; }
+    if (o.accounts < 2 || o.hubs < 1 || o.report == 0) { usage(stderr); return 2; }
 
     struct vg_config cfg;
     if (vg_config_defaults(&cfg) != VG_OK) return 1;

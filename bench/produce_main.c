@@ -32,6 +32,12 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 
 int main(int argc, char **argv) {
     const char *brokers = NULL, *topic = NULL, *path = NULL;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: vigil-produce --brokers B --topic T --input FILE\n"
+                   "Produces each line of FILE as one message to topic T (bench and tests).\n");
+            return 0;
+        }
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--brokers")) brokers = argv[i + 1];
         else if (!strcmp(argv[i], "--topic")) topic = argv[i + 1];

@@ -62,14 +62,14 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "vigil-broker: at most %d --topic\n", MAX_TOPICS);
                 return 1;
             }
-            if (colon) {
-                if (colon == v || parse_int(colon + 1, 1, 10000, &n)) {
-                    fprintf(stderr, "vigil-broker: --topic: bad NAME:PARTITIONS '%s'\n", v);
-                    return 1;
-                }
-                /* Cut the name in place: argv strings are ours to modify. */
-                argv[i + 1][colon - v] = '\0';
+            /* NAME:PARTITIONS, both given: a bare name would silently get one partition. */
+            if (!colon || colon == v || parse_int(colon + 1, 1, 10000, &n)) {
+                fprintf(stderr, "vigil-broker: --topic: expected NAME:PARTITIONS (e.g. transactions:4), got '%s'\n",
+                        v);
+                return 1;
             }
+            /* Cut the name in place: argv strings are ours to modify. */
+            argv[i + 1][colon - v] = '\0';
             topics[topic_count] = argv[i + 1];
             partitions[topic_count++] = n;
             i++;
