@@ -26,7 +26,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: vigild [-c FILE] [--check-config]\n"
             "       vigild [-c FILE] --input FILE|- [--format ndjson|amlworld-csv] [--output FILE|-]\n"
-            "              [--dead-letter FILE] [--state-dir DIR]\n"
+            "              [--dead-letter FILE] [--state-dir DIR] [--output-format text|json]\n"
             "       vigild --demo[=SECONDS] [--output-format text|json]\n"
             "       vigild --version | --help\n"
             "\n"
@@ -45,8 +45,10 @@ static void usage(FILE *f) {
             "      --threads N       shard threads (overrides engine.threads; 0 = one per core)\n"
             "      --demo[=SECONDS]  embedded broker + synthetic stream, alerts printed (default 60 s)\n"
             "      --version         print the version\n"
-            "Without --input, vigild consumes input.topic from kafka.brokers (\"embedded\" starts an\n"
-            "in-process development broker). Signals: TERM/INT drain and exit 0, HUP reloads.\n");
+            "Without --input, vigild consumes input.topic from kafka.brokers, which must be written\n"
+            "(\"embedded\" starts an in-process development broker). Signals: TERM/INT drain and exit 0,\n"
+            "HUP reloads. Exit codes: 0 ok, 1 bad config or usage, 2 runtime failure.\n"
+            "The whole interface: docs/INTERFACE.md.\n");
 }
 
 /* A decimal option value, or -1 (refused as out of range) unless the whole text is digits. */
