@@ -480,7 +480,8 @@ static int check_use(struct vg_cfg_loader *ld, const struct vg_config *cfg) {
         vg_cfg_key_pop(ld, saved);
     }
     char why[VG_PATH_MAX * 2 + 128];
-    if ((ld->checks & VG_CONFIG_CHECK_STATE_DIR) && cfg->state.dir[0] && !state_dir_usable(cfg->state.dir, why, sizeof why)) {
+    if ((ld->checks & VG_CONFIG_CHECK_STATE_DIR) && cfg->input.kind == VG_INPUT_KAFKA && cfg->state.dir[0] &&
+        !state_dir_usable(cfg->state.dir, why, sizeof why)) {
         size_t saved = vg_cfg_key_push(ld, "state.dir", 9);
         failed = vg_cfg_fail_line(ld, cfg->state.dir_line, "%s", why);
         vg_cfg_key_pop(ld, saved);

@@ -230,7 +230,6 @@ int main(int argc, char **argv) {
     /* As it is about to be used: Kafka mode needs kafka.brokers; a run that checkpoints to
      * state.dir (Kafka, or --check-config) needs it usable. Every error in one run. */
     unsigned checks = !input && !demo ? VG_CONFIG_CHECK_KAFKA | VG_CONFIG_CHECK_STATE_DIR : 0;
-    if (check_only) checks |= VG_CONFIG_CHECK_STATE_DIR;
     int rc = config_path ? vg_config_load_checked(cfg, config_path, checks, err, sizeof err)
              : demo      ? demo_config(cfg, demo_watchlist, sizeof demo_watchlist, err, sizeof err)
                          : vg_config_defaults(cfg);
@@ -252,12 +251,9 @@ int main(int argc, char **argv) {
     }
     /* File mode: input.kind: file replays input.file like --input; the replay takes its
      * format, alert file and dead-letter file from the config unless the options say. */
-    bool from_config = !input && !demo && cfg->input.kind == VG_INPUT_FILE;
-    if (from_config) input = cfg->input.file;
-    /* A replay uses state only when asked: --state-dir, or state.dir in a config whose
-     * input.kind is file (a file daemon); never the state.dir of a Kafka service's config
-     * given with --input. Kafka: --state-dir overrides state.dir. */
-    if (input && !state_dir && from_config && cfg->state.dir[0]) state_dir = cfg->state.dir;
+    if (!input && !demo && cfg->input.kind == VG_INPUT_FILE) input = cfg->input.file;
+    /* A replay (--input, or input.kind: file) uses state only with an explicit --state-dir,
+     * never the config's state.dir (contract 2). Kafka: --state-dir overrides state.dir. */
     if (!input && state_dir) snprintf(cfg->state.dir, sizeof cfg->state.dir, "%s", state_dir);
     if (input) {
         if (!format && cfg->input.format == VG_CFG_FORMAT_AMLWORLD_CSV) fmt = VG_FORMAT_AMLWORLD_CSV;

@@ -92,7 +92,8 @@ int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t
 
 /* Checks of vg_config_load_checked beyond the file itself, for how it is about to be used. */
 #define VG_CONFIG_CHECK_KAFKA 1u      /* consuming Kafka if input.kind is kafka: kafka.brokers written */
-#define VG_CONFIG_CHECK_STATE_DIR 2u  /* state.dir (if set) exists or can be created, and is writable */
+#define VG_CONFIG_CHECK_STATE_DIR 2u  /* input.kind kafka: state.dir (if set) exists or can be created,
+                                       * and is writable (a replay never uses state.dir) */
 /* vg_config_load plus `checks`; every error of the file and of the checks is reported in
  * the same errstr, one "FILE:LINE: KEY: why" line each. */
 int vg_config_load_checked(struct vg_config *cfg, const char *path, unsigned checks, char *errstr,

@@ -39,6 +39,10 @@ grep -q 'event=replay_stateless' "$KT_TMP/r1.log" || kt_fail "no replay_stateles
 [ "$(sum_dir "$KT_TMP/svc_state")" = "$before" ] || kt_fail "a replay changed the service's state.dir"
 diff <(kt_alert_ids <"$KT_TMP/ref.alerts" | sort) <(kt_alert_ids <"$KT_TMP/r1.alerts" | sort) >/dev/null ||
     kt_fail "replay with the service config gave other alerts than a plain replay"
+printf 'input:\n  kind: file\n  file: %s\noutput:\n  file: %s\nstate:\n  dir: %s\n' "$KT_TMP/in.ndjson" \
+    "$KT_TMP/r1b.alerts" "$KT_TMP/file_state" >"$KT_TMP/filemode.yaml"
+"$VIGILD" -c "$KT_TMP/filemode.yaml" 2>"$KT_TMP/r1b.log" || kt_fail "input.kind: file replay failed"
+[ ! -e "$KT_TMP/file_state" ] || kt_fail "an input.kind: file replay used state.dir without --state-dir"
 echo "1. service config replay: stateless, state.dir untouched ($(wc -l <"$KT_TMP/r1.alerts") alerts)"
 
 # 2. --state-dir pointing at the service's directory: refused, exit 1, untouched.
