@@ -77,6 +77,7 @@ sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$T/metrics" | sort -u >"$T/families"
 while read -r m; do
     grep -q "\`$m\`" "$DEPLOY" || fail "$m is served but not in $DEPLOY"
     grep -q "\`$m" "$IFACE" || fail "$m is served but not in $IFACE"
+    grep -q "$m" deploy/grafana-dashboard.json || fail "$m is served but no dashboard panel shows it"
 done <"$T/families"
 echo "metrics: $(wc -l <"$T/families") families, all documented"
 
