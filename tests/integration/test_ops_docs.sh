@@ -3,7 +3,7 @@
 # the project's own interface doc (not a file outside the repository) and every relative link
 # resolves; one metrics port across the examples; the unit's Documentation= names files
 # deploy/README.md installs; every metric a running vigild serves is documented in
-# deploy/README.md and docs/INTERFACE.md; the alerting rules are valid (promtool when
+# deploy/README.md and docs/INTERFACE.md and shown by the Grafana dashboard; the alerting rules are valid (promtool when
 # installed) and use only served metrics; deploy/README.md installs a Release build and
 # lists, for the production host, the runtime packages vigild links against and no -dev one.
 set -euo pipefail
