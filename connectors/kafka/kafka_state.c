@@ -58,7 +58,7 @@ static bool kt_state_accept(void *opaque, const char *source, const char *positi
     size_t tl = strlen(a->r->d->input_topic);
 
     if (!source[0]) {
-        if (position_len > 7 + tl && !strncmp(position, "kafka1 ", 7) &&
+        if (position_len >= 7 + tl && !strncmp(position, "kafka1 ", 7) &&
             !strncmp(position + 7, a->r->d->input_topic, tl) && (position_len == 7 + tl || position[7 + tl] == ' ')) {
             vg_warn("checkpoint_unverified", "msg=\"checkpoint of an older vigild: its topic matches, its cluster "
                     "and group are not recorded; the next checkpoint records them\"");

@@ -430,3 +430,41 @@ Test(checkpoint, source_is_recorded_and_checked_before_restore) {
     free(cfg);
     remove_dir(dir);
 }
+
+/* A version-1 image (written before checkpoints recorded their input) still loads: the
+ * check sees an empty identity and its position, and decides. */
+Test(checkpoint, version_1_reaches_the_check_without_identity) {
+    struct stream s;
+    char *dir = two_checkpoints(&s);
+    char *newest = newest_file(dir);
+    size_t len;
+    char *buf = vg_test_read_file(newest, &len);
+    cr_assert_not_null(buf);
+    struct ckpt_header h;
+    memcpy(&h, buf, sizeof h);
+    h.version = 1;
+    h.header_hash = XXH3_64bits(&h, offsetof(struct ckpt_header, header_hash));
+    memcpy(buf, &h, sizeof h);
+    FILE *f = fopen(newest, "wb");
+    fwrite(buf, 1, len, f);
+    fclose(f);
+    struct vg_config *cfg = config(1);
+    struct vg_test_alerts alerts = {0};
+    struct vg_alert_sink sink = {.opaque = &alerts, .on_alert = collect};
+    struct vg_engine *e = NULL;
+    char err[1024] = "", pos[64];
+    size_t pos_len = sizeof pos;
+    struct seen_source seen = {.accept = true, .source = "unset"};
+    struct vg_restore_check check = {.accept = record_source, .opaque = &seen};
+    cr_expect_eq(vg_engine_start_checked(&e, cfg, &sink, dir, &check, pos, &pos_len, err, sizeof err), VG_OK, "%s",
+                 err);
+    cr_expect_str_eq(seen.source, "");
+    cr_expect(strncmp(seen.position, "upto=", 5) == 0, "position: %s", seen.position);
+    if (e) cr_expect_eq(vg_engine_stop(e), VG_OK);
+    vg_config_free(cfg);
+    free(cfg);
+    free(buf);
+    free(newest);
+    remove_dir(dir);
+    stream_free(&s);
+}
