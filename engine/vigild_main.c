@@ -293,8 +293,14 @@ int main(int argc, char **argv) {
 
     vg_metrics_t *metrics = NULL;
     if (cfg->metrics.listen[0] && vg_metrics_start(&metrics, cfg->metrics.listen, d, err, sizeof err) != VG_OK) {
-        report_failure(2, err); /* a runtime failure: the value itself passed --check-config */
-        return 2;
+        if (!input) {
+            report_failure(2, err); /* a runtime failure: the value itself passed --check-config */
+            return 2;
+        }
+        /* A replay with a service's config on the service's host: the service holds the
+         * port. The replay's metrics are a convenience, its alerts are the job. */
+        vg_warn("metrics_unavailable", "msg=\"%s; replaying without /metrics\"", err);
+        err[0] = '\0';
     }
     if (metrics) vg_info("metrics_listening", "listen=%s port=%u", cfg->metrics.listen, vg_metrics_port(metrics));
     vg_watchdog_t *watchdog = NULL;
