@@ -223,6 +223,8 @@ int main(int argc, char **argv) {
     struct vg_config *cfg = calloc(1, sizeof *cfg);
     if (!d || !cfg) {
         fprintf(stderr, "vigild: out of memory\n");
+        free(d);
+        free(cfg);
         return 2;
     }
     char err[8192] = ""; /* a config may report many errors, one line each */
@@ -235,6 +237,8 @@ int main(int argc, char **argv) {
                          : vg_config_defaults(cfg);
     if (rc != VG_OK) {
         fprintf(stderr, "%s\n", err[0] ? err : "vigild: cannot load the built-in defaults");
+        free(cfg);
+        free(d);
         return 1;
     }
     /* Kafka mode: neither --input, --demo nor input.kind: file. */
@@ -242,11 +246,15 @@ int main(int argc, char **argv) {
     if (kafka_mode && vg_config_check_kafka_mode(cfg, err, sizeof err) != VG_OK) {
         fprintf(stderr, "%s\n", err);
         vg_config_free(cfg);
+        free(cfg);
+        free(d);
         return 1;
     }
     if (check_only) {
         printf("%s: ok\n", config_path ? config_path : "built-in defaults");
         vg_config_free(cfg);
+        free(cfg);
+        free(d);
         return 0;
     }
     /* File mode: input.kind: file replays input.file like --input; the replay takes its
@@ -295,6 +303,12 @@ int main(int argc, char **argv) {
     if (cfg->metrics.listen[0] && vg_metrics_start(&metrics, cfg->metrics.listen, d, err, sizeof err) != VG_OK) {
         if (!input) {
             report_failure(2, err); /* a runtime failure: the value itself passed --check-config */
+            pthread_kill(sig_thread, SIGUSR2);
+            pthread_join(sig_thread, NULL);
+            if (demo_watchlist[0]) unlink(demo_watchlist);
+            vg_config_free(cfg);
+            free(cfg);
+            free(d);
             return 2;
         }
         /* A replay with a service's config on the service's host: the service holds the
