@@ -360,6 +360,9 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
         bool lagging = !rd_kafka_get_watermark_offsets(r->consumer, quiet->elems[i].topic, p, &lo, &hi) &&
                        hi >= 0 && hi > lo && pos < hi;
         if (!lagging && vg_reorder_count(r->reorder) > 0 && vg_reorder_is_active(r->reorder, p)) {
+            vg_debug("merge_partition_idle", "partition=%d quiet_ms=%lld position=%lld read_next=%lld high_watermark=%lld "
+                     "queued=%u", p, (long long)((now - r->last_fetch_ns[p]) / 1000000), (long long)quiet->elems[i].offset,
+                     (long long)r->read_next[p], (long long)hi, vg_reorder_count(r->reorder));
             r->idle_releases++;
             atomic_store_explicit(&r->d->merge_idle_releases, r->idle_releases, memory_order_relaxed);
         }
