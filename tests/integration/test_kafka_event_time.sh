@@ -22,12 +22,13 @@ produce_random() { # TOPIC < lines
         kt_fail "kcat could not produce into $1"
 }
 
-# run_case NAME INPUT_TOPIC [state-dir] : vigild on INPUT_TOPIC (own group, alerts keyed by
-# the case in a header-free way: own output topic); returns once the alerts are complete.
+# run_case NAME INPUT_TOPIC [state-dir] : vigild on INPUT_TOPIC (own group and output topic);
+# returns once it has its partitions. IDLE_TIMEOUT, when set, is input.idle_timeout.
 run_case() {
     local name=$1 topic=$2
     kt_write_config "$KT_TMP/$name.yaml" "g-$name" "alerts-$name" false "$topic"
     if [ -n "${3:-}" ]; then printf 'state:\n  dir: %s\n  interval: 1s\n' "$3" >>"$KT_TMP/$name.yaml"; fi
+    if [ -n "${IDLE_TIMEOUT:-}" ]; then sed -i "s/^input:/input:\n  idle_timeout: $IDLE_TIMEOUT/" "$KT_TMP/$name.yaml"; fi
     kt_start_vigild "$KT_TMP/$name.yaml" "$name"
     kt_wait_log "$name" 'kafka_assigned' 30
 }
@@ -58,8 +59,9 @@ produce_random all8 <"$KT_TMP/in.ndjson"
 run_case all8 all8
 finish_case all8
 
-# (b) bursts while vigild consumes
-run_case burst8 burst8
+# (b) bursts while vigild consumes. The pauses must stay shorter than input.idle_timeout:
+# 0.3 s plus a kcat start, which on a loaded 2-core machine can pass 1 s, so 5 s here.
+IDLE_TIMEOUT=5s run_case burst8 burst8
 split -n l/40 "$KT_TMP/in.ndjson" "$KT_TMP/burst."
 for c in "$KT_TMP"/burst.*; do
     produce_random burst8 <"$c"
