@@ -129,6 +129,10 @@ int main(int argc, char **argv) {
             exit_code = rc == VG_ERR_NOMEM ? 2 : 1;
             goto out;
         }
+        if (vg_bt_data_index_identities(data) != VG_OK) {
+            fprintf(stderr, "vigil-backtest: out of memory\n");
+            goto out;
+        }
     }
     int64_t t1 = vg_now_mono_ns();
     points = calloc(n_points, sizeof *points);

@@ -80,6 +80,15 @@ int vg_bt_report_text(const struct vg_bt_report *r, FILE *f) {
                "recall_acc: laundering transactions to or from an alerted account within that alert's\n"
                "            [window_start, window_end] / laundering transactions\n");
     if (r->pat) fprintf(f, "caught: attempts with >= 1 transaction counted by recall_ev / recall_acc\n");
+    const struct vg_bt_figures *first = r->n_points ? &r->points[0].figures : NULL;
+    if (first && first->pattern_txns_unmatched)
+        fprintf(f, "warning: %llu transactions of the patterns file are not in the input (not counted)\n",
+                (unsigned long long)first->pattern_txns_unmatched);
+    for (size_t i = 0; i < r->n_points; i++) {
+        if (r->points[i].figures.evidence_unresolved)
+            fprintf(f, "warning: point %zu: %llu evidence ids not found in the input\n", i + 1,
+                    (unsigned long long)r->points[i].figures.evidence_unresolved);
+    }
     for (size_t i = 0; i < r->n_points; i++) point_text(r, &r->points[i], i, f);
     if (r->n_points > 1) {
         char buf[1024];
@@ -168,7 +177,8 @@ int vg_bt_report_json(const struct vg_bt_report *r, const char *path, char *errs
             fprintf(f, ":");
             json_str(f, pt->ov[k].value);
         }
-        fprintf(f, "},\"seconds\":%.3f,\"rules\":[", pt->figures.seconds);
+        fprintf(f, "},\"seconds\":%.3f,\"evidence_unresolved\":%llu,\"rules\":[", pt->figures.seconds,
+                (unsigned long long)pt->figures.evidence_unresolved);
         bool any = false;
         for (int ru = 0; ru < VG_RULE_MAX; ru++) {
             if (!pt->figures.rule[ru].enabled) continue;

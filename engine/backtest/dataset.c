@@ -25,6 +25,11 @@ struct vg_bt_data {
     char *strings;
     size_t str_len, str_cap;
     struct vg_bt_data_counts counts;
+    /* Ids that are all decimal numbers (AMLworld's line numbers) index a dense array,
+     * by_number[id] = position + 1; other ids a hash table. */
+    bool ids_numeric;
+    uint64_t max_number;
+    uint32_t *by_number;
     /* Open addressing, slot = position + 1 (0 = empty), power-of-two sizes. */
     uint32_t *id_slots;
     uint32_t *key_slots;
@@ -32,13 +37,29 @@ struct vg_bt_data {
     size_t mask;
 };
 
-vg_bt_data_t *vg_bt_data_new(void) { return calloc(1, sizeof(struct vg_bt_data)); }
+vg_bt_data_t *vg_bt_data_new(void) {
+    struct vg_bt_data *d = calloc(1, sizeof *d);
+    if (d) d->ids_numeric = true;
+    return d;
+}
+
+/* The value of a decimal id without leading zeros, below 2^32 - 1; else UINT64_MAX. */
+static uint64_t id_number(const char *id, size_t len) {
+    if (len == 0 || len > 10 || (id[0] == '0' && len > 1)) return UINT64_MAX;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (id[i] < '0' || id[i] > '9') return UINT64_MAX;
+        v = v * 10 + (uint64_t)(id[i] - '0');
+    }
+    return v < UINT32_MAX ? v : UINT64_MAX;
+}
 
 void vg_bt_data_free(vg_bt_data_t *d) {
     if (!d) return;
     free(d->recs);
     free(d->labels);
     free(d->strings);
+    free(d->by_number);
     free(d->id_slots);
     free(d->key_slots);
     free(d->key_next);
@@ -86,6 +107,11 @@ int vg_bt_data_append(vg_bt_data_t *d, const struct vg_txn *t, bool laundering) 
     memcpy(p, t->channel, t->channel_len);
     d->str_len += need;
     d->labels[d->n] = laundering;
+    if (d->ids_numeric) {
+        uint64_t v = id_number(t->id, t->id_len);
+        if (v == UINT64_MAX) d->ids_numeric = false;
+        else if (v > d->max_number) d->max_number = v;
+    }
     d->n++;
     d->counts.transactions++;
     if (laundering) d->counts.laundering++;
@@ -145,10 +171,21 @@ int vg_bt_data_seal(vg_bt_data_t *d) {
     size_t size = 1024;
     while (size < d->n * 2) size *= 2;
     d->mask = size - 1;
+    if (d->ids_numeric && d->max_number <= (uint64_t)d->n * 4 + 1024) {
+        d->by_number = calloc(d->max_number + 1, sizeof *d->by_number);
+        if (!d->by_number) return VG_ERR_NOMEM;
+        for (size_t i = 0; i < d->n; i++) {
+            const struct bt_rec *r = &d->recs[i];
+            uint64_t v = id_number(d->strings + r->str_off, r->id_len);
+            if (d->by_number[v])
+                d->counts.duplicate_ids++;
+            else
+                d->by_number[v] = (uint32_t)i + 1;
+        }
+        return VG_OK;
+    }
     d->id_slots = calloc(size, sizeof *d->id_slots);
-    d->key_slots = calloc(size, sizeof *d->key_slots);
-    d->key_next = calloc(d->n ? d->n : 1, sizeof *d->key_next);
-    if (!d->id_slots || !d->key_slots || !d->key_next) return VG_ERR_NOMEM;
+    if (!d->id_slots) return VG_ERR_NOMEM;
     for (size_t i = 0; i < d->n; i++) {
         const struct bt_rec *r = &d->recs[i];
         const char *id = d->strings + r->str_off;
@@ -164,6 +201,14 @@ int vg_bt_data_seal(vg_bt_data_t *d) {
         else
             d->id_slots[slot] = (uint32_t)i + 1;
     }
+    return VG_OK;
+}
+
+int vg_bt_data_index_identities(vg_bt_data_t *d) {
+    if (d->key_slots) return VG_OK;
+    d->key_slots = calloc(d->mask + 1, sizeof *d->key_slots);
+    d->key_next = calloc(d->n ? d->n : 1, sizeof *d->key_next);
+    if (!d->key_slots || !d->key_next) return VG_ERR_NOMEM;
     /* Identity chains: the first record of an identity sits in the table, the others follow
      * through key_next in file order. Appending at the chain's end walks it; chains are
      * short (identical records are rare), so this stays linear in practice. */
@@ -193,7 +238,13 @@ int vg_bt_data_seal(vg_bt_data_t *d) {
     return VG_OK;
 }
 
+bool vg_bt_data_has_identities(const vg_bt_data_t *d) { return d->key_slots != NULL; }
+
 int64_t vg_bt_data_find(const vg_bt_data_t *d, const char *id, size_t len) {
+    if (d->by_number) {
+        uint64_t v = id_number(id, len);
+        return v <= d->max_number ? (int64_t)d->by_number[v] - 1 : -1;
+    }
     if (!d->id_slots) return -1;
     size_t slot = vg_hash64(id, len) & d->mask;
     while (d->id_slots[slot]) {

@@ -126,6 +126,10 @@ static int sink_on_alert(void *opaque, const struct vg_alert_record *rec) {
 int vg_bt_run(const vg_bt_data_t *d, const struct vg_bt_patterns *p, const struct vg_config *cfg,
               struct vg_bt_figures *out, char *errstr, size_t errstr_size) {
     memset(out, 0, sizeof *out);
+    if (p && !vg_bt_data_has_identities(d)) {
+        snprintf(errstr, errstr_size, "backtest: patterns given but the data set has no identity index");
+        return VG_ERR_INVALID;
+    }
     struct vg_config *run_cfg = malloc(sizeof *run_cfg);
     struct bt_sink *sink = calloc(1, sizeof *sink);
     int rc = VG_ERR_NOMEM;
@@ -136,6 +140,7 @@ int vg_bt_run(const vg_bt_data_t *d, const struct vg_bt_patterns *p, const struc
     /* A shallow copy: rule params stay the caller's; only the evidence cap differs. */
     memcpy(run_cfg, cfg, sizeof *run_cfg);
     run_cfg->alerts.max_evidence = VG_EVIDENCE_MAX;
+    run_cfg->state.dir[0] = '\0'; /* a backtest never reads or writes checkpoints */
     sink->d = d;
     struct vg_alert_sink alert_sink = {.opaque = sink, .on_alert = sink_on_alert};
     struct vg_engine *engine = NULL;

@@ -31,6 +31,10 @@ vg_bt_data_t *vg_bt_data_new(void);
 int vg_bt_data_append(vg_bt_data_t *d, const struct vg_txn *txn, bool laundering);
 /* Builds the id index; call once after the last append. Returns VG_OK or VG_ERR_NOMEM. */
 int vg_bt_data_seal(vg_bt_data_t *d);
+/* Builds the identity index vg_bt_data_match needs (patterns files); after seal, before
+ * runs start. Returns VG_OK or VG_ERR_NOMEM. */
+int vg_bt_data_index_identities(vg_bt_data_t *d);
+bool vg_bt_data_has_identities(const vg_bt_data_t *d);
 void vg_bt_data_free(vg_bt_data_t *d);
 
 struct vg_bt_data_counts {
@@ -53,7 +57,7 @@ bool vg_bt_data_label(const vg_bt_data_t *d, size_t i);
 int64_t vg_bt_data_find(const vg_bt_data_t *d, const char *id, size_t len);
 /* Position of a record equal to key in time, from, to, base amount and channel (the
  * identity a patterns-file line carries), or -1. With after >= 0 (a position this returned)
- * it gives the next equal record instead. Thread-safe after seal. */
+ * it gives the next equal record instead. Needs vg_bt_data_index_identities. */
 int64_t vg_bt_data_match(const vg_bt_data_t *d, const struct vg_txn *key, int64_t after);
 
 /* ---- the patterns file (connectors/file/patterns.c) ------------------------------------ */
@@ -122,8 +126,9 @@ struct vg_bt_figures {
 /* Runs a fresh engine (cfg as given, alerts.max_evidence raised to VG_EVIDENCE_MAX so that
  * evidence is complete; the alerts themselves do not depend on it) over every record of d
  * in file order, collects the alerts in memory and scores them against the labels and,
- * when p is not NULL, the attempts. Safe to call from several threads at once on the same
- * d and p. Returns VG_OK, or an error with errstr (engine start failure, out of memory). */
+ * when p is not NULL, the attempts (d must then have its identity index). Safe to call from
+ * several threads at once on the same d and p. Returns VG_OK, or an error with errstr
+ * (engine start failure, out of memory, VG_ERR_INVALID: p without the identity index). */
 int vg_bt_run(const vg_bt_data_t *d, const struct vg_bt_patterns *p, const struct vg_config *cfg,
               struct vg_bt_figures *out, char *errstr, size_t errstr_size);
 

@@ -88,6 +88,8 @@ Test(labelled, identity_match_finds_equal_records) {
                            VG_FORMAT_AMLWORLD_CSV);
     struct vg_txn key;
     vg_bt_data_txn(d, 0, &key);
+    cr_assert_eq(vg_bt_data_match(d, &key, -1), -1, "nothing matches before the identity index is built");
+    cr_assert_eq(vg_bt_data_index_identities(d), VG_OK);
     cr_assert_eq(vg_bt_data_match(d, &key, -1), 0);
     cr_assert_eq(vg_bt_data_match(d, &key, 0), 2, "the identical third line follows");
     cr_assert_eq(vg_bt_data_match(d, &key, 2), -1);

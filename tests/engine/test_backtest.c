@@ -89,6 +89,7 @@ static vg_bt_data_t *known_history(void) {
     append_csv(d, decoys);
     append_csv(d, stack_attempt);
     cr_assert_eq(vg_bt_data_seal(d), VG_OK);
+    cr_assert_eq(vg_bt_data_index_identities(d), VG_OK);
     return d;
 }
 
