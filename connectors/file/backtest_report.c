@@ -200,6 +200,32 @@ int vg_bt_report_json(const struct vg_bt_report *r, const char *path, char *errs
 
 /* ---- gnuplot --------------------------------------------------------------------------- */
 
+/* The values of a point, "4" or "4 24h": short labels for the plot. */
+static const char *values_label(const struct vg_bt_point *pt, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < pt->n_ov && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? " " : "", pt->ov[i].value);
+    for (char *c = buf; *c; c++)
+        if (*c == '\t' || *c == '\n') *c = ' ';
+    return buf;
+}
+
+/* Rules a sweep touches (rules.<name>.* keys), as a mask; 0 when it touches none. */
+static uint32_t swept_rules(const struct vg_bt_report *r) {
+    uint32_t mask = 0;
+    if (r->n_points == 0) return 0;
+    const struct vg_bt_point *pt = &r->points[0];
+    for (size_t i = 0; i < pt->n_ov; i++) {
+        const char *k = pt->ov[i].key;
+        if (strncmp(k, "rules.", 6) != 0) continue;
+        const char *dot = strchr(k + 6, '.');
+        int id = vg_rule_find(k + 6, dot ? (size_t)(dot - k - 6) : strlen(k + 6));
+        if (id >= 0) mask |= 1u << id;
+    }
+    return mask;
+}
+
 int vg_bt_report_plot(const struct vg_bt_report *r, const char *path, char *errstr, size_t errstr_size) {
     FILE *g = popen("gnuplot", "w");
     if (!g) {
@@ -213,39 +239,56 @@ int vg_bt_report_plot(const struct vg_bt_report *r, const char *path, char *errs
         esc[n++] = *p;
     }
     esc[n] = '\0';
+    bool sweep = r->n_points > 1;
+    uint32_t shown = sweep ? swept_rules(r) : 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < r->n_points; i++)
+        for (int ru = 0; ru <= VG_RULE_MAX; ru++) {
+            uint64_t a = r->points[i].figures.rule[ru].alerts;
+            if (!a || !(ru == VG_BT_ALL || !sweep || (shown & (1u << ru)))) continue;
+            lo = VG_MIN(lo, a);
+            hi = VG_MAX(hi, a);
+        }
     fprintf(g, "set terminal pngcairo size 1000,640 noenhanced\nset output '%s'\n", esc);
     fprintf(g, "set title 'vigil-backtest: alerts against transaction recall (%zu point%s)'\n", r->n_points,
             r->n_points == 1 ? "" : "s");
-    fprintf(g, "set xlabel 'alerts'\nset ylabel 'transaction recall'\nset yrange [0:1.05]\nset grid\n"
-               "set key top left box opaque\nset datafile separator '\\t'\n");
-    /* $all: one row per point, overall figures; $rules: one row per point and enabled rule. */
+    fprintf(g, "set xlabel 'alerts%s'\nset ylabel 'transaction recall'\nset yrange [0:1.05]\nset grid\n"
+               "set key top left box opaque\nset datafile separator '\\t'\n",
+            hi > 20 * VG_MAX(lo, 1) ? " (log scale)" : "");
+    if (hi > 20 * VG_MAX(lo, 1)) fprintf(g, "set logscale x\n");
+    /* $all: one row per point, overall figures; $rules: the swept rules per point, or every
+     * rule that alerted in a single run. */
     fprintf(g, "$all << EOD\n");
     char label[1024];
     for (size_t i = 0; i < r->n_points; i++) {
         const struct vg_bt_figures *fg = &r->points[i].figures;
         const struct vg_bt_rule_figures *x = &fg->rule[VG_BT_ALL];
-        settings(&r->points[i], label, sizeof label);
-        for (char *c = label; *c; c++)
-            if (*c == '\t' || *c == '\n') *c = ' ';
         fprintf(g, "%llu\t%.6f\t%.6f\t%s\n", (unsigned long long)x->alerts, vg_bt_recall(x->tx_evidence, fg->laundering),
-                vg_bt_recall(x->tx_account, fg->laundering), r->n_points > 1 ? label : "");
+                vg_bt_recall(x->tx_account, fg->laundering), values_label(&r->points[i], label, sizeof label));
     }
     fprintf(g, "EOD\n$rules << EOD\n");
-    for (size_t i = 0; i < r->n_points; i++) {
-        const struct vg_bt_figures *fg = &r->points[i].figures;
-        for (int ru = 0; ru < VG_RULE_MAX; ru++) {
+    bool any_rule = false;
+    for (int ru = 0; ru < VG_RULE_MAX; ru++) {
+        for (size_t i = 0; i < r->n_points; i++) {
+            const struct vg_bt_figures *fg = &r->points[i].figures;
             const struct vg_bt_rule_figures *x = &fg->rule[ru];
-            if (!x->enabled || !x->alerts) continue;
-            fprintf(g, "%llu\t%.6f\t%s\n", (unsigned long long)x->alerts, vg_bt_recall(x->tx_evidence, fg->laundering),
-                    rule_name(ru));
+            if (!x->enabled || (sweep ? !(shown & (1u << ru)) : !x->alerts)) continue;
+            fprintf(g, "%llu\t%.6f\t%s%s%s\n", (unsigned long long)VG_MAX(x->alerts, 1),
+                    vg_bt_recall(x->tx_evidence, fg->laundering), rule_name(ru), sweep ? " " : "",
+                    sweep ? values_label(&r->points[i], label, sizeof label) : "");
+            any_rule = true;
         }
+        if (sweep) fprintf(g, "\n"); /* a gap between rules: one line each */
     }
     fprintf(g, "EOD\n");
     fprintf(g, "plot $all using 1:2 with linespoints pt 7 title 'all rules, recall (evidence)', "
-               "$all using 1:3 with linespoints pt 5 title 'all rules, recall (account in window)', "
-               "$all using 1:2:4 with labels offset 0,1 font ',8' notitle, "
-               "$rules using 1:2 with points pt 6 title 'one rule, recall (evidence)', "
-               "$rules using 1:2:3 with labels offset 0,-1 font ',8' notitle\n");
+               "$all using 1:3 with linespoints pt 5 title 'all rules, recall (account in window)'%s",
+            sweep ? ", $all using 1:2:4 with labels offset 0,1 font ',8' notitle" : "");
+    if (any_rule)
+        fprintf(g, ", $rules using 1:2 with %s pt 6 title '%s, recall (evidence)', "
+                   "$rules using 1:2:3 with labels offset 0,-1 font ',8' notitle",
+                sweep ? "linespoints" : "points", sweep ? "swept rule" : "one rule");
+    fprintf(g, "\n");
     int status = pclose(g);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         snprintf(errstr, errstr_size, "--plot %s: gnuplot failed (status %d; is gnuplot installed?)", path, status);
