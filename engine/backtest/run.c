@@ -1,7 +1,9 @@
 /* run.c - backtest: one engine run over the in-memory data set. Starts the production
  * engine (engine.c, public API only) with an in-memory alert sink, submits every record in
  * file order as replay would, and collects each alert's rule, account, window and evidence
- * (resolved to data-set positions) for score.c. */
+ * (resolved to data-set positions) for score.c.
+ * engine/backtest/ is vigil-backtest's logic: dataset.c (labelled records in memory), run.c,
+ * score.c (the figures), sweep.c (grid specs), grid.c (points run in parallel). */
 #include "backtest_internal.h"
 
 #include <stdlib.h>
