@@ -45,6 +45,11 @@ int main(int argc, char **argv) {
     const char *input = NULL, *format_name = "ndjson", *patterns_path = NULL, *config_path = NULL;
     const char *report_path = NULL, *plot_path = NULL;
     bool quiet = false;
+    int exit_code = 1; /* usage and config errors until the input is read */
+    struct vg_config *base = NULL;
+    vg_bt_data_t *data = NULL;
+    struct vg_bt_patterns patterns = {0};
+    struct vg_bt_point *points = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = cores > 0 ? (int)VG_MIN(cores, 64L) : 1;
     char errstr[1024];
@@ -65,7 +70,7 @@ int main(int argc, char **argv) {
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64) {
                 fprintf(stderr, "vigil-backtest: --jobs: expected 1..64, got '%s'\n", optarg);
-                return 1;
+                goto out;
             }
             jobs = (int)v;
             break;
@@ -73,18 +78,24 @@ int main(int argc, char **argv) {
         case 's':
             if (vg_bt_sweep_add(sweep, optarg, errstr, sizeof errstr) != VG_OK) {
                 fprintf(stderr, "vigil-backtest: %s\n", errstr);
-                return 1;
+                goto out;
             }
             break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("vigil-backtest %s\n", VG_VERSION); return 0;
-        default: usage(stderr); return 1;
+        case 'h':
+            usage(stdout);
+            exit_code = 0;
+            goto out;
+        case 'V':
+            printf("vigil-backtest %s\n", VG_VERSION);
+            exit_code = 0;
+            goto out;
+        default: usage(stderr); goto out;
         }
     }
     if (optind < argc || !input) {
         fprintf(stderr, "vigil-backtest: %s\n", input ? "unexpected argument" : "--input is required");
         usage(stderr);
-        return 1;
+        goto out;
     }
     enum vg_format format;
     if (strcmp(format_name, "ndjson") == 0) {
@@ -93,27 +104,27 @@ int main(int argc, char **argv) {
         format = VG_FORMAT_AMLWORLD_CSV;
     } else {
         fprintf(stderr, "vigil-backtest: --format: expected ndjson or amlworld-csv, got '%s'\n", format_name);
-        return 1;
+        goto out;
     }
     if (patterns_path && format != VG_FORMAT_AMLWORLD_CSV) {
         fprintf(stderr, "vigil-backtest: --patterns needs --format amlworld-csv (its lines are AMLworld CSV)\n");
-        return 1;
+        goto out;
     }
 
     /* Every point's config first: a bad key fails before minutes of work. */
-    struct vg_config *base = malloc(sizeof *base);
-    if (!base) return 2;
+    base = calloc(1, sizeof *base); /* zeroed: vg_config_free is safe on it */
+    if (!base) {
+        exit_code = 2;
+        goto out;
+    }
     if (vg_bt_grid_check(config_path, sweep, errstr, sizeof errstr) != VG_OK ||
         vg_config_load_overrides(base, config_path, NULL, 0, errstr, sizeof errstr) != VG_OK) {
         fprintf(stderr, "vigil-backtest: %s\n", errstr);
-        return 1;
+        goto out;
     }
     vg_log_set_level(base->log.level < VG_LOG_WARN ? base->log.level : VG_LOG_WARN); /* no per-engine start lines */
 
-    int exit_code = 2;
-    vg_bt_data_t *data = NULL;
-    struct vg_bt_patterns patterns = {0};
-    struct vg_bt_point *points = NULL;
+    exit_code = 2;
     size_t n_points = vg_bt_sweep_points(sweep);
     int64_t t0 = vg_now_mono_ns();
     int rc = vg_bt_data_load(&data, input, format, &base->currency, errstr, sizeof errstr);
@@ -167,7 +178,7 @@ out:
     free(points);
     vg_bt_patterns_free(&patterns);
     vg_bt_data_free(data);
-    vg_config_free(base);
+    if (base) vg_config_free(base);
     free(base);
     free(sweep);
     return exit_code;
