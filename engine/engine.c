@@ -34,7 +34,10 @@ enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD
 
 /* A slot of a stage's input ring. The transaction travels packed: its fixed fields, then
  * id, from, to and channel back to back, so a typical record fills two or three cache lines
- * of the slot instead of all five (each line crosses from the input thread's core). */
+ * of the slot instead of all five (each line crosses from the input thread's core). A record
+ * with party details (has_party) appends them after the channel; one without writes and
+ * reads no more than before. */
+#define PARTY_FIXED_BYTES VG_TXN_PARTY_HEAD_BYTES
 struct stage_msg {
     uint8_t kind;
     int64_t newest_ms;         /* newest event time seen when this was routed */
@@ -44,8 +47,33 @@ struct stage_msg {
     uint64_t progress_seq;
     const struct vg_config *cfg;
     unsigned char txn_head[TXN_HEAD_BYTES];
-    char txn_text[3 * VG_ID_MAX + VG_CHANNEL_MAX + 1];
+    char txn_text[3 * VG_ID_MAX + VG_CHANNEL_MAX + 1 + PARTY_FIXED_BYTES + 2 * VG_ID_MAX + 2 * VG_NAME_MAX];
 };
+
+/* Appends the party details after the base strings at p (has_party only). */
+static void msg_pack_party(char *p, const struct vg_txn *txn) {
+    memcpy(p, &txn->from_name_len, PARTY_FIXED_BYTES);
+    p += PARTY_FIXED_BYTES;
+    memcpy(p, txn->from_party_id, txn->from_party_id_len);
+    p += txn->from_party_id_len;
+    memcpy(p, txn->to_party_id, txn->to_party_id_len);
+    p += txn->to_party_id_len;
+    memcpy(p, txn->from_name, txn->from_name_len);
+    p += txn->from_name_len;
+    memcpy(p, txn->to_name, txn->to_name_len);
+}
+
+static void msg_unpack_party(const char *p, struct vg_txn *txn) {
+    memcpy(&txn->from_name_len, p, PARTY_FIXED_BYTES);
+    p += PARTY_FIXED_BYTES;
+    memcpy(txn->from_party_id, p, txn->from_party_id_len);
+    p += txn->from_party_id_len;
+    memcpy(txn->to_party_id, p, txn->to_party_id_len);
+    p += txn->to_party_id_len;
+    memcpy(txn->from_name, p, txn->from_name_len);
+    p += txn->from_name_len;
+    memcpy(txn->to_name, p, txn->to_name_len);
+}
 
 static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn) {
     memcpy(m->txn_head, txn, TXN_HEAD_BYTES);
@@ -57,6 +85,7 @@ static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn) {
     vg_copy_short(p, txn->to, txn->to_len);
     p += txn->to_len;
     vg_copy_short(p, txn->channel, txn->channel_len);
+    if (VG_UNLIKELY(txn->has_party)) msg_pack_party(p + txn->channel_len, txn);
 }
 
 static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn) {
@@ -70,6 +99,7 @@ static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn) {
     p += txn->to_len;
     vg_copy_short(txn->channel, p, txn->channel_len);
     txn->channel[txn->channel_len] = '\0';
+    if (VG_UNLIKELY(txn->has_party)) msg_unpack_party(p + txn->channel_len, txn);
 }
 
 enum out_kind { OUT_ALERT = 1, OUT_PROGRESS = 2, OUT_FINAL = 3 };
