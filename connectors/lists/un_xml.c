@@ -270,7 +270,8 @@ int vg_list_load_un_xml(const char *path, const char *name, struct vg_screen_lis
         if (ld.failed && rc == VG_OK) rc = VG_ERR_INVALID;
     }
     if (!ld.failed && ret < 0) {
-        fail(&ld, ld.xml_error_line ? ld.xml_error_line : xmlTextReaderGetParserLineNumber(reader), "%s",
+        int line = xmlTextReaderGetParserLineNumber(reader); /* where the parser stopped */
+        fail(&ld, line > 0 ? line : ld.xml_error_line, "%s",
              ld.xml_error[0] ? ld.xml_error : "not well-formed XML");
         rc = VG_ERR_INVALID;
     }

@@ -5,6 +5,7 @@
  * Per shard thread it keeps a cache of (account, party) already screened clean against the
  * loaded lists, and the (account, list entry) cooldown. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #define CACHE_SLOTS (1u << 16)          /* clean (account, party) keys per shard thread */
 
 struct vg_sanctions_loaded {
+    uint64_t generation;                /* unique per load: the clean-party cache's version */
     size_t count;
     struct vg_screen_list *lists[VG_LIST_FILES_MAX];
 };
@@ -56,6 +58,8 @@ static int sanctions_prepare(void *params, const char *base_dir, char *errstr, s
         snprintf(errstr, errstr_size, "rules.sanctions.lists: out of memory");
         return VG_ERR_NOMEM;
     }
+    static _Atomic uint64_t generations;
+    p->loaded->generation = atomic_fetch_add(&generations, 1) + 1;
     for (uint32_t i = 0; i < p->lists.count; i++) {
         const struct vg_list_file *lf = &p->lists.lists[i];
         int format = vg_list_format_parse(lf->format, strlen(lf->format));
@@ -92,7 +96,8 @@ struct cooldown_slot {
 };
 
 struct thread_state {
-    const void *params;                 /* the config the cache was filled under */
+    uint64_t generation;                /* the lists the cache was filled under */
+    const struct vg_alert_out *out;     /* the stage output the cooldowns belong to */
     uint64_t cache[CACHE_SLOTS];        /* keys of (account, party) that matched nothing */
     struct cooldown_slot *cooldown;
     size_t cooldown_cap, cooldown_used; /* cap a power of two */
@@ -230,10 +235,16 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
     /* A party this account already sent, clean under these lists, costs one probe. */
     struct thread_state *ts = thread_state();
     uint64_t key = 0;
+    if (ts && ts->out != out) { /* another engine on this thread (tests): its own cooldowns */
+        ts->out = out;
+        ts->cooldown_used = 0;
+        if (ts->cooldown) memset(ts->cooldown, 0, ts->cooldown_cap * sizeof *ts->cooldown);
+        ts->generation = 0;
+    }
     if (ts) {
-        if (ts->params != params) {
+        if (ts->generation != p->loaded->generation) { /* new lists: nothing is known clean */
             memset(ts->cache, 0, sizeof ts->cache);
-            ts->params = params;
+            ts->generation = p->loaded->generation;
         }
         XXH3_state_t hs;
         XXH3_64bits_reset(&hs);
