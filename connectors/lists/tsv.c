@@ -2,7 +2,8 @@
  * example deploy/national-list.example.tsv): one entry per line,
  *   reference <TAB> type <TAB> name <TAB> aliases <TAB> birth_dates <TAB> identifiers
  * the last three ';'-separated and optional, an alias starting with '~' low quality, '#'
- * lines and blank lines skipped, a first line starting "reference<TAB>" taken as a header. */
+ * lines and blank lines skipped, a first non-comment line starting "reference" taken as a
+ * header. */
 #include "vigil/lists.h"
 
 #include <stdarg.h>
@@ -46,6 +47,7 @@ int vg_list_load_tsv(const char *path, const char *name, struct vg_screen_list *
         return VG_ERR_NOMEM;
     }
     size_t line_no = 0;
+    bool seen_data = false;
     char *p = data, *end = data + size;
     while (rc == VG_OK && p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -70,7 +72,11 @@ int vg_list_load_tsv(const char *path, const char *name, struct vg_screen_list *
         p = nl ? nl + 1 : end;
         if (n == 1 && col_len[0] == 0) continue;               /* blank */
         if (col_len[0] && col[0][0] == '#') continue;          /* comment */
-        if (line_no == 1 && col_len[0] == 9 && memcmp(col[0], "reference", 9) == 0) continue; /* header */
+        if (!seen_data && col_len[0] == 9 && memcmp(col[0], "reference", 9) == 0) { /* header */
+            seen_data = true;
+            continue;
+        }
+        seen_data = true;
         if (n < 3 || n > COLUMNS) {
             rc = bad(errstr, errstr_size, path, line_no, "%zu columns, expected 3 to %d (reference, type, name, "
                      "aliases, birth_dates, identifiers)", n, COLUMNS);
