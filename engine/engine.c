@@ -34,10 +34,7 @@ enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD
 
 /* A slot of a stage's input ring. The transaction travels packed: its fixed fields, then
  * id, from, to and channel back to back, so a typical record fills two or three cache lines
- * of the slot instead of all five (each line crosses from the input thread's core). A record
- * with party details (has_party) appends them after the channel; one without writes and
- * reads no more than before. */
-#define PARTY_FIXED_BYTES VG_TXN_PARTY_HEAD_BYTES
+ * of the slot instead of all five (each line crosses from the input thread's core). */
 struct stage_msg {
     uint8_t kind;
     int64_t newest_ms;         /* newest event time seen when this was routed */
@@ -47,11 +44,20 @@ struct stage_msg {
     uint64_t progress_seq;
     const struct vg_config *cfg;
     unsigned char txn_head[TXN_HEAD_BYTES];
-    char txn_text[3 * VG_ID_MAX + VG_CHANNEL_MAX + 1 + PARTY_FIXED_BYTES + 2 * VG_ID_MAX + 2 * VG_NAME_MAX];
+    char txn_text[3 * VG_ID_MAX + VG_CHANNEL_MAX + 1];
 };
 
-/* Appends the party details after the base strings at p (has_party only). */
-static void msg_pack_party(char *p, const struct vg_txn *txn) {
+/* The party details of a record that has them (has_party: names, party ids, birth dates)
+ * travel beside the slot, in a parallel array indexed like the ring's slots that a stage
+ * allocates when the first such record comes: a stream without them keeps the slots, and
+ * the memory, it always had. */
+#define PARTY_FIXED_BYTES VG_TXN_PARTY_HEAD_BYTES
+struct party_slot {
+    unsigned char bytes[PARTY_FIXED_BYTES + 2 * VG_ID_MAX + 2 * VG_NAME_MAX];
+};
+
+static void msg_pack_party(struct party_slot *ps, const struct vg_txn *txn) {
+    unsigned char *p = ps->bytes;
     memcpy(p, &txn->from_name_len, PARTY_FIXED_BYTES);
     p += PARTY_FIXED_BYTES;
     memcpy(p, txn->from_party_id, txn->from_party_id_len);
@@ -63,7 +69,8 @@ static void msg_pack_party(char *p, const struct vg_txn *txn) {
     memcpy(p, txn->to_name, txn->to_name_len);
 }
 
-static void msg_unpack_party(const char *p, struct vg_txn *txn) {
+static void msg_unpack_party(const struct party_slot *ps, struct vg_txn *txn) {
+    const unsigned char *p = ps->bytes;
     memcpy(&txn->from_name_len, p, PARTY_FIXED_BYTES);
     p += PARTY_FIXED_BYTES;
     memcpy(txn->from_party_id, p, txn->from_party_id_len);
@@ -75,7 +82,8 @@ static void msg_unpack_party(const char *p, struct vg_txn *txn) {
     memcpy(txn->to_name, p, txn->to_name_len);
 }
 
-static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn) {
+/* party: where this slot's party details go, or NULL to drop them (graph stage). */
+static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn, struct party_slot *party) {
     memcpy(m->txn_head, txn, TXN_HEAD_BYTES);
     char *p = m->txn_text;
     vg_copy_short(p, txn->id, txn->id_len);
@@ -85,10 +93,13 @@ static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn) {
     vg_copy_short(p, txn->to, txn->to_len);
     p += txn->to_len;
     vg_copy_short(p, txn->channel, txn->channel_len);
-    if (VG_UNLIKELY(txn->has_party)) msg_pack_party(p + txn->channel_len, txn);
+    if (VG_UNLIKELY(txn->has_party)) {
+        if (party) msg_pack_party(party, txn);
+        else m->txn_head[offsetof(struct vg_txn, has_party)] = 0;
+    }
 }
 
-static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn) {
+static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn, const struct party_slot *party) {
     memcpy(txn, m->txn_head, TXN_HEAD_BYTES);
     const char *p = m->txn_text;
     vg_copy_short(txn->id, p, txn->id_len);
@@ -99,7 +110,7 @@ static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn) {
     p += txn->to_len;
     vg_copy_short(txn->channel, p, txn->channel_len);
     txn->channel[txn->channel_len] = '\0';
-    if (VG_UNLIKELY(txn->has_party)) msg_unpack_party(p + txn->channel_len, txn);
+    if (VG_UNLIKELY(txn->has_party)) msg_unpack_party(party, txn);
 }
 
 enum out_kind { OUT_ALERT = 1, OUT_PROGRESS = 2, OUT_FINAL = 3 };
@@ -130,6 +141,8 @@ struct stage {
     char *render_buf;
     int64_t current_arrival_ns;
     struct vg_txn txn;         /* the message being processed, unpacked */
+    struct party_slot *party;  /* beside in's slots, same index; allocated by the router on
+                                * the first record with party details (published with it) */
     uint64_t progress_seen;    /* collector: last progress from this stage */
     bool final_seen;           /* collector */
     /* published by the stage thread after each batch, read by vg_engine_stats */
@@ -228,6 +241,24 @@ static void publish_stage_stats(struct stage *st) {
 #define PREFETCH_ENTRIES 3
 #endif
 
+/* The party slot beside message m of st's ring (the same index). */
+static inline struct party_slot *party_of(const struct stage *st, const struct stage_msg *m) {
+    return st->party + ((const unsigned char *)m - st->in.slots) / st->in.slot_size;
+}
+
+/* Router: the party slot for message m, allocating the array on first use; NULL for the
+ * graph stage or when memory is short (the record then goes on without party details). */
+static struct party_slot *party_slot_for(struct stage *st, const struct stage_msg *m) {
+    if (st->index < 0) return NULL;
+    if (VG_UNLIKELY(!st->party)) {
+        /* written before the slot is published: the consumer's acquire of the ring's tail
+         * (vg_ring_publish's release) makes it visible with the message */
+        st->party = calloc((size_t)st->in.mask + 1, sizeof *st->party);
+        if (!st->party) return NULL;
+    }
+    return party_of(st, m);
+}
+
 static inline uint64_t msg_account_hash(const struct stage_msg *m) {
     return m->kind == MSG_EVENT_OUT ? m->from_hash : m->to_hash;
 }
@@ -280,13 +311,13 @@ static void *stage_main(void *arg) {
             case MSG_EVENT_OUT:
             case MSG_EVENT_IN:
                 st->current_arrival_ns = m->arrival_ns;
-                msg_unpack_txn(m, &st->txn);
+                msg_unpack_txn(m, &st->txn, party_of(st, m));
                 vg_shard_on_event(st->shard, &st->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
                                   m->from_hash, m->to_hash, m->newest_ms, m->watermark_ms);
                 break;
             case MSG_GRAPH:
                 st->current_arrival_ns = m->arrival_ns;
-                msg_unpack_txn(m, &st->txn);
+                msg_unpack_txn(m, &st->txn, NULL); /* the graph stage gets no party details */
                 vg_graph_on_txn(st->graph, st->cfg, &st->txn, m->watermark_ms - st->cfg->engine.allowed_lateness_ms,
                                 st->alerts);
                 break;
@@ -448,7 +479,7 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
         m->arrival_ns = arrival_ns;
         m->from_hash = from_hash;
         m->to_hash = to_hash;
-        msg_pack_txn(m, txn);
+        msg_pack_txn(m, txn, txn->has_party ? party_slot_for(targets[i], m) : NULL);
         stage_commit(targets[i]);
     }
     stat_add(&e->transactions, 1);
@@ -559,6 +590,7 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
 }
 
 static void stage_free(struct stage *st) {
+    free(st->party);
     if (st->shard) vg_shard_destroy(st->shard);
     if (st->graph) vg_graph_destroy(st->graph);
     vg_alert_out_destroy(st->alerts);
