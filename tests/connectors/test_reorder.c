@@ -1,7 +1,8 @@
 /* test_reorder.c - the Kafka partition merge: releases in event-time order once no active
  * partition can still deliver an older record, keeps each partition's offset order, waits
- * for partitions that have not delivered yet, forces out the oldest record when full or
- * held too long (counted), and drops a revoked partition's records. */
+ * for partitions that have not delivered yet however long (idleness is the caller's call),
+ * forces out the oldest record only when full (counted), lets a far-future record through
+ * at once, and drops a revoked partition's records. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
@@ -15,14 +16,14 @@ static struct vg_txn txn_at(int64_t ts) {
 
 static void push(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts) {
     struct vg_txn t = txn_at(ts);
-    vg_reorder_push(r, p, offset, &t, 0);
+    vg_reorder_push(r, p, offset, &t, 0, false);
 }
 
-/* Releases everything releasable now (no hold limit hit); returns how many. */
+/* Releases everything releasable now; returns how many. */
 static int release(struct vg_reorder *r, int64_t *ts_out, int32_t *part_out, int max) {
     int n = 0;
     const struct vg_reorder_rec *rec;
-    while (n < max && (rec = vg_reorder_peek(r, 0, INT64_MAX, false)) != NULL) {
+    while (n < max && (rec = vg_reorder_peek(r, false)) != NULL) {
         ts_out[n] = rec->txn.ts_ms;
         if (part_out) part_out[n] = rec->partition;
         n++;
@@ -44,14 +45,14 @@ Test(reorder, merges_two_partitions_by_event_time) {
     cr_assert_eq(n, 4, "4 records are safe, got %d", n);
     for (int i = 0; i < 4; i++) cr_assert_eq(ts[i], i + 1);
     /* Partition 1 is active and empty with newest time 4: ts 5 must wait for it. */
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false));
+    cr_assert_null(vg_reorder_peek(r, false));
     cr_assert_eq(vg_reorder_first_offset(r, 0), 12);
     cr_assert_eq(vg_reorder_first_offset(r, 1), -1);
     push(r, 1, 22, 6);
     n = release(r, ts, NULL, 8);
     cr_assert_eq(n, 1);
     cr_assert_eq(ts[0], 5);
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "partition 0 (newest 5) may still send 5..6");
+    cr_assert_null(vg_reorder_peek(r, false), "partition 0 (newest 5) may still send 5..6");
     vg_reorder_set_active(r, 0, false); /* caught up: nothing more to wait for */
     n = release(r, ts, NULL, 8);
     cr_assert_eq(n, 1);
@@ -66,13 +67,44 @@ Test(reorder, waits_for_a_partition_that_has_not_delivered) {
     cr_assert_eq(vg_reorder_create(&r, 16, 3), VG_OK);
     vg_reorder_set_active(r, 2, true);
     push(r, 0, 0, 100);
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "partition 2 may still hold older records");
-    /* Held past the limit: released anyway, and counted. */
-    const struct vg_reorder_rec *rec = vg_reorder_peek(r, 2000, 1000, false);
+    cr_assert_null(vg_reorder_peek(r, false), "partition 2 may still hold older records");
+    cr_assert_null(vg_reorder_peek(r, false), "time alone never releases it");
+    /* Declared idle by the caller (nothing fetched for input.idle_timeout, no lag). */
+    vg_reorder_set_active(r, 2, false);
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
     cr_assert_not_null(rec);
     cr_assert_eq(rec->txn.ts_ms, 100);
     vg_reorder_pop(r);
-    cr_assert_eq(vg_reorder_forced(r), 1);
+    cr_assert_eq(vg_reorder_forced(r), 0, "an idle release is not a forced one");
+    vg_reorder_destroy(r);
+}
+
+Test(reorder, an_urgent_record_goes_at_once_and_does_not_advance_its_partition) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 16, 2), VG_OK);
+    push(r, 1, 0, 3);
+    int64_t ts[4];
+    vg_reorder_set_active(r, 0, true);
+    cr_assert_eq(release(r, ts, NULL, 4), 0, "partition 0 has not delivered");
+    struct vg_txn far = txn_at(4070908800000LL); /* 2099-01-01 */
+    vg_reorder_push(r, 0, 0, &far, 0, true);
+    push(r, 0, 1, 5);
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
+    cr_assert_not_null(rec, "the far-future head does not hold its partition back");
+    cr_assert_eq(rec->txn.ts_ms, far.ts_ms);
+    vg_reorder_pop(r);
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_assert_eq(ts[0], 3);
+    /* Partition 1 is empty with newest 3: ts 5 waits for it. */
+    cr_assert_null(vg_reorder_peek(r, false));
+    /* Partition 0's newest time is 5, not 2099: partition 1's 4 waits for nothing, its 6 does. */
+    push(r, 1, 1, 4);
+    push(r, 1, 2, 6);
+    cr_assert_eq(release(r, ts, NULL, 4), 2);
+    cr_assert_eq(ts[0], 4);
+    cr_assert_eq(ts[1], 5);
+    cr_assert_null(vg_reorder_peek(r, false), "6 waits: partition 0 showed only 5");
+    cr_assert_eq(vg_reorder_forced(r), 0);
     vg_reorder_destroy(r);
 }
 
@@ -84,12 +116,12 @@ Test(reorder, full_buffer_forces_the_oldest_out) {
     push(r, 0, 1, 10);
     push(r, 0, 2, 20);
     cr_assert(vg_reorder_full(r));
-    const struct vg_reorder_rec *rec = vg_reorder_peek(r, 0, INT64_MAX, false);
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
     cr_assert_not_null(rec);
     cr_assert_eq(rec->offset, 0, "a partition's records leave in offset order");
     vg_reorder_pop(r);
     cr_assert_eq(vg_reorder_forced(r), 1);
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "no longer full: waits again");
+    cr_assert_null(vg_reorder_peek(r, false), "no longer full: waits again");
     vg_reorder_destroy(r);
 }
 
@@ -102,7 +134,7 @@ Test(reorder, flush_releases_everything_in_merge_order) {
     const struct vg_reorder_rec *rec;
     int64_t last = INT64_MIN;
     int n = 0;
-    while ((rec = vg_reorder_peek(r, 0, INT64_MAX, true)) != NULL) {
+    while ((rec = vg_reorder_peek(r, true)) != NULL) {
         cr_assert_geq(rec->txn.ts_ms, last);
         last = rec->txn.ts_ms;
         vg_reorder_pop(r);
@@ -167,7 +199,7 @@ Test(reorder, random_partitioning_of_an_ordered_stream_is_undone) {
         }
         if (part_read[p] == part_len[p]) vg_reorder_set_active(r, p, false);
         const struct vg_reorder_rec *rec;
-        while ((rec = vg_reorder_peek(r, 0, INT64_MAX, false)) != NULL) {
+        while ((rec = vg_reorder_peek(r, false)) != NULL) {
             cr_assert_geq(rec->txn.ts_ms, last, "record %d released out of order", released);
             last = rec->txn.ts_ms;
             part_out[rec->partition]++;
@@ -221,7 +253,7 @@ Test(reorder, random_operations_match_a_brute_force_model) {
             m.active[p] = true;
         } else if (op < 90) { /* release one */
             int want = model_next(&m);
-            const struct vg_reorder_rec *rec = vg_reorder_peek(r, 0, INT64_MAX, false);
+            const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
             if (want < 0) {
                 cr_assert_null(rec, "step %d: must wait", step);
                 continue;
