@@ -43,6 +43,19 @@ struct ident {
     uint8_t len;
 };
 
+/* Where one key's names sit in a sorted key array: found with one or two probes instead
+ * of a binary search's twenty cache misses. count 0 = empty slot. */
+struct key_slot {
+    uint32_t key;
+    uint32_t start;
+    uint32_t count;
+};
+
+struct key_index {
+    struct key_slot *slots;
+    size_t mask;                   /* slots - 1 */
+};
+
 #define VEC(type) struct { type *v; size_t n, cap; }
 #define VEC_PUSH(vec, item)                                                                    \
     ((vec).n == (vec).cap && vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v) != VG_OK \
@@ -60,6 +73,7 @@ struct vg_screen_list {
     VEC(uint64_t) token_keys;      /* hash32 << 32 | name: good names' tokens and deletions */
     VEC(uint64_t) exact_keys;      /* hash32 << 32 | name: every name's sorted token string */
     VEC(uint64_t) ident_keys;      /* hash32 << 32 | ident */
+    struct key_index token_index, exact_index; /* over token_keys, exact_keys */
 };
 
 static int vec_grow(void **v, size_t *cap, size_t size) {
@@ -104,6 +118,8 @@ void vg_screen_list_free(struct vg_screen_list *l) {
     free(l->text.v);
     free(l->token_keys.v);
     free(l->exact_keys.v);
+    free(l->token_index.slots);
+    free(l->exact_index.slots);
     free(l->ident_keys.v);
     free(l);
 }
@@ -222,10 +238,49 @@ static void sort_unique(uint64_t *v, size_t *n) {
     *n = w;
 }
 
+/* Gives a finished vector's spare capacity back (keeps it when realloc fails). */
+static void shrink(void **v, size_t *cap, size_t n, size_t size) {
+    if (n == 0 || n == *cap) return;
+    void *fit = realloc(*v, n * size);
+    if (!fit) return;
+    *v = fit;
+    *cap = n;
+}
+
+/* Builds the hash index of a sorted key array's distinct keys. Returns VG_OK or NOMEM. */
+static int index_build(struct key_index *ix, const uint64_t *v, size_t n) {
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++) distinct += i == 0 || v[i] >> 32 != v[i - 1] >> 32;
+    size_t slots = 16;
+    while (slots < distinct * 2) slots *= 2;
+    free(ix->slots);
+    ix->slots = calloc(slots, sizeof *ix->slots);
+    if (!ix->slots) return VG_ERR_NOMEM;
+    ix->mask = slots - 1;
+    for (size_t i = 0; i < n;) {
+        size_t end = i + 1;
+        while (end < n && v[end] >> 32 == v[i] >> 32) end++;
+        uint32_t key = (uint32_t)(v[i] >> 32);
+        size_t at = (key * 0x9E3779B1u) & ix->mask;
+        while (ix->slots[at].count) at = (at + 1) & ix->mask;
+        ix->slots[at] = (struct key_slot){key, (uint32_t)i, (uint32_t)(end - i)};
+        i = end;
+    }
+    return VG_OK;
+}
+
 int vg_screen_list_finish(struct vg_screen_list *l) {
     sort_unique(l->token_keys.v, &l->token_keys.n);
     sort_unique(l->exact_keys.v, &l->exact_keys.n);
     sort_unique(l->ident_keys.v, &l->ident_keys.n);
+    if (l->token_keys.n > UINT32_MAX || l->exact_keys.n > UINT32_MAX) return VG_ERR_NOMEM;
+    shrink((void **)&l->token_keys.v, &l->token_keys.cap, l->token_keys.n, sizeof *l->token_keys.v);
+    shrink((void **)&l->exact_keys.v, &l->exact_keys.cap, l->exact_keys.n, sizeof *l->exact_keys.v);
+    shrink((void **)&l->text.v, &l->text.cap, l->text.n, 1);
+    shrink((void **)&l->names.v, &l->names.cap, l->names.n, sizeof *l->names.v);
+    if (index_build(&l->token_index, l->token_keys.v, l->token_keys.n) != VG_OK ||
+        index_build(&l->exact_index, l->exact_keys.v, l->exact_keys.n) != VG_OK)
+        return VG_ERR_NOMEM;
     return VG_OK;
 }
 
@@ -237,7 +292,8 @@ const char *vg_screen_list_version(const struct vg_screen_list *l) { return l->v
 size_t vg_screen_list_bytes(const struct vg_screen_list *l) {
     return sizeof *l + l->entries.cap * sizeof *l->entries.v + l->names.cap * sizeof *l->names.v +
            l->births.cap * sizeof *l->births.v + l->idents.cap * sizeof *l->idents.v + l->text.cap +
-           (l->token_keys.cap + l->exact_keys.cap + l->ident_keys.cap) * sizeof(uint64_t);
+           (l->token_keys.cap + l->exact_keys.cap + l->ident_keys.cap) * sizeof(uint64_t) +
+           (l->token_index.mask + 1 + l->exact_index.mask + 1) * sizeof(struct key_slot);
 }
 
 const char *vg_screen_entry_ref(const struct vg_screen_list *l, uint32_t entry) {
@@ -276,11 +332,16 @@ static size_t lower_bound(const uint64_t *v, size_t n, uint64_t h) {
 }
 
 /* Appends the names under key h (unless too common) to cand. */
-static void collect(const uint64_t *v, size_t n, uint64_t h, uint32_t *cand, size_t *n_cand) {
-    size_t i = lower_bound(v, n, h), end = i;
-    while (end < n && v[end] >> 32 == h) end++;
-    if (end - i > POSTINGS_MAX) return;
-    for (; i < end && *n_cand < CANDIDATES_MAX; i++) cand[(*n_cand)++] = (uint32_t)v[i];
+static void collect(const struct key_index *ix, const uint64_t *v, uint64_t h, uint32_t *cand, size_t *n_cand) {
+    if (!ix->slots) return;
+    uint32_t key = (uint32_t)h;
+    for (size_t at = (key * 0x9E3779B1u) & ix->mask; ix->slots[at].count; at = (at + 1) & ix->mask) {
+        const struct key_slot *ks = &ix->slots[at];
+        if (ks->key != key) continue;
+        if (ks->count > POSTINGS_MAX) return;
+        for (uint32_t i = 0; i < ks->count && *n_cand < CANDIDATES_MAX; i++) cand[(*n_cand)++] = (uint32_t)v[ks->start + i];
+        return;
+    }
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -362,11 +423,11 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
         static _Thread_local uint32_t cand[CANDIDATES_MAX];
         size_t n_cand = 0;
         if (vg_screen_normalise(party->name, party->name_len, &q) == VG_OK && q.n_tokens > 0) {
-            collect(l->exact_keys.v, l->exact_keys.n, exact_key(&q), cand, &n_cand);
+            collect(&l->exact_index, l->exact_keys.v, exact_key(&q), cand, &n_cand);
             for (size_t t = 0; t < q.n_tokens; t++) {
                 const char *tok = q.text + q.tok_off[t];
                 size_t tl = q.tok_len[t];
-                FOR_TOKEN_KEYS(tok, tl, key, collect(l->token_keys.v, l->token_keys.n, key, cand, &n_cand));
+                FOR_TOKEN_KEYS(tok, tl, key, collect(&l->token_index, l->token_keys.v, key, cand, &n_cand));
             }
             qsort(cand, n_cand, sizeof *cand, cmp_u32);
             size_t q_significant = 0;

@@ -100,12 +100,68 @@ static int32_t to_latin(const char *utf8, size_t len, char *out, int32_t cap) {
     return VG_MIN(out_len, cap);
 }
 
-/* Lower-case Latin text of a name: ASCII directly, the rest through ICU. Returns the
- * length in out (cap bytes), or -1. */
+/* The chain's Cyrillic and Kazakh letters (U+0400..U+04FF), lower-case index: the same
+ * mapping as chain_rules, applied without ICU to the names that have only these letters and
+ * ASCII (most Cyrillic names), which is several times faster. NULL: not mapped here. */
+static const char *const cyrillic[0x100] = {
+    [0x30] = "a", [0x31] = "b", [0x32] = "v", [0x33] = "g", [0x34] = "d", [0x35] = "e", [0x36] = "zh",
+    [0x37] = "z", [0x38] = "i", [0x39] = "y", [0x3A] = "k", [0x3B] = "l", [0x3C] = "m", [0x3D] = "n",
+    [0x3E] = "o", [0x3F] = "p", [0x40] = "r", [0x41] = "s", [0x42] = "t", [0x43] = "u", [0x44] = "f",
+    [0x45] = "kh", [0x46] = "ts", [0x47] = "ch", [0x48] = "sh", [0x49] = "shch", [0x4A] = "", [0x4B] = "y",
+    [0x4C] = "", [0x4D] = "e", [0x4E] = "yu", [0x4F] = "ya",
+    [0x51] = "e", [0x52] = "dj", [0x54] = "ye", [0x56] = "i", [0x57] = "yi", [0x58] = "j", [0x59] = "lj",
+    [0x5A] = "nj", [0x5B] = "c", [0x5E] = "u", [0x5F] = "dz",
+    [0x91] = "g", [0x93] = "g", [0x9B] = "q", [0xA3] = "n", [0xAF] = "u", [0xB1] = "u", [0xBB] = "h",
+    [0xD9] = "a", [0xE9] = "o",
+};
+
+/* The lower-case index of a Cyrillic code point's letter in the table, or -1. */
+static int cyrillic_lower(uint32_t cp) {
+    if (cp >= 0x410 && cp <= 0x42F) return (int)(cp - 0x410 + 0x30);          /* А..Я */
+    if (cp >= 0x400 && cp <= 0x40F) return (int)(cp - 0x400 + 0x50);          /* Ѐ..Џ */
+    if (cp >= 0x430 && cp <= 0x45F) return (int)(cp - 0x400);
+    if (cp >= 0x490 && cp <= 0x4FF) return (int)((cp | 1) - 0x400);           /* pairs: upper even */
+    return -1;
+}
+
+/* Cyrillic-and-ASCII names without ICU. Returns the length, or -1 when the name has
+ * anything else (ICU then). */
+static int32_t cyrillic_to_latin(const char *utf8, size_t len, char *out, int32_t cap) {
+    int32_t n = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)utf8[i];
+        const char *latin;
+        char one[2] = {0, 0};
+        if (c < 0x80) {
+            one[0] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : (char)c;
+            latin = one;
+            i++;
+        } else if ((c & 0xE0) == 0xC0 && i + 1 < len && ((unsigned char)utf8[i + 1] & 0xC0) == 0x80) {
+            uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | ((unsigned char)utf8[i + 1] & 0x3F);
+            int k = cyrillic_lower(cp);
+            if (k < 0 || !cyrillic[k]) return -1;
+            latin = cyrillic[k];
+            i += 2;
+        } else {
+            return -1;
+        }
+        for (; *latin; latin++) {
+            if (n >= cap) return n;
+            out[n++] = *latin;
+        }
+    }
+    return n;
+}
+
+/* Lower-case Latin text of a name: ASCII directly, Cyrillic by table, the rest through
+ * ICU. Returns the length in out (cap bytes), or -1. */
 static int32_t latin_of(const char *utf8, size_t len, char *out, int32_t cap) {
     bool ascii = true;
     for (size_t i = 0; i < len && ascii; i++) ascii = (unsigned char)utf8[i] < 0x80;
-    if (!ascii) return to_latin(utf8, len, out, cap);
+    if (!ascii) {
+        int32_t n = cyrillic_to_latin(utf8, len, out, cap);
+        return n >= 0 ? n : to_latin(utf8, len, out, cap);
+    }
     int32_t n = (int32_t)VG_MIN(len, (size_t)cap);
     for (int32_t i = 0; i < n; i++) {
         char c = utf8[i];
