@@ -2,8 +2,8 @@
  * sanctions list (contract section 5; matching: engine/screen/, docs/SCREENING.md). Runs in
  * the shard of each party's account, on that party's side of the transaction only. prepare()
  * loads every list (a reload builds a new config, so a list that fails keeps the old one).
- * Per shard thread it keeps a cache of (account, party) already screened clean against the
- * loaded lists, and the (account, list entry) cooldown. */
+ * Per shard thread it keeps a cache of parties (name, identifier, birth date) already
+ * screened clean against the loaded lists, and the (account, list entry) cooldown. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 #include "vigil/log.h"
 
 #define HITS_MAX 8
-#define CACHE_SLOTS (1u << 16)          /* clean (account, party) keys per shard thread */
+#define CACHE_SLOTS (1u << 18)          /* clean parties per shard thread (2 MB, on first use) */
 
 struct vg_sanctions_loaded {
     uint64_t generation;                /* unique per load: the clean-party cache's version */
@@ -98,7 +98,7 @@ struct cooldown_slot {
 struct thread_state {
     uint64_t generation;                /* the lists the cache was filled under */
     const struct vg_alert_out *out;     /* the stage output the cooldowns belong to */
-    uint64_t cache[CACHE_SLOTS];        /* keys of (account, party) that matched nothing */
+    uint64_t *cache;                    /* CACHE_SLOTS keys of parties that matched nothing */
     struct cooldown_slot *cooldown;
     size_t cooldown_cap, cooldown_used; /* cap a power of two */
 };
@@ -109,6 +109,7 @@ static bool state_key_ok;
 
 static void state_free(void *arg) {
     struct thread_state *ts = arg;
+    free(ts->cache);
     free(ts->cooldown);
     free(ts);
 }
@@ -124,8 +125,12 @@ static struct thread_state *thread_state(void) {
     struct thread_state *ts = pthread_getspecific(state_key);
     if (ts) return ts;
     ts = calloc(1, sizeof *ts);
-    if (ts && pthread_setspecific(state_key, ts) != 0) {
+    if (ts && !(ts->cache = calloc(CACHE_SLOTS, sizeof *ts->cache))) {
         free(ts);
+        ts = NULL;
+    }
+    if (ts && pthread_setspecific(state_key, ts) != 0) {
+        state_free(ts);
         ts = NULL;
     }
     return ts;
@@ -232,7 +237,8 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
         .party_id_len = from ? txn->from_party_id_len : txn->to_party_id_len,
         .birth_date = from ? txn->from_birth_date : txn->to_birth_date,
     };
-    /* A party this account already sent, clean under these lists, costs one probe. */
+    /* A party already screened clean under these lists costs one probe, whichever account
+     * sends it: the result depends on the party alone (the cooldown is per account). */
     struct thread_state *ts = thread_state();
     uint64_t key = 0;
     if (ts && ts->out != out) { /* another engine on this thread (tests): its own cooldowns */
@@ -243,12 +249,11 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
     }
     if (ts) {
         if (ts->generation != p->loaded->generation) { /* new lists: nothing is known clean */
-            memset(ts->cache, 0, sizeof ts->cache);
+            memset(ts->cache, 0, CACHE_SLOTS * sizeof *ts->cache);
             ts->generation = p->loaded->generation;
         }
         XXH3_state_t hs;
         XXH3_64bits_reset(&hs);
-        XXH3_64bits_update(&hs, ctx->account.ptr, ctx->account.len);
         XXH3_64bits_update(&hs, &party.name_len, sizeof party.name_len);
         XXH3_64bits_update(&hs, party.name, party.name_len);
         XXH3_64bits_update(&hs, &party.party_id_len, sizeof party.party_id_len);
