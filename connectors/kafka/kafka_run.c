@@ -371,7 +371,8 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
 /* Hands the engine the record vg_reorder_peek returned and takes it out of the merge.
  * Returns VG_OK, or VG_ERR_IO when the run is failing (the record stays). */
 static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
-    struct vg_txn txn = rec->txn;
+    struct vg_txn txn;
+    vg_txn_copy(&txn, &rec->txn);
     int32_t p = rec->partition;
     uint64_t seq = r->next_seq;
 

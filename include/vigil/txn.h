@@ -45,6 +45,14 @@ static inline void vg_txn_clear(struct vg_txn *txn) {
     __builtin_memset(txn, 0, VG_TXN_BASE_BYTES);
 }
 
+/* Copies a record: the base fields, and the party details only when it has them (a whole
+ * struct copy would move ~1.5 KB per record for nothing). Can't fail. */
+static inline void vg_txn_copy(struct vg_txn *dst, const struct vg_txn *src) {
+    __builtin_memcpy(dst, src, VG_TXN_BASE_BYTES);
+    if (src->has_party)
+        __builtin_memcpy(&dst->from_name_len, &src->from_name_len, sizeof *src - VG_TXN_BASE_BYTES);
+}
+
 /* Called before the first party field of a record is stored: clears their lengths and dates
  * and sets has_party. Can't fail. */
 static inline void vg_txn_party_begin(struct vg_txn *txn) {
