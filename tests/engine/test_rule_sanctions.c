@@ -3,6 +3,7 @@
  * alert per (account, list entry) per cooldown; a disagreeing birth date blocks an exact name
  * at the default threshold; no lists, no alerts. */
 #include "rule_fixture.h"
+#include "vigil/config.h"
 
 #define UN_YAML                                                                                       \
     "rules:\n  large_tx:\n    enabled: false\n  sanctions:\n    lists:\n"                                \
@@ -102,4 +103,39 @@ Test(rule_sanctions, decoys_and_no_lists_are_silent) {
     cr_expect_eq(fx_count(&f, UN_YAML, "sanctions", NULL), 1);
     cr_expect_eq(fx_count(&f, NULL, "sanctions", NULL), 0, "built-in defaults: no lists");
     fx_free(&f);
+}
+
+/* rules.sanctions config: every defect is refused with file:line: key: why, and a list that
+ * fails to load names its own file and line. */
+Test(rule_sanctions, bad_config_is_refused_with_file_line_key) {
+    static const struct {
+        const char *yaml;
+        const char *fragment;
+    } bad[] = {
+        {"rules:\n  sanctions:\n    lists:\n      - {name: un, file: x.xml, format: pdf}\n", "unknown format 'pdf'"},
+        {"rules:\n  sanctions:\n    lists:\n      - {name: un, file: x.xml}\n", "vigil.yaml:4: rules.sanctions.lists"},
+        {"rules:\n  sanctions:\n    lists:\n      - {name: un, file: x.xml, format: tsv, color: red}\n", "unknown key 'color'"},
+        {"rules:\n  sanctions:\n    lists: un.xml\n", "expected a sequence"},
+        {"rules:\n  sanctions:\n    lists:\n      - {name: a, file: " VG_TEST_DATA "/sanctions/national.tsv, format: tsv}\n"
+         "      - {name: a, file: " VG_TEST_DATA "/sanctions/national.tsv, format: tsv}\n", "given twice"},
+        {"rules:\n  sanctions:\n    threshold: 1.5\n", "rules.sanctions.threshold"},
+        {"rules:\n  sanctions:\n    threshold: 0\n", "rules.sanctions.threshold"},
+        {"rules:\n  sanctions:\n    lists:\n      - {name: kz, file: " VG_TEST_DATA "/sanctions/national_broken.tsv, format: tsv}\n",
+         "national_broken.tsv:2: type 'persn'"},
+        {"rules:\n  sanctions:\n    lists:\n      - {name: un, file: " VG_TEST_DATA "/sanctions/un_broken.xml, format: un-xml}\n",
+         "un_broken.xml:7:"},
+        {"rules:\n  sanctions:\n    lists:\n      - {name: un, file: /nonexistent/list.xml, format: un-xml}\n", "list 'un'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct vg_config cfg;
+        char err[2048] = "";
+        int rc = vg_config_load_buffer(&cfg, "vigil.yaml", bad[i].yaml, strlen(bad[i].yaml), err, sizeof err);
+        cr_expect_neq(rc, VG_OK, "accepted: %s", bad[i].yaml);
+        if (rc == VG_OK) {
+            vg_config_free(&cfg);
+            continue;
+        }
+        cr_expect(strstr(err, bad[i].fragment) != NULL, "error '%s' lacks '%s'", err, bad[i].fragment);
+        cr_expect(strncmp(err, "vigil.yaml:", 11) == 0, "error '%s' does not start with the config's file:line", err);
+    }
 }
