@@ -231,6 +231,7 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 static void sort_unique(uint64_t *v, size_t *n) {
+    if (*n == 0) return; /* v may be NULL */
     qsort(v, *n, sizeof *v, cmp_u64);
     size_t w = 0;
     for (size_t i = 0; i < *n; i++)
