@@ -91,9 +91,46 @@ static inline int64_t heap_key(const struct vg_reorder *r, int which, int32_t p)
     return which == QUEUED ? r->parts[p].head_ts : r->parts[p].last_ts;
 }
 
+/* Transaction ids in natural order: digit runs compare as numbers ("t9" < "t10"), the rest
+ * byte by byte, and a shorter id first when one is a prefix of the other. A total order. */
+static int id_cmp(const struct vg_txn *x, const struct vg_txn *y) {
+    const unsigned char *a = (const unsigned char *)x->id, *b = (const unsigned char *)y->id;
+    size_t i = 0, j = 0, na = x->id_len, nb = y->id_len;
+    while (i < na && j < nb) {
+        bool da = a[i] >= '0' && a[i] <= '9', db = b[j] >= '0' && b[j] <= '9';
+        if (da && db) {
+            size_t si = i, sj = j;
+            while (si < na && a[si] == '0') si++;
+            while (sj < nb && b[sj] == '0') sj++;
+            size_t ei = si, ej = sj;
+            while (ei < na && a[ei] >= '0' && a[ei] <= '9') ei++;
+            while (ej < nb && b[ej] >= '0' && b[ej] <= '9') ej++;
+            if (ei - si != ej - sj) return ei - si < ej - sj ? -1 : 1;
+            int c = memcmp(a + si, b + sj, ei - si);
+            if (c) return c;
+            if (si - i != sj - j) return si - i < sj - j ? -1 : 1; /* fewer leading zeros first */
+            i = ei;
+            j = ej;
+            continue;
+        }
+        if (a[i] != b[j]) return a[i] < b[j] ? -1 : 1;
+        i++;
+        j++;
+    }
+    return (na - i > 0) - (nb - j > 0);
+}
+
+/* Queued heads: by event time, then (ties) by transaction id in natural order, so records
+ * of the same time leave in the order a file sorted by time with rising ids has them,
+ * whatever partitions they went to; then by partition. */
 static inline bool heap_less(const struct vg_reorder *r, int which, int32_t a, int32_t b) {
     int64_t ta = heap_key(r, which, a), tb = heap_key(r, which, b);
-    return ta < tb || (ta == tb && a < b);
+    if (ta != tb) return ta < tb;
+    if (which == QUEUED && ta != INT64_MIN) {
+        int c = id_cmp(&r->recs[r->parts[a].head].txn, &r->recs[r->parts[b].head].txn);
+        if (c) return c < 0;
+    }
+    return a < b;
 }
 
 static inline void heap_set(struct vg_reorder *r, int which, int32_t pos, int32_t p) {
@@ -190,8 +227,8 @@ void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active)
     waiting_update(r, partition);
 }
 
-/* The oldest newest-time among active partitions with nothing queued: no record younger
- * than it can be released yet. INT64_MAX when no partition is waited for. */
+/* The oldest newest-time among active partitions with nothing queued: no record as young
+ * as it can be released yet. INT64_MAX when no partition is waited for. */
 static inline int64_t wait_bound(const struct vg_reorder *r) {
     return r->heap[WAITING].len ? r->parts[r->heap[WAITING].ids[0]].last_ts : INT64_MAX;
 }
@@ -200,7 +237,9 @@ const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, bool flush) {
     r->peeked_forced = false;
     if (r->heap[QUEUED].len == 0) return NULL;
     const struct vg_reorder_rec *h = &r->recs[r->parts[r->heap[QUEUED].ids[0]].head];
-    if (flush || h->urgent || h->txn.ts_ms <= wait_bound(r)) return h;
+    /* Strictly older than every waiting partition's newest time: a partition whose newest
+     * record has the head's time may still deliver another of that time with a smaller id. */
+    if (flush || h->urgent || h->txn.ts_ms < wait_bound(r)) return h;
     if (r->count >= r->capacity) {
         r->peeked_forced = true;
         return h;

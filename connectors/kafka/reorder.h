@@ -5,10 +5,12 @@
  * reaches the engine far out of event-time order, and a window rule evaluated at one
  * record would miss records of the same window still sitting in another partition. This
  * buffer holds parsed records per partition (FIFO, so offsets within a partition are
- * released in order) and releases them as a k-way merge by event time: the head with the
- * smallest time goes out once no active partition can still deliver an older one, i.e.
+ * released in order) and releases them as a k-way merge by event time, ties by transaction
+ * id in natural order (so a stream sorted by time with rising ids, as AMLworld's line
+ * numbers are, comes out in its file order): the head with the smallest (time, id) goes
+ * out once no active partition can still deliver one as old, i.e.
  * once every active partition (assigned, and not idle: the caller decides, see
- * kafka_run.c) has a record queued or has shown a time at least as new (the per-partition
+ * kafka_run.c) has a record queued or has shown a newer time (the per-partition
  * watermark; partitions are assumed ordered, as producers of time-ordered streams make
  * them). A partition with nothing queued holds the merge until it delivers or is declared
  * idle; there is no release by elapsed time. Bounded: when full, the oldest head is

@@ -4,11 +4,13 @@
 # (a) produced all at once into 4 and into 8 partitions at random, (b) in 40 bursts 0.3 s
 # apart (less than input.idle_timeout) into 8 partitions while vigild consumes, (c) keyed by
 # `from` into 8 partitions, (d) 10 records dated 2099 among them (the others' alerts stay),
-# and (e) half of it, kill -9, restart from state.dir, the other half at once: at-least-once
-# may repeat an alert id, never add or lose one. Alert ids, not just (rule, account).
+# (e) half of it, kill -9, restart from state.dir, the other half at once: at-least-once
+# may repeat an alert id, never add or lose one, and (f) with timestamps cut to the minute
+# (as AMLworld's are: most records share their time with others, ordered by id in the file).
+# Alert ids, not just (rule, account).
 source "$(dirname "$0")/kafka_lib.sh"
 kt_start_broker --topic all4:4 --topic all8:8 --topic burst8:8 --topic keyed8:8 --topic future4:4 \
-    --topic crash4:4 --topic alerts:2 --topic transactions.dead_letter:1
+    --topic crash4:4 --topic minute8:8 --topic alerts:2 --topic transactions.dead_letter:1
 kt_event_time_stream "$KT_TMP/in.ndjson"
 total=$(wc -l <"$KT_TMP/in.ndjson")
 kt_replay "$KT_TMP/in.ndjson" "$KT_TMP/ref"
@@ -22,12 +24,13 @@ produce_random() { # TOPIC < lines
         kt_fail "kcat could not produce into $1"
 }
 
-# run_case NAME INPUT_TOPIC [state-dir] : vigild on INPUT_TOPIC (own group, alerts keyed by
-# the case in a header-free way: own output topic); returns once the alerts are complete.
+# run_case NAME INPUT_TOPIC [state-dir] : vigild on INPUT_TOPIC (own group and output topic);
+# returns once it has its partitions. IDLE_TIMEOUT, when set, is input.idle_timeout.
 run_case() {
     local name=$1 topic=$2
     kt_write_config "$KT_TMP/$name.yaml" "g-$name" "alerts-$name" false "$topic"
     if [ -n "${3:-}" ]; then printf 'state:\n  dir: %s\n  interval: 1s\n' "$3" >>"$KT_TMP/$name.yaml"; fi
+    if [ -n "${IDLE_TIMEOUT:-}" ]; then sed -i "s/^input:/input:\n  idle_timeout: $IDLE_TIMEOUT/" "$KT_TMP/$name.yaml"; fi
     kt_start_vigild "$KT_TMP/$name.yaml" "$name"
     kt_wait_log "$name" 'kafka_assigned' 30
 }
@@ -58,8 +61,9 @@ produce_random all8 <"$KT_TMP/in.ndjson"
 run_case all8 all8
 finish_case all8
 
-# (b) bursts while vigild consumes
-run_case burst8 burst8
+# (b) bursts while vigild consumes. The pauses must stay shorter than input.idle_timeout:
+# 0.3 s plus a kcat start, which on a loaded 2-core machine can pass 1 s, so 5 s here.
+IDLE_TIMEOUT=5s run_case burst8 burst8
 split -n l/40 "$KT_TMP/in.ndjson" "$KT_TMP/burst."
 for c in "$KT_TMP"/burst.*; do
     produce_random burst8 <"$c"
@@ -100,3 +104,13 @@ kt_start_vigild "$KT_TMP/crash4.yaml" crash4b
 kt_wait_log crash4b 'kafka_assigned' 60
 finish_case crash4
 echo "ok: crash case had $first alert messages before the kill -9, $(kt_topic_values alerts-crash4 | wc -l) in all"
+
+# (f) minute resolution: ties everywhere, broken by id as the file has them
+awk '{ match($0, /"ts":[0-9]+/); ts = int(substr($0, RSTART + 5, RLENGTH - 5) / 60000) * 60000
+       sub(/"ts":[0-9]+/, sprintf("\"ts\":%.0f", ts)); print }' "$KT_TMP/in.ndjson" >"$KT_TMP/minute.ndjson"
+kt_replay "$KT_TMP/minute.ndjson" "$KT_TMP/ref"
+kt_alert_ids <"$KT_TMP/ref.alerts" | sort -u >"$KT_TMP/ref.ids"
+want=$(wc -l <"$KT_TMP/ref.ids")
+produce_random minute8 <"$KT_TMP/minute.ndjson"
+run_case minute8 minute8
+finish_case minute8
