@@ -21,6 +21,7 @@ static void warn_restart_keys(const struct vg_config *old, const struct vg_confi
     VG_CHANGED("input.kind", old->input.kind != fresh->input.kind);
     VG_CHANGED("input.topic", strcmp(old->input.topic, fresh->input.topic) != 0);
     VG_CHANGED("input.group", strcmp(old->input.group, fresh->input.group) != 0);
+    VG_CHANGED("input.instance_id", strcmp(old->input.instance_id, fresh->input.instance_id) != 0);
     VG_CHANGED("output.topic", strcmp(old->output.topic, fresh->output.topic) != 0);
     VG_CHANGED("output.exactly_once", old->output.exactly_once != fresh->output.exactly_once);
     VG_CHANGED("dead_letter.topic", strcmp(old->dead_letter.topic, fresh->dead_letter.topic) != 0);
