@@ -60,6 +60,8 @@ struct kt_run {
     struct vg_demo_feed *feed;
     rd_kafka_topic_partition_list_t *assigned; /* current assignment (owned) */
     bool cooperative;
+    bool consumer_closed;                      /* kt_close_consumer completed */
+    bool consumer_abandoned;                   /* its close ran out of time: not destroyed */
     bool fatal;
     char fatal_msg[512];
 
