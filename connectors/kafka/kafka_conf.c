@@ -33,6 +33,11 @@ static void kt_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 }
 
 static void kt_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)opaque;
+    kt_log_error(rk, err, reason);
+}
+
+void kt_log_error(rd_kafka_t *rk, int err, const char *reason) {
     char msg[512];
     kt_log_sanitize(reason, msg, sizeof(msg));
     /* Transport errors are retried by librdkafka; fatal ones are picked up by the run loop

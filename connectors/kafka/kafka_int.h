@@ -33,6 +33,9 @@ void kt_conf_size_prefetch(rd_kafka_conf_t *conf, const struct vg_config *cfg, i
 rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
                              enum kt_role role, char *errstr, size_t errstr_size);
 
+/* Logs one librdkafka error event (the error callback of every client). */
+void kt_log_error(rd_kafka_t *rk, int err, const char *reason);
+
 /* Whether every host of a bootstrap list ("host:port,...", optional scheme://) is this
  * machine (localhost, 127.0.0.0/8, ::1): a development broker such as vigil-broker. */
 bool kt_bootstrap_is_loopback(const char *bootstrap);

@@ -3,6 +3,7 @@
  * Offsets and commits: kafka_commit.c; state.dir checkpoints: kafka_state.c; output side:
  * kafka_out.c. */
 #include "kafka/kafka_run.h"
+#include "kafka/kafka_health.h"
 #include "kafka/reorder.h"
 
 #include <fcntl.h>
@@ -727,6 +728,7 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, kt_offset_commit_cb);
+    kt_health_conf(r, conf); /* /healthz and the watchdog follow the brokers */
     r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!r->consumer) {
         rd_kafka_conf_destroy(conf);
