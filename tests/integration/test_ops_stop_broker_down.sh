@@ -5,7 +5,8 @@
 # flight and the broker stopped (SIGSTOP: unreachable, its topics and offsets kept), the drain
 # ends within engine.shutdown_timeout with exit 2 and event=shutdown_incomplete
 # unacked_alerts=N > 0, having committed nothing unacknowledged: once the broker is back, a
-# restart delivers every alert of the reference replay.
+# restart delivers every alert of the reference replay. (3) The same with exactly_once: exit 2,
+# and the restart delivers every alert exactly once.
 source "$(dirname "$0")/kafka_lib.sh"
 
 # ---- 1. SIGTERM during the start, nobody listening ----------------------------------------
@@ -33,8 +34,8 @@ good=$(grep -c '^{"id":"t' "$KT_TMP/in.ndjson")
 
 # Each SIGUSR1 makes the broker fail the next 100000 Produce requests (retriable): every
 # alert vigild produces stays unacknowledged (librdkafka retries) until SIGUSR2.
-kt_start_broker --topic transactions:2 --topic alerts:1 --topic transactions.dead_letter:1 \
-    --inject-produce-errors 100000
+kt_start_broker --topic transactions:2 --topic alerts:1 --topic alerts_eos:1 \
+    --topic transactions.dead_letter:1 --inject-produce-errors 100000
 timeout 30 kcat -b "$BOOTSTRAP" -P -t transactions -T <"$KT_TMP/in.ndjson" >/dev/null
 kill -USR1 "$BROKER_PID"
 MPORT=$(kt_free_port)
@@ -78,4 +79,44 @@ kt_topic_values alerts | kt_alert_ids | sort -u | comm -23 "$KT_TMP/ref.ids" - >
 [ ! -s "$KT_TMP/missing" ] ||
     kt_fail "$(wc -l <"$KT_TMP/missing") of $(wc -l <"$KT_TMP/ref.ids") reference alerts missing after the restart"
 echo "restart: all $(wc -l <"$KT_TMP/ref.ids") reference alerts on the topic"
+# ---- 3. the same with exactly_once: the open transaction is not committed in time --------
+# Its alerts wait for their Produce acknowledgements (failing again), the commit runs in
+# slices until the bound; the restart fences and aborts it, then delivers every alert once.
+kill -USR1 "$BROKER_PID"
+kt_write_config "$KT_TMP/eos.yaml" eosgroup alerts_eos true
+printf 'engine:\n  shutdown_timeout: 4s\nmetrics:\n  listen: "127.0.0.1:%s"\n' "$MPORT" >>"$KT_TMP/eos.yaml"
+kt_start_vigild "$KT_TMP/eos.yaml" eos1
+for _ in $(seq 300); do
+    [ "$(kt_metric "$MPORT" vigil_transactions_total)" = "$good" ] && break
+    sleep 0.1
+done
+[ "$(kt_metric "$MPORT" vigil_transactions_total)" = "$good" ] ||
+    kt_fail "eos1 did not take all $good records within 30 s"
+sleep 1
+kill -STOP "$BROKER_PID"
+start=$(date +%s%N)
+kill -TERM "$VIGILD_PID"
+kt_wait_exit "$VIGILD_PID" 15
+took=$((($(date +%s%N) - start) / 1000000))
+kill -CONT "$BROKER_PID"
+[ "$KT_RC" = 2 ] || kt_fail "exactly_once: exit $KT_RC after SIGTERM with the broker stopped, want 2"
+[ "$took" -lt 12000 ] || kt_fail "exactly_once: the drain took $took ms with engine.shutdown_timeout 4s"
+grep -q 'event=shutdown_incomplete unacked_alerts=[1-9]' "$KT_TMP/eos1.log" ||
+    kt_fail "exactly_once: no event=shutdown_incomplete with unacked_alerts > 0"
+echo "exactly_once, broker stopped: exit 2 in $took ms"
+kill -USR2 "$BROKER_PID"
+kt_start_vigild "$KT_TMP/eos.yaml" eos2
+for _ in $(seq 60); do
+    n=$(kt_topic_values alerts_eos | kt_alert_ids | sort -u | comm -23 "$KT_TMP/ref.ids" - | wc -l)
+    [ "$n" = 0 ] && break
+    sleep 0.5
+done
+kill -TERM "$VIGILD_PID"
+kt_wait_exit "$VIGILD_PID" 15
+[ "$KT_RC" = 0 ] || kt_fail "eos2 exit $KT_RC after SIGTERM, want 0"
+kt_topic_values alerts_eos | kt_alert_ids | sort | uniq -d >"$KT_TMP/eos.repeated"
+kt_topic_values alerts_eos | kt_alert_ids | sort -u | comm -23 "$KT_TMP/ref.ids" - >"$KT_TMP/eos.missing"
+[ ! -s "$KT_TMP/eos.missing" ] || kt_fail "exactly_once: $(wc -l <"$KT_TMP/eos.missing") reference alerts missing after the restart"
+[ ! -s "$KT_TMP/eos.repeated" ] || kt_fail "exactly_once: $(wc -l <"$KT_TMP/eos.repeated") alerts committed twice"
+echo "exactly_once restart: all $(wc -l <"$KT_TMP/ref.ids") reference alerts, none twice"
 echo "ok: SIGTERM while the broker is down"
