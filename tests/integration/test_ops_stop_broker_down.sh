@@ -86,13 +86,15 @@ kill -USR1 "$BROKER_PID"
 kt_write_config "$KT_TMP/eos.yaml" eosgroup alerts_eos true
 printf 'engine:\n  shutdown_timeout: 4s\nmetrics:\n  listen: "127.0.0.1:%s"\n' "$MPORT" >>"$KT_TMP/eos.yaml"
 kt_start_vigild "$KT_TMP/eos.yaml" eos1
+# The first transaction's commit waits for its alerts' acknowledgements, and the input
+# waits for it: records taken and a transaction open are enough.
 for _ in $(seq 300); do
-    [ "$(kt_metric "$MPORT" vigil_transactions_total)" = "$good" ] && break
+    v=$(kt_metric "$MPORT" vigil_transactions_total)
+    [ -n "$v" ] && [ "$v" -gt 0 ] && break
     sleep 0.1
 done
-[ "$(kt_metric "$MPORT" vigil_transactions_total)" = "$good" ] ||
-    kt_fail "eos1 did not take all $good records within 30 s"
-sleep 1
+[ -n "$v" ] && [ "$v" -gt 0 ] || kt_fail "eos1 took no record within 30 s"
+sleep 2
 kill -STOP "$BROKER_PID"
 start=$(date +%s%N)
 kill -TERM "$VIGILD_PID"
