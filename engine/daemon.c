@@ -33,6 +33,7 @@ static void warn_restart_keys(const struct vg_config *old, const struct vg_confi
     VG_CHANGED("kafka.properties", props);
     VG_CHANGED("engine.threads", old->engine.threads != fresh->engine.threads);
     VG_CHANGED("engine.ring_size", old->engine.ring_size != fresh->engine.ring_size);
+    VG_CHANGED("engine.shutdown_timeout", old->engine.shutdown_timeout_ms != fresh->engine.shutdown_timeout_ms);
     VG_CHANGED("metrics.listen", strcmp(old->metrics.listen, fresh->metrics.listen) != 0);
     VG_CHANGED("state.dir", strcmp(old->state.dir, fresh->state.dir) != 0);
 #undef VG_CHANGED
