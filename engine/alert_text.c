@@ -147,7 +147,12 @@ static void metric_member(void *ctx, struct span key, struct span value) {
     for (size_t i = 0; i < key.n; i++) put(o, "%c", key.p[i] == '_' ? ' ' : key.p[i]);
     if (value.n && value.p[0] == '"') { /* money (decimal string) or a code (country) */
         struct span v = unquote(value);
-        bool money = v.n && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'));
+        bool money = v.n > 0, dot = false; /* -?[0-9]+(.[0-9]+)?, not a date or an id */
+        for (size_t i = 0; money && i < v.n; i++) {
+            char c = v.p[i];
+            if (c == '.' && !dot && i > 0 && i + 1 < v.n) dot = true;
+            else if (!(c >= '0' && c <= '9') && !(c == '-' && i == 0 && v.n > 1)) money = false;
+        }
         put(o, " %.*s%s%s", (int)v.n, v.p, money ? " " : "", money ? o->base : "");
     } else if (is_duration_key(key)) {
         char d[48];

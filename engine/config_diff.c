@@ -35,7 +35,8 @@ static void fmt_param(const struct vg_param_def *def, const void *params, char *
     const char *field = (const char *)params + def->offset;
     int64_t v = 0;
     char money[32];
-    if (def->type != VG_PARAM_PATH && def->type != VG_PARAM_COUNTRIES && def->type != VG_PARAM_NAMES)
+    if (def->type != VG_PARAM_PATH && def->type != VG_PARAM_COUNTRIES && def->type != VG_PARAM_NAMES &&
+        def->type != VG_PARAM_LIST_FILES)
         memcpy(&v, field, sizeof v);
     switch (def->type) {
     case VG_PARAM_DURATION: fmt_duration(v, buf, cap); break;
@@ -48,6 +49,14 @@ static void fmt_param(const struct vg_param_def *def, const void *params, char *
     case VG_PARAM_PATH: snprintf(buf, cap, "\"%.200s\"", field); break;
     case VG_PARAM_COUNTRIES:
     case VG_PARAM_NAMES: fmt_list((const struct vg_name_list *)(const void *)field, buf, cap); break;
+    case VG_PARAM_LIST_FILES: { /* the lists log their own sizes when (re)loaded */
+        const struct vg_list_files *lf = (const void *)field;
+        size_t n = (size_t)snprintf(buf, cap, "[");
+        for (uint32_t i = 0; i < lf->count && n < cap; i++)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s:%s", i ? "," : "", lf->lists[i].name, lf->lists[i].format);
+        if (n < cap) snprintf(buf + n, cap - n, "]");
+        break;
+    }
     }
 }
 

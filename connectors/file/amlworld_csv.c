@@ -126,7 +126,7 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
     }
 
     uint64_t seq = out->seq;
-    memset(out, 0, sizeof *out);
+    vg_txn_clear(out); /* no party fields in this format */
     out->seq = seq;
 
     char snippet[40];

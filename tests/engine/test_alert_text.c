@@ -25,10 +25,10 @@ Test(alert_text, country_and_ratio) {
     const char *json = "{\"alert_id\":\"x\",\"rule\":\"high_risk_country\",\"account\":\"A\",\"severity\":\"high\","
                        "\"score\":1.0000,\"window_start\":0,\"window_end\":0,\"detected_at\":0,\"tx_ids\":[\"t\"],"
                        "\"accounts\":[],\"metrics\":{\"amount\":\"2000\",\"country\":\"KP\",\"ratio\":0.85,"
-                       "\"delay\":5400000}}";
+                       "\"delay\":5400000,\"list_version\":\"2024-05-01\"}}";
     char line[512];
     cr_assert_gt(vg_alert_text(json, strlen(json), "USD", line, sizeof line), 0);
-    cr_expect(strstr(line, "HIGH    high_risk_country  A  amount 2000 USD, country KP, ratio 0.85, delay 90 minutes")
+    cr_expect(strstr(line, "HIGH    high_risk_country  A  amount 2000 USD, country KP, ratio 0.85, delay 90 minutes, list version 2024-05-01  (")
                   != NULL, "%s", line);
 }
 

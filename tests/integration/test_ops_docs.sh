@@ -53,7 +53,7 @@ grep -q 'CMAKE_BUILD_TYPE=Release' "$DEPLOY" || fail "$DEPLOY does not build Rel
 grep -q 'build-release/bin/vigild /usr/local/bin/vigild' "$DEPLOY" || fail "$DEPLOY does not install the Release binary"
 runtime=$(grep -E '^apt-get install librdkafka1 ' "$DEPLOY") || fail "no runtime package line in $DEPLOY"
 ! echo "$runtime" | grep -q -- '-dev' || fail "runtime line installs -dev packages: $runtime"
-for lib in rdkafka uring xxhash yaml microhttpd systemd; do
+for lib in rdkafka uring xxhash yaml microhttpd systemd icuuc xml2; do
     path=$(ldd "$VG_BIN/vigild" | awk -v l="lib$lib" 'index($1, l) == 1 {print $3; exit}')
     [ -n "$path" ] || fail "vigild does not link lib$lib?"
     pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) || true
