@@ -126,8 +126,10 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
     }
 
     uint64_t seq = out->seq;
-    memset(out, 0, sizeof *out);
+    bool keep_sent = out->keep_sent;
+    memset(out, 0, offsetof(struct vg_txn, sent)); /* `sent` is filled below only when kept */
     out->seq = seq;
+    out->keep_sent = keep_sent;
 
     char snippet[40];
     if (vg_time_parse_amlworld(col[COL_TIMESTAMP].ptr, col[COL_TIMESTAMP].len, &out->ts_ms) != VG_OK) {
@@ -200,6 +202,17 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
     for (size_t i = 0; i < nd; i++) out->id[i] = digits[nd - 1 - i];
     out->id_len = (uint8_t)nd;
 
+    if (keep_sent) { /* evidence: the columns as written (banks with their leading zeros) */
+        vg_txn_sent_set(out->sent.amount, sizeof out->sent.amount, &out->sent.amount_len, paid.ptr, paid.len);
+        vg_txn_sent_set(out->sent.currency, sizeof out->sent.currency, &out->sent.currency_len, currency.ptr,
+                        currency.len);
+        vg_txn_sent_set(out->sent.from_bank, sizeof out->sent.from_bank, &out->sent.from_bank_len,
+                        col[COL_FROM_BANK].ptr, col[COL_FROM_BANK].len);
+        vg_txn_sent_set(out->sent.to_bank, sizeof out->sent.to_bank, &out->sent.to_bank_len, col[COL_TO_BANK].ptr,
+                        col[COL_TO_BANK].len);
+    } else {
+        memset(&out->sent, 0, 4); /* the four lengths */
+    }
     err->reason = VG_REASON_NONE;
     return VG_OK;
 }

@@ -6,7 +6,7 @@
  * grammar, no trailing commas or garbage). Unknown members are validated and ignored, nested
  * up to JSON_DEPTH_MAX. A known member given twice is refused as malformed (no "first wins"
  * vs "last wins" ambiguity between vigil and other consumers of the same topic).
- * from_bank/to_bank are accepted and ignored (vg_txn has no place for them). */
+ * from_bank/to_bank are read only when the caller keeps the fields as sent (evidence: full). */
 #include "vigil/ingest.h"
 
 #include "vigil/money.h"
@@ -31,6 +31,8 @@ enum field {
     FIELD_CHANNEL,
     FIELD_FROM_COUNTRY,
     FIELD_TO_COUNTRY,
+    FIELD_FROM_BANK,   /* read only with keep_sent, else ignored like an unknown member */
+    FIELD_TO_BANK,
     FIELD_UNKNOWN, /* stays last */
 };
 
@@ -38,6 +40,7 @@ static const char *const field_names[FIELD_UNKNOWN] = {
     [FIELD_ID] = "id", [FIELD_TS] = "ts", [FIELD_FROM] = "from", [FIELD_TO] = "to",
     [FIELD_AMOUNT] = "amount", [FIELD_CURRENCY] = "currency", [FIELD_CHANNEL] = "channel",
     [FIELD_FROM_COUNTRY] = "from_country", [FIELD_TO_COUNTRY] = "to_country",
+    [FIELD_FROM_BANK] = "from_bank", [FIELD_TO_BANK] = "to_bank",
 };
 
 #define REQUIRED_FIELDS                                                                       \
@@ -56,6 +59,7 @@ struct parser {
     const char *currency;          /* into the record, or currency_buf when it had escapes */
     size_t currency_len;
     char currency_buf[SCALAR_MAX];
+    struct vg_txn_sent *sent;      /* fields as sent are kept here, or NULL (the default) */
 };
 
 /* ---- errors ---------------------------------------------------------------------------- */
@@ -429,7 +433,11 @@ static enum field field_of(const char *name, size_t len) {
         break;
     case 4: if (memcmp(name, "from", 4) == 0) return FIELD_FROM; break;
     case 6: if (memcmp(name, "amount", 6) == 0) return FIELD_AMOUNT; break;
-    case 7: if (memcmp(name, "channel", 7) == 0) return FIELD_CHANNEL; break;
+    case 7:
+        if (memcmp(name, "channel", 7) == 0) return FIELD_CHANNEL;
+        if (memcmp(name, "to_bank", 7) == 0) return FIELD_TO_BANK;
+        break;
+    case 9: if (memcmp(name, "from_bank", 9) == 0) return FIELD_FROM_BANK; break;
     case 8: if (memcmp(name, "currency", 8) == 0) return FIELD_CURRENCY; break;
     case 10: if (memcmp(name, "to_country", 10) == 0) return FIELD_TO_COUNTRY; break;
     case 12: if (memcmp(name, "from_country", 12) == 0) return FIELD_FROM_COUNTRY; break;
@@ -522,6 +530,7 @@ static int parse_amount(struct parser *ps) {
         return wrong_type(ps, FIELD_AMOUNT, "a number or a decimal string");
     }
     int rc = vg_money_parse_exact(text, len, &ps->amount);
+    if (ps->sent) vg_txn_sent_set(ps->sent->amount, sizeof ps->sent->amount, &ps->sent->amount_len, text, len);
     if (rc == VG_ERR_RANGE)
         FIELD_ERROR(ps, VG_REASON_AMOUNT_OVERFLOW, "field 'amount': %s does not fit in 64-bit micro-units",
                     printable(text, len, snippet));
@@ -582,6 +591,21 @@ static int parse_country(struct parser *ps, enum field f, char dst[2]) {
     return 0;
 }
 
+/* from_bank / to_bank (kept only with keep_sent): a string, cut to VG_ID_MAX bytes. */
+static int parse_bank(struct parser *ps, enum field f) {
+    if (*ps->p != '"') return wrong_type(ps, f, "a string");
+    char buf[VG_ID_MAX + 4];
+    size_t len;
+    if (read_string(ps, buf, sizeof buf, &len, NULL) != 0) return -1;
+    if (f == FIELD_FROM_BANK)
+        vg_txn_sent_set(ps->sent->from_bank, sizeof ps->sent->from_bank, &ps->sent->from_bank_len, buf,
+                        VG_MIN(len, sizeof buf));
+    else
+        vg_txn_sent_set(ps->sent->to_bank, sizeof ps->sent->to_bank, &ps->sent->to_bank_len, buf,
+                        VG_MIN(len, sizeof buf));
+    return 0;
+}
+
 /* Parses one member value for a known field. Returns 0 or -1 (malformed). */
 static int parse_field(struct parser *ps, enum field f, struct vg_txn *out) {
     if (ps->given & (1u << f)) {
@@ -603,6 +627,8 @@ static int parse_field(struct parser *ps, enum field f, struct vg_txn *out) {
     case FIELD_CHANNEL: return parse_channel(ps, out);
     case FIELD_FROM_COUNTRY: return parse_country(ps, f, out->from_country);
     case FIELD_TO_COUNTRY: return parse_country(ps, f, out->to_country);
+    case FIELD_FROM_BANK:
+    case FIELD_TO_BANK: return parse_bank(ps, f);
     case FIELD_UNKNOWN: break;
     }
     return skip_value(ps, 0);
@@ -630,6 +656,7 @@ static int parse_object(struct parser *ps, struct vg_txn *out) {
             skip_ws(ps);
             if (ps->p >= ps->end) return malformed(ps, "value expected");
             enum field f = name_len <= sizeof name_buf ? field_of(name, name_len) : FIELD_UNKNOWN;
+            if ((f == FIELD_FROM_BANK || f == FIELD_TO_BANK) && !ps->sent) f = FIELD_UNKNOWN;
             if (f == FIELD_UNKNOWN ? skip_value(ps, 1) != 0 : parse_field(ps, f, out) != 0) return -1;
             skip_ws(ps);
             if (ps->p < ps->end && *ps->p == ',') {
@@ -656,8 +683,11 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
         return VG_ERR_INVALID;
     }
     uint64_t seq = out->seq;
-    memset(out, 0, sizeof *out); /* no stale bytes from a previous record in ids or countries */
+    bool keep_sent = out->keep_sent;
+    /* no stale bytes from a previous record in ids or countries; `sent` only when kept */
+    memset(out, 0, keep_sent ? sizeof *out : offsetof(struct vg_txn, sent) + 4);
     out->seq = seq;
+    out->keep_sent = keep_sent;
 
     struct parser ps; /* field by field: currency_buf needs no zeroing */
     ps.p = ps.start = rec;
@@ -668,6 +698,7 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
     ps.amount = (struct vg_amount){0, 0};
     ps.currency = NULL;
     ps.currency_len = 0;
+    ps.sent = keep_sent ? &out->sent : NULL;
     if (parse_object(&ps, out) != 0 || ps.field_error) return VG_ERR_INVALID;
 
     unsigned missing = REQUIRED_FIELDS & ~ps.seen;
@@ -695,6 +726,9 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
                   "field 'amount': rounds to 0 when converted to %s", rates->base);
         return VG_ERR_INVALID;
     }
+    if (ps.sent)
+        vg_txn_sent_set(ps.sent->currency, sizeof ps.sent->currency, &ps.sent->currency_len, ps.currency,
+                        VG_MIN(ps.currency_len, sizeof ps.currency_buf));
     err->reason = VG_REASON_NONE;
     return VG_OK;
 }

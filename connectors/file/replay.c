@@ -95,6 +95,7 @@ static void handle_record(struct replay *r, const char *rec, size_t len, int64_t
     struct vg_parse_error pe;
     int rc;
     const struct vg_currency_table *rates = &r->d->cfg->currency;
+    txn.keep_sent = r->d->cfg->alerts.evidence == VG_EVIDENCE_FULL; /* fields as sent, for evidence */
     if (r->opt->format == VG_FORMAT_AMLWORLD_CSV) {
         if (!r->header_checked) {
             r->header_checked = true;

@@ -490,6 +490,7 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         r->skipped_duplicates++;
         return false;
     }
+    txn.keep_sent = r->d->cfg->alerts.evidence == VG_EVIDENCE_FULL; /* fields as sent, for evidence */
     memset(&perr, 0, sizeof(perr));
     if (m->len > VG_RECORD_MAX) {
         perr.reason = VG_REASON_OVERSIZED;

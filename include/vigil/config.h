@@ -62,6 +62,9 @@ struct vg_config {
     struct {
         int64_t cooldown_ms;               /* alerts.cooldown, default 24h */
         uint32_t max_evidence;             /* alerts.max_evidence, default 64, at most VG_EVIDENCE_MAX */
+        /* alerts.evidence: ids (default) | full (the evidence transactions themselves);
+         * read at start, a reload keeps the running mode */
+        enum vg_evidence_mode { VG_EVIDENCE_IDS = 0, VG_EVIDENCE_FULL = 1 } evidence;
     } alerts;
     struct vg_rule_config rules[VG_RULE_MAX];
     struct {

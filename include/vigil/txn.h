@@ -5,6 +5,21 @@
 
 #include "vigil/common.h"
 
+#define VG_SENT_AMOUNT_MAX 40    /* an amount's text as sent, longer ones are cut */
+#define VG_SENT_CURRENCY_MAX 24  /* "Australian Dollar" and the like */
+
+/* A record's fields as sent that the analysis does not use (evidence for reports). */
+struct vg_txn_sent {
+    uint8_t amount_len;        /* 0: not kept */
+    uint8_t currency_len;
+    uint8_t from_bank_len;     /* 0: absent */
+    uint8_t to_bank_len;
+    char amount[VG_SENT_AMOUNT_MAX];      /* decimal text, e.g. "9500.00" */
+    char currency[VG_SENT_CURRENCY_MAX];  /* e.g. "EUR", "US Dollar" */
+    char from_bank[VG_ID_MAX];
+    char to_bank[VG_ID_MAX];
+};
+
 struct vg_txn {
     uint64_t seq;              /* 0-based position in the input stream, set by the reader */
     int64_t ts_ms;             /* event time, epoch ms UTC */
@@ -19,7 +34,23 @@ struct vg_txn {
     char from[VG_ID_MAX];
     char to[VG_ID_MAX];
     char channel[VG_CHANNEL_MAX + 1];
+    /* Below: only for alerts.evidence: full. The readers set keep_sent; the parsers then fill
+     * `sent` (and only then: the analysis never reads it, the rings never carry it). */
+    bool keep_sent;
+    struct vg_txn_sent sent;
 };
+
+/* Copies text into a `sent` field of cap bytes, cut on a UTF-8 character boundary.
+ * Can't fail. */
+static inline void vg_txn_sent_set(char *dst, size_t cap, uint8_t *dst_len, const char *text, size_t len) {
+    if (cap > 255) cap = 255;
+    if (len > cap) {
+        len = cap;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+    }
+    __builtin_memcpy(dst, text, len);
+    *dst_len = (uint8_t)len;
+}
 
 /* Why a record went to the dead-letter sink. The strings (vg_reason_name) are the
  * `reason` label of vigil_dead_letter_total and the "reason" field of dead letters. */
