@@ -314,6 +314,7 @@ static const struct section sections[] = {
     {"metrics", metrics_fields, NULL},
     {"state", state_fields, NULL},
     {"log", log_fields, NULL},
+    {"report", NULL, vg_cfg_parse_report},
 };
 
 /* A section made of plain fields (kafka also has properties). Returns VG_OK or VG_ERR_INVALID. */
@@ -615,6 +616,8 @@ void vg_config_free(struct vg_config *cfg) {
         free(params);
         cfg->rules[id].params = NULL;
     }
+    free(cfg->report);
+    cfg->report = NULL;
 }
 
 int vg_config_threads(const struct vg_config *cfg) {

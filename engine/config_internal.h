@@ -74,6 +74,10 @@ int vg_cfg_check_keys(struct vg_cfg_loader *ld, const yaml_node_t *map);
  * Returns VG_OK or VG_ERR_INVALID. */
 int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
 
+/* Reads the `report:` mapping into cfg->report (config_report.c), allocating it.
+ * Returns VG_OK or VG_ERR_INVALID. */
+int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
+
 /* ---- rule parameters (config_params.c) ---------------------------------------------- */
 
 /* Fills every parameter of rule id with its table default. Returns VG_OK, VG_ERR_NOMEM or

@@ -74,6 +74,7 @@ struct vg_config {
         char dir[VG_PATH_MAX];             /* state.dir, "" = no checkpoints */
         int64_t interval_ms;               /* state.interval, default 30s */
     } state;
+    struct vg_report_config *report;       /* report: (goAML drafts, report.h); NULL when not written */
     struct {
         enum vg_log_level level;           /* log.level: error|warn|info|debug, default info */
     } log;
