@@ -219,6 +219,12 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             for (int i = 0; iso && i < 3; i++) iso = r->currency_local[i] >= 'A' && r->currency_local[i] <= 'Z';
             if (rc == VG_OK && r->currency_local[0] && !iso)
                 rc = vg_cfg_fail(ld, value, "an ISO 4217 code like KZT expected");
+        } else if (vg_str_eq(k, klen, "default_country", 15)) {
+            rc = text(ld, value, r->default_country, sizeof r->default_country, 0);
+            bool ok = strlen(r->default_country) == 2 && r->default_country[0] >= 'A' && r->default_country[0] <= 'Z' &&
+                      r->default_country[1] >= 'A' && r->default_country[1] <= 'Z';
+            if (rc == VG_OK && r->default_country[0] && !ok)
+                rc = vg_cfg_fail(ld, value, "an ISO 3166 alpha-2 code like KZ expected");
         } else if (vg_str_eq(k, klen, "reporting_person", 16)) {
             rc = text_keys(ld, value, person_keys, VG_ARRAY_LEN(person_keys), r);
         } else if (vg_str_eq(k, klen, "location", 8)) {
@@ -237,7 +243,7 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             rc = vg_cfg_fail(ld, key,
                              "unknown key (report takes schema, output_dir, output_topic, group, case_period, "
                              "rentity_id, rentity_branch, submission_code, entity_reference_prefix, "
-                             "currency_local, reporting_user_code, reporting_person, location, action, "
+                             "currency_local, default_country, reporting_user_code, reporting_person, location, action, "
                              "report_codes, indicators, transmode_codes, funds_codes, banks)");
         }
         vg_cfg_key_pop(ld, saved);

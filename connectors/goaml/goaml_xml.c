@@ -221,7 +221,7 @@ static void party(struct xml *x, const struct vg_report_config *r, const struct 
     account(x, r, tag, from ? t->from_bank : t->to_bank, from ? t->from : t->to, from ? t->from_name : t->to_name);
     snprintf(tag, sizeof tag, "%s_country", p);
     const char *country = from ? t->from_country : t->to_country;
-    leaf(x, tag, country && country[0] ? country : r->location.country_code);
+    leaf(x, tag, country && country[0] ? country : r->default_country[0] ? r->default_country : r->location.country_code);
     snprintf(tag, sizeof tag, "t_%s", p);
     close_tag(x, tag);
 }

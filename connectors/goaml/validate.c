@@ -47,6 +47,13 @@ static void add_message(void *opaque, xmlErrorPtr err) {
     m->count++;
 }
 
+/* libxml2's generic error channel (stderr by default): silenced, the structured handler
+ * collects what matters. */
+static void quiet(void *ctx, const char *msg, ...) {
+    (void)ctx;
+    (void)msg;
+}
+
 int vg_goaml_validator_create(struct vg_goaml_validator **out, const char *xsd_path, char *errstr,
                               size_t errstr_size) {
     struct messages m = {0};
@@ -55,6 +62,7 @@ int vg_goaml_validator_create(struct vg_goaml_validator **out, const char *xsd_p
         snprintf(errstr, errstr_size, "out of memory");
         return VG_ERR_NOMEM;
     }
+    xmlSetGenericErrorFunc(NULL, quiet);
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd_path);
     if (pc) {
         xmlSchemaSetParserStructuredErrors(pc, add_message, &m);

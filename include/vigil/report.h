@@ -55,6 +55,9 @@ struct vg_report_config {
         char zip[32], country_code[8];
     } location;
     char action[1024];                         /* report.action: the bank's action text */
+    char default_country[8];                   /* report.default_country: a party's country when
+                                                * not sent (goAML requires one); default
+                                                * location.country_code */
     struct vg_report_map report_codes;         /* rule -> report_code */
     struct vg_report_map indicators;           /* rule -> report_indicators codes */
     struct vg_report_map transmode_codes;      /* channel -> transmode_code */
