@@ -101,12 +101,24 @@ int vg_goaml_kafka_publish(void *opaque, const char *case_id, const char *xml, s
     return VG_OK;
 }
 
+/* Whether every assigned partition was read to its end: a partition-EOF event since its
+ * last message, or (nothing read in this run) a committed offset at the high watermark. */
 static bool all_at_end(struct vg_goaml_kafka *k) {
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(k->consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned) return false;
     bool done = assigned->cnt > 0;
-    for (int i = 0; i < assigned->cnt && done; i++)
-        done = rd_kafka_topic_partition_list_find(k->eof, assigned->elems[i].topic, assigned->elems[i].partition) != NULL;
+    for (int i = 0; i < assigned->cnt && done; i++) {
+        rd_kafka_topic_partition_t *p = &assigned->elems[i];
+        if (rd_kafka_topic_partition_list_find(k->eof, p->topic, p->partition)) continue;
+        int64_t low = 0, high = 0;
+        rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(one, p->topic, p->partition);
+        done = rd_kafka_committed(k->consumer, one, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+               rd_kafka_query_watermark_offsets(k->consumer, p->topic, p->partition, &low, &high, 5000) ==
+                   RD_KAFKA_RESP_ERR_NO_ERROR &&
+               (high == low || one->elems[0].offset >= high);
+        rd_kafka_topic_partition_list_destroy(one);
+    }
     rd_kafka_topic_partition_list_destroy(assigned);
     return done;
 }
@@ -128,9 +140,12 @@ int vg_goaml_kafka_run(struct vg_goaml_kafka *k, struct vg_goaml_drafter *d, boo
         } else {
             rd_kafka_topic_partition_list_del(k->eof, rd_kafka_topic_name(m->rkt), m->partition);
             vg_goaml_drafter_line(d, m->payload ? m->payload : "", m->payload ? m->len : 0);
-            rd_kafka_offsets_store(k->consumer, &(rd_kafka_topic_partition_list_t){
-                .cnt = 1, .size = 1, .elems = &(rd_kafka_topic_partition_t){
-                    .topic = (char *)rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset + 1}});
+            /* a list of librdkafka's own: offsets_store may hang a partition reference on it,
+             * released only by list_destroy (a leaked one blocks rd_kafka_destroy) */
+            rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(pos, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset + 1;
+            rd_kafka_offsets_store(k->consumer, pos);
+            rd_kafka_topic_partition_list_destroy(pos);
             uncommitted = true;
         }
         rd_kafka_message_destroy(m);
