@@ -25,12 +25,15 @@ static int64_t mono_ns(void) {
 static void usage(FILE *f) {
     fprintf(f, "usage: vigil-latency --brokers B --topic T --alerts A --rate R --seconds S\n"
                "                     [--trigger-every K] [--drain S] [--out FILE] [--seed N]\n"
+               "                     [--partitions N --busy K [--trickle-ms M]]\n"
                "  Produces R records/s for S seconds (every K-th after the first 3 s, default 100,\n"
                "  a large_tx trigger on"
                " fresh accounts with id L<produce monotonic ns>), reads topic A (partition 0..n,\n"
                "  from the beginning) until every trigger's alert arrived or --drain seconds (default\n"
                "  10) passed, prints offered/achieved rate and p50/p99/p999/max latency in ms, and\n"
-               "  with --out writes every latency (ms, sorted) one a line.\n");
+               "  with --out writes every latency (ms, sorted) one a line. With --partitions N --busy K\n"
+               "  the stream goes round-robin into partitions 0..K-1 of the N, and the others get one\n"
+               "  background record every M ms (--trickle-ms; 0 = none: idle partitions).\n");
 }
 
 struct alerts_reader {
@@ -91,6 +94,8 @@ int main(int argc, char **argv) {
     const char *brokers = NULL, *topic = NULL, *alerts = NULL, *out_path = NULL;
     double rate = 0, seconds = 0, drain = 10;
     uint64_t every = 100, seed = 1;
+    int32_t partitions = 0, busy = 0;
+    double trickle_ms = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -110,6 +115,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--drain")) drain = strtod(v, NULL);
         else if (!strcmp(a, "--trigger-every")) every = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--partitions")) partitions = (int32_t)strtol(v, NULL, 10);
+        else if (!strcmp(a, "--busy")) busy = (int32_t)strtol(v, NULL, 10);
+        else if (!strcmp(a, "--trickle-ms")) trickle_ms = strtod(v, NULL);
         else {
             fprintf(stderr, "vigil-latency: unknown option %s\n", a);
             usage(stderr);
@@ -117,7 +125,8 @@ int main(int argc, char **argv) {
         }
         i++;
     }
-    if (!brokers || !topic || !alerts || rate <= 0 || seconds <= 0 || every == 0) {
+    if (!brokers || !topic || !alerts || rate <= 0 || seconds <= 0 || every == 0 || busy < 0 || partitions < 0 ||
+        (busy > 0) != (partitions > 0) || busy > partitions) {
         usage(stderr);
         return 1;
     }
@@ -184,6 +193,7 @@ int main(int argc, char **argv) {
     char line[VG_SYNTH_LINE_MAX + 128];
     struct vg_synth_txn t = {0};
     int64_t start = mono_ns(), last_ts = so.start_ms, now = start;
+    int64_t next_trickle = start + (int64_t)(trickle_ms * 1e6);
     uint64_t triggers = 0, dropped = 0;
     for (uint64_t i = 0; i < total; i++) {
         /* Keep the schedule: record i is due at start + i/rate. The records due within one
@@ -227,9 +237,21 @@ int main(int argc, char **argv) {
             last_ts = t.ts_ms;
             len = vg_synth_format_ndjson(&t, line, sizeof line) - 1; /* without '\n' */
         }
-        if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, line, len, NULL, 0, NULL)) {
+        int32_t part = busy > 0 ? (int32_t)(i % (uint64_t)busy) : RD_KAFKA_PARTITION_UA;
+        if (rd_kafka_produce(rkt, part, RD_KAFKA_MSG_F_COPY, line, len, NULL, 0, NULL)) {
             dropped++;
             rd_kafka_poll(prod, 1);
+        }
+        if (trickle_ms > 0 && busy < partitions && now >= next_trickle) {
+            /* The quiet partitions: one background record each, in time order with the rest. */
+            for (int32_t q = busy; q < partitions; q++) {
+                char quiet[VG_SYNTH_LINE_MAX];
+                vg_synth_next(syn, &t);
+                last_ts = t.ts_ms;
+                size_t qlen = vg_synth_format_ndjson(&t, quiet, sizeof quiet) - 1;
+                if (rd_kafka_produce(rkt, q, RD_KAFKA_MSG_F_COPY, quiet, qlen, NULL, 0, NULL)) dropped++;
+            }
+            next_trickle += (int64_t)(trickle_ms * 1e6);
         }
         if ((i & 255) == 0) rd_kafka_poll(prod, 0);
     }

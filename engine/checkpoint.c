@@ -312,7 +312,7 @@ static int restore_sections(struct vg_engine *e, const unsigned char *buf,
             if ((size_t)(c.end - c.p) < sizeof r) goto corrupt;
             memcpy(&r, c.p, sizeof r);
             const unsigned char *rec = cursor_next(&c, sizeof r, r.account_len);
-            if (!rec || r.account_len == 0 || r.account_len > VG_ID_MAX || r.rule >= VG_RULE_MAX) goto corrupt;
+            if (!rec || r.account_len == 0 || r.account_len > VG_ID_MAX || (r.rule & ~VG_COOLDOWN_LATE) >= VG_RULE_MAX) goto corrupt;
             const char *id = (const char *)rec + sizeof r;
             int stage = r.graph_stage ? -1 : (int)(vg_hash64_id(id, r.account_len) % (uint64_t)shards);
             if (vg_alert_out_restore_cooldown(vg_engine_stage_alerts(e, stage), r.rule, id, r.account_len,

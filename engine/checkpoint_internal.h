@@ -29,7 +29,12 @@ int vg_store_restore_event(struct vg_store *s, uint32_t account, int64_t ts_ms, 
 
 /* ---- emit.c ---- */
 
-/* Visits every cooldown entry (rule, account, event time of its last alert). */
+/* A cooldown record's rule byte with this bit set is the (rule, account)'s last late alert
+ * rather than its newest alert. */
+#define VG_COOLDOWN_LATE 0x80
+
+/* Visits every cooldown entry (rule, account, event time of its newest alert), and of its
+ * last late alert (rule | VG_COOLDOWN_LATE). */
 void vg_alert_out_foreach_cooldown(const struct vg_alert_out *out,
                                    void (*fn)(void *opaque, uint8_t rule, const char *account,
                                               size_t len, int64_t last_alert_ts),

@@ -51,6 +51,8 @@ static const struct field input_fields[] = {
     {"group", F_STRING, CF(input.group), 1, 0},
     {"file", F_STRING, CF(input.file), 0, 0},
     {"format", F_FORMAT, CF(input.format), 0, 0},
+    {"idle_timeout", F_DURATION, CF(input.idle_timeout_ms), 0, 0},
+    {"max_clock_skew", F_DURATION, CF(input.max_clock_skew_ms), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field output_fields[] = {
@@ -71,6 +73,7 @@ static const struct field kafka_fields[] = {
 static const struct field engine_fields[] = {
     {"threads", F_INT, CF(engine.threads), 0, 1024},
     {"allowed_lateness", F_DURATION, CF(engine.allowed_lateness_ms), 0, 0},
+    {"max_time_jump", F_DURATION, CF(engine.max_time_jump_ms), 0, 0},
     {"ring_size", F_POW2, CF(engine.ring_size), 2, 1 << 24},
     {"graph_budget", F_U32, CF(engine.graph_budget), 1, 1000000000},
     {"max_window_events", F_U32, CF(engine.max_window_events), 1, 1 << 20},
@@ -394,11 +397,14 @@ static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
     strcpy(cfg->input.topic, "transactions");
     strcpy(cfg->input.group, "vigil");
     cfg->input.format = VG_CFG_FORMAT_NDJSON;
+    cfg->input.idle_timeout_ms = VG_MS_PER_SECOND;
+    cfg->input.max_clock_skew_ms = 60 * 60 * VG_MS_PER_SECOND;
     strcpy(cfg->output.topic, "alerts");
     strcpy(cfg->dead_letter.topic, "transactions.dead_letter");
     strcpy(cfg->kafka.brokers, "embedded");
     cfg->engine.threads = 0;
     cfg->engine.allowed_lateness_ms = 5 * 60 * VG_MS_PER_SECOND;
+    cfg->engine.max_time_jump_ms = 7 * VG_MS_PER_DAY;
     cfg->engine.ring_size = 32768;
     cfg->engine.graph_budget = 20000;
     cfg->engine.max_window_events = 4096;

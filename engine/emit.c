@@ -17,7 +17,8 @@
 
 struct cooldown_entry {
     uint64_t hash;                 /* 0 = empty slot */
-    int64_t last_alert_ts[VG_RULE_MAX]; /* event time of the last alert per rule, VG_TS_NONE */
+    int64_t last_alert_ts[VG_RULE_MAX]; /* event time of the newest alert per rule, VG_TS_NONE */
+    int64_t late_alert_ts[VG_RULE_MAX]; /* the last alert older than that one, VG_TS_NONE */
     int64_t newest_alert_ts;       /* max of the above, for purging */
     uint8_t account_len;
     char account[VG_ID_MAX];
@@ -132,12 +133,34 @@ static int rebuild(struct vg_alert_out *out, size_t new_capacity, int64_t horizo
     return VG_OK;
 }
 
-/* Within one cooldown of the (rule, account)'s newest alert, on either side: a late record
- * more than a cooldown older than that alert is another period and may alert again. */
+static inline bool within(int64_t alert_ts, int64_t ts_ms, int64_t cooldown_ms) {
+    return alert_ts != VG_TS_NONE && ts_ms < alert_ts + cooldown_ms && ts_ms > alert_ts - cooldown_ms;
+}
+
+/* Within one cooldown, on either side, of the (rule, account)'s newest alert or of its last
+ * late alert (one older than the newest): a late record more than a cooldown away from both
+ * is another period and may alert again, once; the late records after it in its period are
+ * withheld (a backlog read after newer records gives one alert per period, not one per
+ * record). */
 static inline bool entry_cooling(const struct cooldown_entry *e, enum vg_rule_id rule, int64_t ts_ms,
                                  int64_t cooldown_ms) {
-    int64_t last = e->last_alert_ts[rule];
-    return last != VG_TS_NONE && ts_ms < last + cooldown_ms && ts_ms > last - cooldown_ms;
+    return within(e->last_alert_ts[rule], ts_ms, cooldown_ms) || within(e->late_alert_ts[rule], ts_ms, cooldown_ms);
+}
+
+static void entry_init(struct cooldown_entry *e, uint64_t hash, const char *account, size_t len) {
+    e->hash = hash;
+    for (int r = 0; r < VG_RULE_MAX; r++) e->last_alert_ts[r] = e->late_alert_ts[r] = VG_TS_NONE;
+    e->newest_alert_ts = VG_TS_NONE;
+    e->account_len = (uint8_t)len;
+    memcpy(e->account, account, len);
+}
+
+/* Records an alert at ts: the newest keeps its cooldown (a late one does not reopen the
+ * period after it); a late one becomes the late period's mark. */
+static void entry_note(struct cooldown_entry *e, enum vg_rule_id rule, int64_t ts) {
+    if (e->last_alert_ts[rule] == VG_TS_NONE || ts > e->last_alert_ts[rule]) e->last_alert_ts[rule] = ts;
+    else if (ts < e->last_alert_ts[rule]) e->late_alert_ts[rule] = ts;
+    if (ts > e->newest_alert_ts) e->newest_alert_ts = ts;
 }
 
 bool vg_alert_out_cooling(const struct vg_alert_out *out, enum vg_rule_id rule, const char *account,
@@ -188,17 +211,11 @@ bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
             if (rebuild(out, cap, horizon) == VG_OK && (out->used + 1) * 2 > cap) rebuild(out, cap * 2, VG_TS_NONE);
             e = find_slot(out, hash, a->account.ptr, len);
         }
-        e->hash = hash;
-        for (int r = 0; r < VG_RULE_MAX; r++) e->last_alert_ts[r] = VG_TS_NONE;
-        e->newest_alert_ts = VG_TS_NONE;
-        e->account_len = (uint8_t)len;
-        memcpy(e->account, a->account.ptr, len);
+        entry_init(e, hash, a->account.ptr, len);
         filter_add(out, hash);
         out->used++;
     }
-    /* The newest alert keeps its cooldown: a late one does not reopen the period after it. */
-    if (e->last_alert_ts[a->rule] == VG_TS_NONE || ts > e->last_alert_ts[a->rule]) e->last_alert_ts[a->rule] = ts;
-    if (ts > e->newest_alert_ts) e->newest_alert_ts = ts;
+    entry_note(e, a->rule, ts);
     if (ts > out->newest_ts) out->newest_ts = ts;
     bump(&out->emitted[a->rule]);
     out->deliver(out->opaque, a, out->cfg->rules[a->rule].severity);
@@ -223,28 +240,30 @@ void vg_alert_out_foreach_cooldown(const struct vg_alert_out *out,
     for (size_t i = 0; i < out->capacity; i++) {
         const struct cooldown_entry *e = &out->slots[i];
         if (e->hash == 0) continue;
-        for (int r = 0; r < VG_RULE_MAX; r++)
+        for (int r = 0; r < VG_RULE_MAX; r++) {
             if (e->last_alert_ts[r] != VG_TS_NONE) fn(opaque, (uint8_t)r, e->account, e->account_len, e->last_alert_ts[r]);
+            if (e->late_alert_ts[r] != VG_TS_NONE)
+                fn(opaque, (uint8_t)(r | VG_COOLDOWN_LATE), e->account, e->account_len, e->late_alert_ts[r]);
+        }
     }
 }
 
 int vg_alert_out_restore_cooldown(struct vg_alert_out *out, uint8_t rule, const char *account, size_t len,
                                   int64_t last_alert_ts) {
+    bool late = rule & VG_COOLDOWN_LATE;
+    rule &= (uint8_t)~VG_COOLDOWN_LATE;
     if (rule >= VG_RULE_MAX || len == 0 || len > VG_ID_MAX || last_alert_ts == VG_TS_NONE) return VG_ERR_INVALID;
     if ((out->used + 1) * 4 > out->capacity * 3 && rebuild(out, out->capacity * 2, VG_TS_NONE) != VG_OK)
         return VG_ERR_NOMEM;
     uint64_t hash = key_hash(account, len);
     struct cooldown_entry *e = find_slot(out, hash, account, len);
     if (e->hash == 0) {
-        e->hash = hash;
-        for (int r = 0; r < VG_RULE_MAX; r++) e->last_alert_ts[r] = VG_TS_NONE;
-        e->newest_alert_ts = VG_TS_NONE;
-        e->account_len = (uint8_t)len;
-        memcpy(e->account, account, len);
+        entry_init(e, hash, account, len);
         filter_add(out, hash);
         out->used++;
     }
-    if (last_alert_ts > e->last_alert_ts[rule]) e->last_alert_ts[rule] = last_alert_ts;
+    if (late) e->late_alert_ts[rule] = last_alert_ts;
+    else if (last_alert_ts > e->last_alert_ts[rule]) e->last_alert_ts[rule] = last_alert_ts;
     if (last_alert_ts > e->newest_alert_ts) e->newest_alert_ts = last_alert_ts;
     if (last_alert_ts > out->newest_ts) out->newest_ts = last_alert_ts;
     return VG_OK;

@@ -21,6 +21,7 @@
 #include "vigil/graph.h"
 #include "vigil/hash.h"
 #include "vigil/log.h"
+#include "vigil/time_guard.h"
 
 #define PUBLISH_BATCH 64
 #define PROGRESS_EVERY 4096
@@ -42,8 +43,7 @@ enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD
 struct stage_msg {
     uint8_t kind;
     uint16_t evidence_len;     /* evidence: full only */
-    int64_t newest_ms;         /* newest event time seen when this was routed */
-    int64_t watermark_ms;      /* completeness watermark (<= newest_ms): drives lateness and expiry */
+    int64_t newest_ms;         /* trusted newest event time when this was routed: lateness, expiry */
     int64_t arrival_ns;
     uint64_t from_hash, to_hash;
     uint64_t progress_seq;
@@ -131,10 +131,9 @@ struct vg_engine {
     /* router (input thread) */
     uint64_t next_seq;
     uint64_t since_progress;
-    int64_t newest_ms;
-    int64_t watermark_ms;
-    bool external_watermark;
-    _Atomic uint64_t transactions, late, out_of_order;
+    int64_t newest_ms;         /* trusted newest event time (the time guard keeps outliers out) */
+    struct vg_time_guard time_guard;
+    _Atomic uint64_t transactions, late, out_of_order, future;
     _Atomic uint64_t dead_letter[VG_REASON_MAX];
     /* collector */
     _Atomic uint64_t latency_count[VG_LATENCY_BUCKETS];
@@ -203,7 +202,7 @@ static void publish_stage_stats(struct stage *st) {
 
 /* evidence: full: keeps the message's evidence object for this stage's alerts. */
 static void keep_evidence(struct stage *st, const struct stage_msg *m) {
-    if (vg_evidence_store_put(st->evidence, st->txn.id, st->txn.id_len, st->txn.seq, m->newest_ms, m->watermark_ms,
+    if (vg_evidence_store_put(st->evidence, st->txn.id, st->txn.id_len, st->txn.seq, m->newest_ms, m->newest_ms,
                               (const char *)(m + 1), m->evidence_len) != VG_OK)
         vg_warn("evidence_not_kept", "msg=\"out of memory; alerts show this id alone\"");
 }
@@ -270,14 +269,13 @@ static void *stage_main(void *arg) {
                 msg_unpack_txn(m, &st->txn);
                 if (st->evidence) keep_evidence(st, m);
                 vg_shard_on_event(st->shard, &st->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
-                                  m->from_hash, m->to_hash, m->newest_ms, m->watermark_ms);
+                                  m->from_hash, m->to_hash, m->newest_ms);
                 break;
             case MSG_GRAPH:
                 st->current_arrival_ns = m->arrival_ns;
                 msg_unpack_txn(m, &st->txn);
                 if (st->evidence) keep_evidence(st, m);
-                vg_graph_on_txn(st->graph, st->cfg, &st->txn, m->watermark_ms - st->cfg->engine.allowed_lateness_ms,
-                                st->alerts);
+                vg_graph_on_txn(st->graph, st->cfg, &st->txn, m->newest_ms, st->alerts);
                 break;
             case MSG_PROGRESS: {
                 /* Slots and stats first: whoever waits for this progress (drain) then sees an
@@ -415,16 +413,38 @@ static void broadcast(struct vg_engine *e, enum msg_kind kind, uint64_t seq, con
     }
 }
 
+/* Moves the stream's newest event time for this record unless the time guard holds it
+ * back (a far-future record: counted and logged, analysed with the trusted time). */
+static void advance_newest(struct vg_engine *e, const struct vg_txn *txn) {
+    int64_t jump_to = VG_TS_NONE;
+    switch (vg_time_guard_classify(&e->time_guard, e->newest_ms, txn->ts_ms, &jump_to)) {
+    case VG_TIME_NORMAL:
+        if (txn->ts_ms > e->newest_ms) e->newest_ms = txn->ts_ms;
+        else if (txn->ts_ms < e->newest_ms) stat_add(&e->out_of_order, 1);
+        return;
+    case VG_TIME_FUTURE: {
+        uint64_t n = atomic_load_explicit(&e->future, memory_order_relaxed) + 1;
+        stat_add(&e->future, 1);
+        if (n <= 10 || n % 1000 == 0)
+            vg_warn("future_record", "tx_id=\"%.*s\" ts_ms=%lld newest_ms=%lld count=%llu msg=\"analysed in its "
+                    "accounts' windows; does not move the stream's time\"", (int)txn->id_len, txn->id,
+                    (long long)txn->ts_ms, (long long)e->newest_ms, (unsigned long long)n);
+        return;
+    }
+    case VG_TIME_JUMP:
+        vg_info("time_jump_confirmed", "from_ms=%lld to_ms=%lld records=%d", (long long)e->newest_ms,
+                (long long)jump_to, VG_TIME_JUMP_CONFIRM);
+        e->newest_ms = VG_MAX(e->newest_ms, jump_to);
+        return;
+    }
+}
+
 static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns, uint64_t from_hash,
                   uint64_t to_hash, struct stage *s_out, struct stage *s_in) {
-    if (txn->ts_ms > e->newest_ms) e->newest_ms = txn->ts_ms;
-    else if (txn->ts_ms < e->newest_ms) stat_add(&e->out_of_order, 1);
-    /* One ordered source: the watermark is the newest time. Several (Kafka partitions):
-     * the input sets it to the slowest partition's newest time (vg_engine_set_watermark). */
-    int64_t watermark = e->external_watermark ? VG_MIN(e->watermark_ms, e->newest_ms) : e->newest_ms;
-    const int64_t far = (int64_t)1 << 50; /* ~35,000 years: keeps the arithmetic below in range */
-    if (watermark < e->newest_ms - far) watermark = e->newest_ms - far;
-    if (txn->ts_ms < watermark - e->cfg->engine.allowed_lateness_ms) stat_add(&e->late, 1);
+    advance_newest(e, txn);
+    /* Lateness and expiry follow the stream's newest event time, as in a replay: the Kafka
+     * input hands records over in event-time order across partitions (reorder.h). */
+    if (txn->ts_ms < e->newest_ms - e->cfg->engine.allowed_lateness_ms) stat_add(&e->late, 1);
     struct stage *targets[3] = {s_out, s_in, NULL};
     uint8_t kinds[3] = {MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH};
     int n = 2;
@@ -436,7 +456,6 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
         struct stage_msg *m = stage_slot(targets[i], true);
         m->kind = kinds[i];
         m->newest_ms = e->newest_ms;
-        m->watermark_ms = watermark;
         m->arrival_ns = arrival_ns;
         m->from_hash = from_hash;
         m->to_hash = to_hash;
@@ -602,6 +621,7 @@ static int engine_create(struct vg_engine **out, const struct vg_config *cfg, co
     e->cfg = cfg;
     e->sink = *sink;
     e->newest_ms = VG_TS_NONE;
+    vg_time_guard_init(&e->time_guard, cfg->engine.max_time_jump_ms, -1);
     e->n_shards = VG_MAX(1, VG_MIN(vg_config_threads(cfg), MAX_SHARDS));
     /* The graph stage exists even when both graph rules are off, so a reload can turn them on. */
     e->graph_enabled = true;
@@ -656,6 +676,7 @@ void vg_engine_stats(struct vg_engine *e, struct vg_engine_stats *out) {
     out->transactions = atomic_load_explicit(&e->transactions, memory_order_relaxed);
     out->late = atomic_load_explicit(&e->late, memory_order_relaxed);
     out->out_of_order = atomic_load_explicit(&e->out_of_order, memory_order_relaxed);
+    out->future = atomic_load_explicit(&e->future, memory_order_relaxed);
     for (int r = 0; r < VG_REASON_MAX; r++) out->dead_letter[r] = atomic_load_explicit(&e->dead_letter[r], memory_order_relaxed);
     for (int b = 0; b < VG_LATENCY_BUCKETS; b++)
         out->latency_count[b] = atomic_load_explicit(&e->latency_count[b], memory_order_relaxed);
@@ -710,11 +731,10 @@ struct vg_alert_out *vg_engine_stage_alerts(struct vg_engine *e, int shard) {
 struct vg_graph *vg_engine_graph(struct vg_engine *e) { return e->graph.graph; }
 int64_t vg_engine_newest_ms(const struct vg_engine *e) { return e->newest_ms; }
 
-void vg_engine_set_watermark(struct vg_engine *e, int64_t watermark_ms) {
-    if (!e->external_watermark) {
-        e->external_watermark = true;
-        e->watermark_ms = watermark_ms;
-    } else if (watermark_ms > e->watermark_ms) {
-        e->watermark_ms = watermark_ms;
-    }
+void vg_engine_use_wall_clock(struct vg_engine *e, int64_t max_skew_ms) {
+    e->time_guard.max_skew_ms = max_skew_ms;
+}
+
+bool vg_engine_is_future(const struct vg_engine *e, int64_t ts_ms) {
+    return vg_time_guard_is_future(&e->time_guard, e->newest_ms, ts_ms);
 }

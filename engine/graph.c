@@ -293,8 +293,9 @@ static void link_init(const struct vg_graph *g, uint64_t idx, uint64_t newest, i
     *level = (uint8_t)(lp + 1);
 }
 
-/* Appends the edge of txn; returns its index or UINT64_MAX when memory ran out. */
-static uint64_t edge_push(struct vg_graph *g, const struct vg_txn *txn) {
+/* Appends the edge of txn; returns its index or UINT64_MAX when memory ran out. A future
+ * transfer (ahead of the stream's trusted time) leaves the disorder bound alone. */
+static uint64_t edge_push(struct vg_graph *g, const struct vg_txn *txn, bool future) {
     if (g->view.edge_tail - g->view.edge_head > g->view.edge_mask && edges_grow(g) != VG_OK) {
         expire_head(g);    /* bounded memory wins over completeness, and it is counted */
         g->stats.evicted++;
@@ -332,8 +333,11 @@ static uint64_t edge_push(struct vg_graph *g, const struct vg_txn *txn) {
     nf->n_out++;
     nt->in_newest = idx;
     nt->n_in++;
-    if (g->view.edge_tail - 1 == g->view.edge_head) g->max_ts = txn->ts_ms;
-    if (txn->ts_ms < g->max_ts) {
+    if (future) {
+        /* max_ts and the disorder bound follow the trusted stream only */
+    } else if (g->view.edge_tail - 1 == g->view.edge_head || g->max_ts == VG_TS_NONE) {
+        g->max_ts = txn->ts_ms;
+    } else if (txn->ts_ms < g->max_ts) {
         g->disorder_cur = VG_MAX(g->disorder_cur, g->max_ts - txn->ts_ms);
         disorder_update(g);
     } else {
@@ -453,17 +457,17 @@ void vg_graph_destroy(struct vg_graph *g) {
 }
 
 void vg_graph_on_txn(struct vg_graph *g, const struct vg_config *cfg, const struct vg_txn *txn,
-                     int64_t watermark_ms, struct vg_alert_out *out) {
+                     int64_t newest_ms, struct vg_alert_out *out) {
     int64_t min_amount, window_ms;
     bool any = graph_limits(cfg, &min_amount, &window_ms);
-    int64_t cutoff = watermark_ms == VG_TS_NONE || watermark_ms < INT64_MIN + window_ms
-                         ? INT64_MIN
-                         : watermark_ms - window_ms;
+    int64_t reach = window_ms + cfg->engine.allowed_lateness_ms;
+    int64_t cutoff = newest_ms == VG_TS_NONE || newest_ms < INT64_MIN + reach ? INT64_MIN : newest_ms - reach;
+    bool future = newest_ms != VG_TS_NONE && txn->ts_ms > newest_ms;
 
     /* Self-transfers can be no part of a ring (no repeated account) nor of a scatter. */
     if (any && txn->amount_micros >= min_amount && txn->from_len > 0 && txn->to_len > 0 &&
         !vg_str_eq(txn->from, txn->from_len, txn->to, txn->to_len)) {
-        uint64_t idx = edge_push(g, txn);
+        uint64_t idx = edge_push(g, txn, future);
         if (idx == UINT64_MAX) {
             g->stats.dropped++;
         } else {
@@ -481,9 +485,18 @@ void vg_graph_on_txn(struct vg_graph *g, const struct vg_config *cfg, const stru
             if (txn->ts_ms < cutoff) pop_tail(g);
         }
     }
-    while (g->view.edge_head < g->view.edge_tail &&
-           (!any || vg_graph_edge_at(g, g->view.edge_head)->ts_ms < cutoff))
+    while (g->view.edge_head < g->view.edge_tail) {
+        int64_t head_ts = vg_graph_edge_at(g, g->view.edge_head)->ts_ms;
+        if (any && head_ts >= cutoff) {
+            /* A far-future edge (beyond the stream's trusted time) at the head would stop
+             * FIFO expiry for good: once an expired edge waits behind it, it goes. */
+            if (newest_ms == VG_TS_NONE || head_ts <= newest_ms || g->view.edge_head + 1 >= g->view.edge_tail ||
+                vg_graph_edge_at(g, g->view.edge_head + 1)->ts_ms >= cutoff)
+                break;
+            g->stats.future_dropped++;
+        }
         expire_head(g);
+    }
 }
 
 void vg_graph_stats(const struct vg_graph *g, struct vg_graph_stats *out) {
@@ -523,5 +536,5 @@ int vg_graph_restore_edge(struct vg_graph *g, const struct vg_graph_edge_rec *ed
     memcpy(txn.id, edge->tx_id.ptr, edge->tx_id.len);
     memcpy(txn.from, edge->from.ptr, edge->from.len);
     memcpy(txn.to, edge->to.ptr, edge->to.len);
-    return edge_push(g, &txn) == UINT64_MAX ? VG_ERR_NOMEM : VG_OK;
+    return edge_push(g, &txn, false) == UINT64_MAX ? VG_ERR_NOMEM : VG_OK;
 }

@@ -123,7 +123,7 @@ void vg_window_range(const struct vg_rule_ctx *ctx, int64_t window_ms, size_t *l
 }
 
 void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_dir dir, uint64_t from_hash,
-                       uint64_t to_hash, int64_t newest_ms, int64_t watermark_ms) {
+                       uint64_t to_hash, int64_t newest_ms) {
     const struct vg_config *cfg = sh->cfg;
     const char *id = dir == VG_DIR_OUT ? txn->from : txn->to;
     size_t id_len = dir == VG_DIR_OUT ? txn->from_len : txn->to_len;
@@ -133,7 +133,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     uint64_t cp_hash = dir == VG_DIR_OUT ? to_hash : from_hash;
 
     stat_add(&sh->events, 1);
-    vg_store_expire(sh->store, watermark_ms - sh->horizon_ms);
+    vg_store_expire(sh->store, newest_ms - sh->horizon_ms);
     uint32_t index = vg_store_upsert(sh->store, id, id_len, hash);
     if (index == UINT32_MAX) {
         stat_add(&sh->store_failures, 1);
@@ -183,7 +183,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         .scratch = &sh->scratch,
     };
     if (needs_view) {
-        int64_t cutoff = VG_MAX(txn->ts_ms - VG_MIN(lookback, sh->max_lookback_ms), watermark_ms - sh->horizon_ms);
+        int64_t cutoff = VG_MAX(txn->ts_ms - VG_MIN(lookback, sh->max_lookback_ms), newest_ms - sh->horizon_ms);
         bool truncated;
         size_t max = VG_MIN((size_t)cfg->engine.max_window_events, sh->view_capacity);
         ctx.n_events = vg_store_view(sh->store, index, cutoff, max, sh->view, &truncated);

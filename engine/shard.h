@@ -22,11 +22,11 @@ void vg_shard_destroy(struct vg_shard *sh);
 void vg_shard_set_config(struct vg_shard *sh, const struct vg_config *cfg);
 
 /* Processes the `dir` side of txn. hashes: vg_hash64_id of txn->from and txn->to.
- * newest_ms: the newest event time of the stream when txn arrived (txn included);
- * watermark_ms (<= newest_ms): the time up to which every input source has been read,
- * which decides what has expired. */
+ * newest_ms: the stream's trusted newest event time when txn arrived (txn included unless
+ * the time guard held a far-future txn out of it, vigil/time_guard.h); it decides what has
+ * expired. */
 void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_dir dir, uint64_t from_hash,
-                       uint64_t to_hash, int64_t newest_ms, int64_t watermark_ms);
+                       uint64_t to_hash, int64_t newest_ms);
 
 void vg_shard_get_stats(const struct vg_shard *sh, struct vg_shard_stats *out);
 struct vg_store *vg_shard_store(struct vg_shard *sh);

@@ -178,7 +178,19 @@ char *vg_metrics_render(const struct vg_daemon *d, const struct vg_engine_stats 
            "Records older than the newest event time seen, late or not.");
     sample(&t, "vigil_out_of_order_total", s->out_of_order);
 
+    family(&t, "vigil_future_records_total", "counter",
+           "Records dated more than engine.max_time_jump ahead of the stream (on Kafka also beyond "
+           "input.max_clock_skew of the wall clock): analysed, but they do not move the stream's time.");
+    sample(&t, "vigil_future_records_total", s->future);
+
     render_lag(&t, d);
+    family(&t, "vigil_merge_idle_releases_total", "counter",
+           "Times an input partition with nothing new for input.idle_timeout stopped holding back "
+           "records of the other partitions (Kafka event-time merge).");
+    sample(&t, "vigil_merge_idle_releases_total", atomic_load_explicit(&d->merge_idle_releases, memory_order_relaxed));
+    family(&t, "vigil_merge_forced_total", "counter",
+           "Records the event-time merge released out of order because it was full.");
+    sample(&t, "vigil_merge_forced_total", atomic_load_explicit(&d->merge_forced, memory_order_relaxed));
 
     family(&t, "vigil_tracked_accounts", "gauge", "Accounts with state held in the engine.");
     sample(&t, "vigil_tracked_accounts", s->tracked_accounts);

@@ -18,6 +18,7 @@
 #include "vigil/log.h"
 
 static void kt_reorder_forget_unassigned(struct kt_run *r);
+static void kt_reorder_activity(struct kt_run *r, int64_t now);
 static void kt_starve(struct kt_run *r, int32_t p);
 
 void kt_fatal(struct kt_run *r, const char *what, const char *why) {
@@ -192,7 +193,10 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             r->assigned = rd_kafka_topic_partition_list_copy(parts);
         }
         kt_reorder_forget_unassigned(r);
-        r->wm_dirty = true;
+        /* A new partition holds the merge until it delivers or is idle for idle_timeout. */
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].partition >= 0 && parts->elems[i].partition < KT_MAX_PARTITIONS)
+                r->last_fetch_ns[parts->elems[i].partition] = vg_now_mono_ns();
         vg_info("kafka_assigned", "partitions=%d", parts->cnt);
         atomic_store(&r->d->consuming, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -217,7 +221,6 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             kt_partition_close_all(r);
         }
         kt_reorder_forget_unassigned(r);
-        r->wm_dirty = true;
     } else {
         vg_warn("kafka_rebalance_error", "error=%s", rd_kafka_err2name(err));
         rd_kafka_assign(rk, NULL);
@@ -249,9 +252,6 @@ static void kt_publish_lag(struct kt_run *r) {
             continue;
         lag = r->consumed_next[p] >= 0 ? hi - r->consumed_next[p] : hi - VG_MAX(lo, 0);
         atomic_store_explicit(&r->d->lag[p], VG_MAX(lag, 0), memory_order_relaxed);
-        if (r->part_caught_up[p] != (lag <= 0))
-            r->wm_dirty = true;
-        r->part_caught_up[p] = lag <= 0;
         top = VG_MAX(top, p + 1);
     }
     atomic_store_explicit(&r->d->lag_partitions, top, memory_order_release);
@@ -275,6 +275,7 @@ static void kt_service(struct kt_run *r, int64_t now) {
     if (now - r->last_lag_ns >= KT_LAG_EVERY_NS) {
         r->last_lag_ns = now;
         kt_publish_lag(r);
+        atomic_store_explicit(&r->d->merge_forced, vg_reorder_forced(r->reorder), memory_order_relaxed);
     }
     if (rd_kafka_fatal_error(r->out.rk, why, sizeof(why)))
         kt_fatal(r, "producer", why);
@@ -312,65 +313,6 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
     return VG_OK;
 }
 
-/* The engine's watermark is the slowest assigned partition's newest event time (caught-up
- * partitions do not hold it back): a backlog read one partition chunk after another then
- * neither makes the other partitions' records late nor expires their windows early. */
-static void kt_wm_set(struct kt_run *r, int32_t pos, int32_t p) {
-    r->wm_heap[pos] = p;
-    r->wm_pos[p] = pos;
-}
-
-/* Moves the partition at pos down to its place (its newest time only grows). */
-static void kt_wm_sift_down(struct kt_run *r, int32_t pos) {
-    int32_t p = r->wm_heap[pos];
-    for (;;) {
-        int32_t child = 2 * pos + 1;
-        if (child >= r->wm_len)
-            break;
-        if (child + 1 < r->wm_len &&
-            r->part_max_ts[r->wm_heap[child + 1]] < r->part_max_ts[r->wm_heap[child]])
-            child++;
-        if (r->part_max_ts[r->wm_heap[child]] >= r->part_max_ts[p])
-            break;
-        kt_wm_set(r, pos, r->wm_heap[child]);
-        pos = child;
-    }
-    kt_wm_set(r, pos, p);
-}
-
-static void kt_watermark_recompute(struct kt_run *r) {
-    for (int32_t i = 0; i < r->wm_len; i++)
-        r->wm_pos[r->wm_heap[i]] = -1;
-    r->wm_len = 0;
-    for (int i = 0; r->assigned && i < r->assigned->cnt; i++) {
-        int32_t q = r->assigned->elems[i].partition;
-        if (q < 0 || q >= KT_MAX_PARTITIONS || r->part_caught_up[q] || r->wm_pos[q] >= 0)
-            continue;
-        kt_wm_set(r, r->wm_len++, q);
-    }
-    for (int32_t i = r->wm_len / 2 - 1; i >= 0; i--)
-        kt_wm_sift_down(r, i);
-    r->wm_dirty = false;
-}
-
-/* Per record O(log partitions) at most: a topic of hundreds of partitions does not cost a
- * scan of all of them per record. */
-static void kt_advance_watermark(struct kt_run *r, int32_t p, int64_t ts_ms) {
-    bool raised = ts_ms > r->part_max_ts[p];
-    if (raised)
-        r->part_max_ts[p] = ts_ms;
-    if (!r->assigned)
-        return;
-    if (r->wm_dirty)
-        kt_watermark_recompute(r);
-    else if (raised && r->wm_pos[p] >= 0)
-        kt_wm_sift_down(r, r->wm_pos[p]);
-    int64_t wm_min = r->wm_len ? r->part_max_ts[r->wm_heap[0]] : INT64_MAX;
-    /* The record's own partition counts even when caught up. */
-    int64_t watermark = r->part_caught_up[p] ? VG_MIN(wm_min, r->part_max_ts[p]) : wm_min;
-    vg_engine_set_watermark(r->engine, watermark);
-}
-
 /* ---- event-time merge (reorder.h) ------------------------------------------------------- */
 
 /* consumed_next stops at the oldest record of the partition still in the merge buffer. */
@@ -379,12 +321,16 @@ static void kt_sync_position(struct kt_run *r, int32_t p) {
     r->consumed_next[p] = first >= 0 ? first : r->read_next[p];
 }
 
-/* Which partitions the merge waits for: assigned ones with unread records by the
- * watermarks cached from fetch responses (no I/O); caught-up ones hold nothing back. A
- * partition nothing was read from yet is compared by its fetch position (the committed
- * offset it starts from). */
-static void kt_reorder_activity(struct kt_run *r) {
-    rd_kafka_topic_partition_list_t *unread = NULL;
+/* Which partitions the merge waits for (the alignment of Flink's watermarks with
+ * idleness, or Kafka Streams' max.task.idle.ms): every assigned partition with nothing
+ * queued, until it has fetched nothing new for input.idle_timeout AND is not known to lag
+ * (its position has reached the high watermark cached from fetch responses). A partition
+ * known to lag is always waited for: its records are on the way, and releasing past them
+ * would make them late. Called between batches and from the idle loop (every
+ * KT_IDLE_POLL_MS at most), so idleness is noticed within that much of the timeout. */
+static void kt_reorder_activity(struct kt_run *r, int64_t now) {
+    rd_kafka_topic_partition_list_t *quiet = NULL;
+    int64_t idle_ns = r->d->cfg->input.idle_timeout_ms * 1000000LL;
 
     if (!r->assigned)
         return;
@@ -392,29 +338,37 @@ static void kt_reorder_activity(struct kt_run *r) {
         int32_t p = r->assigned->elems[i].partition;
         if (p < 0 || p >= KT_MAX_PARTITIONS)
             continue;
-        if (r->read_next[p] < 0) {
-            if (!unread)
-                unread = rd_kafka_topic_partition_list_new(r->assigned->cnt);
-            rd_kafka_topic_partition_list_add(unread, r->assigned->elems[i].topic, p);
+        if (vg_reorder_first_offset(r->reorder, p) >= 0 || now - r->last_fetch_ns[p] < idle_ns) {
+            vg_reorder_set_active(r->reorder, p, true);
             continue;
         }
-        int64_t lo = -1, hi = -1;
-        bool caught_up = !rd_kafka_get_watermark_offsets(r->consumer, r->assigned->elems[i].topic, p, &lo, &hi) &&
-                         hi >= 0 && r->read_next[p] >= hi;
-        vg_reorder_set_active(r->reorder, p, !caught_up);
+        if (!quiet)
+            quiet = rd_kafka_topic_partition_list_new(r->assigned->cnt);
+        rd_kafka_topic_partition_list_add(quiet, r->assigned->elems[i].topic, p);
     }
-    if (!unread)
+    if (!quiet)
         return;
-    if (rd_kafka_position(r->consumer, unread) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (int i = 0; i < unread->cnt; i++) {
-            int64_t lo = -1, hi = -1, pos = unread->elems[i].offset;
-            bool caught_up = !rd_kafka_get_watermark_offsets(r->consumer, unread->elems[i].topic,
-                                                             unread->elems[i].partition, &lo, &hi) &&
-                             hi >= 0 && (hi <= lo || (pos >= 0 && pos >= hi));
-            vg_reorder_set_active(r->reorder, unread->elems[i].partition, !caught_up);
-        }
+    /* The consumer's position (past control records of transactional producers too) against
+     * the cached high watermark; an unknown watermark counts as no known lag. */
+    if (rd_kafka_position(r->consumer, quiet) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < quiet->cnt; i++)
+            quiet->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
     }
-    rd_kafka_topic_partition_list_destroy(unread);
+    for (int i = 0; i < quiet->cnt; i++) {
+        int32_t p = quiet->elems[i].partition;
+        int64_t lo = -1, hi = -1, pos = VG_MAX(quiet->elems[i].offset, r->read_next[p]);
+        bool lagging = !rd_kafka_get_watermark_offsets(r->consumer, quiet->elems[i].topic, p, &lo, &hi) &&
+                       hi >= 0 && hi > lo && pos < hi;
+        if (!lagging && vg_reorder_count(r->reorder) > 0 && vg_reorder_is_active(r->reorder, p)) {
+            vg_debug("merge_partition_idle", "partition=%d quiet_ms=%lld position=%lld read_next=%lld high_watermark=%lld "
+                     "queued=%u", p, (long long)((now - r->last_fetch_ns[p]) / 1000000), (long long)quiet->elems[i].offset,
+                     (long long)r->read_next[p], (long long)hi, vg_reorder_count(r->reorder));
+            r->idle_releases++;
+            atomic_store_explicit(&r->d->merge_idle_releases, r->idle_releases, memory_order_relaxed);
+        }
+        vg_reorder_set_active(r->reorder, p, lagging);
+    }
+    rd_kafka_topic_partition_list_destroy(quiet);
 }
 
 /* Hands the engine the record vg_reorder_peek returned and takes it out of the merge.
@@ -424,7 +378,6 @@ static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
     int32_t p = rec->partition;
     uint64_t seq = r->next_seq;
 
-    kt_advance_watermark(r, p, txn.ts_ms);
     if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
         return VG_ERR_IO;
     if (rec->offset < r->replay_until[p]) {
@@ -443,9 +396,8 @@ static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
  * shutdown) without reading more. Returns VG_OK, or VG_ERR_IO when the run is failing. */
 int kt_release(struct kt_run *r, bool flush) {
     const struct vg_reorder_rec *rec;
-    int64_t now = vg_now_mono_ns();
 
-    while ((rec = vg_reorder_peek(r->reorder, now, KT_REORDER_HOLD_NS, flush)) != NULL) {
+    while ((rec = vg_reorder_peek(r->reorder, flush)) != NULL) {
         int32_t p = rec->partition;
         if (kt_release_head(r, rec) != VG_OK)
             return VG_ERR_IO;
@@ -503,7 +455,10 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
     if (perr.reason == VG_REASON_NONE) {
         if (vg_reorder_full(r->reorder) && kt_release(r, false) != VG_OK)
             return false; /* failing: not read, offset stays before it */
-        vg_reorder_push(r->reorder, p, m->offset, &txn, arrival_ns);
+        /* A far-future record (time_guard.h) would hold its partition's later records until
+         * every other partition reached its date: it goes through at once instead. */
+        vg_reorder_push(r->reorder, p, m->offset, &txn, arrival_ns, vg_engine_is_future(r->engine, txn.ts_ms));
+        r->last_fetch_ns[p] = arrival_ns;
         r->read_next[p] = m->offset + 1;
         kt_sync_position(r, p);
         return true;
@@ -607,11 +562,10 @@ static uint32_t kt_refill_starving(struct kt_run *r) {
  * messages were read or the merge must wait. Returns how many messages it read. */
 static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
     const struct vg_reorder_rec *rec;
-    int64_t now = vg_now_mono_ns();
     uint32_t read = kt_refill_starving(r);
 
     while (read < budget && !kt_failing(r) &&
-           (rec = vg_reorder_peek(r->reorder, now, KT_REORDER_HOLD_NS, false)) != NULL) {
+           (rec = vg_reorder_peek(r->reorder, false)) != NULL) {
         int32_t p = rec->partition;
         /* The partition's next record joins the merge before its head leaves (records stay
          * where they are in the merge's slab, so rec remains valid): the pop then moves
@@ -752,7 +706,7 @@ static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
     struct vg_daemon *d = r->d;
 
     kt_serve_consumer_queue(r);
-    kt_reorder_activity(r);
+    kt_reorder_activity(r, now);
     kt_release(r, false);
     if (atomic_exchange(&d->reload_requested, false)) {
         kt_ckpt_close(r, now);
@@ -806,9 +760,9 @@ static void kt_loop(struct kt_run *r) {
         }
         if (busy) {
             /* The queues ran dry (or the merge waits): publish what is ready. */
-            kt_reorder_activity(r);
-            kt_release(r, false);
             now = vg_now_mono_ns();
+            kt_reorder_activity(r, now);
+            kt_release(r, false);
             kt_ckpt_close(r, now);
             vg_engine_flush(r->engine);
             kt_kick_fetcher(r, now);
@@ -838,7 +792,6 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         return 2;
     }
     r->d = d;
-    r->wm_dirty = true;
     r->wake_fd[0] = r->wake_fd[1] = -1;
     r->pending = calloc(KT_MAX_PARTITIONS, sizeof(*r->pending));
     if (!r->pending || pipe2(r->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -848,9 +801,6 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     for (int p = 0; p < KT_MAX_PARTITIONS; p++) {
         r->consumed_next[p] = r->read_next[p] = r->safe_next[p] = r->committed_next[p] = r->restored_next[p] = -1;
         r->replay_until[p] = -1;
-        r->part_max_ts[p] = VG_TS_NONE;
-        r->part_caught_up[p] = false;
-        r->wm_pos[p] = -1;
     }
     if (!d->input_topic[0])
         snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);
@@ -891,6 +841,9 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         goto out;
     }
     r->next_seq = vg_engine_next_seq(r->engine);
+    /* A live stream's time is close to wall time: a record far ahead of the stream counts
+     * as far-future only when it is also ahead of the wall clock (time_guard.h). */
+    vg_engine_use_wall_clock(r->engine, cfg->input.max_clock_skew_ms);
     /* release: /metrics and reload readers load it with acquire. */
     atomic_store_explicit(&d->engine, r->engine, memory_order_release);
     if (kt_start_consumer(r, bootstrap, errstr, errstr_size))

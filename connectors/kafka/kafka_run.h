@@ -30,7 +30,6 @@
 #define KT_REORDER_RECORDS (2 * KT_MAX_PARTITIONS) /* event-time merge buffer: one parsed
                                         * record per partition is refilled at a time; the
                                         * rest waits unparsed in librdkafka's partition queues */
-#define KT_REORDER_HOLD_NS (200 * 1000000LL) /* a silent partition delays others at most this */
 
 /* A point in the input: every message consumed before it is covered by next_offset, every
  * good record of it has seq < end_seq. It becomes committable once the engine is done with
@@ -87,17 +86,9 @@ struct kt_run {
     int wake_fd[2];                           /* pipe librdkafka writes to when a queue the
                                                * loop found empty gets an element */
     uint64_t msgs_read;                       /* messages taken from librdkafka */
-    int64_t part_max_ts[KT_MAX_PARTITIONS];   /* newest event time read per partition */
-    bool part_caught_up[KT_MAX_PARTITIONS];   /* no lag at the last lag check */
-    /* The assigned partitions that are not caught up, in a binary min-heap keyed by
-     * part_max_ts (wm_pos: place in it, -1 when not in it): its top is the watermark. The
-     * merge releases the slowest partition's records first, so the slowest partition moves
-     * on almost every record; a heap keeps that O(log partitions). Rebuilt when the sets
-     * change (wm_dirty). */
-    int32_t wm_heap[KT_MAX_PARTITIONS];
-    int32_t wm_pos[KT_MAX_PARTITIONS];
-    int32_t wm_len;
-    bool wm_dirty;
+    int64_t last_fetch_ns[KT_MAX_PARTITIONS]; /* when a record of the partition last reached
+                                               * the merge (or it was assigned): idleness */
+    uint64_t idle_releases;                   /* partitions declared idle while the merge held records */
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
     int64_t committed_next[KT_MAX_PARTITIONS];
 

@@ -3,7 +3,8 @@
  * min-heaps over partitions make every step O(log partitions): the queued ones keyed by
  * (head event time, id), and the waiting ones (active, nothing queued) keyed by (newest
  * time pushed, id), whose top is the wait bound. A waiting partition's newest time cannot
- * change while it waits (only a push changes it, and a push ends the wait). */
+ * change while it waits (only a push changes it, and a push ends the wait). An urgent
+ * record (far-future) sorts first and leaves the partition's newest time alone. */
 #include "kafka/reorder.h"
 
 #include <stdlib.h>
@@ -40,6 +41,11 @@ struct vg_reorder {
     uint64_t forced;
 };
 
+/* A head's key in the queued heap: urgent records go first. */
+static inline int64_t rec_key(const struct vg_reorder_rec *rec) {
+    return rec->urgent ? INT64_MIN : rec->txn.ts_ms;
+}
+
 int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partitions) {
     if (capacity == 0 || capacity == NONE || partitions <= 0) return VG_ERR_INVALID;
     struct vg_reorder *r = calloc(1, sizeof *r);
@@ -75,15 +81,56 @@ bool vg_reorder_full(const struct vg_reorder *r) { return r->count >= r->capacit
 uint32_t vg_reorder_count(const struct vg_reorder *r) { return r->count; }
 uint64_t vg_reorder_forced(const struct vg_reorder *r) { return r->forced; }
 
+bool vg_reorder_is_active(const struct vg_reorder *r, int32_t partition) {
+    return partition >= 0 && partition < r->n_parts && r->parts[partition].active;
+}
+
 /* ---- the two heaps ---------------------------------------------------------------------- */
 
 static inline int64_t heap_key(const struct vg_reorder *r, int which, int32_t p) {
     return which == QUEUED ? r->parts[p].head_ts : r->parts[p].last_ts;
 }
 
+/* Transaction ids in natural order: digit runs compare as numbers ("t9" < "t10"), the rest
+ * byte by byte, and a shorter id first when one is a prefix of the other. A total order. */
+static int id_cmp(const struct vg_txn *x, const struct vg_txn *y) {
+    const unsigned char *a = (const unsigned char *)x->id, *b = (const unsigned char *)y->id;
+    size_t i = 0, j = 0, na = x->id_len, nb = y->id_len;
+    while (i < na && j < nb) {
+        bool da = a[i] >= '0' && a[i] <= '9', db = b[j] >= '0' && b[j] <= '9';
+        if (da && db) {
+            size_t si = i, sj = j;
+            while (si < na && a[si] == '0') si++;
+            while (sj < nb && b[sj] == '0') sj++;
+            size_t ei = si, ej = sj;
+            while (ei < na && a[ei] >= '0' && a[ei] <= '9') ei++;
+            while (ej < nb && b[ej] >= '0' && b[ej] <= '9') ej++;
+            if (ei - si != ej - sj) return ei - si < ej - sj ? -1 : 1;
+            int c = memcmp(a + si, b + sj, ei - si);
+            if (c) return c;
+            if (si - i != sj - j) return si - i < sj - j ? -1 : 1; /* fewer leading zeros first */
+            i = ei;
+            j = ej;
+            continue;
+        }
+        if (a[i] != b[j]) return a[i] < b[j] ? -1 : 1;
+        i++;
+        j++;
+    }
+    return (na - i > 0) - (nb - j > 0);
+}
+
+/* Queued heads: by event time, then (ties) by transaction id in natural order, so records
+ * of the same time leave in the order a file sorted by time with rising ids has them,
+ * whatever partitions they went to; then by partition. */
 static inline bool heap_less(const struct vg_reorder *r, int which, int32_t a, int32_t b) {
     int64_t ta = heap_key(r, which, a), tb = heap_key(r, which, b);
-    return ta < tb || (ta == tb && a < b);
+    if (ta != tb) return ta < tb;
+    if (which == QUEUED && ta != INT64_MIN) {
+        int c = id_cmp(&r->recs[r->parts[a].head].txn, &r->recs[r->parts[b].head].txn);
+        if (c) return c < 0;
+    }
+    return a < b;
 }
 
 static inline void heap_set(struct vg_reorder *r, int which, int32_t pos, int32_t p) {
@@ -142,7 +189,7 @@ static void waiting_update(struct vg_reorder *r, int32_t p) {
 /* ---- queueing ---------------------------------------------------------------------------- */
 
 void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
-                     int64_t arrival_ns) {
+                     int64_t arrival_ns, bool urgent) {
     if (partition < 0 || partition >= r->n_parts || r->count >= r->capacity) return;
     struct part *q = &r->parts[partition];
     uint32_t i;
@@ -157,18 +204,19 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
     rec->offset = offset;
     rec->arrival_ns = arrival_ns;
     rec->partition = partition;
+    rec->urgent = urgent;
     rec->next = NONE;
     heap_remove(r, WAITING, partition); /* a push ends the wait, before last_ts changes */
     if (q->tail == NONE) {
         q->head = i;
-        q->head_ts = txn->ts_ms;
+        q->head_ts = rec_key(rec);
     } else {
         r->recs[q->tail].next = i;
     }
     q->tail = i;
     q->count++;
     r->count++;
-    if (txn->ts_ms > q->last_ts) q->last_ts = txn->ts_ms;
+    if (!urgent && txn->ts_ms > q->last_ts) q->last_ts = txn->ts_ms;
     q->active = true;
     heap_insert(r, QUEUED, partition);
 }
@@ -179,18 +227,20 @@ void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active)
     waiting_update(r, partition);
 }
 
-/* The oldest newest-time among active partitions with nothing queued: no record younger
- * than it can be released yet. INT64_MAX when no partition is waited for. */
+/* The oldest newest-time among active partitions with nothing queued: no record as young
+ * as it can be released yet. INT64_MAX when no partition is waited for. */
 static inline int64_t wait_bound(const struct vg_reorder *r) {
     return r->heap[WAITING].len ? r->parts[r->heap[WAITING].ids[0]].last_ts : INT64_MAX;
 }
 
-const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, int64_t now_ns, int64_t max_hold_ns, bool flush) {
+const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, bool flush) {
     r->peeked_forced = false;
     if (r->heap[QUEUED].len == 0) return NULL;
     const struct vg_reorder_rec *h = &r->recs[r->parts[r->heap[QUEUED].ids[0]].head];
-    if (flush || h->txn.ts_ms <= wait_bound(r)) return h;
-    if (r->count >= r->capacity || now_ns - h->arrival_ns > max_hold_ns) {
+    /* Strictly older than every waiting partition's newest time: a partition whose newest
+     * record has the head's time may still deliver another of that time with a smaller id. */
+    if (flush || h->urgent || h->txn.ts_ms < wait_bound(r)) return h;
+    if (r->count >= r->capacity) {
         r->peeked_forced = true;
         return h;
     }
@@ -212,7 +262,7 @@ void vg_reorder_pop(struct vg_reorder *r) {
         heap_remove(r, QUEUED, p);
         waiting_update(r, p); /* joins the waiting set when active */
     } else {
-        q->head_ts = r->recs[q->head].txn.ts_ms;
+        q->head_ts = rec_key(&r->recs[q->head]);
         heap_down(r, QUEUED, 0);
     }
     if (r->peeked_forced) r->forced++;

@@ -5,13 +5,18 @@
  * reaches the engine far out of event-time order, and a window rule evaluated at one
  * record would miss records of the same window still sitting in another partition. This
  * buffer holds parsed records per partition (FIFO, so offsets within a partition are
- * released in order) and releases them as a k-way merge by event time: the head with the
- * smallest time goes out once no active partition can still deliver an older one, i.e.
- * once every partition that is assigned and not caught up has a record queued or has
- * shown a newer time (the per-partition watermark; partitions are assumed ordered, as
- * producers of time-ordered streams make them). Bounded: when full, or when the oldest
- * record has waited longer than the hold limit (a partition stopped delivering), the
- * oldest head is released anyway and counted as forced.
+ * released in order) and releases them as a k-way merge by event time, ties by transaction
+ * id in natural order (so a stream sorted by time with rising ids, as AMLworld's line
+ * numbers are, comes out in its file order): the head with the smallest (time, id) goes
+ * out once no active partition can still deliver one as old, i.e.
+ * once every active partition (assigned, and not idle: the caller decides, see
+ * kafka_run.c) has a record queued or has shown a newer time (the per-partition
+ * watermark; partitions are assumed ordered, as producers of time-ordered streams make
+ * them). A partition with nothing queued holds the merge until it delivers or is declared
+ * idle; there is no release by elapsed time. Bounded: when full, the oldest head is
+ * released anyway and counted as forced. An urgent record (a far-future one that would
+ * otherwise hold its partition's later records for ever) is released as soon as it is its
+ * partition's head and does not count as the partition's progress.
  *
  * One owner thread (the consumer loop); no allocation after create. */
 #ifndef VIGIL_KAFKA_REORDER_H
@@ -30,6 +35,7 @@ struct vg_reorder_rec {
     int64_t offset;
     int64_t arrival_ns;
     int32_t partition;
+    bool urgent;            /* released at once, not part of the partition's watermark */
     uint32_t next;          /* internal: next record of the partition's queue */
 };
 
@@ -42,18 +48,18 @@ bool vg_reorder_full(const struct vg_reorder *r);
 uint32_t vg_reorder_count(const struct vg_reorder *r);
 
 /* Queues a parsed record of `partition` (caller checks vg_reorder_full first). Marks the
- * partition active. */
+ * partition active. urgent: see above. */
 void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
-                     int64_t arrival_ns);
+                     int64_t arrival_ns, bool urgent);
 
 /* Whether an empty partition may still deliver records the merge must wait for: true for
- * an assigned partition with unread records (lag), false once caught up or unassigned. */
+ * an assigned partition that is not idle, false once idle or unassigned. */
 void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active);
+bool vg_reorder_is_active(const struct vg_reorder *r, int32_t partition);
 
 /* The next record to release, or NULL while the merge must wait. Releases regardless of
- * the watermark when `flush` is set (shutdown, rebalance), when the buffer is full, or when
- * the oldest head arrived more than max_hold_ns before now_ns. */
-const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, int64_t now_ns, int64_t max_hold_ns, bool flush);
+ * the watermark when `flush` is set (shutdown, rebalance) or when the buffer is full. */
+const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, bool flush);
 /* Removes the record vg_reorder_peek returned. */
 void vg_reorder_pop(struct vg_reorder *r);
 
@@ -64,8 +70,7 @@ int64_t vg_reorder_first_offset(const struct vg_reorder *r, int32_t partition);
 /* Drops every record queued for `partition` (revoked: the next owner reads them again). */
 void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition);
 
-/* Records released out of event-time order because the buffer was full or a partition
- * stalled past the hold limit. */
+/* Records released out of event-time order because the buffer was full. */
 uint64_t vg_reorder_forced(const struct vg_reorder *r);
 
 #endif

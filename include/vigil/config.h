@@ -36,6 +36,8 @@ struct vg_config {
         char group[VG_TOPIC_MAX + 1];      /* input.group, default "vigil" */
         char file[VG_PATH_MAX];            /* input.file (kind file), "-" = stdin */
         enum vg_format_kind { VG_CFG_FORMAT_NDJSON = 0, VG_CFG_FORMAT_AMLWORLD_CSV = 1 } format;
+        int64_t idle_timeout_ms;           /* input.idle_timeout, default 1s: an empty partition holds the merge that long */
+        int64_t max_clock_skew_ms;         /* input.max_clock_skew, default 1h: Kafka records further ahead of the wall clock may be far-future */
     } input;
     struct {
         char topic[VG_TOPIC_MAX + 1];      /* output.topic, default "alerts" */
@@ -54,6 +56,7 @@ struct vg_config {
     struct {
         int threads;                       /* engine.threads, default = online cores (0 in yaml = auto) */
         int64_t allowed_lateness_ms;       /* engine.allowed_lateness, default 5m */
+        int64_t max_time_jump_ms;          /* engine.max_time_jump, default 7d; 0 = no far-future guard */
         uint32_t ring_size;                /* engine.ring_size, slots per shard ring, power of two, default 32768 */
         uint32_t graph_budget;             /* engine.graph_budget, edges visited per graph search, default 20000 */
         uint32_t max_window_events;        /* engine.max_window_events, newest events of one account a rule sees, default 4096 */

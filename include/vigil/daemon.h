@@ -20,6 +20,11 @@ struct vg_daemon {
     /* Consumer lag per partition, published by the Kafka consumer for /metrics. */
     _Atomic int64_t lag[256];
     atomic_int lag_partitions;
+    /* Event-time merge of the partitions (Kafka): partitions declared idle after
+     * input.idle_timeout while the merge held records, and records released out of event
+     * time order because the merge was full. Single writer: the Kafka input thread. */
+    _Atomic uint64_t merge_idle_releases;
+    _Atomic uint64_t merge_forced;
     /* Kafka at-least-once output: from reading the record to the broker acknowledging the
      * alert it caused (vigil_alert_ack_latency_seconds); written by delivery reports. */
     _Atomic uint64_t ack_latency_count[VG_LATENCY_BUCKETS];

@@ -59,6 +59,7 @@ struct vg_engine_stats {
     uint64_t suppressed[VG_RULE_MAX]; /* cut by cooldown */
     uint64_t late;               /* older than newest ts - allowed_lateness */
     uint64_t out_of_order;       /* older than newest ts (late or not) */
+    uint64_t future;             /* far-future records kept out of the newest ts (time_guard.h) */
     uint64_t tracked_accounts;
     uint64_t window_events;      /* events held in windows */
     uint64_t scan_truncated;     /* rule views cut to max_window_events */
@@ -85,12 +86,14 @@ void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arr
 /* Like submit but never blocks: returns VG_ERR_FULL when a ring has no room. */
 int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns);
 
-/* For inputs made of several ordered sources (Kafka partitions): the event time up to which
- * every source has been read (the slowest partition's newest time). Records older than it
- * minus engine.allowed_lateness count as late, and windows expire by it, so reading one
- * partition's backlog after another does not evict the others' windows. Never moves back.
- * Without a call, the watermark is the newest event time seen. Input thread only. */
-void vg_engine_set_watermark(struct vg_engine *e, int64_t watermark_ms);
+/* Kafka input: a record counts as far-future (vigil/time_guard.h) only when it is also more
+ * than max_skew_ms ahead of the wall clock. Input thread only, before the first submit. */
+void vg_engine_use_wall_clock(struct vg_engine *e, int64_t max_skew_ms);
+
+/* Whether a record dated ts_ms would be held out of the stream's newest time now (the event
+ * time merge releases such records at once instead of holding the stream for them). Input
+ * thread only. */
+bool vg_engine_is_future(const struct vg_engine *e, int64_t ts_ms);
 
 /* Counts a record the input refused (dead-lettered). Input thread only. */
 void vg_engine_dead_letter(struct vg_engine *e, enum vg_reason reason);

@@ -21,6 +21,7 @@ struct vg_graph_stats {
     uint64_t bytes;              /* memory held */
     uint64_t dropped;            /* transfers not kept because memory ran out (never silent) */
     uint64_t evicted;            /* edges expired early because the edge ring could not grow */
+    uint64_t future_dropped;     /* far-future edges dropped because they blocked expiry */
 };
 
 /* Creates an empty graph sized from cfg. Returns VG_OK or VG_ERR_NOMEM. */
@@ -28,11 +29,12 @@ int vg_graph_create(struct vg_graph **out, const struct vg_config *cfg);
 void vg_graph_destroy(struct vg_graph *g);
 
 /* Feeds one transaction (any amount; the graph keeps only what its rules can use), runs
- * the enabled graph rules on it and expires edges older than the longest graph window
- * before watermark_ms (the newest event time seen, minus allowed lateness). cfg may differ
- * from call to call after a reload. Alerts go through vg_alert_emit(out, ...). */
+ * the enabled graph rules on it and expires edges older than the longest graph window plus
+ * the allowed lateness before newest_ms (the stream's trusted newest event time; a txn
+ * beyond it is a far-future record, vigil/time_guard.h). cfg may differ from call to call
+ * after a reload. Alerts go through vg_alert_emit(out, ...). */
 void vg_graph_on_txn(struct vg_graph *g, const struct vg_config *cfg, const struct vg_txn *txn,
-                     int64_t watermark_ms, struct vg_alert_out *out);
+                     int64_t newest_ms, struct vg_alert_out *out);
 
 void vg_graph_stats(const struct vg_graph *g, struct vg_graph_stats *out);
 

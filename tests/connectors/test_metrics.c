@@ -119,6 +119,7 @@ static const char *const counters[] = {
     "vigil_transactions_total", "vigil_alerts_total", "vigil_alerts_suppressed_total",
     "vigil_dead_letter_total", "vigil_late_total", "vigil_out_of_order_total",
     "vigil_graph_budget_cut_total", "vigil_scan_truncated_total", "vigil_events_total",
+    "vigil_future_records_total", "vigil_merge_idle_releases_total", "vigil_merge_forced_total",
 };
 static const char *const gauges[] = {
     "vigil_up", "vigil_build_info", "vigil_consumer_lag", "vigil_tracked_accounts",

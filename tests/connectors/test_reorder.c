@@ -1,9 +1,12 @@
 /* test_reorder.c - the Kafka partition merge: releases in event-time order once no active
  * partition can still deliver an older record, keeps each partition's offset order, waits
- * for partitions that have not delivered yet, forces out the oldest record when full or
- * held too long (counted), and drops a revoked partition's records. */
+ * for partitions that have not delivered yet however long (idleness is the caller's call),
+ * forces out the oldest record only when full (counted), lets a far-future record through
+ * at once, orders records of the same time by id whatever their partitions, and drops a
+ * revoked partition's records. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kafka/reorder.h"
 
@@ -15,14 +18,14 @@ static struct vg_txn txn_at(int64_t ts) {
 
 static void push(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts) {
     struct vg_txn t = txn_at(ts);
-    vg_reorder_push(r, p, offset, &t, 0);
+    vg_reorder_push(r, p, offset, &t, 0, false);
 }
 
-/* Releases everything releasable now (no hold limit hit); returns how many. */
+/* Releases everything releasable now; returns how many. */
 static int release(struct vg_reorder *r, int64_t *ts_out, int32_t *part_out, int max) {
     int n = 0;
     const struct vg_reorder_rec *rec;
-    while (n < max && (rec = vg_reorder_peek(r, 0, INT64_MAX, false)) != NULL) {
+    while (n < max && (rec = vg_reorder_peek(r, false)) != NULL) {
         ts_out[n] = rec->txn.ts_ms;
         if (part_out) part_out[n] = rec->partition;
         n++;
@@ -44,14 +47,14 @@ Test(reorder, merges_two_partitions_by_event_time) {
     cr_assert_eq(n, 4, "4 records are safe, got %d", n);
     for (int i = 0; i < 4; i++) cr_assert_eq(ts[i], i + 1);
     /* Partition 1 is active and empty with newest time 4: ts 5 must wait for it. */
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false));
+    cr_assert_null(vg_reorder_peek(r, false));
     cr_assert_eq(vg_reorder_first_offset(r, 0), 12);
     cr_assert_eq(vg_reorder_first_offset(r, 1), -1);
     push(r, 1, 22, 6);
     n = release(r, ts, NULL, 8);
     cr_assert_eq(n, 1);
     cr_assert_eq(ts[0], 5);
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "partition 0 (newest 5) may still send 5..6");
+    cr_assert_null(vg_reorder_peek(r, false), "partition 0 (newest 5) may still send 5..6");
     vg_reorder_set_active(r, 0, false); /* caught up: nothing more to wait for */
     n = release(r, ts, NULL, 8);
     cr_assert_eq(n, 1);
@@ -61,18 +64,85 @@ Test(reorder, merges_two_partitions_by_event_time) {
     vg_reorder_destroy(r);
 }
 
+static void push_id(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts, const char *id) {
+    struct vg_txn t = txn_at(ts);
+    t.id_len = (uint8_t)strlen(id);
+    memcpy(t.id, id, t.id_len);
+    vg_reorder_push(r, p, offset, &t, 0, false);
+}
+
+/* A stream sorted by time with rising ids (AMLworld's line numbers) scattered over
+ * partitions comes out in file order: equal times by id in natural order, and a record
+ * waits for a partition whose newest record has its time (another of that time may come). */
+Test(reorder, equal_times_leave_in_id_order_whatever_the_partition) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 16, 3), VG_OK);
+    push_id(r, 0, 0, 60000, "10");
+    push_id(r, 1, 0, 60000, "9");
+    push_id(r, 2, 0, 60000, "11");
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
+    cr_assert_not_null(rec);
+    cr_assert_eq(rec->partition, 1, "id 9 before 10 and 11");
+    vg_reorder_pop(r);
+    /* Partition 1 is empty and its newest record has time 60000: "10" must wait. */
+    cr_assert_null(vg_reorder_peek(r, false));
+    push_id(r, 1, 1, 60000, "12");
+    const char *want[] = {"10", "11", "12"};
+    for (int i = 0; i < 3; i++) {
+        for (int32_t p = 0; p < 3; p++) /* the last records: nothing more will come */
+            if (vg_reorder_first_offset(r, p) < 0) vg_reorder_set_active(r, p, false);
+        rec = vg_reorder_peek(r, false);
+        cr_assert_not_null(rec, "record %d", i);
+        cr_assert_eq(rec->txn.id_len, strlen(want[i]));
+        cr_assert_eq(memcmp(rec->txn.id, want[i], rec->txn.id_len), 0, "record %d", i);
+        vg_reorder_pop(r);
+    }
+    vg_reorder_destroy(r);
+}
+
 Test(reorder, waits_for_a_partition_that_has_not_delivered) {
     struct vg_reorder *r;
     cr_assert_eq(vg_reorder_create(&r, 16, 3), VG_OK);
     vg_reorder_set_active(r, 2, true);
     push(r, 0, 0, 100);
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "partition 2 may still hold older records");
-    /* Held past the limit: released anyway, and counted. */
-    const struct vg_reorder_rec *rec = vg_reorder_peek(r, 2000, 1000, false);
+    cr_assert_null(vg_reorder_peek(r, false), "partition 2 may still hold older records");
+    cr_assert_null(vg_reorder_peek(r, false), "time alone never releases it");
+    /* Declared idle by the caller (nothing fetched for input.idle_timeout, no lag). */
+    vg_reorder_set_active(r, 2, false);
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
     cr_assert_not_null(rec);
     cr_assert_eq(rec->txn.ts_ms, 100);
     vg_reorder_pop(r);
-    cr_assert_eq(vg_reorder_forced(r), 1);
+    cr_assert_eq(vg_reorder_forced(r), 0, "an idle release is not a forced one");
+    vg_reorder_destroy(r);
+}
+
+Test(reorder, an_urgent_record_goes_at_once_and_does_not_advance_its_partition) {
+    struct vg_reorder *r;
+    cr_assert_eq(vg_reorder_create(&r, 16, 2), VG_OK);
+    push(r, 1, 0, 3);
+    int64_t ts[4];
+    vg_reorder_set_active(r, 0, true);
+    cr_assert_eq(release(r, ts, NULL, 4), 0, "partition 0 has not delivered");
+    struct vg_txn far = txn_at(4070908800000LL); /* 2099-01-01 */
+    vg_reorder_push(r, 0, 0, &far, 0, true);
+    push(r, 0, 1, 5);
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
+    cr_assert_not_null(rec, "the far-future head does not hold its partition back");
+    cr_assert_eq(rec->txn.ts_ms, far.ts_ms);
+    vg_reorder_pop(r);
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_assert_eq(ts[0], 3);
+    /* Partition 1 is empty with newest 3: ts 5 waits for it. */
+    cr_assert_null(vg_reorder_peek(r, false));
+    /* Partition 0's newest time is 5, not 2099: partition 1's 4 waits for nothing, its 6 does. */
+    push(r, 1, 1, 4);
+    push(r, 1, 2, 6);
+    cr_assert_eq(release(r, ts, NULL, 4), 2);
+    cr_assert_eq(ts[0], 4);
+    cr_assert_eq(ts[1], 5);
+    cr_assert_null(vg_reorder_peek(r, false), "6 waits: partition 0 showed only 5");
+    cr_assert_eq(vg_reorder_forced(r), 0);
     vg_reorder_destroy(r);
 }
 
@@ -84,12 +154,12 @@ Test(reorder, full_buffer_forces_the_oldest_out) {
     push(r, 0, 1, 10);
     push(r, 0, 2, 20);
     cr_assert(vg_reorder_full(r));
-    const struct vg_reorder_rec *rec = vg_reorder_peek(r, 0, INT64_MAX, false);
+    const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
     cr_assert_not_null(rec);
     cr_assert_eq(rec->offset, 0, "a partition's records leave in offset order");
     vg_reorder_pop(r);
     cr_assert_eq(vg_reorder_forced(r), 1);
-    cr_assert_null(vg_reorder_peek(r, 0, INT64_MAX, false), "no longer full: waits again");
+    cr_assert_null(vg_reorder_peek(r, false), "no longer full: waits again");
     vg_reorder_destroy(r);
 }
 
@@ -102,7 +172,7 @@ Test(reorder, flush_releases_everything_in_merge_order) {
     const struct vg_reorder_rec *rec;
     int64_t last = INT64_MIN;
     int n = 0;
-    while ((rec = vg_reorder_peek(r, 0, INT64_MAX, true)) != NULL) {
+    while ((rec = vg_reorder_peek(r, true)) != NULL) {
         cr_assert_geq(rec->txn.ts_ms, last);
         last = rec->txn.ts_ms;
         vg_reorder_pop(r);
@@ -167,7 +237,7 @@ Test(reorder, random_partitioning_of_an_ordered_stream_is_undone) {
         }
         if (part_read[p] == part_len[p]) vg_reorder_set_active(r, p, false);
         const struct vg_reorder_rec *rec;
-        while ((rec = vg_reorder_peek(r, 0, INT64_MAX, false)) != NULL) {
+        while ((rec = vg_reorder_peek(r, false)) != NULL) {
             cr_assert_geq(rec->txn.ts_ms, last, "record %d released out of order", released);
             last = rec->txn.ts_ms;
             part_out[rec->partition]++;
@@ -197,14 +267,15 @@ static int model_next(const struct model *m) {
         if (m->count[p] && (best < 0 || m->q[p][m->head[p]] < m->q[best][m->head[best]])) best = p;
     if (best < 0) return -1;
     for (int p = 0; p < MODEL_PARTS; p++)
-        if (m->active[p] && m->count[p] == 0 && m->last[p] < m->q[best][m->head[best]]) return -1;
+        if (m->active[p] && m->count[p] == 0 && m->last[p] <= m->q[best][m->head[best]]) return -1;
     return best;
 }
 
 Test(reorder, random_operations_match_a_brute_force_model) {
     /* Pushes, releases, activity changes and revocations in random order over a dozen
      * partitions: every peek must agree with the model on whether to wait and on which
-     * partition's head goes next (ties between partitions broken by the lower id). */
+     * partition's head goes next (ties between partitions, whose records here have equal
+     * ids, broken by the lower partition id). */
     struct vg_reorder *r;
     cr_assert_eq(vg_reorder_create(&r, MODEL_PARTS * MODEL_CAP, MODEL_PARTS), VG_OK);
     struct model m = {0};
@@ -221,7 +292,7 @@ Test(reorder, random_operations_match_a_brute_force_model) {
             m.active[p] = true;
         } else if (op < 90) { /* release one */
             int want = model_next(&m);
-            const struct vg_reorder_rec *rec = vg_reorder_peek(r, 0, INT64_MAX, false);
+            const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
             if (want < 0) {
                 cr_assert_null(rec, "step %d: must wait", step);
                 continue;

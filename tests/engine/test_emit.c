@@ -100,3 +100,39 @@ Test(emit, restored_cooldowns_suppress, .init = setup, .fini = teardown) {
     cr_expect_eq(delivered, 1);
     vg_alert_out_destroy(out);
 }
+
+/* A backlog of late records read after a newer alert (a partition read late, a restore):
+ * each late record more than a cooldown older than the newest alert used to alert again,
+ * one alert per record. Now the first late alert of a period withholds the rest of that
+ * period, on either side of it; each further period still gets its one alert. */
+Test(emit, late_alerts_are_one_per_period, .init = setup, .fini = teardown) {
+    struct vg_alert_out *out = vg_alert_out_create(&cfg, count_delivery, NULL);
+    cr_assert_not_null(out);
+    int64_t cooldown = cfg.alerts.cooldown_ms, t_new = 1000 * HOUR_MS;
+    cr_assert(emit(out, VG_RULE_FAN_IN, "hub", t_new));
+    /* Ten days of late records, one an hour, ascending as a partition's backlog is. */
+    int64_t first = t_new - 10 * cooldown;
+    size_t passed = 0;
+    for (int64_t ts = first; ts < t_new - cooldown; ts += HOUR_MS) passed += emit(out, VG_RULE_FAN_IN, "hub", ts);
+    cr_expect_eq(passed, 9, "one alert per late cooldown period, got %zu", passed);
+    /* A late record just before the last late alert's period is withheld too (either side). */
+    cr_expect_not(emit(out, VG_RULE_FAN_IN, "hub", first + 8 * cooldown - HOUR_MS));
+    /* The newest alert's own period is unchanged, and the period after it opens as before. */
+    cr_expect_not(emit(out, VG_RULE_FAN_IN, "hub", t_new + cooldown - 1));
+    cr_expect(emit(out, VG_RULE_FAN_IN, "hub", t_new + cooldown));
+    vg_alert_out_destroy(out);
+}
+
+/* The late period's mark survives a checkpoint: a restart does not reopen it. */
+Test(emit, restored_late_mark_suppresses, .init = setup, .fini = teardown) {
+    struct vg_alert_out *out = vg_alert_out_create(&cfg, count_delivery, NULL);
+    cr_assert_not_null(out);
+    int64_t cooldown = cfg.alerts.cooldown_ms, t_new = 1000 * HOUR_MS, t_late = t_new - 5 * cooldown;
+    cr_assert_eq(vg_alert_out_restore_cooldown(out, VG_RULE_FAN_IN, "hub", 3, t_new), VG_OK);
+    cr_assert_eq(vg_alert_out_restore_cooldown(out, VG_RULE_FAN_IN | VG_COOLDOWN_LATE, "hub", 3, t_late), VG_OK);
+    cr_expect_not(emit(out, VG_RULE_FAN_IN, "hub", t_late + HOUR_MS), "inside the restored late period");
+    cr_expect_not(emit(out, VG_RULE_FAN_IN, "hub", t_new - HOUR_MS), "inside the newest alert's period");
+    cr_expect(emit(out, VG_RULE_FAN_IN, "hub", t_late + cooldown), "the late period after it");
+    cr_expect_eq(delivered, 1);
+    vg_alert_out_destroy(out);
+}

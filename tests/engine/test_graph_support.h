@@ -108,8 +108,7 @@ static inline struct vg_scatter_gather_params *gt_sg(struct gt_fixture *f) {
     return f->cfg.rules[VG_RULE_SCATTER_GATHER].params;
 }
 
-/* Feeds one transfer; the watermark follows the newest event time minus allowed lateness,
- * as the engine computes it. */
+/* Feeds one transfer; the stream's newest event time follows it, as the engine computes it. */
 static inline void gt_tx(struct gt_fixture *f, const char *id, const char *from, const char *to, int64_t ts_ms,
                   int64_t amount_micros) {
     struct vg_txn t;
@@ -125,7 +124,7 @@ static inline void gt_tx(struct gt_fixture *f, const char *id, const char *from,
     memcpy(t.from, from, t.from_len);
     memcpy(t.to, to, t.to_len);
     if (f->newest_ts == VG_TS_NONE || ts_ms > f->newest_ts) f->newest_ts = ts_ms;
-    vg_graph_on_txn(f->graph, &f->cfg, &t, f->newest_ts - f->cfg.engine.allowed_lateness_ms, f->out);
+    vg_graph_on_txn(f->graph, &f->cfg, &t, f->newest_ts, f->out);
 }
 
 static inline size_t gt_count(const struct gt_fixture *f, enum vg_rule_id rule, const char *account) {

@@ -185,3 +185,22 @@ kt_feed_slowly() {
     FEED_PID=$!
     KT_PIDS+=("$FEED_PID")
 }
+
+# kt_event_time_stream FILE : a time-ordered NDJSON stream (~64k records over ~8 days) that
+# is sensitive to the order records reach the engine: every typology from vigil-gen plus
+# six merchant-like accounts paid every few minutes by 7..40 payers, whose first fan_in
+# alert (trigger, window) moves if any of their records is placed late. Ties keep file order.
+kt_event_time_stream() {
+    local out=$1 t0=1661990400000
+    "$VG_BIN/vigil-gen" --format ndjson --transactions 60000 --accounts 3000 --seed 11 --patterns 4 \
+        --interarrival-ms 12000 --start-ms "$t0" --out "$KT_TMP/gen.ndjson" --quiet || kt_fail "vigil-gen"
+    awk -v t0="$t0" -v span=720000000 'BEGIN { srand(5); n = 0
+        for (t = t0; t < t0 + span; t += 60000 + int(rand() * 240000)) {
+            h = int(rand() * 6); np = (h < 3) ? 40 : 6 + h
+            printf "{\"id\":\"m%d\",\"ts\":%.0f,\"from\":\"payer%d_%d\",\"to\":\"merchant%d\",\"amount\":\"%d.%02d\",\"currency\":\"USD\",\"channel\":\"card\"}\n", n++, t, h, int(rand() * np), h, 20 + int(rand() * 200), int(rand() * 100)
+        } }' >"$KT_TMP/merchants.ndjson"
+    cat "$KT_TMP/gen.ndjson" "$KT_TMP/merchants.ndjson" |
+        awk '{ match($0, /"ts":[0-9]+/); print substr($0, RSTART + 5, RLENGTH - 5) "\t" $0 }' |
+        sort -s -n -k1,1 | cut -f2- >"$out"
+    rm -f "$KT_TMP/gen.ndjson" "$KT_TMP/merchants.ndjson"
+}

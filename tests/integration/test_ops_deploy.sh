@@ -46,7 +46,8 @@ exprs = " ".join(t["expr"] for p in panels for t in p["targets"])
 for needed in ["rate(vigil_transactions_total", "vigil_alerts_total", "vigil_dead_letter_total",
                "vigil_consumer_lag", "vigil_tracked_accounts", "vigil_ring_occupancy",
                "histogram_quantile(0.5", "histogram_quantile(0.99", "vigil_late_total",
-               "vigil_graph_budget_cut_total"]:
+               "vigil_graph_budget_cut_total", "vigil_future_records_total",
+               "vigil_merge_idle_releases_total", "vigil_merge_forced_total"]:
     assert needed in exprs, "no panel uses " + needed
 PY
 echo "ok: unit and dashboard"
