@@ -202,6 +202,7 @@ static void publish_stage_stats(struct stage *st) {
 
 /* evidence: full: keeps the message's evidence object for this stage's alerts. */
 static void keep_evidence(struct stage *st, const struct stage_msg *m) {
+    if (m->evidence_len == 0) return; /* not renderable: its alerts show the id alone */
     if (vg_evidence_store_put(st->evidence, st->txn.id, st->txn.id_len, st->txn.seq, m->newest_ms, m->newest_ms,
                               (const char *)(m + 1), m->evidence_len) != VG_OK)
         vg_warn("evidence_not_kept", "msg=\"out of memory; alerts show this id alone\"");

@@ -73,7 +73,14 @@ static size_t render(const struct vg_txn *txn, const char *base, char *buf, size
 
 size_t vg_evidence_render(const struct vg_txn *txn, const char *base, char *buf, size_t cap) {
     size_t n = render(txn, base, buf, cap, false);
-    return n ? n : render(txn, base, buf, cap, true);
+    if (n == 0) n = render(txn, base, buf, cap, true);
+    if (n == 0) { /* hostile ids escaped 6 bytes a byte: the id alone, as for an unknown one */
+        struct ev_buf o = {.buf = buf, .cap = cap};
+        ev_str(&o, "{\"id\":", txn->id, txn->id_len);
+        ev_lit(&o, "}");
+        n = o.failed ? 0 : o.len;
+    }
+    return n;
 }
 
 /* ---- the store ---------------------------------------------------------------------------- */

@@ -9,7 +9,7 @@
 #include "vigil/txn.h"
 
 /* Longest evidence object; a record whose object would be longer keeps only its id, ts,
- * from, to and amounts (ids escaped at worst 6 bytes per byte still fit). */
+ * from, to and amounts, or at worst (ids of control bytes, escaped 6 bytes each) its id. */
 #define VG_EVIDENCE_JSON_MAX 1536
 
 /* Renders txn as {"id","ts","from","to","amount","currency","amount_base","channel",

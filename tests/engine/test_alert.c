@@ -867,3 +867,29 @@ Test(alert, evidence_store_expires_replaces_and_grows) {
     }
     vg_evidence_store_destroy(s);
 }
+
+Test(alert, evidence_of_hostile_ids_stays_within_bounds_and_valid) {
+    struct vg_txn t;
+    memset(&t, 0, sizeof t);
+    t.id_len = t.from_len = t.to_len = VG_ID_MAX; /* 64 control bytes each: 384 escaped */
+    memset(t.id, 1, VG_ID_MAX);
+    memset(t.from, 2, VG_ID_MAX);
+    memset(t.to, 3, VG_ID_MAX);
+    t.amount_micros = 1;
+    t.keep_sent = true;
+    t.sent.amount_len = VG_SENT_AMOUNT_MAX;
+    memset(t.sent.amount, 4, VG_SENT_AMOUNT_MAX);
+    t.sent.currency_len = VG_SENT_CURRENCY_MAX;
+    memset(t.sent.currency, 5, VG_SENT_CURRENCY_MAX);
+    t.sent.from_bank_len = t.sent.to_bank_len = VG_ID_MAX;
+    memset(t.sent.from_bank, 6, VG_ID_MAX);
+    memset(t.sent.to_bank, 7, VG_ID_MAX);
+    char buf[VG_EVIDENCE_JSON_MAX];
+    size_t n = vg_evidence_render(&t, "USD", buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    struct jv v;
+    const char *err = NULL;
+    cr_assert(json_parse(buf, n, &v, &err), "invalid JSON (%s): %.*s", err, (int)n, buf);
+    cr_expect_eq(jget(&v, "id")->len, VG_ID_MAX);
+    jv_free(&v);
+}
