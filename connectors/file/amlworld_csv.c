@@ -100,6 +100,11 @@ static int account_id(struct vg_str bank, struct vg_str account, const char *sid
 int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
                       const struct vg_currency_table *rates, struct vg_txn *out,
                       struct vg_parse_error *err) {
+    return vg_amlworld_parse_sent(rec, len, line_no, rates, false, out, err);
+}
+
+int vg_amlworld_parse_sent(const char *rec, size_t len, uint64_t line_no, const struct vg_currency_table *rates,
+                           bool keep_sent, struct vg_txn *out, struct vg_parse_error *err) {
     if (len > VG_RECORD_MAX) {
         set_error(err, VG_REASON_OVERSIZED, "line of %zu bytes, at most %d", len, VG_RECORD_MAX);
         return VG_ERR_INVALID;
@@ -126,7 +131,6 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
     }
 
     uint64_t seq = out->seq;
-    bool keep_sent = out->keep_sent;
     memset(out, 0, offsetof(struct vg_txn, sent)); /* `sent` is filled below only when kept */
     out->seq = seq;
     out->keep_sent = keep_sent;

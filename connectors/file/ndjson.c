@@ -678,12 +678,16 @@ static int parse_object(struct parser *ps, struct vg_txn *out) {
 
 int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table *rates,
                     struct vg_txn *out, struct vg_parse_error *err) {
+    return vg_ndjson_parse_sent(rec, len, rates, false, out, err);
+}
+
+int vg_ndjson_parse_sent(const char *rec, size_t len, const struct vg_currency_table *rates, bool keep_sent,
+                         struct vg_txn *out, struct vg_parse_error *err) {
     if (len > VG_RECORD_MAX) {
         set_error(err, VG_REASON_OVERSIZED, "record of %zu bytes, at most %d", len, VG_RECORD_MAX);
         return VG_ERR_INVALID;
     }
     uint64_t seq = out->seq;
-    bool keep_sent = out->keep_sent;
     /* no stale bytes from a previous record in ids or countries; `sent` only when kept */
     memset(out, 0, keep_sent ? sizeof *out : offsetof(struct vg_txn, sent) + 4);
     out->seq = seq;

@@ -34,8 +34,8 @@ struct vg_txn {
     char from[VG_ID_MAX];
     char to[VG_ID_MAX];
     char channel[VG_CHANNEL_MAX + 1];
-    /* Below: only for alerts.evidence: full. The readers set keep_sent; the parsers then fill
-     * `sent` (and only then: the analysis never reads it, the rings never carry it). */
+    /* Below: only for alerts.evidence: full. The *_parse_sent parsers set keep_sent and, when
+     * asked, fill `sent` (the analysis never reads it, the rings never carry it). */
     bool keep_sent;
     struct vg_txn_sent sent;
 };
