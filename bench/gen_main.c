@@ -1,5 +1,6 @@
 /* gen_main.c - vigil-gen: writes a synthetic transaction file (NDJSON or AMLworld CSV) with
- * injected patterns and decoys, plus the expectation list and the watchlist they need.
+ * injected patterns and decoys, plus the expectation list, the watchlist they need and, for
+ * backtests, labels and an AMLworld-style patterns file.
  * A thin CLI over include/vigil/synth.h; deterministic for a given seed and options. */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,10 @@ static void usage(FILE *f) {
             "  --late-ppm N         fraction of background records emitted out of order (ppm)\n"
             "  --expected FILE      write 'kind<TAB>rule<TAB>account' per injected pattern/decoy\n"
             "  --watchlist FILE     write the watchlist the watchlist patterns need\n"
+            "  --patterns-out FILE  write the laundering attempts as an AMLworld *_Patterns.txt\n"
+            "  --labels             NDJSON: add the boolean \"label\" (laundering) to every record\n"
+            "                       (AMLworld CSV always carries Is Laundering)\n"
+            "  --uncatchable        also plant attempts no rule catches (STACK, BIPARTITE, RANDOM)\n"
             "  --quiet              no summary on stderr\n");
 }
 
@@ -43,13 +48,17 @@ static int parse_i64(const char *text, int64_t *out) {
     return 0;
 }
 
-static int write_side_file(const char *path, const vg_synth_t *s, bool expected, bool csv) {
+enum side_file { SIDE_EXPECTED, SIDE_WATCHLIST, SIDE_PATTERNS };
+
+static int write_side_file(const char *path, const vg_synth_t *s, enum side_file what, bool csv) {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "vigil-gen: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    int rc = expected ? vg_synth_write_expected(s, f, !csv) : vg_synth_write_watchlist(s, f);
+    int rc = what == SIDE_EXPECTED    ? vg_synth_write_expected(s, f, !csv)
+             : what == SIDE_WATCHLIST ? vg_synth_write_watchlist(s, f)
+                                      : vg_synth_write_patterns(s, f);
     if (fclose(f) != 0 || rc != 0) {
         fprintf(stderr, "vigil-gen: %s: write failed\n", path);
         return -1;
@@ -61,7 +70,8 @@ int main(int argc, char **argv) {
     struct vg_synth_options opt;
     vg_synth_options_default(&opt);
     const char *format = NULL, *out_path = NULL, *expected_path = NULL, *watchlist_path = NULL;
-    bool quiet = false;
+    const char *patterns_path = NULL;
+    bool quiet = false, labels = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -71,6 +81,12 @@ int main(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--no-decoys")) {
             opt.decoys = false;
+            continue;
+        } else if (!strcmp(a, "--labels")) {
+            labels = true;
+            continue;
+        } else if (!strcmp(a, "--uncatchable")) {
+            opt.uncatchable = true;
             continue;
         } else if (!strcmp(a, "--quiet")) {
             quiet = true;
@@ -84,6 +100,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--out")) out_path = v;
         else if (!strcmp(a, "--expected")) expected_path = v;
         else if (!strcmp(a, "--watchlist")) watchlist_path = v;
+        else if (!strcmp(a, "--patterns-out")) patterns_path = v;
         else if (!strcmp(a, "--transactions")) bad = parse_u64(v, &opt.transactions);
         else if (!strcmp(a, "--accounts")) bad = parse_u64(v, &opt.accounts);
         else if (!strcmp(a, "--seed")) bad = parse_u64(v, &opt.seed);
@@ -119,8 +136,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigil-gen: %s\n", errstr);
         return 1;
     }
-    if ((expected_path && write_side_file(expected_path, s, true, csv)) ||
-        (watchlist_path && write_side_file(watchlist_path, s, false, csv))) {
+    if ((expected_path && write_side_file(expected_path, s, SIDE_EXPECTED, csv)) ||
+        (watchlist_path && write_side_file(watchlist_path, s, SIDE_WATCHLIST, csv)) ||
+        (patterns_path && write_side_file(patterns_path, s, SIDE_PATTERNS, csv))) {
         vg_synth_destroy(s);
         return 2;
     }
@@ -152,7 +170,9 @@ int main(int argc, char **argv) {
             }
             used = 0;
         }
-        used += csv ? vg_synth_format_csv(&t, buf + used, cap - used) : vg_synth_format_ndjson(&t, buf + used, cap - used);
+        used += csv      ? vg_synth_format_csv(&t, buf + used, cap - used)
+                : labels ? vg_synth_format_ndjson_labelled(&t, buf + used, cap - used)
+                         : vg_synth_format_ndjson(&t, buf + used, cap - used);
         n++;
     }
     if (rc == 0 && used && fwrite(buf, 1, used, out) != used) rc = 2;

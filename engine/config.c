@@ -496,8 +496,29 @@ static int yaml_error(struct vg_cfg_loader *ld, const yaml_parser_t *parser) {
     return vg_cfg_fail_line(ld, (unsigned long)parser->problem_mark.line + 1, "yaml: %s", problem);
 }
 
-int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
-                          char *errstr, size_t errstr_size) {
+/* Applies each override as a one-key document through parse_root, so a value is read exactly
+ * as the file would have it. Returns VG_OK, VG_ERR_NOMEM or VG_ERR_INVALID. */
+static int apply_overrides(struct vg_cfg_loader *ld, const struct vg_config_override *ov, size_t n_ov,
+                           struct vg_config *cfg) {
+    yaml_document_t *saved_doc = ld->doc;
+    const char *saved_name = ld->name;
+    int rc = VG_OK;
+    for (size_t i = 0; i < n_ov && rc == VG_OK; i++) {
+        yaml_document_t doc;
+        ld->name = ov[i].source ? ov[i].source : "override";
+        rc = vg_cfg_override_doc(ld, &doc, ov[i].key, ov[i].value);
+        if (rc != VG_OK) break;
+        ld->doc = &doc;
+        rc = parse_root(ld, yaml_document_get_root_node(&doc), cfg);
+        yaml_document_delete(&doc);
+    }
+    ld->doc = saved_doc;
+    if (rc == VG_OK) ld->name = saved_name;
+    return rc;
+}
+
+static int load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
+                       const struct vg_config_override *ov, size_t n_ov, char *errstr, size_t errstr_size) {
     char scratch_err[8];
     if (!errstr || errstr_size == 0) {
         errstr = scratch_err;
@@ -548,7 +569,13 @@ int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *y
         }
     }
     rc = parse_root(ld, root, built);
+    if (rc == VG_OK) rc = apply_overrides(ld, ov, n_ov, built);
     if (rc != VG_OK) goto err;
+    char combined[VG_PATH_MAX + 64]; /* later checks may be about an overridden value */
+    if (n_ov > 0) {
+        snprintf(combined, sizeof combined, "%s with %s", name, ov[0].source ? ov[0].source : "overrides");
+        ld->name = combined;
+    }
     char base_dir[VG_PATH_MAX];
     dir_of(name, base_dir, sizeof base_dir);
     rc = finish(ld, built, base_dir);
@@ -577,7 +604,18 @@ err:
     return rc == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_ERR_INVALID;
 }
 
+int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
+                          char *errstr, size_t errstr_size) {
+    return load_buffer(cfg, name, yaml, len, NULL, 0, errstr, errstr_size);
+}
+
 int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t errstr_size) {
+    return vg_config_load_overrides(cfg, path, NULL, 0, errstr, errstr_size);
+}
+
+int vg_config_load_overrides(struct vg_config *cfg, const char *path, const struct vg_config_override *ov,
+                             size_t n_ov, char *errstr, size_t errstr_size) {
+    if (!path) return load_buffer(cfg, "built-in defaults", "", 0, ov, n_ov, errstr, errstr_size);
     char scratch_err[8];
     if (!errstr || errstr_size == 0) {
         errstr = scratch_err;
@@ -608,7 +646,7 @@ int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t
         snprintf(errstr, errstr_size, "%s: cannot read: larger than %u bytes", path, CONFIG_FILE_MAX);
         return VG_ERR_IO;
     }
-    int rc = vg_config_load_buffer(cfg, path, buf, len, errstr, errstr_size);
+    int rc = load_buffer(cfg, path, buf, len, ov, n_ov, errstr, errstr_size);
     free(buf);
     return rc;
 }

@@ -77,6 +77,10 @@ int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, stru
 /* Reads the `report:` mapping into cfg->report (config_report.c), allocating it.
  * Returns VG_OK or VG_ERR_INVALID. */
 int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
+/* Builds a one-key YAML document {seg1: {seg2: ... value}} from a dotted key and a plain
+ * scalar (config_override.c). Returns VG_OK (doc to delete), VG_ERR_INVALID (bad key, with a
+ * message) or VG_ERR_NOMEM. */
+int vg_cfg_override_doc(struct vg_cfg_loader *ld, yaml_document_t *doc, const char *key, const char *value);
 
 /* ---- rule parameters (config_params.c) ---------------------------------------------- */
 

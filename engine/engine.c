@@ -133,6 +133,10 @@ struct vg_engine {
     uint64_t since_progress;
     int64_t newest_ms;         /* trusted newest event time (the time guard keeps outliers out) */
     struct vg_time_guard time_guard;
+    char future_first_id[VG_ID_MAX]; /* the current run of far-future records, for its log line */
+    uint8_t future_first_id_len;
+    int64_t future_first_ts_ms;
+    uint64_t future_runs_logged;
     _Atomic uint64_t transactions, late, out_of_order, future;
     _Atomic uint64_t dead_letter[VG_REASON_MAX];
     /* collector */
@@ -414,24 +418,37 @@ static void broadcast(struct vg_engine *e, enum msg_kind kind, uint64_t seq, con
     }
 }
 
+/* Says once per run of far-future records that did not turn out to be a jump (a normal
+ * record ended it): how many, the first one, the time they were held out of. A confirmed
+ * jump is logged as such instead (legitimate history that starts sparse says only that). */
+static void log_future_run(struct vg_engine *e, uint32_t run) {
+    uint64_t runs = ++e->future_runs_logged;
+    if (runs <= 10 || runs % 1000 == 0)
+        vg_warn("future_record", "records=%u first_tx_id=\"%.*s\" first_ts_ms=%lld newest_ms=%lld runs=%llu "
+                "msg=\"far ahead of the stream (engine.max_time_jump): analysed in their accounts' windows; "
+                "the stream's time did not move\"", run, (int)e->future_first_id_len, e->future_first_id,
+                (long long)e->future_first_ts_ms, (long long)e->newest_ms, (unsigned long long)runs);
+}
+
 /* Moves the stream's newest event time for this record unless the time guard holds it
- * back (a far-future record: counted and logged, analysed with the trusted time). */
+ * back (a far-future record: counted, analysed with the trusted time). */
 static void advance_newest(struct vg_engine *e, const struct vg_txn *txn) {
     int64_t jump_to = VG_TS_NONE;
+    uint32_t run_before = e->time_guard.run;
     switch (vg_time_guard_classify(&e->time_guard, e->newest_ms, txn->ts_ms, &jump_to)) {
     case VG_TIME_NORMAL:
+        if (run_before > 0) log_future_run(e, run_before);
         if (txn->ts_ms > e->newest_ms) e->newest_ms = txn->ts_ms;
         else if (txn->ts_ms < e->newest_ms) stat_add(&e->out_of_order, 1);
         return;
-    case VG_TIME_FUTURE: {
-        uint64_t n = atomic_load_explicit(&e->future, memory_order_relaxed) + 1;
+    case VG_TIME_FUTURE:
         stat_add(&e->future, 1);
-        if (n <= 10 || n % 1000 == 0)
-            vg_warn("future_record", "tx_id=\"%.*s\" ts_ms=%lld newest_ms=%lld count=%llu msg=\"analysed in its "
-                    "accounts' windows; does not move the stream's time\"", (int)txn->id_len, txn->id,
-                    (long long)txn->ts_ms, (long long)e->newest_ms, (unsigned long long)n);
+        if (run_before == 0) {
+            e->future_first_id_len = txn->id_len;
+            memcpy(e->future_first_id, txn->id, txn->id_len);
+            e->future_first_ts_ms = txn->ts_ms;
+        }
         return;
-    }
     case VG_TIME_JUMP:
         vg_info("time_jump_confirmed", "from_ms=%lld to_ms=%lld records=%d", (long long)e->newest_ms,
                 (long long)jump_to, VG_TIME_JUMP_CONFIRM);

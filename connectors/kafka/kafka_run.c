@@ -357,8 +357,14 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
     for (int i = 0; i < quiet->cnt; i++) {
         int32_t p = quiet->elems[i].partition;
         int64_t lo = -1, hi = -1, pos = VG_MAX(quiet->elems[i].offset, r->read_next[p]);
-        bool lagging = !rd_kafka_get_watermark_offsets(r->consumer, quiet->elems[i].topic, p, &lo, &hi) &&
-                       hi >= 0 && hi > lo && pos < hi;
+        bool known = !rd_kafka_get_watermark_offsets(r->consumer, quiet->elems[i].topic, p, &lo, &hi) && hi >= 0;
+        bool lagging = known && hi > lo && pos >= 0 && pos < hi;
+        /* Nothing read yet in this assignment: the position is unknown until a message is
+         * consumed (and the watermark until the first fetch answers), so a partition that
+         * may hold records is waited for up to KT_FIRST_FETCH_GRACE_NS since it was
+         * assigned; one fully consumed before a restart then stops holding the others. */
+        if (pos < 0 && (!known || hi > lo))
+            lagging = now - r->last_fetch_ns[p] < VG_MAX(KT_FIRST_FETCH_GRACE_NS, idle_ns);
         if (!lagging && vg_reorder_count(r->reorder) > 0 && vg_reorder_is_active(r->reorder, p)) {
             vg_debug("merge_partition_idle", "partition=%d quiet_ms=%lld position=%lld read_next=%lld high_watermark=%lld "
                      "queued=%u", p, (long long)((now - r->last_fetch_ns[p]) / 1000000), (long long)quiet->elems[i].offset,

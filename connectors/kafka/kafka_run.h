@@ -22,6 +22,8 @@
 #define KT_LAG_EVERY_NS (1000 * 1000000LL)
 #define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
 #define KT_IDLE_POLL_MS 50
+#define KT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL) /* a partition not read yet is waited for this
+                                        * long after assignment unless known to be empty */
 #define KT_PERIODIC_EVERY_MSGS 256 /* busy input: kt_periodic once per this many records
                                     * (it reads every assigned partition's watermarks) */
 #define KT_QUIESCE_ACK_MS 10000

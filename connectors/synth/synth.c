@@ -272,12 +272,14 @@ static void emit_background(struct vg_synth *s, struct vg_synth_txn *out) {
     memcpy(out->from_country, syn_home_country(s, sender), 3);
     memcpy(out->to_country, syn_home_country(s, receiver), 3);
     out->laundering = false;
+    out->attempt = 0;
+    out->typology = NULL;
 
     s->bg_emitted++;
     s->clock_us += next_gap_us(s);
 }
 
-static void emit_event(struct vg_synth *s, const struct syn_event *e, struct vg_synth_txn *out) {
+static void emit_event(const struct vg_synth *s, const struct syn_event *e, struct vg_synth_txn *out) {
     const struct syn_currency_def *cd = &syn_currencies[e->currency];
     out->ts_ms = e->ts_ms;
     out->amount_micros = e->amount_micros;
@@ -292,6 +294,37 @@ static void emit_event(struct vg_synth *s, const struct syn_event *e, struct vg_
     memcpy(out->to_country, e->to_country, 2);
     out->to_country[2] = '\0';
     out->laundering = e->laundering;
+    out->attempt = e->laundering ? e->instance + 1 : 0;
+    out->typology = e->laundering ? e->typology : NULL;
+}
+
+/* Orders laundering events by instance, then by their place in the stream. */
+static int cmp_attempt(const void *a, const void *b) {
+    const struct syn_event *x = *(const struct syn_event *const *)a, *y = *(const struct syn_event *const *)b;
+    if (x->instance != y->instance) return x->instance < y->instance ? -1 : 1;
+    return x < y ? -1 : (x > y);
+}
+
+int vg_synth_write_patterns(const vg_synth_t *s, FILE *f) {
+    size_t n = 0;
+    const struct syn_event **v = malloc(sizeof *v * (s->n_events ? s->n_events : 1));
+    if (!v) return VG_ERR_NOMEM;
+    for (size_t i = 0; i < s->n_events; i++)
+        if (s->events[i].laundering) v[n++] = &s->events[i];
+    if (n) qsort(v, n, sizeof *v, cmp_attempt);
+    char line[VG_SYNTH_LINE_MAX];
+    struct vg_synth_txn t;
+    memset(&t, 0, sizeof t);
+    for (size_t i = 0; i < n; i++) {
+        const char *typology = v[i]->typology ? v[i]->typology : "OTHER";
+        if (i == 0 || v[i]->instance != v[i - 1]->instance)
+            fprintf(f, "BEGIN LAUNDERING ATTEMPT - %s\n", typology);
+        emit_event(s, v[i], &t);
+        fwrite(line, 1, vg_synth_format_csv(&t, line, sizeof line), f);
+        if (i + 1 == n || v[i + 1]->instance != v[i]->instance) fprintf(f, "END LAUNDERING ATTEMPT - %s\n", typology);
+    }
+    free(v);
+    return ferror(f) ? VG_ERR_IO : VG_OK;
 }
 
 bool vg_synth_next(vg_synth_t *s, struct vg_synth_txn *out) {

@@ -101,6 +101,15 @@ size_t vg_synth_format_ndjson(const struct vg_synth_txn *t, char *buf, size_t ca
     return finish(line, (size_t)(p - line), buf, cap);
 }
 
+size_t vg_synth_format_ndjson_labelled(const struct vg_synth_txn *t, char *buf, size_t cap) {
+    char line[VG_SYNTH_LINE_MAX + 16];
+    size_t n = vg_synth_format_ndjson(t, line, sizeof line);
+    if (n < 2) return 0;
+    n -= 2; /* drop "}\n" */
+    n = (size_t)(put_str(line + n, t->laundering ? ",\"label\":true}\n" : ",\"label\":false}\n") - line);
+    return finish(line, n, buf, cap);
+}
+
 /* Proleptic Gregorian date of a day number (H. Hinnant's civil_from_days). */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     z += 719468;

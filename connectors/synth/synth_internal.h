@@ -52,6 +52,7 @@ struct syn_event {
     char from_country[2];
     char to_country[2];
     bool laundering;
+    const char *typology;      /* of its instance (static string) */
 };
 
 struct vg_synth {
@@ -76,6 +77,7 @@ struct vg_synth {
     uint32_t n_instances;
     uint32_t cur_instance;     /* instance that add_event tags */
     bool cur_laundering;
+    const char *cur_typology;  /* that add_event tags */
 
     struct vg_synth_expect *expect;
     size_t n_expect, cap_expect;

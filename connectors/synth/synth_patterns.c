@@ -44,6 +44,7 @@ static void tx_full(struct vg_synth *s, int64_t ts_ms, uint64_t from, uint64_t t
     memcpy(e->from_country, from_country, 2);
     memcpy(e->to_country, to_country, 2);
     e->laundering = s->cur_laundering;
+    e->typology = s->cur_typology;
     s->n_events++;
 }
 
@@ -406,20 +407,71 @@ static void high_risk_country_decoys(struct vg_synth *s) {
     expect(s, VG_SYNTH_DECOY, VG_RULE_HIGH_RISK_COUNTRY, a, false, "5000 to an unlisted country");
 }
 
+/* ---- attempts no rule catches (opt.uncatchable) ------------------------------------- */
+
+/* STACK: layers through a chain of fresh accounts, a little less at each hop, a day apart. */
+static void stack(struct vg_synth *s) {
+    begin(s, true);
+    uint64_t prev = fresh(s);
+    int64_t amount = units_between(s, 500, 900);
+    for (int i = 0; i < 3; i++) {
+        uint64_t next = fresh(s);
+        tx(s, i * DAY, prev, next, amount, SYN_CH_ACH);
+        amount -= SYN_UNITS(20);
+        prev = next;
+    }
+}
+
+/* BIPARTITE: 3 senders each pay the same 2 receivers, hours apart. */
+static void bipartite(struct vg_synth *s) {
+    begin(s, true);
+    uint64_t senders[3] = {fresh(s), fresh(s), fresh(s)}, receivers[2] = {fresh(s), fresh(s)};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++)
+            tx(s, (i * 2 + j) * 3 * HOUR, senders[i], receivers[j], units_between(s, 300, 600), SYN_CH_WIRE);
+}
+
+/* RANDOM: a walk of 4 hops over fresh accounts with unrelated small amounts. */
+static void random_walk(struct vg_synth *s) {
+    begin(s, true);
+    uint64_t at = fresh(s);
+    for (int i = 0; i < 4; i++) {
+        uint64_t next = fresh(s);
+        tx(s, i * 7 * HOUR, at, next, units_between(s, 100, 900), SYN_CH_CHEQUE);
+        at = next;
+    }
+}
+
+/* Sets the typology the next instances are tagged with (AMLworld's spelling). */
+#define TYPOLOGY(s, name) ((s)->cur_typology = (name))
+
 int syn_build_patterns(struct vg_synth *s) {
     for (uint32_t k = 0; k < s->opt.patterns; k++) {
+        TYPOLOGY(s, "LARGE-TX");
         large_tx(s, k);
+        TYPOLOGY(s, "STRUCTURING");
         structuring(s, k);
+        TYPOLOGY(s, "FAN-IN");
         fan_patterns(s, k, true);
+        TYPOLOGY(s, "FAN-OUT");
         fan_patterns(s, k, false);
+        TYPOLOGY(s, "PASS-THROUGH");
         pass_through(s, k);
+        TYPOLOGY(s, "CYCLE");
         cycle(s, k);
+        TYPOLOGY(s, "SCATTER-GATHER");
         scatter_gather(s, k);
+        TYPOLOGY(s, "GATHER-SCATTER");
         gather_scatter(s, k);
+        TYPOLOGY(s, "VELOCITY");
         velocity(s, k);
+        TYPOLOGY(s, "DORMANT");
         dormant(s, k);
+        TYPOLOGY(s, "WATCHLIST");
         watchlist(s, k);
+        TYPOLOGY(s, "HIGH-RISK-COUNTRY");
         high_risk_country(s, k);
+        TYPOLOGY(s, NULL);
         if (s->opt.decoys) {
             large_tx_decoy(s);
             structuring_decoys(s);
@@ -433,6 +485,15 @@ int syn_build_patterns(struct vg_synth *s) {
             dormant_decoys(s);
             watchlist_decoy(s, k);
             high_risk_country_decoys(s);
+        }
+        if (s->opt.uncatchable) {
+            TYPOLOGY(s, "STACK");
+            stack(s);
+            TYPOLOGY(s, "BIPARTITE");
+            bipartite(s);
+            TYPOLOGY(s, "RANDOM");
+            random_walk(s);
+            TYPOLOGY(s, NULL);
         }
         if (s->oom) return VG_ERR_NOMEM;
     }

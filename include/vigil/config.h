@@ -97,6 +97,21 @@ int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t
 int vg_config_load_buffer(struct vg_config *cfg, const char *name, const char *yaml, size_t len,
                           char *errstr, size_t errstr_size);
 
+/* One setting given outside the file ("rules.fan_in.min_counterparties" = "6"), read as if
+ * the file held it there: vigil-backtest's --sweep points. source names it in messages. */
+struct vg_config_override {
+    const char *source;        /* e.g. "--sweep"; NULL = "override" */
+    const char *key;           /* dotted path, as written in vigil.yaml */
+    const char *value;         /* a plain YAML scalar */
+};
+
+/* vg_config_load (path NULL: the built-in defaults only), then each override in order on
+ * top, then the checks and prepare() as for a file. An unknown key or a bad value fails
+ * like a file's: "--sweep:1: rules.fan_in.min_countrparties: unknown key (...)".
+ * Same returns as vg_config_load. */
+int vg_config_load_overrides(struct vg_config *cfg, const char *path, const struct vg_config_override *ov,
+                             size_t n_ov, char *errstr, size_t errstr_size);
+
 /* Releases rule params and loaded lists. Safe on a zeroed or defaulted config. */
 void vg_config_free(struct vg_config *cfg);
 

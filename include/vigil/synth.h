@@ -41,6 +41,10 @@ struct vg_synth_options {
     int64_t mean_interarrival_ms;   /* mean event-time gap between background records */
     uint32_t patterns;              /* instances of every typology, default 2 */
     bool decoys;                    /* inject near misses too, default true */
+    /* Also plant laundering attempts no rule can catch (AMLworld's STACK, BIPARTITE and
+     * RANDOM shapes, every transfer below 1000 and every count below the rules'), so a
+     * backtest's recall is below 1 by construction. Default false. */
+    bool uncatchable;
     /* Fraction (parts per million) of background records emitted up to late_max_ms
      * older than the stream's clock (out of order). Default 0. */
     uint32_t late_ppm;
@@ -64,6 +68,8 @@ struct vg_synth_txn {
     char from_country[3];           /* ISO 3166 alpha-2, "" when absent */
     char to_country[3];
     bool laundering;                /* part of an injected pattern (AMLworld Is Laundering) */
+    uint32_t attempt;               /* laundering: its attempt (instance) number + 1; else 0 */
+    const char *typology;           /* laundering: "FAN-IN", "CYCLE", ... (static); else NULL */
 };
 
 enum vg_synth_kind {
@@ -114,6 +120,15 @@ int vg_synth_write_expected(const vg_synth_t *s, FILE *f, bool with_countries);
 /* Renders one NDJSON line (with '\n'): ts as epoch ms, amount as a JSON number.
  * Returns its length, or 0 when cap is too small (VG_SYNTH_LINE_MAX always suffices). */
 size_t vg_synth_format_ndjson(const struct vg_synth_txn *t, char *buf, size_t cap);
+/* The same with the backtest's boolean "label" member (laundering or not) last. */
+size_t vg_synth_format_ndjson_labelled(const struct vg_synth_txn *t, char *buf, size_t cap);
+
+/* Writes an AMLworld-style patterns file: per laundering attempt "BEGIN LAUNDERING ATTEMPT -
+ * TYPOLOGY", its transactions as the CSV lines vg_synth_format_csv writes, "END LAUNDERING
+ * ATTEMPT - TYPOLOGY". Typologies: the rule-shaped ones (FAN-IN, FAN-OUT, CYCLE,
+ * SCATTER-GATHER, GATHER-SCATTER, STRUCTURING, ...) and, with uncatchable, STACK, BIPARTITE,
+ * RANDOM. Returns VG_OK or VG_ERR_IO / VG_ERR_NOMEM. */
+int vg_synth_write_patterns(const vg_synth_t *s, FILE *f);
 
 /* Renders one AMLworld CSV data line (with '\n'). Countries are not representable and
  * are dropped; times are truncated to the minute. Same return convention. */

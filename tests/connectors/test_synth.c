@@ -268,3 +268,71 @@ Test(synth, bad_options_are_refused) {
     opt.late_ppm = 2000000;
     cr_assert_null(vg_synth_create(&opt, err, sizeof err));
 }
+
+/* The backtest's ground truth: the patterns file lists every laundering record of the CSV
+ * once, in an attempt of the record's typology, and nothing else; the NDJSON label agrees. */
+Test(synth, patterns_file_lists_exactly_the_laundering_records) {
+    struct vg_synth_options opt = small_options(3);
+    opt.uncatchable = true;
+    vg_synth_t *s = make(&opt);
+    char *path = vg_test_write_temp("", 0, "_Patterns.txt");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(vg_synth_write_patterns(s, f), VG_OK);
+    fclose(f);
+    size_t len = 0;
+    char *text = vg_test_read_file(path, &len);
+    cr_assert_not_null(text);
+
+    /* Every laundering CSV line, with its typology, in stream order. */
+    size_t cap = 1 << 20, used = 0, n_laundering = 0, n_attempts_max = 0;
+    char *lines = malloc(cap);
+    struct vg_synth_txn t;
+    while (vg_synth_next(s, &t)) {
+        char line[VG_SYNTH_LINE_MAX], labelled[VG_SYNTH_LINE_MAX];
+        size_t n = vg_synth_format_ndjson_labelled(&t, labelled, sizeof labelled - 1);
+        cr_assert(n > 0 && labelled[n - 1] == '\n');
+        labelled[n] = '\0';
+        cr_assert(strstr(labelled, t.laundering ? ",\"label\":true}\n" : ",\"label\":false}\n") != NULL, "%s", labelled);
+        if (!t.laundering) {
+            cr_assert_eq(t.attempt, 0);
+            continue;
+        }
+        cr_assert_gt(t.attempt, 0);
+        cr_assert_not_null(t.typology);
+        if (t.attempt > n_attempts_max) n_attempts_max = t.attempt;
+        n = vg_synth_format_csv(&t, line, sizeof line);
+        cr_assert_lt(used + n + 64, cap);
+        /* "TYPOLOGY|line" so the check below sees both. */
+        used += (size_t)sprintf(lines + used, "%s|%.*s", t.typology, (int)n, line);
+        n_laundering++;
+    }
+    cr_assert_gt(n_laundering, 0);
+    /* Walk the patterns file: each transaction line must be one of the stream's laundering
+     * lines under the typology of its BEGIN, and no line may be listed twice. */
+    size_t listed = 0, attempts = 0;
+    char typology[64] = "";
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "BEGIN LAUNDERING ATTEMPT - ", 27) == 0) {
+            snprintf(typology, sizeof typology, "%s", line + 27);
+            attempts++;
+        } else if (strncmp(line, "END LAUNDERING ATTEMPT - ", 25) == 0) {
+            cr_assert_str_eq(line + 25, typology);
+        } else {
+            char want[VG_SYNTH_LINE_MAX + 64];
+            snprintf(want, sizeof want, "%s|%s\n", typology, line);
+            char *at = strstr(lines, want);
+            cr_assert_not_null(at, "not a laundering record of typology %s: %s", typology, line);
+            at[0] = '#'; /* consumed */
+            listed++;
+        }
+    }
+    cr_assert_eq(listed, n_laundering, "every laundering record is listed exactly once");
+    cr_assert_eq(attempts, n_attempts_max > 0 ? attempts : 1);
+    cr_assert(strstr(lines, "STACK|") || strstr(lines, "#TACK|"), "the uncatchable typologies are planted");
+    free(lines);
+    free(text);
+    unlink(path);
+    free(path);
+    vg_synth_destroy(s);
+}
