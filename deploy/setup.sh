@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 
 # Build: compiler, cmake, pkg-config. Libraries: librdkafka (Kafka + mock cluster), liburing
 # (checkpoint I/O), xxhash, libyaml (config with line numbers), libmicrohttpd (metrics),
-# libsystemd (sd_notify), libxml2 (vigil-goaml: XSD validation of report drafts).
-# Tests: criterion, clang (libFuzzer), kcat (a real Kafka client).
+# libsystemd (sd_notify), libicu (name transliteration for sanctions screening), libxml2 (the
+# UN sanctions list XML; vigil-goaml's XSD validation). Tests: criterion, clang (libFuzzer), kcat (a real Kafka client).
 # Bench: gnuplot for charts.
 packages=(build-essential cmake pkg-config librdkafka-dev liburing-dev libxxhash-dev
-          libyaml-dev libmicrohttpd-dev libsystemd-dev libxml2-dev libcriterion-dev clang
+          libyaml-dev libmicrohttpd-dev libsystemd-dev libicu-dev libxml2-dev libcriterion-dev clang
           libclang-rt-14-dev kcat gnuplot-nox python3)
 missing=()
 for p in "${packages[@]}"; do

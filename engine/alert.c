@@ -26,6 +26,7 @@ void vg_alert_init(struct vg_alert *a, enum vg_rule_id rule, const char *account
     a->n_accounts = 0;
     a->n_metrics = 0;
     a->tx_indexed = a->accounts_indexed = false;
+    a->discriminator = (struct vg_str){NULL, 0};
 }
 
 #define VG_EVIDENCE_SCAN 16 /* lists up to this long are checked by a scan */
@@ -77,6 +78,11 @@ void vg_alert_add_metric(struct vg_alert *a, const char *key, enum vg_metric_kin
     a->metrics[a->n_metrics++] = (struct vg_metric){.key = key, .kind = kind, .value = value};
 }
 
+void vg_alert_add_metric_text(struct vg_alert *a, const char *key, const char *text, size_t len) {
+    if (a->n_metrics >= VG_ALERT_METRICS_MAX) return;
+    a->metrics[a->n_metrics++] = (struct vg_metric){.key = key, .kind = VG_METRIC_TEXT, .text = {text, len}};
+}
+
 void vg_alert_id(const struct vg_alert *a, char *buf) {
     XXH3_state_t state;
     XXH3_128bits_reset(&state);
@@ -92,6 +98,7 @@ void vg_alert_id(const struct vg_alert *a, char *buf) {
     XXH3_128bits_update(&state, a->trigger_tx_id.ptr, len);
     uint64_t end = (uint64_t)a->window_end_ms;
     XXH3_128bits_update(&state, &end, sizeof end);
+    if (a->discriminator.len) XXH3_128bits_update(&state, a->discriminator.ptr, a->discriminator.len); /* ids of other rules unchanged */
     XXH128_hash_t h = XXH3_128bits_digest(&state);
     snprintf(buf, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
@@ -217,6 +224,9 @@ static void put_metric_value(struct out_buf *o, const struct vg_metric *m) {
     case VG_METRIC_COUNT:
     case VG_METRIC_DURATION:
         put_int(o, m->value);
+        break;
+    case VG_METRIC_TEXT:
+        put_json_str(o, m->text.ptr, m->text.len);
         break;
     }
 }

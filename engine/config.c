@@ -51,6 +51,7 @@ static const struct field input_fields[] = {
     {"group", F_STRING, CF(input.group), 1, 0},
     {"file", F_STRING, CF(input.file), 0, 0},
     {"format", F_FORMAT, CF(input.format), 0, 0},
+    {"instance_id", F_STRING, CF(input.instance_id), 0, 0},
     {"idle_timeout", F_DURATION, CF(input.idle_timeout_ms), 0, 0},
     {"max_clock_skew", F_DURATION, CF(input.max_clock_skew_ms), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
@@ -77,6 +78,7 @@ static const struct field engine_fields[] = {
     {"ring_size", F_POW2, CF(engine.ring_size), 2, 1 << 24},
     {"graph_budget", F_U32, CF(engine.graph_budget), 1, 1000000000},
     {"max_window_events", F_U32, CF(engine.max_window_events), 1, 1 << 20},
+    {"shutdown_timeout", F_DURATION, CF(engine.shutdown_timeout_ms), 1000, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field alerts_fields[] = {
@@ -408,6 +410,7 @@ static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
     cfg->engine.ring_size = 32768;
     cfg->engine.graph_budget = 20000;
     cfg->engine.max_window_events = 4096;
+    cfg->engine.shutdown_timeout_ms = 20 * VG_MS_PER_SECOND;
     vg_currency_defaults(&cfg->currency);
     cfg->alerts.cooldown_ms = VG_MS_PER_DAY;
     cfg->alerts.max_evidence = 64;

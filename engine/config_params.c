@@ -91,6 +91,48 @@ static int parse_name_list(struct vg_cfg_loader *ld, const yaml_node_t *node, bo
     return VG_OK;
 }
 
+/* Reads rules.sanctions.lists: a sequence of mappings {name, file, format}, each key a
+ * non-empty scalar, names unique. A null value is no lists. Whether the format is known and
+ * the file loads is the rule's prepare. Returns VG_OK or VG_ERR_INVALID. */
+static int parse_list_files(struct vg_cfg_loader *ld, const yaml_node_t *node, struct vg_list_files *out) {
+    memset(out, 0, sizeof *out);
+    if (vg_cfg_is_null(node)) return VG_OK;
+    if (node->type != YAML_SEQUENCE_NODE)
+        return vg_cfg_fail(ld, node, "expected a sequence of {name, file, format}, got a %s", vg_cfg_kind(node));
+    for (yaml_node_item_t *item = node->data.sequence.items.start; item < node->data.sequence.items.top; item++) {
+        const yaml_node_t *map = yaml_document_get_node(ld->doc, *item);
+        if (!map || map->type != YAML_MAPPING_NODE)
+            return vg_cfg_fail(ld, map, "each list is a mapping {name, file, format}");
+        if (out->count == VG_LIST_FILES_MAX) return vg_cfg_fail(ld, map, "more than %d lists", VG_LIST_FILES_MAX);
+        struct vg_list_file *lf = &out->lists[out->count];
+        for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+            const yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
+            const yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+            const char *key, *text;
+            size_t klen, len;
+            char shown[80];
+            if (vg_cfg_scalar(ld, k, &key, &klen) != VG_OK || vg_cfg_scalar(ld, v, &text, &len) != VG_OK)
+                return VG_ERR_INVALID;
+            char *dst;
+            size_t cap;
+            if (klen == 4 && memcmp(key, "name", 4) == 0) dst = lf->name, cap = sizeof lf->name;
+            else if (klen == 4 && memcmp(key, "file", 4) == 0) dst = lf->file, cap = sizeof lf->file;
+            else if (klen == 6 && memcmp(key, "format", 6) == 0) dst = lf->format, cap = sizeof lf->format;
+            else return vg_cfg_fail(ld, k, "unknown key '%s' (name, file, format)", vg_cfg_show(key, klen, shown, sizeof shown));
+            if (len == 0 || len >= cap)
+                return vg_cfg_fail(ld, v, "'%s' must be 1..%zu bytes", vg_cfg_show(key, klen, shown, sizeof shown), cap - 1);
+            memcpy(dst, text, len);
+            dst[len] = '\0';
+        }
+        if (!lf->name[0] || !lf->file[0] || !lf->format[0])
+            return vg_cfg_fail(ld, map, "a list needs name, file and format");
+        for (uint32_t i = 0; i < out->count; i++)
+            if (strcmp(out->lists[i].name, lf->name) == 0) return vg_cfg_fail(ld, map, "list name '%s' given twice", lf->name);
+        out->count++;
+    }
+    return VG_OK;
+}
+
 /* Parses node as a value of def's type into params + def->offset.
  * Returns VG_OK or VG_ERR_INVALID. */
 static int parse_param(struct vg_cfg_loader *ld, const struct vg_param_def *def, const yaml_node_t *node,
@@ -127,6 +169,8 @@ static int parse_param(struct vg_cfg_loader *ld, const struct vg_param_def *def,
         memcpy(field, &list, sizeof list);
         return VG_OK;
     }
+    case VG_PARAM_LIST_FILES:
+        return parse_list_files(ld, node, (struct vg_list_files *)(void *)field);
     default:
         return vg_cfg_fail(ld, node, "unsupported parameter type %d", (int)def->type);
     }

@@ -21,6 +21,7 @@ static void warn_restart_keys(const struct vg_config *old, const struct vg_confi
     VG_CHANGED("input.kind", old->input.kind != fresh->input.kind);
     VG_CHANGED("input.topic", strcmp(old->input.topic, fresh->input.topic) != 0);
     VG_CHANGED("input.group", strcmp(old->input.group, fresh->input.group) != 0);
+    VG_CHANGED("input.instance_id", strcmp(old->input.instance_id, fresh->input.instance_id) != 0);
     VG_CHANGED("output.topic", strcmp(old->output.topic, fresh->output.topic) != 0);
     VG_CHANGED("output.exactly_once", old->output.exactly_once != fresh->output.exactly_once);
     VG_CHANGED("dead_letter.topic", strcmp(old->dead_letter.topic, fresh->dead_letter.topic) != 0);
@@ -32,6 +33,7 @@ static void warn_restart_keys(const struct vg_config *old, const struct vg_confi
     VG_CHANGED("kafka.properties", props);
     VG_CHANGED("engine.threads", old->engine.threads != fresh->engine.threads);
     VG_CHANGED("engine.ring_size", old->engine.ring_size != fresh->engine.ring_size);
+    VG_CHANGED("engine.shutdown_timeout", old->engine.shutdown_timeout_ms != fresh->engine.shutdown_timeout_ms);
     VG_CHANGED("metrics.listen", strcmp(old->metrics.listen, fresh->metrics.listen) != 0);
     VG_CHANGED("state.dir", strcmp(old->state.dir, fresh->state.dir) != 0);
 #undef VG_CHANGED

@@ -195,6 +195,11 @@ static inline void bump(_Atomic uint64_t *c) {
 
 bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
     int64_t ts = a->trigger_ts_ms;
+    if (VG_UNLIKELY(vg_rule_registry[a->rule]->own_cooldown)) { /* the rule keeps its own (sanctions) */
+        bump(&out->emitted[a->rule]);
+        out->deliver(out->opaque, a, out->cfg->rules[a->rule].severity);
+        return true;
+    }
     size_t len = VG_MIN(a->account.len, (size_t)VG_ID_MAX);
     uint64_t hash = key_hash(a->account.ptr, len);
     struct cooldown_entry *e = find_slot(out, hash, a->account.ptr, len);

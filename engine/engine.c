@@ -52,7 +52,43 @@ struct stage_msg {
     char txn_text[3 * VG_ID_MAX + VG_CHANNEL_MAX + 1];
 };
 
-static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn) {
+/* The party details of a record that has them (has_party: names, party ids, birth dates)
+ * travel beside the slot, in a parallel array indexed like the ring's slots that a stage
+ * allocates when the first such record comes: a stream without them keeps the slots, and
+ * the memory, it always had. */
+#define PARTY_FIXED_BYTES VG_TXN_PARTY_HEAD_BYTES
+struct party_slot {
+    unsigned char bytes[PARTY_FIXED_BYTES + 2 * VG_ID_MAX + 2 * VG_NAME_MAX];
+};
+
+static void msg_pack_party(struct party_slot *ps, const struct vg_txn *txn) {
+    unsigned char *p = ps->bytes;
+    memcpy(p, &txn->from_name_len, PARTY_FIXED_BYTES);
+    p += PARTY_FIXED_BYTES;
+    memcpy(p, txn->from_party_id, txn->from_party_id_len);
+    p += txn->from_party_id_len;
+    memcpy(p, txn->to_party_id, txn->to_party_id_len);
+    p += txn->to_party_id_len;
+    memcpy(p, txn->from_name, txn->from_name_len);
+    p += txn->from_name_len;
+    memcpy(p, txn->to_name, txn->to_name_len);
+}
+
+static void msg_unpack_party(const struct party_slot *ps, struct vg_txn *txn) {
+    const unsigned char *p = ps->bytes;
+    memcpy(&txn->from_name_len, p, PARTY_FIXED_BYTES);
+    p += PARTY_FIXED_BYTES;
+    memcpy(txn->from_party_id, p, txn->from_party_id_len);
+    p += txn->from_party_id_len;
+    memcpy(txn->to_party_id, p, txn->to_party_id_len);
+    p += txn->to_party_id_len;
+    memcpy(txn->from_name, p, txn->from_name_len);
+    p += txn->from_name_len;
+    memcpy(txn->to_name, p, txn->to_name_len);
+}
+
+/* party: where this slot's party details go, or NULL to drop them (graph stage). */
+static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn, struct party_slot *party) {
     memcpy(m->txn_head, txn, TXN_HEAD_BYTES);
     char *p = m->txn_text;
     vg_copy_short(p, txn->id, txn->id_len);
@@ -62,9 +98,13 @@ static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn) {
     vg_copy_short(p, txn->to, txn->to_len);
     p += txn->to_len;
     vg_copy_short(p, txn->channel, txn->channel_len);
+    if (VG_UNLIKELY(txn->has_party)) {
+        if (party) msg_pack_party(party, txn);
+        else m->txn_head[offsetof(struct vg_txn, has_party)] = 0;
+    }
 }
 
-static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn) {
+static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn, const struct party_slot *party) {
     memcpy(txn, m->txn_head, TXN_HEAD_BYTES);
     const char *p = m->txn_text;
     vg_copy_short(txn->id, p, txn->id_len);
@@ -75,6 +115,7 @@ static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn) {
     p += txn->to_len;
     vg_copy_short(txn->channel, p, txn->channel_len);
     txn->channel[txn->channel_len] = '\0';
+    if (VG_UNLIKELY(txn->has_party)) msg_unpack_party(party, txn);
 }
 
 enum out_kind { OUT_ALERT = 1, OUT_PROGRESS = 2, OUT_FINAL = 3 };
@@ -106,6 +147,8 @@ struct stage {
     char *render_buf;
     int64_t current_arrival_ns;
     struct vg_txn txn;         /* the message being processed, unpacked */
+    struct party_slot *party;  /* beside in's slots, same index; allocated by the router on
+                                * the first record with party details (published with it) */
     uint64_t progress_seen;    /* collector: last progress from this stage */
     bool final_seen;           /* collector */
     /* published by the stage thread after each batch, read by vg_engine_stats */
@@ -219,6 +262,24 @@ static void keep_evidence(struct stage *st, const struct stage_msg *m) {
 #define PREFETCH_ENTRIES 3
 #endif
 
+/* The party slot beside message m of st's ring (the same index). */
+static inline struct party_slot *party_of(const struct stage *st, const struct stage_msg *m) {
+    return st->party + ((const unsigned char *)m - st->in.slots) / st->in.slot_size;
+}
+
+/* Router: the party slot for message m, allocating the array on first use; NULL for the
+ * graph stage or when memory is short (the record then goes on without party details). */
+static struct party_slot *party_slot_for(struct stage *st, const struct stage_msg *m) {
+    if (st->index < 0) return NULL;
+    if (VG_UNLIKELY(!st->party)) {
+        /* written before the slot is published: the consumer's acquire of the ring's tail
+         * (vg_ring_publish's release) makes it visible with the message */
+        st->party = calloc((size_t)st->in.mask + 1, sizeof *st->party);
+        if (!st->party) return NULL;
+    }
+    return party_of(st, m);
+}
+
 static inline uint64_t msg_account_hash(const struct stage_msg *m) {
     return m->kind == MSG_EVENT_OUT ? m->from_hash : m->to_hash;
 }
@@ -271,14 +332,14 @@ static void *stage_main(void *arg) {
             case MSG_EVENT_OUT:
             case MSG_EVENT_IN:
                 st->current_arrival_ns = m->arrival_ns;
-                msg_unpack_txn(m, &st->txn);
+                msg_unpack_txn(m, &st->txn, party_of(st, m));
                 if (st->evidence) keep_evidence(st, m);
                 vg_shard_on_event(st->shard, &st->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
                                   m->from_hash, m->to_hash, m->newest_ms);
                 break;
             case MSG_GRAPH:
                 st->current_arrival_ns = m->arrival_ns;
-                msg_unpack_txn(m, &st->txn);
+                msg_unpack_txn(m, &st->txn, NULL); /* the graph stage gets no party details */
                 if (st->evidence) keep_evidence(st, m);
                 vg_graph_on_txn(st->graph, st->cfg, &st->txn, m->newest_ms, st->alerts);
                 break;
@@ -477,7 +538,7 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
         m->arrival_ns = arrival_ns;
         m->from_hash = from_hash;
         m->to_hash = to_hash;
-        msg_pack_txn(m, txn);
+        msg_pack_txn(m, txn, txn->has_party ? party_slot_for(targets[i], m) : NULL);
         if (e->evidence_full) {
             m->evidence_len = (uint16_t)evidence_len;
             memcpy(m + 1, e->evidence_buf, evidence_len);
@@ -594,6 +655,7 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
 }
 
 static void stage_free(struct stage *st) {
+    free(st->party);
     if (st->shard) vg_shard_destroy(st->shard);
     if (st->graph) vg_graph_destroy(st->graph);
     vg_alert_out_destroy(st->alerts);

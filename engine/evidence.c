@@ -39,7 +39,8 @@ static void ev_str(struct ev_buf *o, const char *key, const char *s, size_t n) {
     else o->len += w;
 }
 
-static size_t render(const struct vg_txn *txn, const char *base, char *buf, size_t cap, bool brief) {
+/* level 0: every field sent; 1: without channel, countries and banks; 2: without names. */
+static size_t render(const struct vg_txn *txn, const char *base, char *buf, size_t cap, int level) {
     struct ev_buf o = {.buf = buf, .cap = cap};
     char num[32];
     ev_str(&o, "{\"id\":", txn->id, txn->id_len);
@@ -60,20 +61,26 @@ static size_t render(const struct vg_txn *txn, const char *base, char *buf, size
     ev_lit(&o, ",\"amount_base\":");
     ev_put(&o, num, m + 2);
     ev_str(&o, ",\"base_currency\":", base, strlen(base));
-    if (!brief) {
+    if (level == 0) {
         if (txn->channel_len) ev_str(&o, ",\"channel\":", txn->channel, txn->channel_len);
         if (txn->from_country[0]) ev_str(&o, ",\"from_country\":", txn->from_country, 2);
         if (txn->to_country[0]) ev_str(&o, ",\"to_country\":", txn->to_country, 2);
         if (txn->keep_sent && from_bank_len) ev_str(&o, ",\"from_bank\":", sent->from_bank, from_bank_len);
         if (txn->keep_sent && to_bank_len) ev_str(&o, ",\"to_bank\":", sent->to_bank, to_bank_len);
     }
+    if (level <= 1 && txn->has_party) { /* names as sent (contract section 3) */
+        if (txn->from_name_len)
+            ev_str(&o, ",\"from_name\":", txn->from_name, VG_MIN((size_t)txn->from_name_len, sizeof txn->from_name));
+        if (txn->to_name_len)
+            ev_str(&o, ",\"to_name\":", txn->to_name, VG_MIN((size_t)txn->to_name_len, sizeof txn->to_name));
+    }
     ev_lit(&o, "}");
     return o.failed ? 0 : o.len;
 }
 
 size_t vg_evidence_render(const struct vg_txn *txn, const char *base, char *buf, size_t cap) {
-    size_t n = render(txn, base, buf, cap, false);
-    if (n == 0) n = render(txn, base, buf, cap, true);
+    size_t n = 0;
+    for (int level = 0; level <= 2 && n == 0; level++) n = render(txn, base, buf, cap, level);
     if (n == 0) { /* hostile ids escaped 6 bytes a byte: the id alone, as for an unknown one */
         struct ev_buf o = {.buf = buf, .cap = cap};
         ev_str(&o, "{\"id\":", txn->id, txn->id_len);

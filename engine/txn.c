@@ -16,6 +16,9 @@ static const char *const reason_names[VG_REASON_MAX] = {
     [VG_REASON_BAD_TIMESTAMP] = "bad_timestamp",
     [VG_REASON_BAD_COUNTRY] = "bad_country",
     [VG_REASON_OVERSIZED] = "oversized",
+    [VG_REASON_BAD_NAME] = "bad_name",
+    [VG_REASON_BAD_PARTY_ID] = "bad_party_id",
+    [VG_REASON_BAD_BIRTH_DATE] = "bad_birth_date",
 };
 
 const char *vg_reason_name(enum vg_reason reason) {

@@ -131,7 +131,7 @@ int vg_amlworld_parse_sent(const char *rec, size_t len, uint64_t line_no, const 
     }
 
     uint64_t seq = out->seq;
-    memset(out, 0, offsetof(struct vg_txn, sent)); /* `sent` is filled below only when kept */
+    vg_txn_clear(out); /* no party fields in this format */
     out->seq = seq;
     out->keep_sent = keep_sent;
 

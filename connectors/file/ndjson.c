@@ -6,7 +6,8 @@
  * grammar, no trailing commas or garbage). Unknown members are validated and ignored, nested
  * up to JSON_DEPTH_MAX. A known member given twice is refused as malformed (no "first wins"
  * vs "last wins" ambiguity between vigil and other consumers of the same topic).
- * from_bank/to_bank are read only when the caller keeps the fields as sent (evidence: full). */
+ * from_bank/to_bank are read only when the caller keeps the fields as sent (evidence: full). The party fields
+ * (names, party ids, birth dates) are stored only when sent (vg_txn_party_begin). */
 #include "vigil/ingest.h"
 
 #include "vigil/money.h"
@@ -33,6 +34,12 @@ enum field {
     FIELD_TO_COUNTRY,
     FIELD_FROM_BANK,   /* read only with keep_sent, else ignored like an unknown member */
     FIELD_TO_BANK,
+    FIELD_FROM_NAME,
+    FIELD_TO_NAME,
+    FIELD_FROM_PARTY_ID,
+    FIELD_TO_PARTY_ID,
+    FIELD_FROM_BIRTH_DATE,
+    FIELD_TO_BIRTH_DATE,
     FIELD_UNKNOWN, /* stays last */
 };
 
@@ -41,6 +48,9 @@ static const char *const field_names[FIELD_UNKNOWN] = {
     [FIELD_AMOUNT] = "amount", [FIELD_CURRENCY] = "currency", [FIELD_CHANNEL] = "channel",
     [FIELD_FROM_COUNTRY] = "from_country", [FIELD_TO_COUNTRY] = "to_country",
     [FIELD_FROM_BANK] = "from_bank", [FIELD_TO_BANK] = "to_bank",
+    [FIELD_FROM_NAME] = "from_name", [FIELD_TO_NAME] = "to_name",
+    [FIELD_FROM_PARTY_ID] = "from_party_id", [FIELD_TO_PARTY_ID] = "to_party_id",
+    [FIELD_FROM_BIRTH_DATE] = "from_birth_date", [FIELD_TO_BIRTH_DATE] = "to_birth_date",
 };
 
 #define REQUIRED_FIELDS                                                                       \
@@ -436,11 +446,21 @@ static enum field field_of(const char *name, size_t len) {
     case 7:
         if (memcmp(name, "channel", 7) == 0) return FIELD_CHANNEL;
         if (memcmp(name, "to_bank", 7) == 0) return FIELD_TO_BANK;
+        if (memcmp(name, "to_name", 7) == 0) return FIELD_TO_NAME;
         break;
-    case 9: if (memcmp(name, "from_bank", 9) == 0) return FIELD_FROM_BANK; break;
     case 8: if (memcmp(name, "currency", 8) == 0) return FIELD_CURRENCY; break;
+    case 9:
+        if (memcmp(name, "from_name", 9) == 0) return FIELD_FROM_NAME;
+        if (memcmp(name, "from_bank", 9) == 0) return FIELD_FROM_BANK;
+        break;
     case 10: if (memcmp(name, "to_country", 10) == 0) return FIELD_TO_COUNTRY; break;
+    case 11: if (memcmp(name, "to_party_id", 11) == 0) return FIELD_TO_PARTY_ID; break;
     case 12: if (memcmp(name, "from_country", 12) == 0) return FIELD_FROM_COUNTRY; break;
+    case 13:
+        if (memcmp(name, "from_party_id", 13) == 0) return FIELD_FROM_PARTY_ID;
+        if (memcmp(name, "to_birth_date", 13) == 0) return FIELD_TO_BIRTH_DATE;
+        break;
+    case 15: if (memcmp(name, "from_birth_date", 15) == 0) return FIELD_FROM_BIRTH_DATE; break;
     }
     return FIELD_UNKNOWN;
 }
@@ -606,6 +626,73 @@ static int parse_bank(struct parser *ps, enum field f) {
     return 0;
 }
 
+/* from_name / to_name: a UTF-8 string of 1..140 characters (read_string has checked the
+ * UTF-8), kept as sent; screening normalises it. */
+static int parse_name(struct parser *ps, enum field f, struct vg_txn *out) {
+    if (*ps->p != '"') return wrong_type(ps, f, "a string");
+    vg_txn_party_begin(out);
+    char *dst = f == FIELD_FROM_NAME ? out->from_name : out->to_name;
+    size_t len;
+    bool has_nul;
+    if (read_string(ps, dst, VG_NAME_MAX, &len, &has_nul) != 0) return -1;
+    size_t chars = 0;
+    for (size_t i = 0; i < VG_MIN(len, (size_t)VG_NAME_MAX); i++) chars += ((unsigned char)dst[i] & 0xC0) != 0x80;
+    if (len == 0 || len > VG_NAME_MAX || chars > VG_NAME_CHARS_MAX || has_nul) {
+        FIELD_ERROR(ps, VG_REASON_BAD_NAME, "field '%s': %s", field_names[f],
+                    len == 0 ? "empty" : has_nul ? "contains U+0000" : "longer than 140 characters");
+        return 0;
+    }
+    *(f == FIELD_FROM_NAME ? &out->from_name_len : &out->to_name_len) = (uint16_t)len;
+    return 0;
+}
+
+/* from_party_id / to_party_id: a string of 1..VG_ID_MAX bytes, compared exactly. */
+static int parse_party_id(struct parser *ps, enum field f, struct vg_txn *out) {
+    if (*ps->p != '"') return wrong_type(ps, f, "a string");
+    vg_txn_party_begin(out);
+    char *dst = f == FIELD_FROM_PARTY_ID ? out->from_party_id : out->to_party_id;
+    size_t len;
+    if (read_string(ps, dst, VG_ID_MAX, &len, NULL) != 0) return -1;
+    if (len == 0 || len > VG_ID_MAX)
+        FIELD_ERROR(ps, VG_REASON_BAD_PARTY_ID, "field '%s': %zu bytes, must be 1..%d", field_names[f], len,
+                    VG_ID_MAX);
+    else
+        *(f == FIELD_FROM_PARTY_ID ? &out->from_party_id_len : &out->to_party_id_len) = (uint8_t)len;
+    return 0;
+}
+
+/* from_birth_date / to_birth_date: "YYYY-MM-DD", a real calendar date, stored as YYYYMMDD. */
+static int parse_birth_date(struct parser *ps, enum field f, struct vg_txn *out) {
+    if (*ps->p != '"') return wrong_type(ps, f, "a YYYY-MM-DD string");
+    vg_txn_party_begin(out);
+    char buf[SCALAR_MAX], snippet[40];
+    const char *text;
+    size_t len;
+    if (read_text(ps, buf, sizeof buf, &text, &len) != 0) return -1;
+    bool ok = len == 10 && text[4] == '-' && text[7] == '-';
+    int v[3] = {0, 0, 0};
+    static const int widths[3] = {4, 2, 2}, starts[3] = {0, 5, 8};
+    for (int k = 0; ok && k < 3; k++)
+        for (int i = 0; ok && i < widths[k]; i++) {
+            char c = text[starts[k] + i];
+            ok = c >= '0' && c <= '9';
+            v[k] = v[k] * 10 + (c - '0');
+        }
+    if (ok) {
+        static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        bool leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
+        ok = v[0] >= 1 && v[1] >= 1 && v[1] <= 12 && v[2] >= 1 && v[2] <= days[v[1] - 1] &&
+             !(v[1] == 2 && v[2] == 29 && !leap);
+    }
+    if (!ok) {
+        FIELD_ERROR(ps, VG_REASON_BAD_BIRTH_DATE, "field '%s': '%s' is not a YYYY-MM-DD date", field_names[f],
+                    printable(text, VG_MIN(len, sizeof buf), snippet));
+        return 0;
+    }
+    *(f == FIELD_FROM_BIRTH_DATE ? &out->from_birth_date : &out->to_birth_date) = v[0] * 10000 + v[1] * 100 + v[2];
+    return 0;
+}
+
 /* Parses one member value for a known field. Returns 0 or -1 (malformed). */
 static int parse_field(struct parser *ps, enum field f, struct vg_txn *out) {
     if (ps->given & (1u << f)) {
@@ -629,6 +716,12 @@ static int parse_field(struct parser *ps, enum field f, struct vg_txn *out) {
     case FIELD_TO_COUNTRY: return parse_country(ps, f, out->to_country);
     case FIELD_FROM_BANK:
     case FIELD_TO_BANK: return parse_bank(ps, f);
+    case FIELD_FROM_NAME:
+    case FIELD_TO_NAME: return parse_name(ps, f, out);
+    case FIELD_FROM_PARTY_ID:
+    case FIELD_TO_PARTY_ID: return parse_party_id(ps, f, out);
+    case FIELD_FROM_BIRTH_DATE:
+    case FIELD_TO_BIRTH_DATE: return parse_birth_date(ps, f, out);
     case FIELD_UNKNOWN: break;
     }
     return skip_value(ps, 0);
@@ -688,8 +781,8 @@ int vg_ndjson_parse_sent(const char *rec, size_t len, const struct vg_currency_t
         return VG_ERR_INVALID;
     }
     uint64_t seq = out->seq;
-    /* no stale bytes from a previous record in ids or countries; `sent` only when kept */
-    memset(out, 0, keep_sent ? sizeof *out : offsetof(struct vg_txn, sent) + 4);
+    vg_txn_clear(out); /* no stale bytes from a previous record in ids or countries */
+    if (keep_sent) memset(&out->sent, 0, 4); /* its four lengths */
     out->seq = seq;
     out->keep_sent = keep_sent;
 

@@ -283,6 +283,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (strcmp(url, "/metrics") == 0) return serve_metrics(conn, m->daemon);
     if (strcmp(url, "/healthz") == 0) {
+        if (atomic_load(&m->daemon->kafka_unreachable))
+            return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "kafka unreachable\n");
         if (atomic_load_explicit(&m->daemon->consuming, memory_order_acquire))
             return respond_text(conn, MHD_HTTP_OK, "ok\n");
         return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not consuming\n");

@@ -1,6 +1,7 @@
 /* kafka_commit.c - input checkpoints of the Kafka loop: which offsets are safe once the
  * engine is done with the records before them and their alerts are acknowledged, the async
  * commits (at-least-once) and the transactions (exactly-once) that publish them. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,31 @@ static rd_kafka_topic_partition_list_t *kt_offsets(struct kt_run *r, const int64
     return list;
 }
 
+/* A synchronous commit while stopping: waits for its result no longer than the stop's bound
+ * allows (a blocking rd_kafka_commit waits as long as the coordinator does not answer). */
+static rd_kafka_resp_err_t kt_commit_bounded(struct kt_run *r,
+                                             const rd_kafka_topic_partition_list_t *list) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->consumer);
+    rd_kafka_event_t *ev;
+    rd_kafka_resp_err_t err;
+
+    if (!q)
+        return RD_KAFKA_RESP_ERR__FAIL;
+    err = rd_kafka_commit_queue(r->consumer, list, q, NULL, NULL);
+    if (!err) {
+        ev = rd_kafka_queue_poll(q, kt_out_wait_ms(&r->out, INT32_MAX));
+        if (ev) {
+            err = rd_kafka_event_error(ev);
+            rd_kafka_event_destroy(ev);
+        } else {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+            atomic_store(&r->out.incomplete, true);
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    return err;
+}
+
 /* At-least-once: commits the safe offsets (async in the steady state, sync on revoke and
  * shutdown). */
 void kt_commit(struct kt_run *r, bool sync) {
@@ -99,7 +125,8 @@ void kt_commit(struct kt_run *r, bool sync) {
 
     if (!list)
         return;
-    err = rd_kafka_commit(r->consumer, list, sync ? 0 : 1);
+    err = sync && atomic_load(&r->out.deadline_ns) ? kt_commit_bounded(r, list)
+                                                   : rd_kafka_commit(r->consumer, list, sync ? 0 : 1);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         vg_warn("kafka_commit_failed", "error=%s", rd_kafka_err2name(err));
     else

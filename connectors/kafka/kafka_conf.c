@@ -33,6 +33,11 @@ static void kt_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 }
 
 static void kt_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)opaque;
+    kt_log_error(rk, err, reason);
+}
+
+void kt_log_error(rd_kafka_t *rk, int err, const char *reason) {
     char msg[512];
     kt_log_sanitize(reason, msg, sizeof(msg));
     /* Transport errors are retried by librdkafka; fatal ones are picked up by the run loop
@@ -61,7 +66,8 @@ static const char *kt_user_property(const struct vg_config *cfg, const char *key
 
 void kt_transactional_id(const struct vg_config *cfg, char *out, size_t out_size) {
     const char *own = kt_user_property(cfg, "transactional.id");
-    const char *instance = kt_user_property(cfg, "group.instance.id");
+    const char *instance = cfg->input.instance_id[0] ? cfg->input.instance_id
+                                                     : kt_user_property(cfg, "group.instance.id");
     char host[256] = "local";
 
     if (own) {
@@ -216,6 +222,11 @@ rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
             kt_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
             kt_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
             kt_set(conf, "enable.partition.eof", "false", errstr, errstr_size))
+            goto err;
+        /* Static membership (input.instance_id): a restart within session.timeout.ms takes
+         * its partitions back at once instead of waiting for the dead member to expire. */
+        if (cfg->input.instance_id[0] &&
+            kt_set(conf, "group.instance.id", cfg->input.instance_id, errstr, errstr_size))
             goto err;
         /* Exactly-once reads only committed input (librdkafka's default, but pinned here). */
         if (cfg->output.exactly_once &&

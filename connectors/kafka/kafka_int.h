@@ -33,6 +33,9 @@ void kt_conf_size_prefetch(rd_kafka_conf_t *conf, const struct vg_config *cfg, i
 rd_kafka_conf_t *kt_conf_new(const struct vg_config *cfg, const char *bootstrap,
                              enum kt_role role, char *errstr, size_t errstr_size);
 
+/* Logs one librdkafka error event (the error callback of every client). */
+void kt_log_error(rd_kafka_t *rk, int err, const char *reason);
+
 /* Whether every host of a bootstrap list ("host:port,...", optional scheme://) is this
  * machine (localhost, 127.0.0.0/8, ::1): a development broker such as vigil-broker. */
 bool kt_bootstrap_is_loopback(const char *bootstrap);
@@ -100,6 +103,15 @@ struct kt_out {
 
     _Atomic uint64_t alerts_produced;
     _Atomic uint64_t dead_letters_produced;
+
+    /* The stop's bound (engine.shutdown_timeout): the first look after *stop is set (or
+     * kt_out_begin_stop) fixes deadline_ns; from then on every wait on the broker ends by
+     * it, and one cut short sets `incomplete`. */
+    const atomic_bool *stop;
+    int64_t stop_timeout_ns;
+    _Atomic int64_t deadline_ns;      /* monotonic ns, 0 while not stopping */
+    atomic_bool incomplete;
+    size_t txn_msgs;                  /* exactly-once: produced into the open transaction */
 };
 
 /* Creates the producer (transactional when cfg->output.exactly_once, and then runs
@@ -107,6 +119,21 @@ struct kt_out {
  * VG_ERR_INVALID with errstr, or VG_ERR_IO when stopped during init_transactions. */
 int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *bootstrap,
                 bool print_alerts, const atomic_bool *stop, char *errstr, size_t errstr_size);
+
+/* The run is stopping (SIGTERM, failure, deadline): fixes the stop's deadline now unless a
+ * stop signal already did. Returns the deadline (monotonic ns). */
+int64_t kt_out_begin_stop(struct kt_out *o);
+
+/* How long a wait on the broker may take: normal_ms while not stopping, else what is left of
+ * the stop's bound (0 once it ran out). */
+int kt_out_wait_ms(struct kt_out *o, int normal_ms);
+
+/* Whether the stop's bound ran out. */
+bool kt_out_stop_expired(struct kt_out *o);
+
+/* Alerts and dead letters produced and not acknowledged (at-least-once), or not in a
+ * committed transaction (exactly-once). */
+uint64_t kt_out_unacked(struct kt_out *o);
 
 /* Flushes what it can (bounded by timeout_ms) and frees everything. Safe on a zeroed out. */
 void kt_out_destroy(struct kt_out *o, int timeout_ms);

@@ -13,6 +13,7 @@
 #include "vigil/log.h"
 
 #define KT_TXN_TIMEOUT_MS 30000
+#define KT_TXN_SLICE_MS 1000  /* transactional calls wait in slices that a stop can end */
 #define KT_WARM_UP_MS 2000
 #define KT_START_SLICE_MS 250 /* start-up waits look at the stop flag this often */
 /* Largest dead letter: escaped payload (6 bytes per byte at worst) plus the envelope. */
@@ -35,6 +36,60 @@ void kt_out_fail(struct kt_out *o, const char *fmt, ...) {
     pthread_mutex_unlock(&o->track_lock);
     if (expected)
         vg_error("kafka_output_failed", "msg=\"%s\"", o->failure);
+}
+
+/* ---- the stop's bound (engine.shutdown_timeout) ------------------------------------ */
+
+/* The deadline once stopping, else 0. Any thread: the first to see the stop fixes it. */
+static int64_t kt_out_deadline(struct kt_out *o) {
+    int64_t deadline = atomic_load(&o->deadline_ns);
+
+    if (deadline == 0 && o->stop && atomic_load(o->stop))
+        return kt_out_begin_stop(o);
+    return deadline;
+}
+
+int64_t kt_out_begin_stop(struct kt_out *o) {
+    int64_t expected = 0, deadline = vg_now_mono_ns() + o->stop_timeout_ns;
+
+    if (!atomic_compare_exchange_strong(&o->deadline_ns, &expected, deadline))
+        return expected;
+    return deadline;
+}
+
+int kt_out_wait_ms(struct kt_out *o, int normal_ms) {
+    int64_t deadline = kt_out_deadline(o), left;
+
+    if (deadline == 0)
+        return normal_ms;
+    left = (deadline - vg_now_mono_ns()) / 1000000;
+    return (int)VG_MAX(VG_MIN(left, (int64_t)normal_ms), 0);
+}
+
+bool kt_out_stop_expired(struct kt_out *o) {
+    int64_t deadline = kt_out_deadline(o);
+    return deadline != 0 && vg_now_mono_ns() >= deadline;
+}
+
+uint64_t kt_out_unacked(struct kt_out *o) {
+    uint64_t n;
+
+    if (!o->transactional)
+        return atomic_load(&o->next_no) - atomic_load(&o->acked_prefix);
+    pthread_mutex_lock(&o->held_lock);
+    n = o->held_count + o->txn_msgs;
+    pthread_mutex_unlock(&o->held_lock);
+    return n;
+}
+
+/* A wait for room in the producer ran into the stop's bound: the run fails (exit 2) and
+ * commits nothing past what was acknowledged. */
+static bool kt_out_give_up(struct kt_out *o, const char *what) {
+    if (!kt_out_stop_expired(o))
+        return false;
+    atomic_store(&o->incomplete, true);
+    kt_out_fail(o, "engine.shutdown_timeout ran out %s", what);
+    return true;
 }
 
 /* Delivery report: runs on whichever thread called rd_kafka_poll/flush on the producer. */
@@ -81,7 +136,7 @@ static int kt_produce(struct kt_out *o, const char *topic, const char *key, size
         /* Wait for the tracking slot to come free (broker far behind). */
         while (no - atomic_load_explicit(&o->acked_prefix, memory_order_acquire) >=
                KT_TRACK_SLOTS) {
-            if (atomic_load(&o->failed))
+            if (atomic_load(&o->failed) || kt_out_give_up(o, "waiting for acknowledgements"))
                 return VG_ERR_IO;
             rd_kafka_poll(o->rk, 10);
         }
@@ -100,7 +155,7 @@ static int kt_produce(struct kt_out *o, const char *topic, const char *key, size
             kt_out_fail(o, "produce to %s: %s", topic, rd_kafka_err2str(err));
             return VG_ERR_IO;
         }
-        if (atomic_load(&o->failed))
+        if (atomic_load(&o->failed) || kt_out_give_up(o, "with the producer queue full"))
             return VG_ERR_IO;
         rd_kafka_poll(o->rk, 10);
     }
@@ -250,7 +305,8 @@ static int kt_txn_error(struct kt_out *o, const char *what, rd_kafka_error_t *er
         rc = VG_OK;
     } else {
         if (rd_kafka_error_txn_requires_abort(error)) {
-            rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(o->rk, KT_TXN_TIMEOUT_MS);
+            rd_kafka_error_t *abort_error =
+                rd_kafka_abort_transaction(o->rk, kt_out_wait_ms(o, KT_TXN_TIMEOUT_MS));
             if (abort_error)
                 rd_kafka_error_destroy(abort_error);
             o->in_txn = false;
@@ -259,6 +315,29 @@ static int kt_txn_error(struct kt_out *o, const char *what, rd_kafka_error_t *er
     }
     rd_kafka_error_destroy(error);
     return rc;
+}
+
+/* After a failed transactional call made with a timeout of slice_ms: VG_OK to make it again,
+ * else VG_ERR_IO after kt_out_fail. A time-out (the call goes on in the background) is
+ * made again quietly until KT_TXN_TIMEOUT_MS in all, so that the calls run in slices that
+ * a stop can end; once the stop's bound ran out, nothing is retried. Destroys error. */
+static int kt_txn_retry(struct kt_out *o, const char *what, rd_kafka_error_t *error, int slice_ms,
+                        int *waited_ms) {
+    if (kt_out_stop_expired(o)) {
+        atomic_store(&o->incomplete, true);
+        kt_out_fail(o, "%s: engine.shutdown_timeout ran out (%s)", what, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return VG_ERR_IO;
+    }
+    if (rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT && rd_kafka_error_is_retriable(error)) {
+        *waited_ms += slice_ms;
+        if (*waited_ms < KT_TXN_TIMEOUT_MS) {
+            rd_kafka_error_destroy(error);
+            return VG_OK;
+        }
+        *waited_ms = 0;
+    }
+    return kt_txn_error(o, what, error);
 }
 
 int kt_out_mute(struct kt_out *o, uint64_t seq) {
@@ -354,6 +433,8 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
         }
         rc = kt_produce(o, h->dead_letter ? o->dead_letter_topic : o->alert_topic, h->bytes,
                         h->key_len, h->bytes + h->key_len, h->value_len, 0);
+        if (rc == VG_OK)
+            o->txn_msgs++;
     }
     for (size_t i = 0; i < take_count; i++)
         free(take[i].bytes);
@@ -364,23 +445,28 @@ int kt_out_commit_txn(struct kt_out *o, rd_kafka_t *consumer, uint64_t end_seq, 
 
     if (offsets && offsets->cnt > 0) {
         cgmd = rd_kafka_consumer_group_metadata(consumer);
-        for (;;) {
-            error = rd_kafka_send_offsets_to_transaction(o->rk, offsets, cgmd, KT_TXN_TIMEOUT_MS);
-            if (!error || kt_txn_error(o, "send_offsets_to_transaction", error) != VG_OK)
+        for (int waited = 0;;) {
+            int slice = kt_out_wait_ms(o, KT_TXN_SLICE_MS);
+            error = rd_kafka_send_offsets_to_transaction(o->rk, offsets, cgmd, slice);
+            if (!error || kt_txn_retry(o, "send_offsets_to_transaction", error, slice, &waited) != VG_OK)
                 break;
         }
         rd_kafka_consumer_group_metadata_destroy(cgmd);
         if (error)
             return VG_ERR_IO;
     }
-    for (;;) {
-        error = rd_kafka_commit_transaction(o->rk, KT_TXN_TIMEOUT_MS);
-        if (!error || kt_txn_error(o, "commit_transaction", error) != VG_OK)
+    for (int waited = 0;;) {
+        int slice = kt_out_wait_ms(o, KT_TXN_SLICE_MS);
+        error = rd_kafka_commit_transaction(o->rk, slice);
+        if (!error || kt_txn_retry(o, "commit_transaction", error, slice, &waited) != VG_OK)
             break;
     }
     if (error)
         return VG_ERR_IO;
     o->in_txn = false;
+    pthread_mutex_lock(&o->held_lock);
+    o->txn_msgs = 0;
+    pthread_mutex_unlock(&o->held_lock);
     return VG_OK;
 }
 
@@ -416,6 +502,8 @@ int kt_out_init(struct kt_out *o, const struct vg_config *cfg, const char *boots
     pthread_mutex_init(&o->track_lock, NULL);
     pthread_mutex_init(&o->held_lock, NULL);
     o->transactional = cfg->output.exactly_once;
+    o->stop = stop;
+    o->stop_timeout_ns = cfg->engine.shutdown_timeout_ms * 1000000LL;
     o->print_alerts = print_alerts;
     snprintf(o->alert_topic, sizeof(o->alert_topic), "%s", cfg->output.topic);
     snprintf(o->dead_letter_topic, sizeof(o->dead_letter_topic), "%s", cfg->dead_letter.topic);

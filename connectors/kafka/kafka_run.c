@@ -3,6 +3,7 @@
  * Offsets and commits: kafka_commit.c; state.dir checkpoints: kafka_state.c; output side:
  * kafka_out.c. */
 #include "kafka/kafka_run.h"
+#include "kafka/kafka_health.h"
 #include "kafka/reorder.h"
 
 #include <fcntl.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "vigil/checkpoint.h"
 #include "vigil/ingest.h"
@@ -54,9 +58,14 @@ static void kt_quiesce(struct kt_run *r) {
         kt_txn(r);
         return;
     }
-    if (!kt_out_wait_acked(&r->out, KT_QUIESCE_ACK_MS))
+    /* Stopping, the wait ends with engine.shutdown_timeout (kt_out_wait_ms). */
+    int wait_ms = kt_out_wait_ms(&r->out, KT_QUIESCE_ACK_MS);
+    if (!kt_out_wait_acked(&r->out, wait_ms)) {
+        if (atomic_load(&r->out.deadline_ns))
+            atomic_store(&r->out.incomplete, true);
         vg_warn("kafka_acks_pending", "msg=\"alerts not acknowledged in %d ms; committing only "
-                                      "what is safe\"", KT_QUIESCE_ACK_MS);
+                                      "what is safe\"", wait_ms);
+    }
     kt_ckpt_advance(r);
     kt_commit(r, true);
 }
@@ -380,7 +389,8 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
 /* Hands the engine the record vg_reorder_peek returned and takes it out of the merge.
  * Returns VG_OK, or VG_ERR_IO when the run is failing (the record stays). */
 static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
-    struct vg_txn txn = rec->txn;
+    struct vg_txn txn;
+    vg_txn_copy(&txn, &rec->txn);
     int32_t p = rec->partition;
     uint64_t seq = r->next_seq;
 
@@ -679,6 +689,7 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, kt_offset_commit_cb);
+    kt_health_conf(r, conf); /* /healthz and the watchdog follow the brokers */
     r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!r->consumer) {
         rd_kafka_conf_destroy(conf);
@@ -778,6 +789,65 @@ static void kt_loop(struct kt_run *r) {
     }
 }
 
+/* A client left running until the process exits: not a leak to report. */
+static void kt_leave_to_exit(rd_kafka_t *rk) {
+#if defined(__SANITIZE_ADDRESS__)
+    __lsan_ignore_object(rk);
+#else
+    (void)rk;
+#endif
+}
+
+/* Leaves the group (the revoke commits what is safe) without waiting past the stop's bound:
+ * a coordinator that does not answer would hold rd_kafka_consumer_close indefinitely.
+ * Sets consumer_closed when the close completed. */
+static void kt_close_consumer(struct kt_run *r) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->consumer);
+    rd_kafka_error_t *error;
+
+    kt_out_begin_stop(&r->out);
+    /* The drain already ran into the bound (the cluster does not answer): a close would
+     * only wait for it too. The group drops this member after session.timeout.ms. */
+    if (kt_out_stop_expired(&r->out) || atomic_load(&r->out.incomplete)) {
+        atomic_store(&r->out.incomplete, true);
+        vg_warn("kafka_close_skipped", "msg=\"engine.shutdown_timeout: the cluster does not answer; "
+                "not leaving the group\"");
+        if (q)
+            rd_kafka_queue_destroy(q);
+        return;
+    }
+    if (!q)
+        return;
+    error = rd_kafka_consumer_close_queue(r->consumer, q);
+    if (error) {
+        vg_warn("kafka_close_failed", "msg=\"%s\"", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        rd_kafka_queue_destroy(q);
+        return;
+    }
+    while (!rd_kafka_consumer_closed(r->consumer)) {
+        int wait_ms = kt_out_wait_ms(&r->out, 100);
+        rd_kafka_event_t *ev;
+        if (wait_ms == 0) {
+            /* librdkafka 2.0 can hang destroying a consumer whose close is under way, so
+             * the client is left to the process exit (r->consumer_abandoned). */
+            atomic_store(&r->out.incomplete, true);
+            r->consumer_abandoned = true;
+            vg_warn("kafka_close_incomplete", "msg=\"engine.shutdown_timeout ran out leaving the group\"");
+            break;
+        }
+        ev = rd_kafka_queue_poll(q, wait_ms);
+        if (!ev)
+            continue;
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            kt_rebalance_cb(r->consumer, rd_kafka_event_error(ev),
+                            rd_kafka_event_topic_partition_list(ev), r);
+        rd_kafka_event_destroy(ev);
+    }
+    r->consumer_closed = rd_kafka_consumer_closed(r->consumer);
+    rd_kafka_queue_destroy(q);
+}
+
 static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t seed,
                   char *errstr, size_t errstr_size) {
     struct kt_run *r;
@@ -868,14 +938,18 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     vg_kafka_demo_feed_stop(r->feed);
     r->feed = NULL;
     atomic_store(&d->consuming, false);
+    kt_out_begin_stop(&r->out); /* engine.shutdown_timeout bounds the drain from here */
     kt_quiesce(r);
-    kt_state_final(r);
+    if (kt_out_stop_expired(&r->out))
+        vg_warn("checkpoint_skipped", "msg=\"engine.shutdown_timeout ran out; keeping the previous checkpoint\"");
+    else
+        kt_state_final(r);
     exit_code = kt_failing(r) ? 2 : 0;
 
 out:
     vg_kafka_demo_feed_stop(r->feed);
     if (r->consumer) {
-        rd_kafka_consumer_close(r->consumer);
+        kt_close_consumer(r);
         if (kt_failing(r))
             exit_code = 2;
         /* Queue handles go before the client; librdkafka stops writing to the pipe. */
@@ -898,10 +972,22 @@ out:
         rd_kafka_queue_io_event_enable(r->out_queue, -1, NULL, 0);
         rd_kafka_queue_destroy(r->out_queue);
     }
+    if (r->out_ready && atomic_load(&r->out.incomplete)) {
+        /* engine.shutdown_timeout ran out: say what the restart delivers again. */
+        unsigned long long unacked = (unsigned long long)kt_out_unacked(&r->out);
+        vg_error("shutdown_incomplete", "unacked_alerts=%llu timeout_ms=%lld msg=\"engine.shutdown_timeout "
+                 "ran out; offsets committed only up to what was acknowledged: a restart delivers "
+                 "the rest\"", unacked, (long long)(r->out.stop_timeout_ns / 1000000));
+        snprintf(errstr, errstr_size, "engine.shutdown_timeout ran out with %llu alerts unacknowledged "
+                 "(nothing past them committed)", unacked);
+        exit_code = 2;
+    }
     if (r->out_ready)
-        kt_out_destroy(&r->out, 5000);
-    if (r->consumer)
-        rd_kafka_destroy(r->consumer);
+        kt_out_destroy(&r->out, kt_out_wait_ms(&r->out, 5000));
+    if (r->consumer && r->consumer_abandoned)
+        kt_leave_to_exit(r->consumer);
+    else if (r->consumer)
+        rd_kafka_destroy_flags(r->consumer, r->consumer_closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     if (r->assigned)
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);

@@ -61,6 +61,9 @@ struct kt_run {
     struct vg_demo_feed *feed;
     rd_kafka_topic_partition_list_t *assigned; /* current assignment (owned) */
     bool cooperative;
+    bool consumer_closed;                      /* kt_close_consumer completed */
+    int64_t health_stall_ms;                   /* kafka_health.c */
+    bool consumer_abandoned;                   /* its close ran out of time: not destroyed */
     bool fatal;
     char fatal_msg[512];
 

@@ -200,7 +200,7 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
         i = r->fresh++;
     }
     struct vg_reorder_rec *rec = &r->recs[i];
-    rec->txn = *txn;
+    vg_txn_copy(&rec->txn, txn);
     rec->offset = offset;
     rec->arrival_ns = arrival_ns;
     rec->partition = partition;

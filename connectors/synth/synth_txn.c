@@ -12,7 +12,7 @@ int vg_synth_to_txn(const struct vg_synth_txn *t, const struct vg_currency_table
     if (vg_currency_rate(rates, t->currency, strlen(t->currency), &rate) != VG_OK) return VG_ERR_NOTFOUND;
     int64_t base;
     if (vg_money_convert(t->amount_micros, rate, &base) != VG_OK) return VG_ERR_RANGE;
-    memset(out, 0, sizeof *out);
+    vg_txn_clear(out);
     out->seq = t->seq;
     out->ts_ms = t->ts_ms;
     out->amount_micros = base;

@@ -72,7 +72,7 @@ static bool daemon_healthy(struct vg_watchdog *w) {
     struct vg_daemon *d = w->daemon;
     if (atomic_load_explicit(&d->consuming, memory_order_acquire)) {
         w->has_consumed = true;
-        return true;
+        return !atomic_load(&d->kafka_unreachable); /* no broker answers: not healthy */
     }
     if (atomic_load_explicit(&d->stop_requested, memory_order_acquire)) return true;
     return !w->has_consumed;
@@ -89,7 +89,7 @@ static void *watchdog_main(void *arg) {
         if (healthy) sd_notify(0, "WATCHDOG=1");
         if (healthy != was_healthy) {
             if (healthy) vg_info("watchdog", "msg=\"healthy again, pinging systemd\"");
-            else vg_warn("watchdog", "msg=\"not consuming, withholding WATCHDOG=1\" deadline_ms=%llu",
+            else vg_warn("watchdog", "msg=\"not consuming or Kafka unreachable, withholding WATCHDOG=1\" deadline_ms=%llu",
                          (unsigned long long)(w->interval_us / 1000));
             was_healthy = healthy;
         }

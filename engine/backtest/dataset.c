@@ -131,7 +131,7 @@ bool vg_bt_data_label(const vg_bt_data_t *d, size_t i) { return d->labels[i] != 
 
 void vg_bt_data_txn(const vg_bt_data_t *d, size_t i, struct vg_txn *out) {
     const struct bt_rec *r = &d->recs[i];
-    memset(out, 0, sizeof *out);
+    vg_txn_clear(out); /* base fields only: the party details stay unread (has_party 0) */
     out->seq = i;
     out->ts_ms = r->ts_ms;
     out->amount_micros = r->amount_micros;

@@ -16,6 +16,7 @@ extern const struct vg_rule_def vg_rule_velocity;
 extern const struct vg_rule_def vg_rule_dormant;
 extern const struct vg_rule_def vg_rule_watchlist;
 extern const struct vg_rule_def vg_rule_high_risk_country;
+extern const struct vg_rule_def vg_rule_sanctions;
 
 const struct vg_rule_def *const vg_rule_registry[VG_RULE_MAX] = {
     [VG_RULE_LARGE_TX] = &vg_rule_large_tx,
@@ -30,6 +31,7 @@ const struct vg_rule_def *const vg_rule_registry[VG_RULE_MAX] = {
     [VG_RULE_DORMANT] = &vg_rule_dormant,
     [VG_RULE_WATCHLIST] = &vg_rule_watchlist,
     [VG_RULE_HIGH_RISK_COUNTRY] = &vg_rule_high_risk_country,
+    [VG_RULE_SANCTIONS] = &vg_rule_sanctions,
 };
 
 int vg_rule_find(const char *name, size_t len) {

@@ -80,4 +80,11 @@ struct vg_high_risk_country_params {
     int64_t min_amount_micros;         /* min_amount: 1000 */
 };
 
+struct vg_sanctions_loaded;            /* the loaded lists, owned by the params */
+struct vg_sanctions_params {
+    struct vg_list_files lists;        /* lists: [] */
+    int64_t threshold_ppm;             /* threshold: 0.85 */
+    struct vg_sanctions_loaded *loaded; /* filled by prepare() */
+};
+
 #endif

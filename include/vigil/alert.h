@@ -12,9 +12,9 @@
 /* Upper bound on one rendered alert line. */
 #define VG_ALERT_JSON_MAX (VG_EVIDENCE_MAX * 2 * (VG_ID_MAX * 6 + 4) + 4096)
 /* ... and with evidence objects (evidence.h: VG_EVIDENCE_JSON_MAX each). */
-#define VG_ALERT_FULL_JSON_MAX (VG_ALERT_JSON_MAX + VG_EVIDENCE_MAX * (1536 + 1) + 64)
+#define VG_ALERT_FULL_JSON_MAX (VG_ALERT_JSON_MAX + VG_EVIDENCE_MAX * (2048 + 1) + 64)
 
-enum vg_metric_kind { VG_METRIC_COUNT, VG_METRIC_MONEY, VG_METRIC_RATIO, VG_METRIC_DURATION };
+enum vg_metric_kind { VG_METRIC_COUNT, VG_METRIC_MONEY, VG_METRIC_RATIO, VG_METRIC_DURATION, VG_METRIC_TEXT };
 
 struct vg_metric {
     const char *key;               /* static string, e.g. "counterparties" */
@@ -22,6 +22,7 @@ struct vg_metric {
     int64_t value;                 /* COUNT: count; MONEY: micros (rendered "123.45");
                                       RATIO: ppm (rendered as a JSON number 0.812345);
                                       DURATION: ms (rendered as integer ms) */
+    struct vg_str text;            /* TEXT: a JSON string (sanctions: list, entry, names) */
 };
 
 struct vg_alert {
@@ -39,6 +40,9 @@ struct vg_alert {
     struct vg_str accounts[VG_EVIDENCE_MAX];
     size_t n_metrics;
     struct vg_metric metrics[VG_ALERT_METRICS_MAX];
+    /* What else tells this alert apart from others about the same account and trigger
+     * (sanctions: list and entry); empty for every other rule. Part of alert_id. */
+    struct vg_str discriminator;
     /* Duplicate checks on long evidence lists: hash slots holding index + 1 (0 = empty),
      * built once a list passes VG_EVIDENCE_SCAN entries (below that a scan is cheaper). */
     bool tx_indexed, accounts_indexed;
@@ -53,6 +57,8 @@ void vg_alert_init(struct vg_alert *a, enum vg_rule_id rule, const char *account
 void vg_alert_add_tx(struct vg_alert *a, const char *tx_id, size_t len);
 void vg_alert_add_account(struct vg_alert *a, const char *account, size_t len);
 void vg_alert_add_metric(struct vg_alert *a, const char *key, enum vg_metric_kind kind, int64_t value);
+/* A text metric; text must live until the alert is rendered. */
+void vg_alert_add_metric_text(struct vg_alert *a, const char *key, const char *text, size_t len);
 
 /* Renders one NDJSON line (with trailing '\n') into buf. Evidence arrays are cut to
  * max_evidence. Returns the length, or 0 when cap is too small. */

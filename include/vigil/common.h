@@ -14,6 +14,9 @@
 #define VG_ID_MAX 64
 /* Channel names longer than this are kept truncated (they are free text, not identity). */
 #define VG_CHANNEL_MAX 23
+/* Party names (from_name/to_name) are up to 140 characters of UTF-8 (ISO 20022 Nm). */
+#define VG_NAME_CHARS_MAX 140
+#define VG_NAME_MAX (VG_NAME_CHARS_MAX * 4)
 #define VG_CACHE_LINE 64
 
 /* "No timestamp": older than any real event time. */

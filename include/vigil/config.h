@@ -36,6 +36,7 @@ struct vg_config {
         char group[VG_TOPIC_MAX + 1];      /* input.group, default "vigil" */
         char file[VG_PATH_MAX];            /* input.file (kind file), "-" = stdin */
         enum vg_format_kind { VG_CFG_FORMAT_NDJSON = 0, VG_CFG_FORMAT_AMLWORLD_CSV = 1 } format;
+        char instance_id[VG_TOPIC_MAX + 1]; /* input.instance_id: group.instance.id, "" = none */
         int64_t idle_timeout_ms;           /* input.idle_timeout, default 1s: an empty partition holds the merge that long */
         int64_t max_clock_skew_ms;         /* input.max_clock_skew, default 1h: Kafka records further ahead of the wall clock may be far-future */
     } input;
@@ -60,6 +61,7 @@ struct vg_config {
         uint32_t ring_size;                /* engine.ring_size, slots per shard ring, power of two, default 32768 */
         uint32_t graph_budget;             /* engine.graph_budget, edges visited per graph search, default 20000 */
         uint32_t max_window_events;        /* engine.max_window_events, newest events of one account a rule sees, default 4096 */
+        int64_t shutdown_timeout_ms;       /* engine.shutdown_timeout: bound on a stop's drain, default 20s */
     } engine;
     struct vg_currency_table currency;     /* currency.base, currency.rates.<CODE> */
     struct {

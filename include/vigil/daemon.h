@@ -14,6 +14,7 @@ struct vg_daemon {
     atomic_bool stop_requested;       /* SIGTERM / SIGINT */
     atomic_bool reload_requested;     /* SIGHUP */
     atomic_bool consuming;            /* input is assigned and being read (healthz, READY=1) */
+    atomic_bool kafka_unreachable;    /* no broker answers the consumer (healthz 503, no WATCHDOG=1) */
     _Atomic(struct vg_engine *) engine; /* set by the input mode while the engine runs */
     bool print_alerts;                /* echo alerts to stdout as they arrive (demo) */
     int64_t run_for_ms;               /* stop by itself after this long (demo), 0 = forever */

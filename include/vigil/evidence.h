@@ -8,12 +8,13 @@
 #include "vigil/common.h"
 #include "vigil/txn.h"
 
-/* Longest evidence object; a record whose object would be longer keeps only its id, ts,
- * from, to and amounts, or at worst (ids of control bytes, escaped 6 bytes each) its id. */
-#define VG_EVIDENCE_JSON_MAX 1536
+/* Longest evidence object; a record whose object would be longer drops channel, countries
+ * and banks, then names, and at worst (ids of control bytes, escaped 6 bytes each) keeps
+ * its id alone. */
+#define VG_EVIDENCE_JSON_MAX 2048
 
 /* Renders txn as {"id","ts","from","to","amount","currency","amount_base","channel",
- * "from_country","to_country","from_bank","to_bank"} — fields as sent, optional ones only
+ * "from_country","to_country","from_bank","to_bank","from_name","to_name"} — fields as sent, optional ones only
  * when sent; amount/currency only when the reader kept them (txn->keep_sent); amount_base is
  * the base-currency decimal string. base: currency.base. Returns the length (never 0 for
  * cap >= VG_EVIDENCE_JSON_MAX), or 0 when cap is too small. */

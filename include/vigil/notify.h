@@ -30,10 +30,11 @@ int vg_notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * WATCHDOG=1 every half interval while the daemon is healthy:
  *   - starting: d->consuming has never been true yet (config, checkpoint restore, broker
  *     connection; systemd's TimeoutStartSec bounds this, since READY=1 waits for it), or
- *   - consuming: d->consuming is true (Kafka partitions assigned, or a replay reading), or
+ *   - consuming: d->consuming is true (Kafka partitions assigned, or a replay reading) and
+ *     d->kafka_unreachable is not (some broker answers the consumer), or
  *   - stopping: d->stop_requested is set (drain; TimeoutStopSec bounds this).
  * Once the daemon has consumed and then stops consuming without being asked to stop (lost
- * its assignment, broker unreachable), pings stop; if that lasts WatchdogSec systemd kills
+ * its assignment) or no broker answers (within ~5 s, connectors/kafka/kafka_health.c), pings stop; if that lasts WatchdogSec systemd kills
  * and, with Restart=on-failure, restarts it from its checkpoint.
  * Sets *out to NULL when no watchdog is wanted. Returns VG_OK, or VG_ERR_NOMEM/VG_ERR_IO
  * when the thread cannot be started. d must outlive the watchdog. */

@@ -22,6 +22,7 @@ enum vg_rule_id {
     VG_RULE_DORMANT,
     VG_RULE_WATCHLIST,
     VG_RULE_HIGH_RISK_COUNTRY,
+    VG_RULE_SANCTIONS,
     VG_RULE_MAX /* stays last */
 };
 
@@ -42,6 +43,7 @@ enum vg_param_type {
     VG_PARAM_PATH,       /* char[VG_PARAM_PATH_MAX] */
     VG_PARAM_COUNTRIES,  /* struct vg_name_list of ISO alpha-2 codes (upper-cased) */
     VG_PARAM_NAMES,      /* struct vg_name_list of lower-cased names (channels) */
+    VG_PARAM_LIST_FILES, /* struct vg_list_files: [{name, file, format}, ...] (sanctions) */
 };
 
 #define VG_PARAM_PATH_MAX 1024
@@ -55,6 +57,19 @@ struct vg_name_list {
 
 /* True when name (any case for countries, exact lower-case for names) is in the list. */
 bool vg_name_list_contains(const struct vg_name_list *list, const char *name, size_t len);
+
+/* Named list files (rules.sanctions.lists); the format is checked by the rule's prepare. */
+#define VG_LIST_FILES_MAX 16
+#define VG_LIST_NAME_MAX 63
+struct vg_list_file {
+    char name[VG_LIST_NAME_MAX + 1];
+    char format[24];
+    char file[VG_PARAM_PATH_MAX];
+};
+struct vg_list_files {
+    uint32_t count;
+    struct vg_list_file lists[VG_LIST_FILES_MAX];
+};
 
 struct vg_param_def {
     enum vg_param_type type;
@@ -144,6 +159,9 @@ struct vg_rule_def {
      * (watchlist). base_dir is the config file's directory for relative paths.
      * Returns VG_OK or an error with errstr "rules.<name>.<key>: why". */
     int (*prepare)(void *params, const char *base_dir, char *errstr, size_t errstr_size);
+    /* True when the rule suppresses repeats itself (sanctions: per account and list entry)
+     * instead of the stage's (rule, account) cooldown. */
+    bool own_cooldown;
     /* Optional: frees what prepare allocated. */
     void (*release)(void *params);
     /* How far back in event time the rule reads an account's events (0: only the current

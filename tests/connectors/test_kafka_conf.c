@@ -49,3 +49,46 @@ Test(kafka_conf, fetch_wait_short_on_loopback_only_and_properties_win) {
                   "127.0.0.1:9092", v, sizeof v);
     cr_assert_str_eq(v, "50");
 }
+
+/* Value of `key` in the conf built for `role` from yaml ("" when unset). */
+static void conf_value(const char *yaml, enum kt_role role, const char *key, char *out, size_t size) {
+    struct vg_config cfg;
+    char err[512] = "";
+    cr_assert_eq(vg_config_load_buffer(&cfg, "test.yaml", yaml, strlen(yaml), err, sizeof err), VG_OK, "%s", err);
+    rd_kafka_conf_t *conf = kt_conf_new(&cfg, "127.0.0.1:9092", role, err, sizeof err);
+    cr_assert_not_null(conf, "%s", err);
+    if (rd_kafka_conf_get(conf, key, out, &size) != RD_KAFKA_CONF_OK)
+        out[0] = '\0';
+    rd_kafka_conf_destroy(conf);
+    vg_config_free(&cfg);
+}
+
+/* input.instance_id is the consumer's static group membership (a restart takes its
+ * partitions back at once) and names the exactly-once transactional.id; unset, neither. */
+Test(kafka_conf, instance_id_is_static_membership) {
+    char v[256];
+    const char *with = "kafka:\n  brokers: \"127.0.0.1:9092\"\ninput:\n  group: g1\n  instance_id: vigil-a\n";
+    conf_value(with, KT_CONSUMER, "group.instance.id", v, sizeof v);
+    cr_assert_str_eq(v, "vigil-a");
+    conf_value(with, KT_TXN_PRODUCER, "transactional.id", v, sizeof v);
+    cr_assert_str_eq(v, "vigil-g1-vigil-a");
+    conf_value("kafka:\n  brokers: \"127.0.0.1:9092\"\n", KT_CONSUMER, "group.instance.id", v, sizeof v);
+    cr_assert_str_eq(v, "", "no static membership unless asked, got '%s'", v);
+}
+
+/* engine.shutdown_timeout: a duration, default 20 s (under systemd's TimeoutStopSec=30),
+ * at least 1 s. */
+Test(kafka_conf, shutdown_timeout_key) {
+    struct vg_config cfg;
+    char err[512] = "";
+    const char *ok = "engine:\n  shutdown_timeout: 7s\n";
+    const char *bad = "engine:\n  shutdown_timeout: 10ms\n";
+    cr_assert_eq(vg_config_load_buffer(&cfg, "t.yaml", "log:\n  level: info\n", 19, err, sizeof err), VG_OK, "%s", err);
+    cr_assert_eq(cfg.engine.shutdown_timeout_ms, 20000);
+    vg_config_free(&cfg);
+    cr_assert_eq(vg_config_load_buffer(&cfg, "t.yaml", ok, strlen(ok), err, sizeof err), VG_OK, "%s", err);
+    cr_assert_eq(cfg.engine.shutdown_timeout_ms, 7000);
+    vg_config_free(&cfg);
+    cr_assert_neq(vg_config_load_buffer(&cfg, "t.yaml", bad, strlen(bad), err, sizeof err), VG_OK);
+    cr_assert(strstr(err, "shutdown_timeout"), "%s", err);
+}

@@ -400,3 +400,58 @@ Test(ndjson, unterminated_string_at_every_length) {
         cr_expect_eq(err.reason, VG_REASON_MALFORMED, "n=%zu", n);
     }
 }
+
+/* ---- party fields (sanctions screening) ------------------------------------------------- */
+
+#define MONEY ",\"amount\":1,\"currency\":\"USD\""
+
+Test(ndjson, party_fields_stored_when_sent) {
+    struct vg_txn t;
+    t.seq = 0;
+    parse_ok("{" BASE MONEY ",\"from_name\":\"Қасым-Жомарт Тоқаев\",\"to_name\":\"Jane \\\"JD\\\" Doe\","
+             "\"from_party_id\":\"750302300123\",\"to_birth_date\":\"1970-05-14\"}", &t);
+    cr_expect_eq(t.has_party, 1);
+    cr_expect_eq(t.from_name_len, strlen("Қасым-Жомарт Тоқаев"));
+    cr_expect(memcmp(t.from_name, "Қасым-Жомарт Тоқаев", t.from_name_len) == 0);
+    cr_expect_eq(t.to_name_len, strlen("Jane \"JD\" Doe"));
+    cr_expect(memcmp(t.to_name, "Jane \"JD\" Doe", t.to_name_len) == 0);
+    cr_expect_eq(t.from_party_id_len, 12);
+    cr_expect_eq(t.to_party_id_len, 0);
+    cr_expect_eq(t.to_birth_date, 19700514);
+    cr_expect_eq(t.from_birth_date, 0);
+    /* the next record without party fields has none (no stale ones) */
+    parse_ok("{" BASE MONEY "}", &t);
+    cr_expect_eq(t.has_party, 0);
+    parse_ok("{" BASE MONEY ",\"to_name\":null}", &t);
+    cr_expect_eq(t.has_party, 0, "null is absent");
+    parse_ok("{" BASE MONEY ",\"to_birth_date\":\"2000-02-29\"}", &t);
+    cr_expect_eq(t.from_name_len, 0, "lengths cleared with the first party field");
+    cr_expect_eq(t.to_birth_date, 20000229);
+}
+
+Test(ndjson, name_of_140_characters) {
+    char rec[2048];
+    char name[141 * 2 + 1];
+    for (int i = 0; i < 140; i++) memcpy(name + 2 * i, "Ж", 2);
+    name[280] = '\0';
+    snprintf(rec, sizeof rec, "{" BASE MONEY ",\"to_name\":\"%s\"}", name);
+    struct vg_txn t;
+    parse_ok(rec, &t);
+    cr_expect_eq(t.to_name_len, 280);
+    snprintf(rec, sizeof rec, "{" BASE MONEY ",\"to_name\":\"%sЖ\"}", name);
+    parse_fails(rec, VG_REASON_BAD_NAME, "140 characters");
+}
+
+Test(ndjson, bad_party_fields) {
+    parse_fails("{" BASE MONEY ",\"from_name\":\"\"}", VG_REASON_BAD_NAME, "from_name");
+    parse_fails("{" BASE MONEY ",\"from_name\":42}", VG_REASON_BAD_TYPE, "from_name");
+    parse_fails("{" BASE MONEY ",\"to_name\":\"a\\u0000b\"}", VG_REASON_BAD_NAME, "U+0000");
+    parse_fails("{" BASE MONEY ",\"to_party_id\":\"\"}", VG_REASON_BAD_PARTY_ID, "to_party_id");
+    parse_fails("{" BASE MONEY ",\"to_party_id\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+                VG_REASON_BAD_PARTY_ID, "to_party_id");
+    parse_fails("{" BASE MONEY ",\"from_birth_date\":\"1970-02-30\"}", VG_REASON_BAD_BIRTH_DATE, "from_birth_date");
+    parse_fails("{" BASE MONEY ",\"from_birth_date\":\"1970-5-14\"}", VG_REASON_BAD_BIRTH_DATE, NULL);
+    parse_fails("{" BASE MONEY ",\"from_birth_date\":\"1900-02-29\"}", VG_REASON_BAD_BIRTH_DATE, NULL);
+    parse_fails("{" BASE MONEY ",\"to_birth_date\":19700514}", VG_REASON_BAD_TYPE, "to_birth_date");
+    parse_fails("{" BASE MONEY ",\"to_name\":\"A\",\"to_name\":\"B\"}", VG_REASON_MALFORMED, "twice");
+}

@@ -745,7 +745,7 @@ Test(alert, every_alert_of_a_generated_stream_is_valid, .timeout = 300) {
 static const char *evidence_input =
     "{\"id\":\"e1\",\"ts\":1704067200000,\"from\":\"A\",\"to\":\"B\",\"amount\":\"15000.50\",\"currency\":\"EUR\","
     "\"channel\":\"Wire\",\"from_country\":\"de\",\"to_country\":\"KZ\",\"from_bank\":\"Bank <&> \\\"1\\\"\","
-    "\"to_bank\":\"Банк\"}\n"
+    "\"to_bank\":\"Банк\",\"from_name\":\"Иван \\\"Ваня\\\" Петров\"}\n"
     "{\"id\":\"e2\",\"ts\":1704067260000,\"from\":\"D\",\"to\":\"C\",\"amount\":25000,\"currency\":\"USD\"}\n";
 
 Test(alert, evidence_ids_is_the_default_and_adds_nothing) {
@@ -800,6 +800,8 @@ Test(alert, evidence_full_carries_the_transactions_as_sent_in_tx_ids_order) {
             cr_expect_str_eq(jget(e, "to_country")->s, "KZ");
             cr_expect_str_eq(jget(e, "from_bank")->s, "Bank <&> \"1\"");
             cr_expect_str_eq(jget(e, "to_bank")->s, "Банк");
+            cr_expect_str_eq(jget(e, "from_name")->s, "Иван \"Ваня\" Петров");
+            cr_expect_null(jget(e, "to_name"), "a name not sent is left out");
         } else {
             cr_expect_str_eq(jget(e, "id")->s, "e2");
             cr_expect_str_eq(jget(e, "amount")->s, "25000");

@@ -186,6 +186,27 @@ kt_feed_slowly() {
     KT_PIDS+=("$FEED_PID")
 }
 
+# kt_http_get PORT PATH : the status code on the first line, then the body (bash's
+# /dev/tcp, no curl needed); fails when nothing answers.
+kt_http_get() {
+    local reply
+    reply=$({ printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$2" >&5 && cat <&5; } \
+        5<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null | tr -d '\r') || return 1
+    [ -n "$reply" ] || return 1
+    printf '%s\n' "$reply" | sed -n '1s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p'
+    printf '%s\n' "$reply" | sed '1,/^$/d'
+}
+
+# kt_metric PORT SERIES : one sample's value on /metrics now ("" when absent or no answer).
+kt_metric() {
+    kt_http_get "$1" /metrics 2>/dev/null | awk -v s="$2" '$1 == s { print $2; exit }' || true
+}
+
+# kt_free_port : a loopback TCP port nobody listens on now.
+kt_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # kt_event_time_stream FILE : a time-ordered NDJSON stream (~64k records over ~8 days) that
 # is sensitive to the order records reach the engine: every typology from vigil-gen plus
 # six merchant-like accounts paid every few minutes by 7..40 payers, whose first fan_in

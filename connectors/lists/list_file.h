@@ -1,0 +1,11 @@
+/* list_file.h - internal helpers of the list loaders (connectors/lists/). */
+#ifndef VIGIL_LIST_FILE_H
+#define VIGIL_LIST_FILE_H
+
+#include <stddef.h>
+
+/* Reads a whole file, NUL-terminated (caller frees *data). Returns VG_OK, VG_ERR_IO or
+ * VG_ERR_NOMEM with errstr "PATH:0: why". */
+int vg_list_read_file(const char *path, char **data, size_t *len, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,289 @@
+/* sanctions.c - rule `sanctions`: a party's name (or identifier) matches an entry of a loaded
+ * sanctions list (contract section 5; matching: engine/screen/, docs/SCREENING.md). Runs in
+ * the shard of each party's account, on that party's side of the transaction only. prepare()
+ * loads every list (a reload builds a new config, so a list that fails keeps the old one).
+ * Per shard thread it keeps a cache of parties (name, identifier, birth date) already
+ * screened clean against the loaded lists, and the (account, list entry) cooldown. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rule_params.h"
+#include "vigil/alert.h"
+#include "vigil/config.h"
+#include "vigil/hash.h"
+#include "vigil/lists.h"
+#include "vigil/log.h"
+
+#define HITS_MAX 8
+#define CACHE_SLOTS (1u << 18)          /* clean parties per shard thread (2 MB, on first use) */
+
+struct vg_sanctions_loaded {
+    uint64_t generation;                /* unique per load: the clean-party cache's version */
+    size_t count;
+    struct vg_screen_list *lists[VG_LIST_FILES_MAX];
+};
+
+static const struct vg_param_def sanctions_params[] = {
+    {VG_PARAM_LIST_FILES, "lists", "[]", offsetof(struct vg_sanctions_params, lists),
+     "sanctions lists: [{name, file, format: un-xml|opensanctions-csv|tsv}]; reloaded on SIGHUP"},
+    {VG_PARAM_RATIO, "threshold", "0.85", offsetof(struct vg_sanctions_params, threshold_ppm),
+     "lowest match score (0..1] that alerts"},
+    {0},
+};
+
+static void sanctions_release(void *params) {
+    struct vg_sanctions_params *p = params;
+    if (!p->loaded) return;
+    for (size_t i = 0; i < p->loaded->count; i++) vg_screen_list_free(p->loaded->lists[i]);
+    free(p->loaded);
+    p->loaded = NULL;
+}
+
+/* Loads every configured list. Returns VG_OK or an error with errstr
+ * "rules.sanctions.<key>: why" (a list's own errors carry its file:line). */
+static int sanctions_prepare(void *params, const char *base_dir, char *errstr, size_t errstr_size) {
+    struct vg_sanctions_params *p = params;
+    sanctions_release(p);
+    if (p->threshold_ppm <= 0 || p->threshold_ppm > 1000000) {
+        snprintf(errstr, errstr_size, "rules.sanctions.threshold: must be in (0, 1]");
+        return VG_ERR_INVALID;
+    }
+    if (p->lists.count == 0) return VG_OK;
+    p->loaded = calloc(1, sizeof *p->loaded);
+    if (!p->loaded) {
+        snprintf(errstr, errstr_size, "rules.sanctions.lists: out of memory");
+        return VG_ERR_NOMEM;
+    }
+    static _Atomic uint64_t generations;
+    p->loaded->generation = atomic_fetch_add(&generations, 1) + 1;
+    for (uint32_t i = 0; i < p->lists.count; i++) {
+        const struct vg_list_file *lf = &p->lists.lists[i];
+        int format = vg_list_format_parse(lf->format, strlen(lf->format));
+        if (format < 0) {
+            snprintf(errstr, errstr_size, "rules.sanctions.lists: list '%s': unknown format '%s' (un-xml, "
+                     "opensanctions-csv, tsv)", lf->name, lf->format);
+            sanctions_release(p);
+            return VG_ERR_INVALID;
+        }
+        char path[VG_PARAM_PATH_MAX * 2];
+        if (lf->file[0] == '/' || !base_dir || !base_dir[0]) snprintf(path, sizeof path, "%s", lf->file);
+        else snprintf(path, sizeof path, "%s/%s", base_dir, lf->file);
+        char why[1024];
+        struct vg_screen_list *list = NULL;
+        int rc = vg_list_load((enum vg_list_format)format, path, lf->name, &list, why, sizeof why);
+        if (rc != VG_OK) {
+            snprintf(errstr, errstr_size, "rules.sanctions.lists: list '%s': %s", lf->name, why);
+            sanctions_release(p);
+            return rc;
+        }
+        p->loaded->lists[p->loaded->count++] = list;
+        vg_info("sanctions_list_loaded", "list=%s format=%s entries=%zu names=%zu version=%s bytes=%zu", lf->name,
+                lf->format, vg_screen_list_entries(list), vg_screen_list_names(list), vg_screen_list_version(list),
+                vg_screen_list_bytes(list));
+    }
+    return VG_OK;
+}
+
+/* ---- per shard thread: clean-party cache and (account, entry) cooldown ------------------- */
+
+struct cooldown_slot {
+    uint64_t key;                       /* 0 = empty */
+    int64_t last_alert_ts;
+};
+
+struct thread_state {
+    uint64_t generation;                /* the lists the cache was filled under */
+    const struct vg_alert_out *out;     /* the stage output the cooldowns belong to */
+    uint64_t *cache;                    /* CACHE_SLOTS keys of parties that matched nothing */
+    struct cooldown_slot *cooldown;
+    size_t cooldown_cap, cooldown_used; /* cap a power of two */
+};
+
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static bool state_key_ok;
+
+static void state_free(void *arg) {
+    struct thread_state *ts = arg;
+    free(ts->cache);
+    free(ts->cooldown);
+    free(ts);
+}
+
+static void state_key_init(void) {
+    state_key_ok = pthread_key_create(&state_key, state_free) == 0;
+}
+
+/* This thread's state, created on first use (one malloc per thread, not per event). */
+static struct thread_state *thread_state(void) {
+    pthread_once(&state_once, state_key_init);
+    if (!state_key_ok) return NULL;
+    struct thread_state *ts = pthread_getspecific(state_key);
+    if (ts) return ts;
+    ts = calloc(1, sizeof *ts);
+    if (ts && !(ts->cache = calloc(CACHE_SLOTS, sizeof *ts->cache))) {
+        free(ts);
+        ts = NULL;
+    }
+    if (ts && pthread_setspecific(state_key, ts) != 0) {
+        state_free(ts);
+        ts = NULL;
+    }
+    return ts;
+}
+
+/* Slot of key, or the empty one where it would go. */
+static struct cooldown_slot *cooldown_slot(struct thread_state *ts, uint64_t key) {
+    size_t mask = ts->cooldown_cap - 1;
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask)
+        if (ts->cooldown[i].key == key || ts->cooldown[i].key == 0) return &ts->cooldown[i];
+}
+
+/* Rebuilds the table at cap, dropping entries older than horizon. Returns VG_OK or NOMEM. */
+static int cooldown_rebuild(struct thread_state *ts, size_t cap, int64_t horizon) {
+    struct cooldown_slot *old = ts->cooldown, *slots = calloc(cap, sizeof *slots);
+    size_t old_cap = ts->cooldown_cap;
+    if (!slots) return VG_ERR_NOMEM;
+    ts->cooldown = slots;
+    ts->cooldown_cap = cap;
+    ts->cooldown_used = 0;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].key == 0 || old[i].last_alert_ts < horizon) continue;
+        *cooldown_slot(ts, old[i].key) = old[i];
+        ts->cooldown_used++;
+    }
+    free(old);
+    return VG_OK;
+}
+
+/* True (and the entry's period started) when (account, list entry) may alert at ts; false
+ * while it is within one cooldown of its last alert, on either side. */
+static bool cooldown_take(struct thread_state *ts, uint64_t key, int64_t ts_ms, int64_t cooldown_ms) {
+    if (!key) key = 1;
+    if ((ts->cooldown_used + 1) * 2 > ts->cooldown_cap) {
+        size_t cap = ts->cooldown_cap ? ts->cooldown_cap : 256;
+        if (cooldown_rebuild(ts, cap, ts_ms - cooldown_ms) != VG_OK) return true; /* no memory: alert */
+        if ((ts->cooldown_used + 1) * 2 > ts->cooldown_cap && cooldown_rebuild(ts, cap * 2, INT64_MIN) != VG_OK)
+            return true;
+    }
+    struct cooldown_slot *s = cooldown_slot(ts, key);
+    if (s->key && ts_ms < s->last_alert_ts + cooldown_ms && ts_ms > s->last_alert_ts - cooldown_ms) return false;
+    if (!s->key) ts->cooldown_used++;
+    s->key = key;
+    if (ts_ms > s->last_alert_ts || s->last_alert_ts == 0) s->last_alert_ts = ts_ms;
+    return true;
+}
+
+/* ---- the rule --------------------------------------------------------------------------- */
+
+static bool sanctions_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
+    const struct vg_sanctions_params *p = params;
+    if (!p->loaded || !txn->has_party) return false; /* no lists or no party details: nothing */
+    return dir == VG_DIR_OUT ? (txn->from_name_len | txn->from_party_id_len) != 0
+                             : (txn->to_name_len | txn->to_party_id_len) != 0;
+}
+
+static void emit_hit(const struct vg_rule_ctx *ctx, const struct vg_sanctions_params *p, struct vg_alert_out *out,
+                     const struct vg_screen_list *list, const struct vg_screen_hit *hit,
+                     const struct vg_screen_party *party, struct thread_state *ts) {
+    const struct vg_txn *txn = ctx->txn;
+    const char *ref = vg_screen_entry_ref(list, hit->entry);
+    const char *list_name = vg_screen_list_name(list);
+    char disc[VG_LIST_NAME_MAX + 1 + 256];
+    int dlen = snprintf(disc, sizeof disc, "%s%c%s", list_name, 0, ref);
+    if (dlen < 0) return;
+    if ((size_t)dlen >= sizeof disc) dlen = (int)sizeof disc - 1;
+    XXH3_state_t hs;
+    XXH3_64bits_reset(&hs);
+    XXH3_64bits_update(&hs, ctx->account.ptr, ctx->account.len);
+    XXH3_64bits_update(&hs, "", 1);
+    XXH3_64bits_update(&hs, disc, (size_t)dlen);
+    if (ts && !cooldown_take(ts, XXH3_64bits_digest(&hs), txn->ts_ms, ctx->config->alerts.cooldown_ms)) return;
+
+    static _Thread_local struct vg_alert alert; /* ~33 KB: too big for a worker's stack frame */
+    vg_alert_init(&alert, VG_RULE_SANCTIONS, ctx->account.ptr, ctx->account.len, txn);
+    alert.score = hit->score;
+    alert.discriminator = (struct vg_str){disc, (size_t)dlen};
+    vg_alert_add_tx(&alert, txn->id, txn->id_len);
+    if (ctx->counterparty.len) vg_alert_add_account(&alert, ctx->counterparty.ptr, ctx->counterparty.len);
+    const char *matched = hit->name == UINT32_MAX ? "" : vg_screen_name_text(list, hit->name);
+    const char *type = vg_screen_entry_type_name(vg_screen_entry_type(list, hit->entry));
+    const char *version = vg_screen_list_version(list);
+    vg_alert_add_metric_text(&alert, "list", list_name, strlen(list_name));
+    vg_alert_add_metric_text(&alert, "entry", ref, strlen(ref));
+    vg_alert_add_metric_text(&alert, "entry_type", type, strlen(type));
+    vg_alert_add_metric_text(&alert, "matched_name", matched, strlen(matched));
+    vg_alert_add_metric_text(&alert, "name", party->name, party->name_len);
+    if (hit->name == UINT32_MAX) vg_alert_add_metric_text(&alert, "party_id", party->party_id, party->party_id_len);
+    vg_alert_add_metric(&alert, "score", VG_METRIC_RATIO, (int64_t)(hit->score * 1e6 + 0.5));
+    vg_alert_add_metric_text(&alert, "side", ctx->dir == VG_DIR_OUT ? "from" : "to", ctx->dir == VG_DIR_OUT ? 4 : 2);
+    vg_alert_add_metric_text(&alert, "list_version", version, strlen(version));
+    vg_alert_add_metric(&alert, "amount", VG_METRIC_MONEY, txn->amount_micros);
+    vg_alert_emit(out, &alert);
+}
+
+static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
+    const struct vg_sanctions_params *p = params;
+    const struct vg_txn *txn = ctx->txn;
+    bool from = ctx->dir == VG_DIR_OUT;
+    struct vg_screen_party party = {
+        .name = from ? txn->from_name : txn->to_name,
+        .name_len = from ? txn->from_name_len : txn->to_name_len,
+        .party_id = from ? txn->from_party_id : txn->to_party_id,
+        .party_id_len = from ? txn->from_party_id_len : txn->to_party_id_len,
+        .birth_date = from ? txn->from_birth_date : txn->to_birth_date,
+    };
+    /* A party already screened clean under these lists costs one probe, whichever account
+     * sends it: the result depends on the party alone (the cooldown is per account). */
+    struct thread_state *ts = thread_state();
+    uint64_t key = 0;
+    if (ts && ts->out != out) { /* another engine on this thread (tests): its own cooldowns */
+        ts->out = out;
+        ts->cooldown_used = 0;
+        if (ts->cooldown) memset(ts->cooldown, 0, ts->cooldown_cap * sizeof *ts->cooldown);
+        ts->generation = 0;
+    }
+    if (ts) {
+        if (ts->generation != p->loaded->generation) { /* new lists: nothing is known clean */
+            memset(ts->cache, 0, CACHE_SLOTS * sizeof *ts->cache);
+            ts->generation = p->loaded->generation;
+        }
+        XXH3_state_t hs;
+        XXH3_64bits_reset(&hs);
+        XXH3_64bits_update(&hs, &party.name_len, sizeof party.name_len);
+        XXH3_64bits_update(&hs, party.name, party.name_len);
+        XXH3_64bits_update(&hs, &party.party_id_len, sizeof party.party_id_len);
+        XXH3_64bits_update(&hs, party.party_id, party.party_id_len);
+        XXH3_64bits_update(&hs, &party.birth_date, sizeof party.birth_date);
+        key = XXH3_64bits_digest(&hs) | 1;
+        if (ts->cache[key & (CACHE_SLOTS - 1)] == key) return;
+    }
+    double threshold = (double)p->threshold_ppm / 1e6;
+    bool any = false;
+    for (size_t l = 0; l < p->loaded->count; l++) {
+        const struct vg_screen_list *list = p->loaded->lists[l];
+        struct vg_screen_hit hits[HITS_MAX];
+        size_t n = vg_screen_match(list, &party, threshold, hits, HITS_MAX);
+        for (size_t i = 0; i < n; i++) emit_hit(ctx, p, out, list, &hits[i], &party, ts);
+        any |= n > 0;
+    }
+    if (ts && !any) ts->cache[key & (CACHE_SLOTS - 1)] = key;
+}
+
+const struct vg_rule_def vg_rule_sanctions = {
+    .name = "sanctions",
+    .description = "A party's name or identifier matches an entry of a loaded sanctions list",
+    .stage = VG_STAGE_ACCOUNT,
+    .default_severity = VG_SEVERITY_HIGH,
+    .params_size = sizeof(struct vg_sanctions_params),
+    .params = sanctions_params,
+    .prepare = sanctions_prepare,
+    .release = sanctions_release,
+    .own_cooldown = true,
+    .wants = sanctions_wants,
+    .on_event = sanctions_on_event,
+};

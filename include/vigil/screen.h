@@ -1,0 +1,110 @@
+/* screen.h - sanctions name screening (engine/screen/): names normalised to folded Latin
+ * tokens, a loaded list (entries, their names and aliases, birth dates, identifiers) indexed
+ * by token, and a match that scores a party against it in [0, 1]. A loaded list is immutable
+ * and shared read-only by every stage thread; building one is for loaders (connectors/lists/). */
+#ifndef VIGIL_SCREEN_H
+#define VIGIL_SCREEN_H
+
+#include "vigil/common.h"
+
+/* Longest normalised name kept (folded tokens, spaces between), and tokens per name. */
+#define VG_SCREEN_NORM_MAX 512
+#define VG_SCREEN_TOKENS_MAX 12
+
+/* ---- normalisation (normalise.c, fold.c) ------------------------------------------------ */
+
+/* A name as matched: folded tokens, each a NUL-free slice of text. */
+struct vg_screen_name_norm {
+    char text[VG_SCREEN_NORM_MAX];
+    uint16_t tok_off[VG_SCREEN_TOKENS_MAX];
+    uint8_t tok_len[VG_SCREEN_TOKENS_MAX];
+    uint8_t n_tokens;
+};
+
+/* UTF-8 name → Latin lower-case tokens (ICU transliteration for anything not ASCII, see
+ * docs/SCREENING.md), each token spelling-folded (vg_screen_fold). Invalid UTF-8 bytes are
+ * separators. Tokens past VG_SCREEN_TOKENS_MAX are dropped. Returns VG_OK, or VG_ERR_NOMEM /
+ * VG_ERR_INVALID when ICU cannot open its transliterator (out->n_tokens is 0 then). */
+int vg_screen_normalise(const char *utf8, size_t len, struct vg_screen_name_norm *out);
+
+/* The same without spelling folding, as one string of space-separated Latin tokens (for
+ * tests and docs). Returns the length written (< cap), 0 on failure. */
+size_t vg_screen_transliterate(const char *utf8, size_t len, char *out, size_t cap);
+
+/* Folds one lower-case ASCII token in place so spelling variants meet (kh/h, sch/sh, w/v,
+ * y/j/i, doubled letters, ...). Returns the new length (<= len). Can't fail. */
+size_t vg_screen_fold(char *token, size_t len);
+
+/* ---- scoring (score.c) ------------------------------------------------------------------ */
+
+/* Jaro-Winkler similarity of two tokens in [0, 1]; tokens of 3 bytes or fewer score 1 only
+ * when equal, else 0. Can't fail. */
+double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Order-free alignment score of a query name against a list name in [0, 1] (see
+ * docs/SCREENING.md: unmatched query tokens weigh more than unmatched list tokens; a list
+ * name of two or more significant tokens needs two of them matched). Can't fail. */
+double vg_screen_name_score(const struct vg_screen_name_norm *query, const struct vg_screen_name_norm *listed);
+
+/* ---- loaded lists (index.c) -------------------------------------------------------------- */
+
+enum vg_screen_entry_type { VG_SCREEN_PERSON = 0, VG_SCREEN_ENTITY, VG_SCREEN_OTHER };
+enum vg_screen_quality { VG_SCREEN_GOOD = 0, VG_SCREEN_LOW };
+
+struct vg_screen_list;
+
+/* An empty list being built. name: the configured list name; version: the file's date or
+ * hash. Returns NULL when out of memory. */
+struct vg_screen_list *vg_screen_list_new(const char *name, const char *version);
+void vg_screen_list_free(struct vg_screen_list *list);
+
+/* Starts the next entry (reference such as "QDi.290", type). Names, dates and identifiers
+ * added next belong to it. Returns VG_OK or VG_ERR_NOMEM. */
+int vg_screen_add_entry(struct vg_screen_list *list, const char *ref, size_t ref_len, enum vg_screen_entry_type type);
+/* A name or alias of the current entry; empty names are ignored. Returns VG_OK,
+ * VG_ERR_NOMEM, or VG_ERR_INVALID without a current entry. */
+int vg_screen_add_name(struct vg_screen_list *list, const char *utf8, size_t len, enum vg_screen_quality quality);
+/* A birth date of the current entry as a range of YYYYMMDD: exact (from == to), a year
+ * (YYYY0101..YYYY1231) or a span. Returns VG_OK, VG_ERR_NOMEM or VG_ERR_INVALID. */
+int vg_screen_add_birth(struct vg_screen_list *list, int32_t from_yyyymmdd, int32_t to_yyyymmdd);
+/* An identifier (passport, national id) of the current entry, compared upper-cased with
+ * spaces, dots, dashes and slashes removed. Returns VG_OK, VG_ERR_NOMEM or VG_ERR_INVALID. */
+int vg_screen_add_identifier(struct vg_screen_list *list, const char *id, size_t len);
+/* Builds the token index once every entry is added. Returns VG_OK or VG_ERR_NOMEM. */
+int vg_screen_list_finish(struct vg_screen_list *list);
+
+size_t vg_screen_list_entries(const struct vg_screen_list *list);
+size_t vg_screen_list_names(const struct vg_screen_list *list);
+size_t vg_screen_list_bytes(const struct vg_screen_list *list); /* memory held */
+const char *vg_screen_list_name(const struct vg_screen_list *list);
+const char *vg_screen_list_version(const struct vg_screen_list *list);
+
+/* A party as sent. name/party_id may be empty; birth_date 0 when unknown. */
+struct vg_screen_party {
+    const char *name;
+    size_t name_len;
+    const char *party_id;
+    size_t party_id_len;
+    int32_t birth_date;        /* YYYYMMDD */
+};
+
+/* One matched entry. */
+struct vg_screen_hit {
+    uint32_t entry;
+    uint32_t name;             /* the matched list name (UINT32_MAX: matched by identifier) */
+    double score;
+};
+
+/* Scores the party against the list: every entry scoring >= threshold, best name per entry,
+ * up to max_hits of them (highest scores first). Looks candidates up in the token index; never
+ * scans the list. Returns the number of hits. Can't fail. */
+size_t vg_screen_match(const struct vg_screen_list *list, const struct vg_screen_party *party,
+                       double threshold, struct vg_screen_hit *hits, size_t max_hits);
+
+/* Accessors for a hit. Strings are NUL-terminated and live as long as the list. */
+const char *vg_screen_entry_ref(const struct vg_screen_list *list, uint32_t entry);
+enum vg_screen_entry_type vg_screen_entry_type(const struct vg_screen_list *list, uint32_t entry);
+const char *vg_screen_entry_type_name(enum vg_screen_entry_type type);
+const char *vg_screen_name_text(const struct vg_screen_list *list, uint32_t name); /* as listed */
+
+#endif
