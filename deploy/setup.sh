@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Build: compiler, cmake, pkg-config. Libraries: librdkafka (Kafka + mock cluster), liburing
 # (checkpoint I/O), xxhash, libyaml (config with line numbers), libmicrohttpd (metrics),
 # libsystemd (sd_notify), libicu (name transliteration for sanctions screening), libxml2 (the
-# UN sanctions list XML). Tests: criterion, clang (libFuzzer), kcat (a real Kafka client).
+# UN sanctions list XML; vigil-goaml's XSD validation). Tests: criterion, clang (libFuzzer), kcat (a real Kafka client).
 # Bench: gnuplot for charts. Integration tests: curl (/metrics, /healthz).
 packages=(build-essential cmake pkg-config librdkafka-dev liburing-dev libxxhash-dev
           libyaml-dev libmicrohttpd-dev libsystemd-dev libicu-dev libxml2-dev libcriterion-dev clang

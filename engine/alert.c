@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "vigil/evidence.h"
 #include "vigil/hash.h"
 
 #include "vigil/money.h"
@@ -238,8 +239,32 @@ static void put_metric_value(struct out_buf *o, const struct vg_metric *m) {
     }
 }
 
+/* `"evidence":[...]`: each tx id's kept object, in tx_ids order; {"id":...} alone when the
+ * store no longer (or never) held it. */
+static void put_evidence(struct out_buf *o, const struct vg_alert *a, size_t n, const struct vg_evidence_store *store) {
+    put_lit(o, ",\"evidence\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) put_lit(o, ",");
+        struct vg_str json;
+        if (vg_evidence_store_find(store, a->tx_ids[i].ptr, a->tx_ids[i].len, &json)) {
+            put(o, json.ptr, json.len);
+        } else {
+            put_lit(o, "{\"id\":");
+            put_json_str(o, a->tx_ids[i].ptr, a->tx_ids[i].len);
+            put_lit(o, "}");
+        }
+    }
+    put_lit(o, "]");
+}
+
 size_t vg_alert_render(const struct vg_alert *a, enum vg_severity severity, uint32_t max_evidence,
                        int64_t detected_at_ms, char *buf, size_t cap) {
+    return vg_alert_render_evidence(a, severity, max_evidence, detected_at_ms, NULL, buf, cap);
+}
+
+size_t vg_alert_render_evidence(const struct vg_alert *a, enum vg_severity severity, uint32_t max_evidence,
+                                int64_t detected_at_ms, const struct vg_evidence_store *store, char *buf,
+                                size_t cap) {
     struct out_buf o = {.buf = buf, .cap = cap};
     char id[33], score[16];
     vg_alert_id(a, id);
@@ -274,6 +299,8 @@ size_t vg_alert_render(const struct vg_alert *a, enum vg_severity severity, uint
         put_lit(&o, "\":");
         put_metric_value(&o, &a->metrics[i]);
     }
-    put_lit(&o, "}}\n");
+    put_lit(&o, "}");
+    if (store) put_evidence(&o, a, VG_MIN(a->n_tx_ids, (size_t)max_evidence), store);
+    put_lit(&o, "}\n");
     return o.failed ? 0 : o.len;
 }

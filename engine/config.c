@@ -32,6 +32,7 @@ enum field_type {
     F_INPUT_KIND,
     F_FORMAT,
     F_LOG_LEVEL,
+    F_EVIDENCE,    /* alerts.evidence: ids | full */
     F_LISTEN,      /* char[size]; "" or HOST:PORT */
 };
 
@@ -84,6 +85,7 @@ static const struct field engine_fields[] = {
 static const struct field alerts_fields[] = {
     {"cooldown", F_DURATION, CF(alerts.cooldown_ms), 0, 0},
     {"max_evidence", F_U32, CF(alerts.max_evidence), 1, VG_EVIDENCE_MAX},
+    {"evidence", F_EVIDENCE, CF(alerts.evidence), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field metrics_fields[] = {
@@ -191,11 +193,14 @@ static int parse_field(struct vg_cfg_loader *ld, const struct field *f, const ya
     }
     case F_INPUT_KIND:
     case F_FORMAT:
-    case F_LOG_LEVEL: {
+    case F_LOG_LEVEL:
+    case F_EVIDENCE: {
         static const char *const kinds[] = {"kafka", "file"};
         static const char *const formats[] = {"ndjson", "amlworld-csv"};
         static const char *const levels[] = {"error", "warn", "info", "debug"};
-        const char *const *names = f->type == F_INPUT_KIND ? kinds : f->type == F_FORMAT ? formats : levels;
+        static const char *const evidence[] = {"ids", "full"};
+        const char *const *names = f->type == F_INPUT_KIND ? kinds : f->type == F_FORMAT ? formats
+                                   : f->type == F_EVIDENCE ? evidence : levels;
         size_t n = f->type == F_LOG_LEVEL ? 4 : 2;
         if (vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
         int idx = pick(text, len, names, n);
@@ -207,7 +212,7 @@ static int parse_field(struct vg_cfg_loader *ld, const struct field *f, const ya
             return vg_cfg_fail(ld, node, "bad value '%s' (expected %s)", vg_cfg_show(text, len, shown, sizeof shown),
                                expected);
         }
-        /* enum vg_input_kind / vg_format_kind / vg_log_level all have int's size. */
+        /* enum vg_input_kind / vg_format_kind / vg_log_level / vg_evidence_mode: int's size. */
         memcpy(dst, &idx, sizeof idx);
         return VG_OK;
     }
@@ -322,6 +327,7 @@ static const struct section sections[] = {
     {"metrics", metrics_fields, NULL},
     {"state", state_fields, NULL},
     {"log", log_fields, NULL},
+    {"report", NULL, vg_cfg_parse_report},
 };
 
 /* A section made of plain fields (kafka also has properties). Returns VG_OK or VG_ERR_INVALID. */
@@ -744,6 +750,8 @@ void vg_config_free(struct vg_config *cfg) {
         free(params);
         cfg->rules[id].params = NULL;
     }
+    free(cfg->report);
+    cfg->report = NULL;
 }
 
 int vg_config_threads(const struct vg_config *cfg) {

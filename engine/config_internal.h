@@ -78,6 +78,9 @@ int vg_cfg_check_keys(struct vg_cfg_loader *ld, const yaml_node_t *map);
  * Returns VG_OK or VG_ERR_INVALID. */
 int vg_cfg_parse_currency(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
 
+/* Reads the `report:` mapping into cfg->report (config_report.c), allocating it.
+ * Returns VG_OK or VG_ERR_INVALID. */
+int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg);
 /* Builds a one-key YAML document {seg1: {seg2: ... value}} from a dotted key and a plain
  * scalar (config_override.c). Returns VG_OK (doc to delete), VG_ERR_INVALID (bad key, with a
  * message) or VG_ERR_NOMEM. */

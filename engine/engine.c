@@ -17,6 +17,7 @@
 #include "shard.h"
 #include "vigil/alert.h"
 #include "vigil/emit.h"
+#include "vigil/evidence.h"
 #include "vigil/graph.h"
 #include "vigil/hash.h"
 #include "vigil/log.h"
@@ -28,6 +29,7 @@
 #define MAX_SHARDS 64
 
 static int64_t graph_min_amount(const struct vg_config *cfg);
+static int64_t evidence_horizon_ms(const struct vg_config *cfg);
 
 enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD, MSG_STOP };
 
@@ -35,9 +37,12 @@ enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD
 
 /* A slot of a stage's input ring. The transaction travels packed: its fixed fields, then
  * id, from, to and channel back to back, so a typical record fills two or three cache lines
- * of the slot instead of all five (each line crosses from the input thread's core). */
+ * of the slot instead of all five (each line crosses from the input thread's core).
+ * With alerts.evidence: full (only then) slots are larger and the transaction's evidence
+ * object follows the struct (evidence_len bytes). */
 struct stage_msg {
     uint8_t kind;
+    uint16_t evidence_len;     /* evidence: full only */
     int64_t newest_ms;         /* trusted newest event time when this was routed: lateness, expiry */
     int64_t arrival_ns;
     uint64_t from_hash, to_hash;
@@ -137,6 +142,7 @@ struct stage {
     struct vg_alert_out *alerts;
     struct vg_shard *shard;    /* account stage */
     struct vg_graph *graph;    /* graph stage */
+    struct vg_evidence_store *evidence; /* alerts.evidence: full only, else NULL */
     const struct vg_config *cfg;
     char *render_buf;
     int64_t current_arrival_ns;
@@ -157,6 +163,8 @@ struct vg_engine {
     struct stage graph;
     bool graph_enabled;
     int64_t graph_min_amount;
+    bool evidence_full;        /* alerts.evidence: full at start (fixed for the engine's life) */
+    char *evidence_buf;        /* router: the current transaction's evidence object */
     pthread_t collector;
     _Atomic uint32_t bell;
     _Atomic uint32_t bell_sleeping;
@@ -209,8 +217,8 @@ static void out_push(struct stage *st, const struct out_record *hdr, const char 
 /* vg_alert_out delivery: render on this stage's thread and queue for the collector. */
 static void deliver_alert(void *opaque, const struct vg_alert *a, enum vg_severity severity) {
     struct stage *st = opaque;
-    size_t n = vg_alert_render(a, severity, st->cfg->alerts.max_evidence, vg_now_wall_ms(), st->render_buf,
-                               VG_ALERT_JSON_MAX);
+    size_t n = vg_alert_render_evidence(a, severity, st->cfg->alerts.max_evidence, vg_now_wall_ms(), st->evidence,
+                                        st->render_buf, st->evidence ? VG_ALERT_FULL_JSON_MAX : VG_ALERT_JSON_MAX);
     if (n == 0) {
         vg_error("alert_render_failed", "rule=%s", vg_rule_registry[a->rule]->name);
         return;
@@ -222,19 +230,29 @@ static void deliver_alert(void *opaque, const struct vg_alert *a, enum vg_severi
 }
 
 static void publish_stage_stats(struct stage *st) {
+    uint64_t evidence_records = 0, evidence_bytes = 0;
+    if (st->evidence) vg_evidence_store_usage(st->evidence, &evidence_records, &evidence_bytes);
     if (st->shard) {
         struct vg_store_stats ss;
         vg_store_get_stats(vg_shard_store(st->shard), &ss);
         atomic_store_explicit(&st->pub_accounts, ss.accounts, memory_order_relaxed);
         atomic_store_explicit(&st->pub_window_events, ss.events, memory_order_relaxed);
-        atomic_store_explicit(&st->pub_bytes, ss.bytes, memory_order_relaxed);
+        atomic_store_explicit(&st->pub_bytes, ss.bytes + evidence_bytes, memory_order_relaxed);
     } else {
         struct vg_graph_stats gs;
         vg_graph_stats(st->graph, &gs);
         atomic_store_explicit(&st->pub_graph_edges, gs.edges, memory_order_relaxed);
         atomic_store_explicit(&st->pub_budget_cut, gs.budget_cut, memory_order_relaxed);
-        atomic_store_explicit(&st->pub_bytes, gs.bytes, memory_order_relaxed);
+        atomic_store_explicit(&st->pub_bytes, gs.bytes + evidence_bytes, memory_order_relaxed);
     }
+}
+
+/* evidence: full: keeps the message's evidence object for this stage's alerts. */
+static void keep_evidence(struct stage *st, const struct stage_msg *m) {
+    if (m->evidence_len == 0) return; /* not renderable: its alerts show the id alone */
+    if (vg_evidence_store_put(st->evidence, st->txn.id, st->txn.id_len, st->txn.seq, m->newest_ms, m->newest_ms,
+                              (const char *)(m + 1), m->evidence_len) != VG_OK)
+        vg_warn("evidence_not_kept", "msg=\"out of memory; alerts show this id alone\"");
 }
 
 #ifndef PREFETCH_SLOT
@@ -315,12 +333,14 @@ static void *stage_main(void *arg) {
             case MSG_EVENT_IN:
                 st->current_arrival_ns = m->arrival_ns;
                 msg_unpack_txn(m, &st->txn, party_of(st, m));
+                if (st->evidence) keep_evidence(st, m);
                 vg_shard_on_event(st->shard, &st->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
                                   m->from_hash, m->to_hash, m->newest_ms);
                 break;
             case MSG_GRAPH:
                 st->current_arrival_ns = m->arrival_ns;
                 msg_unpack_txn(m, &st->txn, NULL); /* the graph stage gets no party details */
+                if (st->evidence) keep_evidence(st, m);
                 vg_graph_on_txn(st->graph, st->cfg, &st->txn, m->newest_ms, st->alerts);
                 break;
             case MSG_PROGRESS: {
@@ -508,6 +528,9 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
     uint8_t kinds[3] = {MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH};
     int n = 2;
     if (e->graph_enabled && txn->amount_micros >= e->graph_min_amount) targets[n++] = &e->graph;
+    size_t evidence_len = 0;
+    if (e->evidence_full) /* rendered once here, on the input thread, where the whole record is */
+        evidence_len = vg_evidence_render(txn, e->cfg->currency.base, e->evidence_buf, VG_EVIDENCE_JSON_MAX);
     for (int i = 0; i < n; i++) {
         struct stage_msg *m = stage_slot(targets[i], true);
         m->kind = kinds[i];
@@ -516,6 +539,10 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
         m->from_hash = from_hash;
         m->to_hash = to_hash;
         msg_pack_txn(m, txn, txn->has_party ? party_slot_for(targets[i], m) : NULL);
+        if (e->evidence_full) {
+            m->evidence_len = (uint16_t)evidence_len;
+            memcpy(m + 1, e->evidence_buf, evidence_len);
+        }
         stage_commit(targets[i]);
     }
     stat_add(&e->transactions, 1);
@@ -610,8 +637,10 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
     /* try_submit wants room for 3 messages at once in one ring (both sides of a transfer and
      * a progress marker): a smaller ring would refuse forever */
     if (ring < 4) ring = 4;
-    if (vg_ring_init(&st->in, ring, sizeof(struct stage_msg)) != VG_OK ||
-        vg_bytering_init(&st->out, ALERT_RING_BYTES) != VG_OK || !(st->render_buf = malloc(VG_ALERT_JSON_MAX)) ||
+    size_t slot = sizeof(struct stage_msg) + (e->evidence_full ? VG_EVIDENCE_JSON_MAX : 0);
+    if (vg_ring_init(&st->in, ring, slot) != VG_OK || vg_bytering_init(&st->out, ALERT_RING_BYTES) != VG_OK ||
+        !(st->render_buf = malloc(e->evidence_full ? VG_ALERT_FULL_JSON_MAX : VG_ALERT_JSON_MAX)) ||
+        (e->evidence_full && vg_evidence_store_create(&st->evidence, evidence_horizon_ms(e->cfg)) != VG_OK) ||
         !(st->alerts = vg_alert_out_create(e->cfg, deliver_alert, st))) {
         snprintf(errstr, errstr_size, "engine: out of memory creating stage %d", index);
         return VG_ERR_NOMEM;
@@ -630,6 +659,7 @@ static void stage_free(struct stage *st) {
     if (st->shard) vg_shard_destroy(st->shard);
     if (st->graph) vg_graph_destroy(st->graph);
     vg_alert_out_destroy(st->alerts);
+    vg_evidence_store_destroy(st->evidence);
     free(st->render_buf);
     vg_bytering_destroy(&st->out);
     vg_ring_destroy(&st->in);
@@ -638,6 +668,7 @@ static void stage_free(struct stage *st) {
 static void engine_free(struct vg_engine *e) {
     for (int i = 0; i < e->n_shards; i++) stage_free(&e->shards[i]);
     if (e->graph_enabled) stage_free(&e->graph);
+    free(e->evidence_buf);
     free(e);
 }
 
@@ -649,6 +680,15 @@ static int64_t graph_min_amount(const struct vg_config *cfg) {
     if (cfg->rules[VG_RULE_CYCLE].enabled) min = VG_MIN(min, cp->min_amount_micros);
     if (cfg->rules[VG_RULE_SCATTER_GATHER].enabled) min = VG_MIN(min, sp->min_amount_micros);
     return min;
+}
+
+/* How long evidence objects are kept after arrival: as long as any window (account or
+ * graph) can still show the transaction. */
+static int64_t evidence_horizon_ms(const struct vg_config *cfg) {
+    const struct vg_cycle_params *cp = vg_config_params(cfg, VG_RULE_CYCLE);
+    const struct vg_scatter_gather_params *sp = vg_config_params(cfg, VG_RULE_SCATTER_GATHER);
+    int64_t graph = VG_MAX(cp->window_ms, sp->window_ms) + cfg->engine.allowed_lateness_ms;
+    return VG_MAX(vg_config_account_horizon_ms(cfg), graph);
 }
 
 static int engine_create(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
@@ -666,6 +706,12 @@ static int engine_create(struct vg_engine **out, const struct vg_config *cfg, co
     /* The graph stage exists even when both graph rules are off, so a reload can turn them on. */
     e->graph_enabled = true;
     e->graph_min_amount = graph_min_amount(cfg);
+    e->evidence_full = cfg->alerts.evidence == VG_EVIDENCE_FULL;
+    if (e->evidence_full && !(e->evidence_buf = malloc(VG_EVIDENCE_JSON_MAX))) {
+        snprintf(errstr, errstr_size, "engine: out of memory");
+        free(e);
+        return VG_ERR_NOMEM;
+    }
     int rc = VG_OK;
     for (int i = 0; i < e->n_shards && rc == VG_OK; i++) rc = stage_init(e, &e->shards[i], i, errstr, errstr_size);
     if (rc == VG_OK) rc = stage_init(e, &e->graph, -1, errstr, errstr_size);

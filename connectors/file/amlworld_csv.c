@@ -100,6 +100,11 @@ static int account_id(struct vg_str bank, struct vg_str account, const char *sid
 int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
                       const struct vg_currency_table *rates, struct vg_txn *out,
                       struct vg_parse_error *err) {
+    return vg_amlworld_parse_sent(rec, len, line_no, rates, false, out, err);
+}
+
+int vg_amlworld_parse_sent(const char *rec, size_t len, uint64_t line_no, const struct vg_currency_table *rates,
+                           bool keep_sent, struct vg_txn *out, struct vg_parse_error *err) {
     if (len > VG_RECORD_MAX) {
         set_error(err, VG_REASON_OVERSIZED, "line of %zu bytes, at most %d", len, VG_RECORD_MAX);
         return VG_ERR_INVALID;
@@ -128,6 +133,7 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
     uint64_t seq = out->seq;
     vg_txn_clear(out); /* no party fields in this format */
     out->seq = seq;
+    out->keep_sent = keep_sent;
 
     char snippet[40];
     if (vg_time_parse_amlworld(col[COL_TIMESTAMP].ptr, col[COL_TIMESTAMP].len, &out->ts_ms) != VG_OK) {
@@ -200,6 +206,17 @@ int vg_amlworld_parse(const char *rec, size_t len, uint64_t line_no,
     for (size_t i = 0; i < nd; i++) out->id[i] = digits[nd - 1 - i];
     out->id_len = (uint8_t)nd;
 
+    if (keep_sent) { /* evidence: the columns as written (banks with their leading zeros) */
+        vg_txn_sent_set(out->sent.amount, sizeof out->sent.amount, &out->sent.amount_len, paid.ptr, paid.len);
+        vg_txn_sent_set(out->sent.currency, sizeof out->sent.currency, &out->sent.currency_len, currency.ptr,
+                        currency.len);
+        vg_txn_sent_set(out->sent.from_bank, sizeof out->sent.from_bank, &out->sent.from_bank_len,
+                        col[COL_FROM_BANK].ptr, col[COL_FROM_BANK].len);
+        vg_txn_sent_set(out->sent.to_bank, sizeof out->sent.to_bank, &out->sent.to_bank_len, col[COL_TO_BANK].ptr,
+                        col[COL_TO_BANK].len);
+    } else {
+        memset(&out->sent, 0, 4); /* the four lengths */
+    }
     err->reason = VG_REASON_NONE;
     return VG_OK;
 }

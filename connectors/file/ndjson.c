@@ -6,7 +6,7 @@
  * grammar, no trailing commas or garbage). Unknown members are validated and ignored, nested
  * up to JSON_DEPTH_MAX. A known member given twice is refused as malformed (no "first wins"
  * vs "last wins" ambiguity between vigil and other consumers of the same topic).
- * from_bank/to_bank are accepted and ignored (vg_txn has no place for them). The party fields
+ * from_bank/to_bank are read only when the caller keeps the fields as sent (evidence: full). The party fields
  * (names, party ids, birth dates) are stored only when sent (vg_txn_party_begin). */
 #include "vigil/ingest.h"
 
@@ -32,6 +32,8 @@ enum field {
     FIELD_CHANNEL,
     FIELD_FROM_COUNTRY,
     FIELD_TO_COUNTRY,
+    FIELD_FROM_BANK,   /* read only with keep_sent, else ignored like an unknown member */
+    FIELD_TO_BANK,
     FIELD_FROM_NAME,
     FIELD_TO_NAME,
     FIELD_FROM_PARTY_ID,
@@ -45,6 +47,7 @@ static const char *const field_names[FIELD_UNKNOWN] = {
     [FIELD_ID] = "id", [FIELD_TS] = "ts", [FIELD_FROM] = "from", [FIELD_TO] = "to",
     [FIELD_AMOUNT] = "amount", [FIELD_CURRENCY] = "currency", [FIELD_CHANNEL] = "channel",
     [FIELD_FROM_COUNTRY] = "from_country", [FIELD_TO_COUNTRY] = "to_country",
+    [FIELD_FROM_BANK] = "from_bank", [FIELD_TO_BANK] = "to_bank",
     [FIELD_FROM_NAME] = "from_name", [FIELD_TO_NAME] = "to_name",
     [FIELD_FROM_PARTY_ID] = "from_party_id", [FIELD_TO_PARTY_ID] = "to_party_id",
     [FIELD_FROM_BIRTH_DATE] = "from_birth_date", [FIELD_TO_BIRTH_DATE] = "to_birth_date",
@@ -66,6 +69,7 @@ struct parser {
     const char *currency;          /* into the record, or currency_buf when it had escapes */
     size_t currency_len;
     char currency_buf[SCALAR_MAX];
+    struct vg_txn_sent *sent;      /* fields as sent are kept here, or NULL (the default) */
 };
 
 /* ---- errors ---------------------------------------------------------------------------- */
@@ -441,10 +445,14 @@ static enum field field_of(const char *name, size_t len) {
     case 6: if (memcmp(name, "amount", 6) == 0) return FIELD_AMOUNT; break;
     case 7:
         if (memcmp(name, "channel", 7) == 0) return FIELD_CHANNEL;
+        if (memcmp(name, "to_bank", 7) == 0) return FIELD_TO_BANK;
         if (memcmp(name, "to_name", 7) == 0) return FIELD_TO_NAME;
         break;
     case 8: if (memcmp(name, "currency", 8) == 0) return FIELD_CURRENCY; break;
-    case 9: if (memcmp(name, "from_name", 9) == 0) return FIELD_FROM_NAME; break;
+    case 9:
+        if (memcmp(name, "from_name", 9) == 0) return FIELD_FROM_NAME;
+        if (memcmp(name, "from_bank", 9) == 0) return FIELD_FROM_BANK;
+        break;
     case 10: if (memcmp(name, "to_country", 10) == 0) return FIELD_TO_COUNTRY; break;
     case 11: if (memcmp(name, "to_party_id", 11) == 0) return FIELD_TO_PARTY_ID; break;
     case 12: if (memcmp(name, "from_country", 12) == 0) return FIELD_FROM_COUNTRY; break;
@@ -542,6 +550,7 @@ static int parse_amount(struct parser *ps) {
         return wrong_type(ps, FIELD_AMOUNT, "a number or a decimal string");
     }
     int rc = vg_money_parse_exact(text, len, &ps->amount);
+    if (ps->sent) vg_txn_sent_set(ps->sent->amount, sizeof ps->sent->amount, &ps->sent->amount_len, text, len);
     if (rc == VG_ERR_RANGE)
         FIELD_ERROR(ps, VG_REASON_AMOUNT_OVERFLOW, "field 'amount': %s does not fit in 64-bit micro-units",
                     printable(text, len, snippet));
@@ -599,6 +608,21 @@ static int parse_country(struct parser *ps, enum field f, char dst[2]) {
         FIELD_ERROR(ps, VG_REASON_BAD_COUNTRY, "field '%s': '%s' is not an ISO 3166 alpha-2 code",
                     field_names[f], printable(text, VG_MIN(len, sizeof buf), snippet));
     }
+    return 0;
+}
+
+/* from_bank / to_bank (kept only with keep_sent): a string, cut to VG_ID_MAX bytes. */
+static int parse_bank(struct parser *ps, enum field f) {
+    if (*ps->p != '"') return wrong_type(ps, f, "a string");
+    char buf[VG_ID_MAX + 4];
+    size_t len;
+    if (read_string(ps, buf, sizeof buf, &len, NULL) != 0) return -1;
+    if (f == FIELD_FROM_BANK)
+        vg_txn_sent_set(ps->sent->from_bank, sizeof ps->sent->from_bank, &ps->sent->from_bank_len, buf,
+                        VG_MIN(len, sizeof buf));
+    else
+        vg_txn_sent_set(ps->sent->to_bank, sizeof ps->sent->to_bank, &ps->sent->to_bank_len, buf,
+                        VG_MIN(len, sizeof buf));
     return 0;
 }
 
@@ -690,6 +714,8 @@ static int parse_field(struct parser *ps, enum field f, struct vg_txn *out) {
     case FIELD_CHANNEL: return parse_channel(ps, out);
     case FIELD_FROM_COUNTRY: return parse_country(ps, f, out->from_country);
     case FIELD_TO_COUNTRY: return parse_country(ps, f, out->to_country);
+    case FIELD_FROM_BANK:
+    case FIELD_TO_BANK: return parse_bank(ps, f);
     case FIELD_FROM_NAME:
     case FIELD_TO_NAME: return parse_name(ps, f, out);
     case FIELD_FROM_PARTY_ID:
@@ -723,6 +749,7 @@ static int parse_object(struct parser *ps, struct vg_txn *out) {
             skip_ws(ps);
             if (ps->p >= ps->end) return malformed(ps, "value expected");
             enum field f = name_len <= sizeof name_buf ? field_of(name, name_len) : FIELD_UNKNOWN;
+            if ((f == FIELD_FROM_BANK || f == FIELD_TO_BANK) && !ps->sent) f = FIELD_UNKNOWN;
             if (f == FIELD_UNKNOWN ? skip_value(ps, 1) != 0 : parse_field(ps, f, out) != 0) return -1;
             skip_ws(ps);
             if (ps->p < ps->end && *ps->p == ',') {
@@ -744,13 +771,20 @@ static int parse_object(struct parser *ps, struct vg_txn *out) {
 
 int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table *rates,
                     struct vg_txn *out, struct vg_parse_error *err) {
+    return vg_ndjson_parse_sent(rec, len, rates, false, out, err);
+}
+
+int vg_ndjson_parse_sent(const char *rec, size_t len, const struct vg_currency_table *rates, bool keep_sent,
+                         struct vg_txn *out, struct vg_parse_error *err) {
     if (len > VG_RECORD_MAX) {
         set_error(err, VG_REASON_OVERSIZED, "record of %zu bytes, at most %d", len, VG_RECORD_MAX);
         return VG_ERR_INVALID;
     }
     uint64_t seq = out->seq;
     vg_txn_clear(out); /* no stale bytes from a previous record in ids or countries */
+    if (keep_sent) memset(&out->sent, 0, 4); /* its four lengths */
     out->seq = seq;
+    out->keep_sent = keep_sent;
 
     struct parser ps; /* field by field: currency_buf needs no zeroing */
     ps.p = ps.start = rec;
@@ -761,6 +795,7 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
     ps.amount = (struct vg_amount){0, 0};
     ps.currency = NULL;
     ps.currency_len = 0;
+    ps.sent = keep_sent ? &out->sent : NULL;
     if (parse_object(&ps, out) != 0 || ps.field_error) return VG_ERR_INVALID;
 
     unsigned missing = REQUIRED_FIELDS & ~ps.seen;
@@ -788,6 +823,9 @@ int vg_ndjson_parse(const char *rec, size_t len, const struct vg_currency_table 
                   "field 'amount': rounds to 0 when converted to %s", rates->base);
         return VG_ERR_INVALID;
     }
+    if (ps.sent)
+        vg_txn_sent_set(ps.sent->currency, sizeof ps.sent->currency, &ps.sent->currency_len, ps.currency,
+                        VG_MIN(ps.currency_len, sizeof ps.currency_buf));
     err->reason = VG_REASON_NONE;
     return VG_OK;
 }

@@ -110,14 +110,15 @@ static void handle_record(struct replay *r, const char *rec, size_t len, int64_t
     struct vg_parse_error pe;
     int rc;
     const struct vg_currency_table *rates = &r->d->cfg->currency;
+    bool keep_sent = r->d->cfg->alerts.evidence == VG_EVIDENCE_FULL; /* fields as sent, for evidence */
     if (r->opt->format == VG_FORMAT_AMLWORLD_CSV) {
         if (!r->header_checked) {
             r->header_checked = true;
             if (vg_amlworld_is_header(rec, len)) return;
         }
-        rc = vg_amlworld_parse(rec, len, ++r->data_line, rates, &txn, &pe);
+        rc = vg_amlworld_parse_sent(rec, len, ++r->data_line, rates, keep_sent, &txn, &pe);
     } else {
-        rc = vg_ndjson_parse(rec, len, rates, &txn, &pe);
+        rc = vg_ndjson_parse_sent(rec, len, rates, keep_sent, &txn, &pe);
     }
     if (rc != VG_OK) {
         write_dead_letter(r, rec, len, &pe);

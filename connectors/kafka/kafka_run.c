@@ -468,8 +468,8 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         perr.reason = VG_REASON_OVERSIZED;
         snprintf(perr.detail, sizeof(perr.detail), "message of %zu bytes, at most %d", m->len,
                  VG_RECORD_MAX);
-    } else if (vg_ndjson_parse(m->payload ? m->payload : "", m->payload ? m->len : 0,
-                               &r->d->cfg->currency, &txn, &perr) == VG_OK) {
+    } else if (vg_ndjson_parse_sent(m->payload ? m->payload : "", m->payload ? m->len : 0, &r->d->cfg->currency,
+                                    r->d->cfg->alerts.evidence == VG_EVIDENCE_FULL, &txn, &perr) == VG_OK) {
         perr.reason = VG_REASON_NONE;
     }
     if (perr.reason == VG_REASON_NONE) {

@@ -11,6 +11,8 @@
 #define VG_ALERT_METRICS_MAX 12
 /* Upper bound on one rendered alert line. */
 #define VG_ALERT_JSON_MAX (VG_EVIDENCE_MAX * 2 * (VG_ID_MAX * 6 + 4) + 4096)
+/* ... and with evidence objects (evidence.h: VG_EVIDENCE_JSON_MAX each). */
+#define VG_ALERT_FULL_JSON_MAX (VG_ALERT_JSON_MAX + VG_EVIDENCE_MAX * (2048 + 1) + 64)
 
 enum vg_metric_kind { VG_METRIC_COUNT, VG_METRIC_MONEY, VG_METRIC_RATIO, VG_METRIC_DURATION, VG_METRIC_TEXT,
                       VG_METRIC_CODE };
@@ -76,6 +78,14 @@ void vg_alert_add_metric_text(struct vg_alert *a, const char *key, const char *t
  * max_evidence. Returns the length, or 0 when cap is too small. */
 size_t vg_alert_render(const struct vg_alert *a, enum vg_severity severity, uint32_t max_evidence,
                        int64_t detected_at_ms, char *buf, size_t cap);
+
+/* Same, with alerts.evidence: full: appends "evidence" (contract section 4), the objects
+ * store keeps for the tx ids written, in their order. store NULL = vg_alert_render. A
+ * buffer of VG_ALERT_FULL_JSON_MAX always suffices. */
+struct vg_evidence_store;
+size_t vg_alert_render_evidence(const struct vg_alert *a, enum vg_severity severity, uint32_t max_evidence,
+                                int64_t detected_at_ms, const struct vg_evidence_store *store, char *buf,
+                                size_t cap);
 
 /* The deterministic id: hex of XXH3-128 over rule, account, trigger tx id and
  * window_end. buf >= 33 bytes. Can't fail. */

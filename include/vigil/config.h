@@ -67,6 +67,9 @@ struct vg_config {
     struct {
         int64_t cooldown_ms;               /* alerts.cooldown, default 24h */
         uint32_t max_evidence;             /* alerts.max_evidence, default 64, at most VG_EVIDENCE_MAX */
+        /* alerts.evidence: ids (default) | full (the evidence transactions themselves);
+         * read at start, a reload keeps the running mode */
+        enum vg_evidence_mode { VG_EVIDENCE_IDS = 0, VG_EVIDENCE_FULL = 1 } evidence;
     } alerts;
     struct vg_rule_config rules[VG_RULE_MAX];
     struct {
@@ -77,6 +80,7 @@ struct vg_config {
         unsigned long dir_line;            /* line state.dir was written on (messages), 0 = none */
         int64_t interval_ms;               /* state.interval, default 30s */
     } state;
+    struct vg_report_config *report;       /* report: (goAML drafts, report.h); NULL when not written */
     struct {
         enum vg_log_level level;           /* log.level: error|warn|info|debug, default info */
     } log;

@@ -5,6 +5,21 @@
 
 #include "vigil/common.h"
 
+#define VG_SENT_AMOUNT_MAX 40    /* an amount's text as sent, longer ones are cut */
+#define VG_SENT_CURRENCY_MAX 24  /* "Australian Dollar" and the like */
+
+/* A record's fields as sent that the analysis does not use (evidence for reports). */
+struct vg_txn_sent {
+    uint8_t amount_len;        /* 0: not kept */
+    uint8_t currency_len;
+    uint8_t from_bank_len;     /* 0: absent */
+    uint8_t to_bank_len;
+    char amount[VG_SENT_AMOUNT_MAX];      /* decimal text, e.g. "9500.00" */
+    char currency[VG_SENT_CURRENCY_MAX];  /* e.g. "EUR", "US Dollar" */
+    char from_bank[VG_ID_MAX];
+    char to_bank[VG_ID_MAX];
+};
+
 struct vg_txn {
     uint64_t seq;              /* 0-based position in the input stream, set by the reader */
     int64_t ts_ms;             /* event time, epoch ms UTC */
@@ -16,6 +31,7 @@ struct vg_txn {
     char from_country[2];      /* ISO 3166 alpha-2 upper-case, or "\0\0" when absent */
     char to_country[2];
     uint8_t has_party;         /* 1 when any party field below was sent; else they are unset */
+    uint8_t keep_sent;         /* 1: `sent` (last) holds the fields as sent (evidence: full) */
     char id[VG_ID_MAX];
     char from[VG_ID_MAX];
     char to[VG_ID_MAX];
@@ -32,6 +48,9 @@ struct vg_txn {
     char to_party_id[VG_ID_MAX];
     char from_name[VG_NAME_MAX];
     char to_name[VG_NAME_MAX];
+    /* Only for alerts.evidence: full: the *_parse_sent parsers fill it when asked (keep_sent);
+     * the analysis never reads it, the stage rings never carry it. */
+    struct vg_txn_sent sent;
 };
 
 /* Bytes of a record before the party details: what a parser clears per record. */
@@ -45,12 +64,14 @@ static inline void vg_txn_clear(struct vg_txn *txn) {
     __builtin_memset(txn, 0, VG_TXN_BASE_BYTES);
 }
 
-/* Copies a record: the base fields, and the party details only when it has them (a whole
+/* Copies a record: the base fields, the party details and fields as sent only when it has them (a whole
  * struct copy would move ~1.5 KB per record for nothing). Can't fail. */
 static inline void vg_txn_copy(struct vg_txn *dst, const struct vg_txn *src) {
     __builtin_memcpy(dst, src, VG_TXN_BASE_BYTES);
     if (src->has_party)
-        __builtin_memcpy(&dst->from_name_len, &src->from_name_len, sizeof *src - VG_TXN_BASE_BYTES);
+        __builtin_memcpy(&dst->from_name_len, &src->from_name_len,
+                         offsetof(struct vg_txn, sent) - VG_TXN_BASE_BYTES);
+    if (VG_UNLIKELY(src->keep_sent)) __builtin_memcpy(&dst->sent, &src->sent, sizeof src->sent);
 }
 
 /* Called before the first party field of a record is stored: clears their lengths and dates
@@ -59,6 +80,18 @@ static inline void vg_txn_party_begin(struct vg_txn *txn) {
     if (txn->has_party) return;
     __builtin_memset(&txn->from_name_len, 0, VG_TXN_PARTY_HEAD_BYTES);
     txn->has_party = 1;
+}
+
+/* Copies text into a `sent` field of cap bytes, cut on a UTF-8 character boundary.
+ * Can't fail. */
+static inline void vg_txn_sent_set(char *dst, size_t cap, uint8_t *dst_len, const char *text, size_t len) {
+    if (cap > 255) cap = 255;
+    if (len > cap) {
+        len = cap;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+    }
+    __builtin_memcpy(dst, text, len);
+    *dst_len = (uint8_t)len;
 }
 
 /* Why a record went to the dead-letter sink. The strings (vg_reason_name) are the

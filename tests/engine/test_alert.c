@@ -735,3 +735,163 @@ Test(alert, every_alert_of_a_generated_stream_is_valid, .timeout = 300) {
     vg_test_alerts_free(&out);
     free(doc);
 }
+
+/* ---- alerts.evidence (contract section 4) ---------------------------------------------------- */
+
+#include "vigil/evidence.h"
+
+/* Two deposits and a transfer for large_tx and fan_in-free checks; amounts as sent differ
+ * from the base amounts (EUR at the default rate). */
+static const char *evidence_input =
+    "{\"id\":\"e1\",\"ts\":1704067200000,\"from\":\"A\",\"to\":\"B\",\"amount\":\"15000.50\",\"currency\":\"EUR\","
+    "\"channel\":\"Wire\",\"from_country\":\"de\",\"to_country\":\"KZ\",\"from_bank\":\"Bank <&> \\\"1\\\"\","
+    "\"to_bank\":\"Банк\",\"from_name\":\"Иван \\\"Ваня\\\" Петров\"}\n"
+    "{\"id\":\"e2\",\"ts\":1704067260000,\"from\":\"D\",\"to\":\"C\",\"amount\":25000,\"currency\":\"USD\"}\n";
+
+Test(alert, evidence_ids_is_the_default_and_adds_nothing) {
+    struct vg_test_alerts ids, dflt;
+    cr_assert_eq(vg_test_replay("alerts:\n  evidence: ids\n", evidence_input, 1, &ids), 0);
+    cr_assert_eq(vg_test_replay(NULL, evidence_input, 1, &dflt), 0);
+    cr_assert_eq(ids.count, 2);
+    cr_assert_eq(dflt.count, ids.count);
+    for (size_t i = 0; i < ids.count; i++) {
+        cr_expect_null(strstr(ids.lines[i], "\"evidence\""), "%s", ids.lines[i]);
+        /* byte for byte the same line but for the wall-clock detected_at */
+        const char *a = strstr(ids.lines[i], ",\"tx_ids\""), *b = strstr(dflt.lines[i], ",\"tx_ids\"");
+        cr_assert(a && b);
+        cr_expect_str_eq(a, b);
+        cr_expect_eq(strncmp(ids.lines[i], dflt.lines[i], (size_t)(strstr(ids.lines[i], "\"detected_at\"") - ids.lines[i])), 0);
+    }
+    vg_test_alerts_free(&ids);
+    vg_test_alerts_free(&dflt);
+}
+
+Test(alert, evidence_full_carries_the_transactions_as_sent_in_tx_ids_order) {
+    struct vg_test_alerts out;
+    cr_assert_eq(vg_test_replay("alerts:\n  evidence: full\n", evidence_input, 2, &out), 0);
+    cr_assert_eq(vg_test_count(&out, "large_tx", NULL), 2);
+    for (size_t i = 0; i < out.count; i++) {
+        char line[8192];
+        size_t n = (size_t)snprintf(line, sizeof line, "%s\n", out.lines[i]);
+        struct jv v = check_alert_line(line, n);
+        const struct jv *tx = jget(&v, "tx_ids"), *ev = jget(&v, "evidence");
+        cr_assert(ev && ev->type == J_ARR, "%s", out.lines[i]);
+        cr_assert_eq(ev->n, tx->n);
+        for (size_t k = 0; k < ev->n; k++) {
+            const struct jv *e = &ev->items[k];
+            cr_assert_eq(e->type, J_OBJ);
+            cr_expect_str_eq(jget(e, "id")->s, tx->items[k].s);
+            cr_expect(is_integer(jget(e, "ts")));
+            cr_expect_eq(jget(e, "from")->type, J_STR);
+            cr_expect_eq(jget(e, "to")->type, J_STR);
+            cr_expect_eq(jget(e, "amount_base")->type, J_STR);
+        }
+        const struct jv *e = &ev->items[0];
+        if (!strcmp(tx->items[0].s, "e1")) {
+            cr_expect_str_eq(jget(e, "ts")->s, "1704067200000");
+            cr_expect_str_eq(jget(e, "from")->s, "A");
+            cr_expect_str_eq(jget(e, "to")->s, "B");
+            cr_expect_str_eq(jget(e, "amount")->s, "15000.50");
+            cr_expect_str_eq(jget(e, "currency")->s, "EUR");
+            cr_expect_str_neq(jget(e, "amount_base")->s, "15000.5"); /* converted at the EUR rate */
+            cr_expect_str_eq(jget(e, "base_currency")->s, "USD");
+            cr_expect_str_eq(jget(e, "channel")->s, "wire");
+            cr_expect_str_eq(jget(e, "from_country")->s, "DE");
+            cr_expect_str_eq(jget(e, "to_country")->s, "KZ");
+            cr_expect_str_eq(jget(e, "from_bank")->s, "Bank <&> \"1\"");
+            cr_expect_str_eq(jget(e, "to_bank")->s, "Банк");
+            cr_expect_str_eq(jget(e, "from_name")->s, "Иван \"Ваня\" Петров");
+            cr_expect_null(jget(e, "to_name"), "a name not sent is left out");
+        } else {
+            cr_expect_str_eq(jget(e, "id")->s, "e2");
+            cr_expect_str_eq(jget(e, "amount")->s, "25000");
+            cr_expect_str_eq(jget(e, "amount_base")->s, "25000");
+            cr_expect_null(jget(e, "channel"), "absent fields are left out");
+            cr_expect_null(jget(e, "from_bank"));
+            cr_expect_null(jget(e, "to_country"));
+        }
+        jv_free(&v);
+    }
+    vg_test_alerts_free(&out);
+}
+
+Test(alert, evidence_full_render_unknown_ids_keep_their_place) {
+    struct vg_evidence_store *store;
+    cr_assert_eq(vg_evidence_store_create(&store, 60000), VG_OK);
+    cr_assert_eq(vg_evidence_store_put(store, "t1", 2, 1, 1000, 1000, "{\"id\":\"t1\",\"x\":1}", 17), VG_OK);
+    struct vg_txn t = trigger("t9", 1704067200000LL);
+    struct vg_alert *a = alert_new(VG_RULE_FAN_IN, "HUB", 3, &t);
+    vg_alert_add_tx(a, "t9", 2);
+    vg_alert_add_tx(a, "t1", 2);
+    char *buf = malloc(VG_ALERT_FULL_JSON_MAX);
+    size_t n = vg_alert_render_evidence(a, VG_SEVERITY_LOW, 64, 1, store, buf, VG_ALERT_FULL_JSON_MAX);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_expect(strstr(buf, ",\"evidence\":[{\"id\":\"t9\"},{\"id\":\"t1\",\"x\":1}]}\n") != NULL, "%s", buf);
+    free(buf);
+    free(a);
+    vg_evidence_store_destroy(store);
+}
+
+Test(alert, evidence_store_expires_replaces_and_grows) {
+    struct vg_evidence_store *s;
+    cr_assert_eq(vg_evidence_store_create(&s, 1000), VG_OK);
+    char id[16], json[64];
+    for (int i = 0; i < 20000; i++) { /* past the initial index and log sizes */
+        int n = snprintf(id, sizeof id, "id%d", i);
+        int m = snprintf(json, sizeof json, "{\"id\":\"id%d\"}", i);
+        cr_assert_eq(vg_evidence_store_put(s, id, (size_t)n, (uint64_t)i, i, 0, json, (size_t)m), VG_OK);
+    }
+    struct vg_str j;
+    cr_assert(vg_evidence_store_find(s, "id0", 3, &j));
+    cr_assert(vg_evidence_store_find(s, "id19999", 7, &j));
+    cr_expect_eq(j.len, strlen("{\"id\":\"id19999\"}"));
+    cr_expect_eq(memcmp(j.ptr, "{\"id\":\"id19999\"}", j.len), 0);
+    /* the same (id, seq) again is kept once; a new seq with the same id replaces it */
+    cr_assert_eq(vg_evidence_store_put(s, "id5", 3, 5, 20000, 0, "dup", 3), VG_OK);
+    cr_assert(vg_evidence_store_find(s, "id5", 3, &j));
+    cr_expect_eq(memcmp(j.ptr, "{\"id\":\"id5\"}", j.len), 0);
+    cr_assert_eq(vg_evidence_store_put(s, "id5", 3, 77777, 20000, 0, "newer", 5), VG_OK);
+    cr_assert(vg_evidence_store_find(s, "id5", 3, &j));
+    cr_expect_eq(j.len, 5);
+    /* a watermark of 19500 keeps what arrived at newest >= 18500 */
+    cr_assert_eq(vg_evidence_store_put(s, "x", 1, 99999, 20000, 19500, "{}", 2), VG_OK);
+    cr_expect(!vg_evidence_store_find(s, "id100", 5, &j));
+    cr_expect(!vg_evidence_store_find(s, "id18499", 7, &j));
+    cr_expect(vg_evidence_store_find(s, "id18500", 7, &j));
+    cr_expect(vg_evidence_store_find(s, "id5", 3, &j), "the replacement arrived late enough to stay");
+    uint64_t records, bytes;
+    vg_evidence_store_usage(s, &records, &bytes);
+    cr_expect_eq(records, 1500 + 1 + 1);
+    for (int i = 18500; i < 20000; i++) {
+        int n = snprintf(id, sizeof id, "id%d", i);
+        cr_expect(vg_evidence_store_find(s, id, (size_t)n, &j), "%s lost after deletions", id);
+    }
+    vg_evidence_store_destroy(s);
+}
+
+Test(alert, evidence_of_hostile_ids_stays_within_bounds_and_valid) {
+    struct vg_txn t;
+    memset(&t, 0, sizeof t);
+    t.id_len = t.from_len = t.to_len = VG_ID_MAX; /* 64 control bytes each: 384 escaped */
+    memset(t.id, 1, VG_ID_MAX);
+    memset(t.from, 2, VG_ID_MAX);
+    memset(t.to, 3, VG_ID_MAX);
+    t.amount_micros = 1;
+    t.keep_sent = true;
+    t.sent.amount_len = VG_SENT_AMOUNT_MAX;
+    memset(t.sent.amount, 4, VG_SENT_AMOUNT_MAX);
+    t.sent.currency_len = VG_SENT_CURRENCY_MAX;
+    memset(t.sent.currency, 5, VG_SENT_CURRENCY_MAX);
+    t.sent.from_bank_len = t.sent.to_bank_len = VG_ID_MAX;
+    memset(t.sent.from_bank, 6, VG_ID_MAX);
+    memset(t.sent.to_bank, 7, VG_ID_MAX);
+    char buf[VG_EVIDENCE_JSON_MAX];
+    size_t n = vg_evidence_render(&t, "USD", buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    struct jv v;
+    const char *err = NULL;
+    cr_assert(json_parse(buf, n, &v, &err), "invalid JSON (%s): %.*s", err, (int)n, buf);
+    cr_expect_eq(jget(&v, "id")->len, VG_ID_MAX);
+    jv_free(&v);
+}

@@ -85,7 +85,8 @@ int vg_test_replay(const char *yaml, const char *ndjson, int threads, struct vg_
         struct vg_txn t;
         struct vg_parse_error pe;
         memset(&t, 0, sizeof t);
-        if (len > 0 && vg_ndjson_parse(p, len, &cfg->currency, &t, &pe) == VG_OK) {
+        bool keep_sent = cfg->alerts.evidence == VG_EVIDENCE_FULL; /* as the readers do */
+        if (len > 0 && vg_ndjson_parse_sent(p, len, &cfg->currency, keep_sent, &t, &pe) == VG_OK) {
             t.seq = seq++;
             vg_engine_submit(e, &t, 0);
         } else if (len > 0) {

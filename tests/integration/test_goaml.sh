@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# test_goaml.sh - goAML drafts end to end: vigild replays a generated stream with
+# alerts.evidence: full, its alerts are piped into vigil-goaml, and every case becomes one
+# <report> that the test FIU schema accepts (checked again here with xmllint when present);
+# the same alerts give the same case files; a configuration with a code the FIU does not
+# know yields rejected/ files with the validator's messages and exit 0; and vigil-goaml
+# reading the alerts topic of a running vigild (its own consumer group) drafts the same cases.
+source "$(dirname "$0")/kafka_lib.sh"
+
+GOAML="$VG_BIN/vigil-goaml"
+VIGILD="$VG_BIN/vigild"
+"$VG_BIN/vigil-gen" --format ndjson --out "$KT_TMP/in.ndjson" --transactions 20000 --accounts 2000 --seed 5 --quiet
+
+# report_config FILE REPORT_CODE OUTPUT_DIR : the report section for the test schema fiu_a.
+report_config() {
+    cat >>"$1" <<YAML
+alerts:
+  evidence: full
+report:
+  schema: $VG_TEST_DATA/goaml/fiu_a.xsd
+  output_dir: $3
+  group: goaml-it
+  case_period: 72h
+  rentity_id: "1234"
+  submission_code: E
+  entity_reference_prefix: "VIGIL-"
+  reporting_person: {first_name: Aigerim, last_name: Seitkali}
+  location: {address_type: B, address: "1 Abay Ave", city: Almaty, country_code: KZ}
+  action: "Under review."
+  report_codes: {default: $2, large_tx: CTR}
+  indicators: {default: [MULE], structuring: [STRUCT], fan_in: [FANIN], fan_out: [FANOUT], large_tx: [LARGE],
+               cycle: [CYCLE], velocity: [VELOC], dormant: [DORM], watchlist: [LIST], high_risk_country: [GEO]}
+  transmode_codes: {default: Z, cash: A, wire: B, card: C}
+  funds_codes: {default: K, cash: A}
+  banks: {default: {name: Unknown institution, code: UNKNOWN}}
+YAML
+}
+
+# summary LOG KEY : a number from vigil-goaml's summary line.
+summary() { sed -nE "s/^vigil-goaml:.*[ :]$2=([0-9]+).*/\1/p" "$1"; }
+
+# 1. replay | vigil-goaml: every case drafted, none rejected.
+: >"$KT_TMP/replay.yaml"
+report_config "$KT_TMP/replay.yaml" STR "$KT_TMP/out1"
+timeout 120 "$VIGILD" -c "$KT_TMP/replay.yaml" --input "$KT_TMP/in.ndjson" --output - 2>"$KT_TMP/vigild.log" |
+    tee "$KT_TMP/alerts.ndjson" | timeout 120 "$GOAML" -c "$KT_TMP/replay.yaml" 2>"$KT_TMP/goaml1.log" ||
+    kt_fail "replay | vigil-goaml failed"
+alerts=$(wc -l <"$KT_TMP/alerts.ndjson")
+[ "$alerts" -gt 10 ] || kt_fail "only $alerts alerts: test data too weak"
+grep '"evidence":\[{"id":' "$KT_TMP/alerts.ndjson" >/dev/null || kt_fail "alerts carry no evidence objects"
+drafted=$(summary "$KT_TMP/goaml1.log" drafted)
+[ "$(summary "$KT_TMP/goaml1.log" alerts)" = "$alerts" ] || kt_fail "vigil-goaml did not read every alert"
+[ "$(summary "$KT_TMP/goaml1.log" rejected)" = 0 ] || kt_fail "drafts rejected: $(ls "$KT_TMP/out1/rejected")"
+[ "${drafted:-0}" -gt 0 ] || kt_fail "no drafts"
+ls "$KT_TMP/out1" | grep -E '^case-[0-9a-f]{32}\.xml$' | sort >"$KT_TMP/names1"
+[ "$(wc -l <"$KT_TMP/names1")" = "$drafted" ] || kt_fail "$drafted drafted, $(wc -l <"$KT_TMP/names1") files"
+[ -z "$(find "$KT_TMP/out1" -name '*.tmp')" ] || kt_fail "temp files left behind"
+if command -v xmllint >/dev/null; then
+    for f in "$KT_TMP"/out1/*.xml; do
+        xmllint --noout --schema "$VG_TEST_DATA/goaml/fiu_a.xsd" "$f" 2>>"$KT_TMP/xmllint.log" ||
+            kt_fail "xmllint refuses $f: $(tail -n 3 "$KT_TMP/xmllint.log")"
+    done
+fi
+# Every evidence transaction of every alert is in the drafts (each once per case).
+want=$(grep -o '"evidence":\[.*\]' "$KT_TMP/alerts.ndjson" | grep -oE '\{"id":"[^"]*"' | sort -u | wc -l)
+got=$(cat "$KT_TMP"/out1/*.xml | sed -nE 's/.*<transactionnumber>(.*)<\/transactionnumber>.*/\1/p' | sort -u | wc -l)
+[ "$want" = "$got" ] || kt_fail "alerts name $want evidence transactions, drafts hold $got"
+
+# 2. the same alerts again, from a file: the same case files.
+timeout 60 "$GOAML" -c "$KT_TMP/replay.yaml" --input "$KT_TMP/alerts.ndjson" --output-dir "$KT_TMP/out2" \
+    2>"$KT_TMP/goaml2.log" || kt_fail "vigil-goaml --input failed"
+ls "$KT_TMP/out2" | grep -E '^case-' | sort >"$KT_TMP/names2"
+cmp -s "$KT_TMP/names1" "$KT_TMP/names2" || kt_fail "case files differ between two runs on the same alerts"
+
+# 3. a code FIU A does not know: rejected/ with the validator's messages, exit 0.
+: >"$KT_TMP/bad.yaml"
+report_config "$KT_TMP/bad.yaml" NOT-A-CODE "$KT_TMP/out3"
+timeout 60 "$GOAML" -c "$KT_TMP/bad.yaml" --input "$KT_TMP/alerts.ndjson" 2>"$KT_TMP/goaml3.log" ||
+    kt_fail "vigil-goaml exited non-zero on rejected drafts"
+rejected=$(summary "$KT_TMP/goaml3.log" rejected)
+[ "${rejected:-0}" -gt 0 ] || kt_fail "nothing rejected with report_code NOT-A-CODE"
+grep -hE "^line [0-9]+: element 'report_code':.*NOT-A-CODE" "$KT_TMP"/out3/rejected/*.errors.txt >/dev/null ||
+    kt_fail "rejected/ messages do not name line, element and value"
+[ "$(ls "$KT_TMP"/out3/rejected/*.xml | wc -l)" = "$rejected" ] || kt_fail "rejected drafts not kept"
+
+# 4. from Kafka: vigild's alerts topic read in vigil-goaml's own consumer group.
+kt_start_broker --topic transactions:1 --topic alerts:1 --topic transactions.dead_letter:1
+kt_write_config "$KT_TMP/kafka.yaml" vigil-it alerts false
+report_config "$KT_TMP/kafka.yaml" STR "$KT_TMP/out4"
+timeout 30 kcat -b "$BOOTSTRAP" -P -t transactions -T <"$KT_TMP/in.ndjson" >/dev/null || kt_fail "kcat produce failed"
+kt_start_vigild "$KT_TMP/kafka.yaml" vigild
+kt_wait_count alerts "$alerts" 90
+timeout 120 "$GOAML" -c "$KT_TMP/kafka.yaml" --kafka --once 2>"$KT_TMP/goaml4.log" || kt_fail "vigil-goaml --kafka failed"
+[ "$(summary "$KT_TMP/goaml4.log" alerts)" = "$alerts" ] || kt_fail "vigil-goaml read $(summary "$KT_TMP/goaml4.log" alerts) of $alerts alerts"
+ls "$KT_TMP/out4" | grep -E '^case-' | sort >"$KT_TMP/names4"
+cmp -s "$KT_TMP/names1" "$KT_TMP/names4" || kt_fail "drafts from Kafka differ from the replay's"
+# its group committed: a second run finds nothing new
+timeout 60 "$GOAML" -c "$KT_TMP/kafka.yaml" --kafka --once --output-dir "$KT_TMP/out5" 2>"$KT_TMP/goaml5.log" ||
+    kt_fail "second vigil-goaml --kafka failed"
+[ "$(summary "$KT_TMP/goaml5.log" alerts)" = 0 ] || kt_fail "the consumer group did not commit"
+echo "ok: $alerts alerts -> $drafted drafts; rejected with a foreign code: $rejected"
