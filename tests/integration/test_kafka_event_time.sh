@@ -105,9 +105,12 @@ kt_wait_log crash4b 'kafka_assigned' 60
 finish_case crash4
 echo "ok: crash case had $first alert messages before the kill -9, $(kt_topic_values alerts-crash4 | wc -l) in all"
 
-# (f) minute resolution: ties everywhere, broken by id as the file has them
+# (f) minute resolution: ties everywhere. The file has them as AMLworld's does, sorted by
+# time with rising ids (natural order: version sort), which is the order the merge restores.
 awk '{ match($0, /"ts":[0-9]+/); ts = int(substr($0, RSTART + 5, RLENGTH - 5) / 60000) * 60000
-       sub(/"ts":[0-9]+/, sprintf("\"ts\":%.0f", ts)); print }' "$KT_TMP/in.ndjson" >"$KT_TMP/minute.ndjson"
+       sub(/"ts":[0-9]+/, sprintf("\"ts\":%.0f", ts)); match($0, /"id":"[^"]*"/)
+       printf "%.0f\t%s\t%s\n", ts, substr($0, RSTART + 6, RLENGTH - 7), $0 }' "$KT_TMP/in.ndjson" |
+    sort -s -t $'\t' -k1,1n -k2,2V | cut -f3- >"$KT_TMP/minute.ndjson"
 kt_replay "$KT_TMP/minute.ndjson" "$KT_TMP/ref"
 kt_alert_ids <"$KT_TMP/ref.alerts" | sort -u >"$KT_TMP/ref.ids"
 want=$(wc -l <"$KT_TMP/ref.ids")
