@@ -73,11 +73,13 @@ kill -TERM "$VIGILD_PID"
 kt_wait_exit "$VIGILD_PID" 20
 [ "$KT_RC" = 0 ] || kt_fail "run 3 exited $KT_RC"
 
-kt_topic_values alerts "${RC[@]}" | kt_alert_ids | sort >"$KT_TMP/out.ids"
+# One read of the topic for every check below (two reads could differ under load).
+kt_topic_values alerts "${RC[@]}" >"$KT_TMP/out.alerts"
+kt_alert_ids <"$KT_TMP/out.alerts" | sort >"$KT_TMP/out.ids"
 diff "$KT_TMP/ref.ids" "$KT_TMP/out.ids" >"$KT_TMP/ids.diff" ||
     kt_fail "read_committed alerts differ from one replay of the stream:" \
         "$(grep -c '^>' "$KT_TMP/ids.diff") extra (repeated), $(grep -c '^<' "$KT_TMP/ids.diff") missing"
-kt_topic_values alerts "${RC[@]}" | grep -q '"rule":"fan_in","account":"HUBX"' ||
+grep -q '"rule":"fan_in","account":"HUBX"' "$KT_TMP/out.alerts" ||
     kt_fail "fan_in HUBX, half before the kill and half after, did not fire"
 grep -q 'event=state_replay partition=0 ' "$KT_TMP/run3.log" ||
     kt_fail "run 3 did not log the records it read again (state_replay)"
