@@ -105,22 +105,8 @@ void vg_alert_id(const struct vg_alert *a, char *buf) {
 
 /* Length of a valid UTF-8 sequence starting at s (1..4), or 0 when invalid. */
 static size_t utf8_sequence_len(const unsigned char *s, size_t avail) {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t min;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) { need = 2; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { need = 3; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { need = 4; min = 0x10000; }
-    else return 0;
-    if (avail < need) return 0;
-    uint32_t cp = c & (0x7F >> need);
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return need;
+    uint32_t cp;
+    return vg_utf8_decode(s, avail, &cp);
 }
 
 size_t vg_json_escape(const char *s, size_t len, char *buf, size_t cap) {

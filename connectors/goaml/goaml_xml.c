@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vigil/common.h"
 #include "vigil/money.h"
 
 #define REASON_MAX 4000          /* goAML's reason is a 4000-character text */
@@ -64,24 +65,12 @@ static void close_tag(struct xml *x, const char *tag) {
     rawz(x, ">\n");
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4), 0 when invalid. */
+/* Length of a valid UTF-8 sequence at s (1..4) that XML allows, 0 otherwise (U+FFFE and
+ * U+FFFF are not XML characters). */
 static size_t utf8_len(const unsigned char *s, size_t avail) {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t min;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) { need = 2; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { need = 3; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { need = 4; min = 0x10000; }
-    else return 0;
-    if (avail < need) return 0;
-    uint32_t cp = c & (0x7F >> need);
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
-    return need;
+    uint32_t cp;
+    size_t n = vg_utf8_decode(s, avail, &cp);
+    return n && cp != 0xFFFE && cp != 0xFFFF ? n : 0;
 }
 
 size_t vg_xml_escape(const char *s, size_t len, char *buf, size_t cap) {

@@ -97,4 +97,29 @@ static inline void vg_copy_short(char *dst, const char *src, size_t n) {
     }
 }
 
+/* Length of a valid UTF-8 sequence starting at s (1..4), or 0 when invalid (overlong,
+ * surrogate, beyond U+10FFFF, truncated); *cp receives the code point. */
+static inline size_t vg_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp) {
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xE0) == 0xC0) { need = 2; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { need = 3; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { need = 4; min = 0x10000; }
+    else return 0;
+    if (avail < need) return 0;
+    uint32_t v = c & (0x7F >> need);
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return need;
+}
+
 #endif
