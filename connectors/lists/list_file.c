@@ -4,6 +4,7 @@
 #include "vigil/lists.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,16 @@ int vg_list_parse_date_range(const char *s, size_t len, int32_t *from, int32_t *
 
 void vg_list_hash_version(const char *data, size_t len, char out[17]) {
     snprintf(out, 17, "%016llx", (unsigned long long)vg_hash64(data, len));
+}
+
+int vg_list_fail(char *errstr, size_t errstr_size, const char *path, size_t line, const char *fmt, ...) {
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    snprintf(errstr, errstr_size, "%s:%zu: %s", path, line, why);
+    return VG_ERR_INVALID;
 }
 
 int vg_list_read_file(const char *path, char **data, size_t *len, char *errstr, size_t errstr_size) {

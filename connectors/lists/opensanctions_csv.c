@@ -68,17 +68,6 @@ static int csv_record(struct csv *c, char **field, size_t *flen) {
     }
 }
 
-static int bad(char *errstr, size_t errstr_size, const char *path, size_t line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static int bad(char *errstr, size_t errstr_size, const char *path, size_t line, const char *fmt, ...) {
-    char why[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    snprintf(errstr, errstr_size, "%s:%zu: %s", path, line, why);
-    return VG_ERR_INVALID;
-}
 
 /* Calls add for each ';'-separated item of a field. Returns the first error. */
 static int each_item(struct vg_screen_list *list, const char *s, size_t len, int kind) {
@@ -127,7 +116,7 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
     }
     int n = csv_record(&c, field, flen);
     if (n <= 0) {
-        rc = bad(errstr, errstr_size, path, 1, n == 0 ? "empty file (a header line is expected)" : "bad quoting in the header");
+        rc = vg_list_fail(errstr, errstr_size, path, 1, n == 0 ? "empty file (a header line is expected)" : "bad quoting in the header");
         goto done;
     }
     for (int k = 0; k < COL_MAX; k++) {
@@ -135,7 +124,7 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
         for (int i = 0; i < VG_MIN(n, FIELDS_MAX); i++)
             if (strlen(col_names[k]) == flen[i] && memcmp(field[i], col_names[k], flen[i]) == 0) colpos[k] = i;
         if (colpos[k] < 0 && k <= COL_NAME) {
-            rc = bad(errstr, errstr_size, path, 1, "header has no '%s' column", col_names[k]);
+            rc = vg_list_fail(errstr, errstr_size, path, 1, "header has no '%s' column", col_names[k]);
             goto done;
         }
     }
@@ -144,13 +133,13 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
         n = csv_record(&c, field, flen);
         if (n == 0) break;
         if (n < 0) {
-            rc = bad(errstr, errstr_size, path, line, "bad quoting (a quote inside an unquoted field, or unterminated)");
+            rc = vg_list_fail(errstr, errstr_size, path, line, "bad quoting (a quote inside an unquoted field, or unterminated)");
             goto done;
         }
         if (n == 1 && flen[0] == 0) continue; /* blank line */
         for (int k = 0; k <= COL_NAME; k++)
             if (colpos[k] >= n) {
-                rc = bad(errstr, errstr_size, path, line, "%d fields, the '%s' column is missing", n, col_names[k]);
+                rc = vg_list_fail(errstr, errstr_size, path, line, "%d fields, the '%s' column is missing", n, col_names[k]);
                 goto done;
             }
         const char *schema = field[colpos[COL_SCHEMA]];
@@ -161,24 +150,24 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
                  (slen == 11 && memcmp(schema, "LegalEntity", 11) == 0))
             type = VG_SCREEN_ENTITY;
         if (flen[colpos[COL_ID]] == 0) {
-            rc = bad(errstr, errstr_size, path, line, "empty id");
+            rc = vg_list_fail(errstr, errstr_size, path, line, "empty id");
             goto done;
         }
         if (vg_screen_add_entry(list, field[colpos[COL_ID]], flen[colpos[COL_ID]], type) != VG_OK ||
             vg_screen_add_name(list, field[colpos[COL_NAME]], flen[colpos[COL_NAME]], VG_SCREEN_GOOD) != VG_OK) {
-            rc = bad(errstr, errstr_size, path, line, "cannot add entry");
+            rc = vg_list_fail(errstr, errstr_size, path, line, "cannot add entry");
             goto done;
         }
         for (int k = COL_ALIASES; k < COL_MAX; k++) {
             if (colpos[k] < 0 || colpos[k] >= n) continue;
             int irc = each_item(list, field[colpos[k]], flen[colpos[k]], k);
             if (irc == VG_ERR_RANGE) {
-                rc = bad(errstr, errstr_size, path, line, "birth_date '%.*s' is not YYYY-MM-DD, YYYY-MM or YYYY",
+                rc = vg_list_fail(errstr, errstr_size, path, line, "birth_date '%.*s' is not YYYY-MM-DD, YYYY-MM or YYYY",
                          (int)VG_MIN(flen[colpos[k]], (size_t)40), field[colpos[k]]);
                 goto done;
             }
             if (irc != VG_OK) {
-                rc = bad(errstr, errstr_size, path, line, "cannot add %s", col_names[k]);
+                rc = vg_list_fail(errstr, errstr_size, path, line, "cannot add %s", col_names[k]);
                 goto done;
             }
         }

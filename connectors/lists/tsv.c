@@ -15,17 +15,6 @@
 
 #define COLUMNS 6
 
-static int bad(char *errstr, size_t errstr_size, const char *path, size_t line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static int bad(char *errstr, size_t errstr_size, const char *path, size_t line, const char *fmt, ...) {
-    char why[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    snprintf(errstr, errstr_size, "%s:%zu: %s", path, line, why);
-    return VG_ERR_INVALID;
-}
 
 static void trim(const char **s, size_t *len) {
     while (*len && (**s == ' ' || **s == '\r')) (*s)++, (*len)--;
@@ -78,12 +67,12 @@ int vg_list_load_tsv(const char *path, const char *name, struct vg_screen_list *
         }
         seen_data = true;
         if (n < 3 || n > COLUMNS) {
-            rc = bad(errstr, errstr_size, path, line_no, "%zu columns, expected 3 to %d (reference, type, name, "
+            rc = vg_list_fail(errstr, errstr_size, path, line_no, "%zu columns, expected 3 to %d (reference, type, name, "
                      "aliases, birth_dates, identifiers)", n, COLUMNS);
             break;
         }
         if (col_len[0] == 0) {
-            rc = bad(errstr, errstr_size, path, line_no, "empty reference");
+            rc = vg_list_fail(errstr, errstr_size, path, line_no, "empty reference");
             break;
         }
         enum vg_screen_entry_type type;
@@ -91,16 +80,16 @@ int vg_list_load_tsv(const char *path, const char *name, struct vg_screen_list *
         else if (col_len[1] == 6 && memcmp(col[1], "entity", 6) == 0) type = VG_SCREEN_ENTITY;
         else if (col_len[1] == 5 && memcmp(col[1], "other", 5) == 0) type = VG_SCREEN_OTHER;
         else {
-            rc = bad(errstr, errstr_size, path, line_no, "type '%.*s' is not person, entity or other", (int)VG_MIN(col_len[1], (size_t)32), col[1]);
+            rc = vg_list_fail(errstr, errstr_size, path, line_no, "type '%.*s' is not person, entity or other", (int)VG_MIN(col_len[1], (size_t)32), col[1]);
             break;
         }
         if (col_len[2] == 0) {
-            rc = bad(errstr, errstr_size, path, line_no, "empty name");
+            rc = vg_list_fail(errstr, errstr_size, path, line_no, "empty name");
             break;
         }
         if (vg_screen_add_entry(list, col[0], col_len[0], type) != VG_OK ||
             vg_screen_add_name(list, col[2], col_len[2], VG_SCREEN_GOOD) != VG_OK) {
-            rc = bad(errstr, errstr_size, path, line_no, "cannot add entry (out of memory or bad name)");
+            rc = vg_list_fail(errstr, errstr_size, path, line_no, "cannot add entry (out of memory or bad name)");
             break;
         }
         for (int k = 3; k < COLUMNS && rc == VG_OK; k++) { /* ';'-separated multi-values */
@@ -118,19 +107,19 @@ int vg_list_load_tsv(const char *path, const char *name, struct vg_screen_list *
                     bool low = item[0] == '~';
                     if (low) item++, len--;
                     if (vg_screen_add_name(list, item, len, low ? VG_SCREEN_LOW : VG_SCREEN_GOOD) != VG_OK)
-                        rc = bad(errstr, errstr_size, path, line_no, "cannot add alias");
+                        rc = vg_list_fail(errstr, errstr_size, path, line_no, "cannot add alias");
                 } else if (k == 4) {
                     int32_t from, to;
                     if (vg_list_parse_date_range(item, len, &from, &to) != VG_OK)
-                        rc = bad(errstr, errstr_size, path, line_no,
+                        rc = vg_list_fail(errstr, errstr_size, path, line_no,
                                  "birth date '%.*s' is not YYYY-MM-DD, YYYY-MM, YYYY or FROM..TO", (int)VG_MIN(len, (size_t)32), item);
                     else if (vg_screen_add_birth(list, from, to) != VG_OK)
-                        rc = bad(errstr, errstr_size, path, line_no, "cannot add birth date");
+                        rc = vg_list_fail(errstr, errstr_size, path, line_no, "cannot add birth date");
                 } else {
                     if (len > VG_ID_MAX)
-                        rc = bad(errstr, errstr_size, path, line_no, "identifier longer than %d bytes", VG_ID_MAX);
+                        rc = vg_list_fail(errstr, errstr_size, path, line_no, "identifier longer than %d bytes", VG_ID_MAX);
                     else if (vg_screen_add_identifier(list, item, len) != VG_OK)
-                        rc = bad(errstr, errstr_size, path, line_no, "cannot add identifier");
+                        rc = vg_list_fail(errstr, errstr_size, path, line_no, "cannot add identifier");
                 }
             }
         }
