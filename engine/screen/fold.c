@@ -3,6 +3,7 @@
  * Schtscherbakow, Chtcherbakov → "serbakov"). A lossy key for matching, never shown. */
 #include "vigil/screen.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Multi-letter spellings, longest first: the first that matches at a position wins. */
@@ -10,10 +11,11 @@ static const struct {
     const char *from;
     const char *to;
 } digraphs[] = {
-    {"schtsch", "s"}, {"shtch", "s"}, {"chtch", "s"}, {"shch", "s"}, {"tsch", "c"}, {"dzh", "j"},
-    {"sch", "s"},     {"tch", "c"},   {"sh", "s"},    {"ch", "c"},   {"zh", "z"},   {"kh", "h"},
-    {"gh", "g"},      {"ph", "f"},    {"th", "t"},    {"ts", "c"},   {"tz", "c"},   {"dj", "j"},
-    {"ck", "k"},      {"ou", "u"},    {"oo", "u"},    {"ee", "i"},
+    {"schtsch", "s"}, {"szcz", "s"}, {"shtch", "s"}, {"chtch", "s"}, {"shch", "s"}, {"tsch", "c"},
+    {"dzh", "j"},     {"sch", "s"},  {"shh", "s"},   {"tch", "c"},   {"sh", "s"},   {"ch", "c"},
+    {"zh", "z"},      {"kh", "h"},   {"gh", "g"},    {"ph", "f"},    {"th", "t"},   {"ts", "c"},
+    {"tz", "c"},      {"cz", "c"},   {"sz", "s"},    {"dj", "j"},    {"ck", "k"},   {"ou", "u"},
+    {"oo", "u"},      {"ee", "i"},
 };
 
 static char fold_letter(char c) {
@@ -23,6 +25,7 @@ static char fold_letter(char c) {
     case 'j': return 'i';
     case 'q': return 'k';
     case 'o': return 'u'; /* Mohammed/Muhammad, Osama/Usama, Omar/Umar */
+    case 'z': return 's'; /* German writes з as s and ц as z: Sajzew = Zaytsev */
     default: return c;
     }
 }
@@ -34,6 +37,7 @@ size_t vg_screen_fold(char *token, size_t len) {
         const char *to = NULL;
         size_t used = 1;
         for (size_t d = 0; d < VG_ARRAY_LEN(digraphs); d++) {
+            if (digraphs[d].from[0] != token[i]) continue;
             size_t fl = strlen(digraphs[d].from);
             if (i + fl <= len && memcmp(token + i, digraphs[d].from, fl) == 0) {
                 to = digraphs[d].to;
@@ -44,6 +48,7 @@ size_t vg_screen_fold(char *token, size_t len) {
         char c = to ? fold_letter(to[0]) : fold_letter(token[i]);
         i += used;
         if (n > 0 && out[n - 1] == c) continue; /* doubled letters: Hassan = Hasan */
+        if (c == 'x' && n + 1 < sizeof out) out[n++] = 'k', c = 's'; /* Alexander = Aleksandr */
         out[n++] = c;
     }
     memcpy(token, out, n);

@@ -30,6 +30,7 @@ struct name {
     uint32_t entry;
     uint32_t text_off;             /* as listed, NUL-terminated */
     uint32_t norm_off;             /* folded tokens, space-separated, NUL-terminated */
+    uint32_t raw_off;              /* the same tokens unfolded (struct vg_screen_name_norm.raw) */
     uint8_t quality;
 };
 
@@ -180,6 +181,7 @@ int vg_screen_add_name(struct vg_screen_list *l, const char *utf8, size_t len, e
     uint32_t id = (uint32_t)l->names.n;
     struct name nm = {.entry = (uint32_t)(l->entries.n - 1), .quality = (uint8_t)quality};
     if (text_add(l, utf8, len, &nm.text_off) != VG_OK || text_add(l, norm.text, strlen(norm.text), &nm.norm_off) != VG_OK ||
+        text_add(l, norm.raw, strlen(norm.raw), &nm.raw_off) != VG_OK ||
         VEC_PUSH(l->names, nm) != VG_OK)
         return VG_ERR_NOMEM;
     if (VEC_PUSH(l->exact_keys, exact_key(&norm) << 32 | id) != VG_OK) return VG_ERR_NOMEM;
@@ -350,8 +352,9 @@ static int cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* A stored normalised name back into token form. */
-static void norm_decode(const char *text, struct vg_screen_name_norm *out) {
+/* A stored normalised name (folded text, raw text) back into token form. Raw tokens that
+ * do not line up with the folded ones (a name too long to keep both) are left out. */
+static void norm_decode(const char *text, const char *raw, struct vg_screen_name_norm *out) {
     size_t len = strlen(text);
     if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
     memcpy(out->text, text, len);
@@ -366,6 +369,18 @@ static void norm_decode(const char *text, struct vg_screen_name_norm *out) {
         out->n_tokens++;
         i++;
     }
+    len = strlen(raw);
+    if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
+    memcpy(out->raw, raw, len);
+    out->raw[len] = '\0';
+    size_t n = 0;
+    for (i = 0; i < len && n < VG_SCREEN_TOKENS_MAX; i++, n++) {
+        size_t start = i;
+        while (i < len && out->raw[i] != ' ') i++;
+        out->raw_off[n] = (uint16_t)start;
+        out->raw_len[n] = (uint8_t)(i - start);
+    }
+    if (n != out->n_tokens || i < len) memset(out->raw_len, 0, sizeof out->raw_len);
 }
 
 /* 1 when the party's date is in one of the entry's birth ranges, 0 when it is in none,
@@ -428,7 +443,20 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
             for (size_t t = 0; t < q.n_tokens; t++) {
                 const char *tok = q.text + q.tok_off[t];
                 size_t tl = q.tok_len[t];
+                /* deletions meet deletions (a changed or swapped letter); a token meets the list's
+                 * deletions (a letter dropped in the party's name) and its deletions the list's
+                 * tokens (a letter added) */
                 FOR_TOKEN_KEYS(tok, tl, key, collect(&l->token_index, l->token_keys.v, key, cand, &n_cand));
+                collect(&l->token_index, l->token_keys.v, key_of(tok, tl) ^ 0x5bd1e995u, cand, &n_cand);
+                if (tl > FUZZY_TOKEN_MIN) {
+                    char del[256];
+                    for (size_t d = 0; d < tl; d++) {
+                        if (d > 0 && tok[d] == tok[d - 1]) continue;
+                        memcpy(del, tok, d);
+                        memcpy(del + d, tok + d + 1, tl - d - 1);
+                        collect(&l->token_index, l->token_keys.v, key_of(del, tl - 1), cand, &n_cand);
+                    }
+                }
             }
             qsort(cand, n_cand, sizeof *cand, cmp_u32);
             size_t q_significant = 0;
@@ -443,14 +471,14 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                 if (nm->quality == VG_SCREEN_LOW) {
                     score = strcmp(norm_text, q.text) == 0 ? 1.0 : 0.0; /* same tokens, same order */
                     if (score == 0.0) {
-                        norm_decode(norm_text, &listed);
+                        norm_decode(norm_text, l->text.v + nm->raw_off, &listed);
                         score = listed.n_tokens == q.n_tokens && exact_key(&listed) == exact_key(&q) &&
                                         vg_screen_name_score(&q, &listed) >= 1.0
                                     ? 1.0
                                     : 0.0;
                     }
                 } else {
-                    norm_decode(norm_text, &listed);
+                    norm_decode(norm_text, l->text.v + nm->raw_off, &listed);
                     score = vg_screen_name_score(&q, &listed);
                 }
                 if (score <= 0.0) continue;

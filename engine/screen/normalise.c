@@ -178,9 +178,16 @@ static inline bool is_joiner(char c) { /* dropped inside a word: O'Neil, Ma`ruf 
     return c == '\'' || c == '`';
 }
 
+/* True when latin[i] starts a run of joiners that a word letter follows (GOST's U``senov,
+ * y'). */
+static bool joins(const char *latin, int32_t i, int32_t n) {
+    while (i < n && is_joiner(latin[i])) i++;
+    return i < n && i > 0 && is_word(latin[i]) && is_joiner(latin[i - 1]);
+}
+
 /* Calls fn for each token of latin text (runs of [a-z0-9], joiners removed). */
 static void tokenize(const char *latin, int32_t n, struct vg_screen_name_norm *out, bool fold) {
-    size_t used = 0;
+    size_t used = 0, raw_used = 0;
     out->n_tokens = 0;
     int32_t i = 0;
     while (i < n && out->n_tokens < VG_SCREEN_TOKENS_MAX) {
@@ -188,12 +195,24 @@ static void tokenize(const char *latin, int32_t n, struct vg_screen_name_norm *o
         if (i >= n) break;
         char tok[VG_SCREEN_NORM_MAX];
         size_t tl = 0;
-        while (i < n && (is_word(latin[i]) || (is_joiner(latin[i]) && i + 1 < n && is_word(latin[i + 1])))) {
+        while (i < n && (is_word(latin[i]) || joins(latin, i, n))) {
             if (!is_joiner(latin[i]) && tl < sizeof tok) tok[tl++] = latin[i];
             i++;
         }
+        size_t raw_tl = tl;
+        char raw[VG_SCREEN_NORM_MAX];
+        memcpy(raw, tok, tl);
         if (fold) tl = vg_screen_fold(tok, tl);
         if (tl == 0 || tl > 255 || used + tl + 1 > VG_SCREEN_NORM_MAX) continue;
+        out->raw_off[out->n_tokens] = (uint16_t)raw_used;
+        out->raw_len[out->n_tokens] = 0;
+        if (raw_tl <= 255 && raw_used + raw_tl + 1 < VG_SCREEN_NORM_MAX) {
+            if (raw_used) out->raw[raw_used++] = ' ';
+            out->raw_off[out->n_tokens] = (uint16_t)raw_used;
+            out->raw_len[out->n_tokens] = (uint8_t)raw_tl;
+            memcpy(out->raw + raw_used, raw, raw_tl);
+            raw_used += raw_tl;
+        }
         if (used) out->text[used++] = ' ';
         out->tok_off[out->n_tokens] = (uint16_t)used;
         out->tok_len[out->n_tokens] = (uint8_t)tl;
@@ -202,6 +221,7 @@ static void tokenize(const char *latin, int32_t n, struct vg_screen_name_norm *o
         out->n_tokens++;
     }
     out->text[used] = '\0';
+    out->raw[raw_used] = '\0';
 }
 
 int vg_screen_normalise(const char *utf8, size_t len, struct vg_screen_name_norm *out) {
@@ -209,7 +229,7 @@ int vg_screen_normalise(const char *utf8, size_t len, struct vg_screen_name_norm
     int32_t n = latin_of(utf8, len, latin, (int32_t)sizeof latin);
     if (n < 0) {
         out->n_tokens = 0;
-        out->text[0] = '\0';
+        out->text[0] = out->raw[0] = '\0';
         return VG_ERR_INVALID;
     }
     tokenize(latin, n, out, true);

@@ -1,6 +1,7 @@
-/* score.c - how alike two names are: Jaro-Winkler per folded token (short tokens exact
- * only) and an order-free greedy alignment of the tokens in which unmatched query tokens
- * weigh more than unmatched list tokens. Pure arithmetic on normalised names. */
+/* score.c - how alike two names are: per token a bounded edit distance and Jaro-Winkler
+ * (short tokens exact only), and an order-free greedy alignment of the tokens in which
+ * unmatched query tokens weigh more than a list name's missing surname, and that more than
+ * its missing middle names. Pure arithmetic on normalised names. */
 #include "vigil/screen.h"
 
 #include <string.h>
@@ -10,13 +11,47 @@
 /* Weight of an unmatched token relative to its length, query and list side. */
 #define UNMATCHED_QUERY_WEIGHT 2.0
 #define UNMATCHED_LIST_WEIGHT 0.25
+#define UNMATCHED_OUTER_WEIGHT 1.0
 /* Tokens this short are particles (al, bin, de) for the two-token rule. */
 #define SIGNIFICANT_TOKEN 3
+
+/* Optimal-string-alignment (Damerau-Levenshtein) distance of two tokens of at most 64
+ * letters (insertions, deletions, substitutions and swaps of neighbours cost 1), computed
+ * only in the band |i - j| <= k: any distance above k comes back as k + 1. */
+static size_t edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t k) {
+    uint8_t d[65][65];
+    const uint8_t far = (uint8_t)(k + 1);
+    for (size_t i = 0; i <= alen; i++)
+        for (size_t j = i > k + 1 ? i - k - 1 : 0; j <= VG_MIN(blen, i + k + 1); j++)
+            d[i][j] = i == 0 ? (uint8_t)VG_MIN(j, (size_t)far) : j == 0 ? (uint8_t)VG_MIN(i, (size_t)far) : far;
+    for (size_t i = 1; i <= alen; i++) {
+        uint8_t row_min = far;
+        for (size_t j = i > k ? i - k : 1; j <= VG_MIN(blen, i + k); j++) {
+            int best = VG_MIN(d[i - 1][j] + 1, d[i][j - 1] + 1);
+            best = VG_MIN(best, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]));
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) best = VG_MIN(best, d[i - 2][j - 2] + 1);
+            d[i][j] = (uint8_t)VG_MIN(best, (int)far);
+            row_min = VG_MIN(row_min, d[i][j]);
+        }
+        if (row_min >= far) return far; /* every path already costs more than k */
+    }
+    return d[alen][blen];
+}
+
+/* Edits a pair of folded tokens may differ by and still be the same name: one up to 8
+ * letters, two beyond (by the longer token); tokens of 3 letters or fewer match only equal. */
+static size_t edit_budget(size_t maxlen) {
+    return maxlen <= 8 ? 1 : 2;
+}
 
 double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen) {
     if (alen == blen && memcmp(a, b, alen) == 0) return 1.0;
     if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return 0.0;
-    size_t window = VG_MAX(alen, blen) / 2;
+    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
+    if ((alen > blen ? alen - blen : blen - alen) > budget) return 0.0; /* a prefix is not the name */
+    size_t dist = edit_distance(a, alen, b, blen, budget);
+    if (dist > budget) return 0.0;
+    size_t window = maxlen / 2;
     window = window > 0 ? window - 1 : 0;
     bool amatch[64] = {0}, bmatch[64] = {0};
     size_t matches = 0;
@@ -29,23 +64,34 @@ double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t ble
             break;
         }
     }
-    if (matches == 0) return 0.0;
-    size_t transposed = 0, j = 0;
-    for (size_t i = 0; i < alen; i++) {
-        if (!amatch[i]) continue;
-        while (!bmatch[j]) j++;
-        if (a[i] != b[j]) transposed++;
-        j++;
+    double jw = 0.0;
+    if (matches > 0) {
+        size_t transposed = 0, j = 0;
+        for (size_t i = 0; i < alen; i++) {
+            if (!amatch[i]) continue;
+            while (!bmatch[j]) j++;
+            if (a[i] != b[j]) transposed++;
+            j++;
+        }
+        double m = (double)matches;
+        double jaro = (m / (double)alen + m / (double)blen + (m - (double)transposed / 2.0) / m) / 3.0;
+        size_t prefix = 0;
+        while (prefix < 4 && prefix < alen && prefix < blen && a[prefix] == b[prefix]) prefix++;
+        jw = jaro + (double)prefix * 0.1 * (1.0 - jaro);
     }
-    double m = (double)matches;
-    double jaro = (m / (double)alen + m / (double)blen + (m - (double)transposed / 2.0) / m) / 3.0;
-    size_t prefix = 0;
-    while (prefix < 4 && prefix < alen && prefix < blen && a[prefix] == b[prefix]) prefix++;
-    double jw = jaro + (double)prefix * 0.1 * (1.0 - jaro);
-    /* Jaro-Winkler rates a prefix highly (Omar ~ Omarova): tokens of unequal length lose in
-     * proportion, so gender forms (Ivanov ~ Ivanova) stay close and prefixes do not. */
-    double gap = (double)(alen > blen ? alen - blen : blen - alen) / (double)VG_MAX(alen, blen);
-    return jw * (1.0 - 0.5 * gap);
+    /* within the budget the pair matches: at least 1 - edits / (2 x length) (>= 0.875) */
+    return VG_MAX(jw, 1.0 - (double)dist / (2.0 * (double)maxlen));
+}
+
+/* A patronymic (Russian -ovich/-evna, Kazakh -uly/-kyzy, Uzbek -ugli), folded: a name part
+ * payments often leave out, wherever the list puts it. */
+static bool patronymic(const char *t, size_t len) {
+    static const char *const ends[] = {"vic", "vna", "icna", "uli", "kisi", "ugli"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(ends); i++) {
+        size_t el = strlen(ends[i]);
+        if (len > el + 2 && memcmp(t + len - el, ends[i], el) == 0) return true;
+    }
+    return false;
 }
 
 double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg_screen_name_norm *l) {
@@ -53,9 +99,13 @@ double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg
     if (nq == 0 || nl == 0) return 0.0;
     double sim[VG_SCREEN_TOKENS_MAX][VG_SCREEN_TOKENS_MAX];
     for (size_t i = 0; i < nq; i++)
-        for (size_t j = 0; j < nl; j++)
+        for (size_t j = 0; j < nl; j++) {
             sim[i][j] = vg_screen_token_sim(q->text + q->tok_off[i], q->tok_len[i], l->text + l->tok_off[j],
                                             l->tok_len[j]);
+            if (sim[i][j] < 1.0 && q->raw_len[i] && l->raw_len[j]) /* a typo folding made two edits */
+                sim[i][j] = VG_MAX(sim[i][j], vg_screen_token_sim(q->raw + q->raw_off[i], q->raw_len[i],
+                                                                  l->raw + l->raw_off[j], l->raw_len[j]));
+        }
     bool qused[VG_SCREEN_TOKENS_MAX] = {0}, lused[VG_SCREEN_TOKENS_MAX] = {0};
     double num = 0, den = 0;
     size_t significant_matched = 0, significant_listed = 0;
@@ -82,7 +132,12 @@ double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg
     if (significant_listed < 2 && nq > nl) return 0.0;
     for (size_t i = 0; i < nq; i++)
         if (!qused[i]) den += UNMATCHED_QUERY_WEIGHT * q->tok_len[i];
-    for (size_t j = 0; j < nl; j++)
-        if (!lused[j]) den += UNMATCHED_LIST_WEIGHT * l->tok_len[j];
+    for (size_t j = 0; j < nl; j++) {
+        if (lused[j]) continue;
+        /* a missing middle name or patronymic costs little; a missing first or last word
+         * (the surname, in either order) as much as a query word */
+        bool outer = (j == 0 || j == nl - 1) && !patronymic(l->text + l->tok_off[j], l->tok_len[j]);
+        den += (outer ? UNMATCHED_OUTER_WEIGHT : UNMATCHED_LIST_WEIGHT) * l->tok_len[j];
+    }
     return den > 0 ? num / den : 0.0;
 }

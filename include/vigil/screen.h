@@ -13,12 +13,17 @@
 
 /* ---- normalisation (normalise.c, fold.c) ------------------------------------------------ */
 
-/* A name as matched: folded tokens, each a NUL-free slice of text. */
+/* A name as matched: folded tokens, each a NUL-free slice of text, and the same tokens
+ * before spelling folding (raw: a typo is one edit there, folding can make it two; raw_len
+ * 0 when a raw token did not fit). */
 struct vg_screen_name_norm {
     char text[VG_SCREEN_NORM_MAX];
     uint16_t tok_off[VG_SCREEN_TOKENS_MAX];
     uint8_t tok_len[VG_SCREEN_TOKENS_MAX];
     uint8_t n_tokens;
+    char raw[VG_SCREEN_NORM_MAX];
+    uint16_t raw_off[VG_SCREEN_TOKENS_MAX];
+    uint8_t raw_len[VG_SCREEN_TOKENS_MAX];
 };
 
 /* UTF-8 name → Latin lower-case tokens (ICU transliteration for anything not ASCII, see
@@ -37,8 +42,9 @@ size_t vg_screen_fold(char *token, size_t len);
 
 /* ---- scoring (score.c) ------------------------------------------------------------------ */
 
-/* Jaro-Winkler similarity of two tokens in [0, 1]; tokens of 3 bytes or fewer score 1 only
- * when equal, else 0. Can't fail. */
+/* Similarity of two folded tokens in [0, 1]: 0 unless they are within the edit budget
+ * (Damerau-Levenshtein 1 up to 8 letters, 2 beyond; tokens of 3 bytes or fewer only equal),
+ * else the larger of Jaro-Winkler and 1 - edits / (2 x length). Can't fail. */
 double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Order-free alignment score of a query name against a list name in [0, 1] (see
