@@ -27,6 +27,9 @@ static void usage(FILE *f) {
             "  --labels             NDJSON: add the boolean \"label\" (laundering) to every record\n"
             "                       (AMLworld CSV always carries Is Laundering)\n"
             "  --uncatchable        also plant attempts no rule catches (STACK, BIPARTITE, RANDOM)\n"
+            "  --names              NDJSON: every party a name (from_name, to_name), plus sanctions\n"
+            "                       patterns and decoys on the demo list (--sanctions-list)\n"
+            "  --sanctions-list FILE write the demo sanctions list (TSV) the sanctions patterns need\n"
             "  --quiet              no summary on stderr\n");
 }
 
@@ -48,7 +51,7 @@ static int parse_i64(const char *text, int64_t *out) {
     return 0;
 }
 
-enum side_file { SIDE_EXPECTED, SIDE_WATCHLIST, SIDE_PATTERNS };
+enum side_file { SIDE_EXPECTED, SIDE_WATCHLIST, SIDE_PATTERNS, SIDE_SANCTIONS };
 
 static int write_side_file(const char *path, const vg_synth_t *s, enum side_file what, bool csv) {
     FILE *f = fopen(path, "w");
@@ -58,6 +61,7 @@ static int write_side_file(const char *path, const vg_synth_t *s, enum side_file
     }
     int rc = what == SIDE_EXPECTED    ? vg_synth_write_expected(s, f, !csv)
              : what == SIDE_WATCHLIST ? vg_synth_write_watchlist(s, f)
+             : what == SIDE_SANCTIONS ? (fputs(vg_synth_sanctions_list(), f) < 0 ? -1 : 0)
                                       : vg_synth_write_patterns(s, f);
     if (fclose(f) != 0 || rc != 0) {
         fprintf(stderr, "vigil-gen: %s: write failed\n", path);
@@ -70,7 +74,7 @@ int main(int argc, char **argv) {
     struct vg_synth_options opt;
     vg_synth_options_default(&opt);
     const char *format = NULL, *out_path = NULL, *expected_path = NULL, *watchlist_path = NULL;
-    const char *patterns_path = NULL;
+    const char *patterns_path = NULL, *sanctions_path = NULL;
     bool quiet = false, labels = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -84,6 +88,9 @@ int main(int argc, char **argv) {
             continue;
         } else if (!strcmp(a, "--labels")) {
             labels = true;
+            continue;
+        } else if (!strcmp(a, "--names")) {
+            opt.names = true;
             continue;
         } else if (!strcmp(a, "--uncatchable")) {
             opt.uncatchable = true;
@@ -101,6 +108,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--expected")) expected_path = v;
         else if (!strcmp(a, "--watchlist")) watchlist_path = v;
         else if (!strcmp(a, "--patterns-out")) patterns_path = v;
+        else if (!strcmp(a, "--sanctions-list")) sanctions_path = v;
         else if (!strcmp(a, "--transactions")) bad = parse_u64(v, &opt.transactions);
         else if (!strcmp(a, "--accounts")) bad = parse_u64(v, &opt.accounts);
         else if (!strcmp(a, "--seed")) bad = parse_u64(v, &opt.seed);
@@ -138,6 +146,7 @@ int main(int argc, char **argv) {
     }
     if ((expected_path && write_side_file(expected_path, s, SIDE_EXPECTED, csv)) ||
         (watchlist_path && write_side_file(watchlist_path, s, SIDE_WATCHLIST, csv)) ||
+        (sanctions_path && write_side_file(sanctions_path, s, SIDE_SANCTIONS, csv)) ||
         (patterns_path && write_side_file(patterns_path, s, SIDE_PATTERNS, csv))) {
         vg_synth_destroy(s);
         return 2;

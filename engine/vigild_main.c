@@ -124,9 +124,22 @@ static void print_summary(const struct vg_daemon *d, double seconds) {
         if (s->alerts[i]) fprintf(stderr, "  %-18s %llu\n", vg_rule_registry[i]->name, (unsigned long long)s->alerts[i]);
 }
 
-/* For --demo without -c: the demo stream's watchlisted ids go to a temporary list file and
- * the config enables it, so the demo shows every typology. Returns VG_OK or an error. */
-static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char *err, size_t err_size) {
+/* Writes the demo sanctions list (built into the binary) to a temporary file. */
+static int demo_sanctions_file(char *path, size_t path_size) {
+    snprintf(path, path_size, "/tmp/vigil-demo-sanctions-XXXXXX");
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int rc = f && fputs(vg_synth_sanctions_list(), f) >= 0 ? VG_OK : VG_ERR_IO;
+    if (f && fclose(f) != 0) rc = VG_ERR_IO;
+    if (!f && fd >= 0) close(fd);
+    return rc;
+}
+
+/* For --demo without -c: the demo stream's watchlisted ids and the demo sanctions list go to
+ * temporary files and the config enables them, so the demo shows every typology. Returns
+ * VG_OK or an error. */
+static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char *list_path, size_t list_path_size,
+                       char *err, size_t err_size) {
     struct vg_synth_options opt;
     vg_synth_options_default(&opt);
     opt.seed = 42;
@@ -143,8 +156,15 @@ static int demo_config(struct vg_config *cfg, char *path, size_t path_size, char
         snprintf(err, err_size, "demo: cannot write %s", path);
         return rc;
     }
+    if (demo_sanctions_file(list_path, list_path_size) != VG_OK) {
+        snprintf(err, err_size, "demo: cannot write %s", list_path);
+        return VG_ERR_IO;
+    }
     char yaml[1200];
-    int n = snprintf(yaml, sizeof yaml, "rules:\n  watchlist:\n    file: \"%s\"\n", path);
+    int n = snprintf(yaml, sizeof yaml,
+                     "rules:\n  watchlist:\n    file: \"%s\"\n  sanctions:\n    lists:\n"
+                     "      - {name: demo, file: \"%s\", format: tsv}\n",
+                     path, list_path);
     return vg_config_load_buffer(cfg, "demo", yaml, (size_t)n, err, err_size);
 }
 
@@ -228,12 +248,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     char err[8192] = ""; /* a config may report many errors, one line each */
-    char demo_watchlist[64] = "";
+    char demo_watchlist[64] = "", demo_sanctions[64] = "";
     /* As it is about to be used: Kafka mode needs kafka.brokers; a run that checkpoints to
      * state.dir (Kafka, or --check-config) needs it usable. Every error in one run. */
     unsigned checks = !input && !demo ? VG_CONFIG_CHECK_KAFKA | VG_CONFIG_CHECK_STATE_DIR : 0;
     int rc = config_path ? vg_config_load_checked(cfg, config_path, checks, err, sizeof err)
-             : demo      ? demo_config(cfg, demo_watchlist, sizeof demo_watchlist, err, sizeof err)
+             : demo      ? demo_config(cfg, demo_watchlist, sizeof demo_watchlist, demo_sanctions, sizeof demo_sanctions, err, sizeof err)
                          : vg_config_defaults(cfg);
     if (rc != VG_OK) {
         fprintf(stderr, "%s\n", err[0] ? err : "vigild: cannot load the built-in defaults");
@@ -306,6 +326,7 @@ int main(int argc, char **argv) {
             pthread_kill(sig_thread, SIGUSR2);
             pthread_join(sig_thread, NULL);
             if (demo_watchlist[0]) unlink(demo_watchlist);
+            if (demo_sanctions[0]) unlink(demo_sanctions);
             vg_config_free(cfg);
             free(cfg);
             free(d);
@@ -347,6 +368,7 @@ int main(int argc, char **argv) {
     pthread_kill(sig_thread, SIGUSR2);
     pthread_join(sig_thread, NULL);
     if (demo_watchlist[0]) unlink(demo_watchlist);
+    if (demo_sanctions[0]) unlink(demo_sanctions);
     vg_config_free(d->cfg);
     free(d->cfg);
     free(d);

@@ -96,6 +96,7 @@ int vg_kafka_demo_feed_start(struct vg_demo_feed **out, const char *bootstrap, c
      * event time; 1.5 s of event time per record at the demo's few thousand records/s
      * brings every typology into the first minute. */
     opt.mean_interarrival_ms = 1500;
+    opt.names = true; /* parties named, a few on the demo sanctions list (vigild_main.c loads it) */
     f->synth = vg_synth_create(&opt, errstr, errstr_size);
     if (!f->synth)
         goto err;

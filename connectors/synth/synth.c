@@ -274,6 +274,11 @@ static void emit_background(struct vg_synth *s, struct vg_synth_txn *out) {
     out->laundering = false;
     out->attempt = 0;
     out->typology = NULL;
+    out->from_name[0] = out->to_name[0] = '\0';
+    if (s->opt.names) {
+        syn_party_name(s, sender, out->from_name, sizeof out->from_name);
+        syn_party_name(s, receiver, out->to_name, sizeof out->to_name);
+    }
 
     s->bg_emitted++;
     s->clock_us += next_gap_us(s);
@@ -296,6 +301,14 @@ static void emit_event(const struct vg_synth *s, const struct syn_event *e, stru
     out->laundering = e->laundering;
     out->attempt = e->laundering ? e->instance + 1 : 0;
     out->typology = e->laundering ? e->typology : NULL;
+    out->from_name[0] = out->to_name[0] = '\0';
+    if (s->opt.names) {
+        uint64_t mask = (1ULL << SYN_ACC_KIND_SHIFT) - 1;
+        if (e->from_name) snprintf(out->from_name, sizeof out->from_name, "%s", e->from_name);
+        else syn_party_name(s, e->from & mask, out->from_name, sizeof out->from_name);
+        if (e->to_name) snprintf(out->to_name, sizeof out->to_name, "%s", e->to_name);
+        else syn_party_name(s, e->to & mask, out->to_name, sizeof out->to_name);
+    }
 }
 
 /* Orders laundering events by instance, then by their place in the stream. */
@@ -354,6 +367,7 @@ const char *vg_synth_rule_name(enum vg_rule_id rule) {
         [VG_RULE_DORMANT] = "dormant",
         [VG_RULE_WATCHLIST] = "watchlist",
         [VG_RULE_HIGH_RISK_COUNTRY] = "high_risk_country",
+        [VG_RULE_SANCTIONS] = "sanctions",
     };
     return (unsigned)rule < VG_RULE_MAX ? names[rule] : "?";
 }

@@ -97,6 +97,16 @@ size_t vg_synth_format_ndjson(const struct vg_synth_txn *t, char *buf, size_t ca
         p = put_lit(p, t->to_country, 2);
         *p++ = '"';
     }
+    if (t->from_name[0]) { /* the generator's names need no JSON escapes */
+        p = PUT_LIT(p, ",\"from_name\":\"");
+        p = put_str(p, t->from_name);
+        *p++ = '"';
+    }
+    if (t->to_name[0]) {
+        p = PUT_LIT(p, ",\"to_name\":\"");
+        p = put_str(p, t->to_name);
+        *p++ = '"';
+    }
     p = PUT_LIT(p, "}\n");
     return finish(line, (size_t)(p - line), buf, cap);
 }

@@ -53,6 +53,8 @@ struct syn_event {
     char to_country[2];
     bool laundering;
     const char *typology;      /* of its instance (static string) */
+    const char *from_name;     /* a sanctions pattern's party name (static), else NULL */
+    const char *to_name;
 };
 
 struct vg_synth {
@@ -118,6 +120,19 @@ static inline uint64_t syn_mix64(uint64_t x) {
 size_t syn_account_id(const struct vg_synth *s, uint64_t key, char *buf);
 /* Home country of a background account (never a high-risk one). */
 const char *syn_home_country(const struct vg_synth *s, uint64_t index);
+
+/* Writes the fixed name of an indexed account (opt.names) into buf, NUL-terminated;
+ * returns its length (synth_names.c). */
+size_t syn_party_name(const struct vg_synth *s, uint64_t index, char *buf, size_t cap);
+
+/* A name a sanctions pattern or decoy sends, and on which side (from: the payer). */
+struct syn_named {
+    const char *name;
+    bool from;
+};
+#define SYN_SANCTIONED 6
+extern const struct syn_named syn_sanctioned[SYN_SANCTIONED];      /* on the demo list */
+extern const struct syn_named syn_sanction_decoys[SYN_SANCTIONED]; /* near, not on it */
 
 /* Lays out every pattern and decoy instance with relative times (synth_patterns.c).
  * Returns VG_OK or VG_ERR_NOMEM. */

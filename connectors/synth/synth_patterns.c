@@ -45,6 +45,7 @@ static void tx_full(struct vg_synth *s, int64_t ts_ms, uint64_t from, uint64_t t
     memcpy(e->to_country, to_country, 2);
     e->laundering = s->cur_laundering;
     e->typology = s->cur_typology;
+    e->from_name = e->to_name = NULL;
     s->n_events++;
 }
 
@@ -407,6 +408,20 @@ static void high_risk_country_decoys(struct vg_synth *s) {
     expect(s, VG_SYNTH_DECOY, VG_RULE_HIGH_RISK_COUNTRY, a, false, "5000 to an unlisted country");
 }
 
+/* ---- sanctions: a party named as a demo-list entry (opt.names only) ---------------- */
+
+/* One transfer whose payer or payee sends `named`; expects the rule about that party. */
+static void named_party(struct vg_synth *s, const struct syn_named *named, bool pattern) {
+    begin(s, pattern);
+    uint64_t a = fresh(s), b = fresh(s);
+    tx(s, 0, a, b, units_between(s, 200, 900), SYN_CH_WIRE);
+    if (s->oom) return;
+    struct syn_event *e = &s->events[s->n_events - 1];
+    *(named->from ? &e->from_name : &e->to_name) = named->name;
+    expect(s, pattern ? VG_SYNTH_PATTERN : VG_SYNTH_DECOY, VG_RULE_SANCTIONS, named->from ? a : b, false,
+           pattern ? "a party named as a demo-list entry" : "a party near a demo-list name, not on it");
+}
+
 /* ---- attempts no rule catches (opt.uncatchable) ------------------------------------- */
 
 /* STACK: layers through a chain of fresh accounts, a little less at each hop, a day apart. */
@@ -471,6 +486,10 @@ int syn_build_patterns(struct vg_synth *s) {
         watchlist(s, k);
         TYPOLOGY(s, "HIGH-RISK-COUNTRY");
         high_risk_country(s, k);
+        if (s->opt.names) {
+            TYPOLOGY(s, "SANCTIONS");
+            named_party(s, &syn_sanctioned[k % SYN_SANCTIONED], true);
+        }
         TYPOLOGY(s, NULL);
         if (s->opt.decoys) {
             large_tx_decoy(s);
@@ -485,6 +504,7 @@ int syn_build_patterns(struct vg_synth *s) {
             dormant_decoys(s);
             watchlist_decoy(s, k);
             high_risk_country_decoys(s);
+            if (s->opt.names) named_party(s, &syn_sanction_decoys[k % SYN_SANCTIONED], false);
         }
         if (s->opt.uncatchable) {
             TYPOLOGY(s, "STACK");

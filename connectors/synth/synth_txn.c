@@ -33,5 +33,13 @@ int vg_synth_to_txn(const struct vg_synth_txn *t, const struct vg_currency_table
     memcpy(out->channel, t->channel, ch);
     if (t->from_country[0]) memcpy(out->from_country, t->from_country, 2);
     if (t->to_country[0]) memcpy(out->to_country, t->to_country, 2);
+    if (t->from_name[0] || t->to_name[0]) {
+        vg_txn_party_begin(out);
+        size_t fl = strlen(t->from_name), tl = strlen(t->to_name);
+        out->from_name_len = (uint16_t)fl;
+        memcpy(out->from_name, t->from_name, fl);
+        out->to_name_len = (uint16_t)tl;
+        memcpy(out->to_name, t->to_name, tl);
+    }
     return VG_OK;
 }

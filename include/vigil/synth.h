@@ -26,8 +26,11 @@
  *   Injected times are whole minutes, so CSV (minute resolution) keeps their meaning. */
 typedef struct vg_synth vg_synth_t;
 
-/* Longest line vg_synth_format_ndjson / _csv ever write (ids are at most 15 bytes). */
-#define VG_SYNTH_LINE_MAX 512
+/* Longest line vg_synth_format_ndjson / _csv ever write (ids are at most 15 bytes, names
+ * at most VG_SYNTH_NAME_MAX - 1). */
+#define VG_SYNTH_LINE_MAX 640
+/* Longest party name the generator writes, with its NUL. */
+#define VG_SYNTH_NAME_MAX 64
 /* Default start of event time: 2022-09-01T00:00:00Z, where AMLworld's data starts. */
 #define VG_SYNTH_DEFAULT_START_MS 1661990400000LL
 
@@ -49,6 +52,12 @@ struct vg_synth_options {
      * older than the stream's clock (out of order). Default 0. */
     uint32_t late_ppm;
     int64_t late_max_ms;            /* default 3 minutes */
+    /* Every party carries a name (from_name, to_name): each account a fixed one from
+     * Kazakh, Russian, Arabic and English name pools, some in Cyrillic, merchants a shop
+     * name; and `patterns` sanctions patterns (parties named as entries of the demo list,
+     * vg_synth_sanctions_list, as banks write them) with decoys (near names that must stay
+     * quiet) are injected. Default false: no names, no sanctions patterns. */
+    bool names;
 };
 
 /* One generated record. Amounts stay in the payment currency (a vg_txn holds base
@@ -70,6 +79,8 @@ struct vg_synth_txn {
     bool laundering;                /* part of an injected pattern (AMLworld Is Laundering) */
     uint32_t attempt;               /* laundering: its attempt (instance) number + 1; else 0 */
     const char *typology;           /* laundering: "FAN-IN", "CYCLE", ... (static); else NULL */
+    char from_name[VG_SYNTH_NAME_MAX]; /* UTF-8 party names, "" without opt.names */
+    char to_name[VG_SYNTH_NAME_MAX];
 };
 
 enum vg_synth_kind {
@@ -112,6 +123,10 @@ const char *vg_synth_kind_name(enum vg_synth_kind kind);
 /* Writes the watchlist file the watchlist patterns need (one id per line, '#' comments).
  * Returns VG_OK or VG_ERR_IO. */
 int vg_synth_write_watchlist(const vg_synth_t *s, FILE *f);
+
+/* The demo sanctions list the sanctions patterns are on, as vigil's TSV list format
+ * (docs/SCREENING.md): a static NUL-terminated string. Can't fail. */
+const char *vg_synth_sanctions_list(void);
 
 /* Writes the expectation file: one line "kind<TAB>rule<TAB>account" per expectation;
  * with_countries false leaves out what only NDJSON can show. Returns VG_OK or VG_ERR_IO. */

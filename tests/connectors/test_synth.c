@@ -95,6 +95,7 @@ Test(synth, late_records_stay_within_the_configured_lateness) {
 
 Test(synth, expectations_cover_every_rule_with_patterns_and_decoys) {
     struct vg_synth_options opt = small_options(5);
+    opt.names = true; /* the sanctions patterns need named parties */
     vg_synth_t *s = make(&opt);
     const struct vg_synth_expect *e;
     size_t n = vg_synth_expected(s, &e);
@@ -109,7 +110,6 @@ Test(synth, expectations_cover_every_rule_with_patterns_and_decoys) {
                 cr_assert_eq(e[j].kind, e[i].kind, "%s %s is both", vg_synth_rule_name(e[i].rule), e[i].account);
     }
     for (int r = 0; r < VG_RULE_MAX; r++) {
-        if (r == VG_RULE_SANCTIONS) continue; /* synthetic parties carry no names to screen */
         cr_assert_geq(patterns[r], (int)opt.patterns, "rule %s has %d patterns", vg_synth_rule_name(r), patterns[r]);
         cr_assert_geq(decoys[r], 1, "rule %s has no decoy", vg_synth_rule_name(r));
     }
@@ -336,4 +336,42 @@ Test(synth, patterns_file_lists_exactly_the_laundering_records) {
     unlink(path);
     free(path);
     vg_synth_destroy(s);
+}
+
+/* With names, every party carries one (the same for an account throughout), and through the
+ * engine with the demo list the sanctions patterns alert about their parties, the decoys
+ * and the background (named from pools) never. */
+Test(synth, named_stream_fires_sanctions_on_patterns_only, .timeout = 120) {
+    struct vg_synth_options opt = small_options(23);
+    opt.names = true;
+    opt.patterns = 6; /* every listed and decoy name once */
+    size_t len;
+    char *stream = render_all(&opt, &len);
+    size_t lines = 0, named = 0;
+    for (const char *p = stream; p < stream + len; p = strchr(p, '\n') + 1, lines++)
+        named += strstr(p, "\"from_name\":\"") && strstr(p, "\"from_name\":\"") < strchr(p, '\n') &&
+                 strstr(p, "\"to_name\":\"") < strchr(p, '\n');
+    cr_expect_eq(named, lines, "%zu of %zu records carry both names", named, lines);
+    char *list = vg_test_write_temp(vg_synth_sanctions_list(), strlen(vg_synth_sanctions_list()), ".tsv");
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "rules:\n  sanctions:\n    lists:\n      - {name: demo, file: %s, format: tsv}\n", list);
+    struct vg_test_alerts a;
+    cr_assert_eq(vg_test_replay(yaml, stream, 2, &a), 0);
+    vg_synth_t *s = make(&opt);
+    const struct vg_synth_expect *e;
+    size_t n = vg_synth_expected(s, &e), patterns = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].rule != VG_RULE_SANCTIONS) continue;
+        size_t got = vg_test_count(&a, "sanctions", e[i].account);
+        if (e[i].kind == VG_SYNTH_PATTERN) cr_expect_geq(got, 1, "pattern %s: no sanctions alert", e[i].account);
+        else cr_expect_eq(got, 0, "decoy %s: sanctions alert", e[i].account);
+        patterns += e[i].kind == VG_SYNTH_PATTERN;
+    }
+    cr_expect_eq(patterns, 6);
+    cr_expect_eq(vg_test_count(&a, "sanctions", NULL), patterns, "only the patterns' parties alert");
+    vg_synth_destroy(s);
+    vg_test_alerts_free(&a);
+    unlink(list);
+    free(list);
+    free(stream);
 }
