@@ -90,6 +90,15 @@ static void enc_cooldown(void *opaque, uint8_t rule, const char *account, size_t
     enc_record(w, &r, sizeof r, account, len, NULL, 0, NULL, 0);
 }
 
+static void enc_keyed_cooldown(void *opaque, uint8_t rule, const char *account, size_t len, const char *disc,
+                               size_t disc_len, int64_t last_alert_ts, int64_t late_alert_ts) {
+    struct enc *w = opaque;
+    struct ckpt_keyed_cooldown r = {.last_alert_ts = last_alert_ts, .late_alert_ts = late_alert_ts,
+                                    .graph_stage = w->graph_stage, .rule = rule, .account_len = (uint8_t)len,
+                                    .disc_len = (uint16_t)disc_len};
+    enc_record(w, &r, sizeof r, account, len, disc, disc_len, NULL, 0);
+}
+
 static void enc_edge(void *opaque, const struct vg_graph_edge_rec *e) {
     struct ckpt_edge r = {.ts_ms = e->ts_ms, .amount_micros = e->amount_micros, .seq = e->seq,
                           .from_len = (uint8_t)e->from.len, .to_len = (uint8_t)e->to.len,
@@ -129,7 +138,7 @@ int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *i
     s->len = 0;
     s->sealed = false;
     struct enc w = {.s = s};
-    enum { N_SECTIONS = 6 };
+    enum { N_SECTIONS = 7 };
     size_t head = sizeof(struct ckpt_header) + N_SECTIONS * sizeof(struct ckpt_section);
     if (!enc_reserve(&w, head)) goto nomem;
     memset(s->buf, 0, head);
@@ -182,6 +191,13 @@ int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *i
     if (source_len) enc_record(&w, source, source_len, NULL, 0, NULL, 0, NULL, 0);
     section_end(&w, 5);
     section_at(s, 5)->reserved = (uint32_t)source_len;
+
+    section_begin(&w, 6, CKPT_SEC_KEYED_COOLDOWNS);
+    for (int i = -1; i < shards; i++) {
+        w.graph_stage = i < 0;
+        vg_alert_out_foreach_keyed_cooldown(vg_engine_stage_alerts(e, i), enc_keyed_cooldown, &w);
+    }
+    section_end(&w, 6);
 
     if (w.failed) goto nomem;
     s->copy_ns = vg_now_mono_ns() - t0;
@@ -328,6 +344,29 @@ static int restore_sections(struct vg_engine *e, const unsigned char *buf,
             int stage = r.graph_stage ? -1 : (int)(vg_hash64_id(id, r.account_len) % (uint64_t)shards);
             if (vg_alert_out_restore_cooldown(vg_engine_stage_alerts(e, stage), r.rule, id, r.account_len,
                                               r.last_alert_ts) != VG_OK) {
+                rc = VG_ERR_NOMEM;
+                goto fail;
+            }
+        }
+    }
+
+    /* Per (account, list entry) cooldowns of rule sanctions (version 3; absent before). */
+    what = "cooldowns";
+    if (sec[CKPT_SEC_KEYED_COOLDOWNS]) {
+        struct cursor c = cursor_of(buf, sec[CKPT_SEC_KEYED_COOLDOWNS]);
+        for (uint64_t i = 0; i < sec[CKPT_SEC_KEYED_COOLDOWNS]->count; i++) {
+            struct ckpt_keyed_cooldown r;
+            if ((size_t)(c.end - c.p) < sizeof r) goto corrupt;
+            memcpy(&r, c.p, sizeof r);
+            const unsigned char *rec = cursor_next(&c, sizeof r, (size_t)r.account_len + r.disc_len);
+            if (!rec || r.account_len == 0 || r.account_len > VG_ID_MAX || r.rule >= VG_RULE_MAX) goto corrupt;
+            const char *id = (const char *)rec + sizeof r;
+            int stage = r.graph_stage ? -1 : (int)(vg_hash64_id(id, r.account_len) % (uint64_t)shards);
+            int krc = vg_alert_out_restore_keyed_cooldown(vg_engine_stage_alerts(e, stage), r.rule, id, r.account_len,
+                                                          id + r.account_len, r.disc_len, r.last_alert_ts,
+                                                          r.late_alert_ts);
+            if (krc == VG_ERR_INVALID) goto corrupt;
+            if (krc != VG_OK) {
                 rc = VG_ERR_NOMEM;
                 goto fail;
             }

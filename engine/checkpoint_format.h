@@ -20,7 +20,7 @@
 
 struct ckpt_header {
     char magic[8];
-    uint32_t version;          /* VG_CHECKPOINT_VERSION (1: no SOURCE section) */
+    uint32_t version;          /* VG_CHECKPOINT_VERSION (1: no SOURCE, 1-2: no KEYED_COOLDOWNS) */
     uint32_t endian;           /* CKPT_ENDIAN as written */
     uint32_t n_sections;
     uint32_t header_size;      /* sizeof(struct ckpt_header) */
@@ -39,6 +39,7 @@ enum ckpt_section_type {
     CKPT_SEC_COOLDOWNS = 4,    /* struct ckpt_cooldown + id */
     CKPT_SEC_GRAPH = 5,        /* struct ckpt_edge + ids, arrival order */
     CKPT_SEC_SOURCE = 6,       /* identity of the input (version 2): text, length in `reserved` */
+    CKPT_SEC_KEYED_COOLDOWNS = 7, /* struct ckpt_keyed_cooldown + account + discriminator (version 3) */
     CKPT_SEC_MAX
 };
 
@@ -89,6 +90,21 @@ struct ckpt_cooldown {
     /* account */
 };
 _Static_assert(sizeof(struct ckpt_cooldown) == 16, "cooldown record layout");
+
+/* A cooldown of a rule that keeps one per (account, discriminator): sanctions, per list
+ * entry ("list\0reference"). */
+struct ckpt_keyed_cooldown {
+    int64_t last_alert_ts;
+    int64_t late_alert_ts;     /* VG_TS_NONE when none */
+    uint8_t graph_stage;       /* as in struct ckpt_cooldown */
+    uint8_t rule;
+    uint8_t account_len;
+    uint8_t reserved;
+    uint16_t disc_len;
+    uint8_t reserved2[2];
+    /* account, discriminator */
+};
+_Static_assert(sizeof(struct ckpt_keyed_cooldown) == 24, "keyed cooldown record layout");
 
 struct ckpt_edge {
     int64_t ts_ms;

@@ -43,6 +43,18 @@ void vg_alert_out_foreach_cooldown(const struct vg_alert_out *out,
 int vg_alert_out_restore_cooldown(struct vg_alert_out *out, uint8_t rule, const char *account, size_t len,
                                   int64_t last_alert_ts);
 
+/* Visits every (rule, account, discriminator) cooldown of the own_cooldown rules
+ * (sanctions): its newest alert and last late alert (VG_TS_NONE when none). */
+void vg_alert_out_foreach_keyed_cooldown(const struct vg_alert_out *out,
+                                         void (*fn)(void *opaque, uint8_t rule, const char *account, size_t len,
+                                                    const char *disc, size_t disc_len, int64_t last_alert_ts,
+                                                    int64_t late_alert_ts),
+                                         void *opaque);
+/* Inserts (or raises) one such cooldown. Returns VG_OK, VG_ERR_INVALID or VG_ERR_NOMEM. */
+int vg_alert_out_restore_keyed_cooldown(struct vg_alert_out *out, uint8_t rule, const char *account, size_t len,
+                                        const char *disc, size_t disc_len, int64_t last_alert_ts,
+                                        int64_t late_alert_ts);
+
 /* ---- graph.c ---- */
 
 /* A graph edge as saved: plain values, no node indices. */

@@ -1,5 +1,6 @@
 /* emit.c - a stage's alert output: the (rule, account) cooldown in event time, then
- * delivery. The cooldown table is open addressing keyed by account id (stored exactly),
+ * delivery. Rules with their own cooldown key (sanctions: per account and list entry) cool
+ * per (rule, account, discriminator) in a second, small table (entries only for alerts). The cooldown table is open addressing keyed by account id (stored exactly),
  * one entry per account holding the last alert time of every rule, so a stage answers
  * "which rules are cooling for this account" with one probe. It only holds accounts that
  * alerted, and expired entries are purged when it would otherwise grow. Most accounts never
@@ -24,6 +25,16 @@ struct cooldown_entry {
     char account[VG_ID_MAX];
 };
 
+/* A (rule, account, discriminator) cooldown of an own_cooldown rule. */
+struct keyed_entry {
+    uint64_t hash;                 /* 0 = empty slot */
+    int64_t last_alert_ts, late_alert_ts; /* as in struct cooldown_entry, VG_TS_NONE */
+    char *key;                     /* account then discriminator, malloc'd */
+    uint16_t disc_len;
+    uint8_t account_len;
+    uint8_t rule;
+};
+
 struct vg_alert_out {
     const struct vg_config *cfg;
     vg_alert_deliver_fn deliver;
@@ -34,6 +45,8 @@ struct vg_alert_out {
     uint64_t *filter;              /* bit (hash >> 20) & filter_mask set for every entry */
     size_t filter_mask;            /* capacity * FILTER_BITS_PER_SLOT - 1 */
     int64_t newest_ts;             /* newest alert time seen, for purging */
+    struct keyed_entry *keyed;     /* own_cooldown rules' table, NULL until the first */
+    size_t keyed_cap, keyed_used;  /* cap a power of two */
     /* single writer (the owning stage), read by stats from other threads */
     _Atomic uint64_t emitted[VG_RULE_MAX];
     _Atomic uint64_t suppressed[VG_RULE_MAX];
@@ -85,6 +98,8 @@ struct vg_alert_out *vg_alert_out_create(const struct vg_config *cfg, vg_alert_d
 
 void vg_alert_out_destroy(struct vg_alert_out *out) {
     if (!out) return;
+    for (size_t i = 0; i < out->keyed_cap; i++) free(out->keyed[i].key);
+    free(out->keyed);
     vg_big_free(out->slots, out->capacity * sizeof *out->slots);
     vg_big_free(out->filter, filter_bytes(out->capacity));
     free(out);
@@ -189,13 +204,95 @@ void vg_alert_out_prefetch(const struct vg_alert_out *out, uint64_t account_hash
     if (out->used && filter_may_hold(out, hash)) __builtin_prefetch(&out->slots[hash & (out->capacity - 1)]);
 }
 
+/* ---- own_cooldown rules: (rule, account, discriminator) -------------------------------- */
+
+static uint64_t keyed_hash(uint8_t rule, const char *account, size_t len, const char *disc, size_t dlen) {
+    uint64_t h = vg_hash64(disc, dlen) * 0x9E3779B97F4A7C15ULL ^ vg_hash64_id(account, len) ^ rule;
+    return h ? h : 1;
+}
+
+static struct keyed_entry *keyed_find(const struct vg_alert_out *out, uint64_t hash, uint8_t rule, const char *account,
+                                      size_t len, const char *disc, size_t dlen) {
+    size_t mask = out->keyed_cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        struct keyed_entry *e = &out->keyed[i];
+        if (e->hash == 0) return e;
+        if (e->hash == hash && e->rule == rule && vg_str_eq(e->key, e->account_len, account, len) &&
+            vg_str_eq(e->key + e->account_len, e->disc_len, disc, dlen))
+            return e;
+    }
+}
+
+/* Re-inserts the entries into a table of cap slots, dropping (and freeing) those whose
+ * newest mark is older than horizon. Returns VG_OK or VG_ERR_NOMEM (table unchanged). */
+static int keyed_rebuild(struct vg_alert_out *out, size_t cap, int64_t horizon) {
+    struct keyed_entry *old = out->keyed, *slots = calloc(cap, sizeof *slots);
+    size_t old_cap = out->keyed_cap;
+    if (!slots) return VG_ERR_NOMEM;
+    out->keyed = slots;
+    out->keyed_cap = cap;
+    out->keyed_used = 0;
+    for (size_t i = 0; i < old_cap; i++) {
+        struct keyed_entry *o = &old[i];
+        if (o->hash == 0) continue;
+        if (VG_MAX(o->last_alert_ts, o->late_alert_ts) < horizon) {
+            free(o->key);
+            continue;
+        }
+        *keyed_find(out, o->hash, o->rule, o->key, o->account_len, o->key + o->account_len, o->disc_len) = *o;
+        out->keyed_used++;
+    }
+    free(old);
+    return VG_OK;
+}
+
+/* The entry of (rule, account, disc), created when absent (NULL when out of memory). */
+static struct keyed_entry *keyed_get(struct vg_alert_out *out, uint8_t rule, const char *account, size_t len,
+                                     const char *disc, size_t dlen) {
+    if ((out->keyed_used + 1) * 2 > out->keyed_cap) {
+        size_t cap = out->keyed_cap ? out->keyed_cap : 64;
+        int64_t horizon = out->newest_ts == VG_TS_NONE ? VG_TS_NONE : out->newest_ts - out->cfg->alerts.cooldown_ms;
+        if (keyed_rebuild(out, cap, horizon) != VG_OK) return NULL;
+        if ((out->keyed_used + 1) * 2 > out->keyed_cap && keyed_rebuild(out, cap * 2, VG_TS_NONE) != VG_OK) return NULL;
+    }
+    uint64_t hash = keyed_hash(rule, account, len, disc, dlen);
+    struct keyed_entry *e = keyed_find(out, hash, rule, account, len, disc, dlen);
+    if (e->hash) return e;
+    char *key = malloc(len + dlen + 1);
+    if (!key) return NULL;
+    memcpy(key, account, len);
+    memcpy(key + len, disc, dlen);
+    *e = (struct keyed_entry){.hash = hash, .last_alert_ts = VG_TS_NONE, .late_alert_ts = VG_TS_NONE, .key = key,
+                              .disc_len = (uint16_t)dlen, .account_len = (uint8_t)len, .rule = rule};
+    out->keyed_used++;
+    return e;
+}
+
+/* Same periods as entry_cooling / entry_note, per discriminator. Returns true when the
+ * alert may go (and notes it). Out of memory: it goes, unnoted. */
+static bool keyed_take(struct vg_alert_out *out, const struct vg_alert *a, int64_t ts) {
+    size_t len = VG_MIN(a->account.len, (size_t)VG_ID_MAX), dlen = VG_MIN(a->discriminator.len, (size_t)UINT16_MAX);
+    struct keyed_entry *e = keyed_get(out, (uint8_t)a->rule, a->account.ptr, len, a->discriminator.ptr, dlen);
+    if (!e) return true;
+    int64_t cooldown = out->cfg->alerts.cooldown_ms;
+    if (within(e->last_alert_ts, ts, cooldown) || within(e->late_alert_ts, ts, cooldown)) return false;
+    if (e->last_alert_ts == VG_TS_NONE || ts > e->last_alert_ts) e->last_alert_ts = ts;
+    else if (ts < e->last_alert_ts) e->late_alert_ts = ts;
+    if (ts > out->newest_ts) out->newest_ts = ts;
+    return true;
+}
+
 static inline void bump(_Atomic uint64_t *c) {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
 bool vg_alert_emit(struct vg_alert_out *out, const struct vg_alert *a) {
     int64_t ts = a->trigger_ts_ms;
-    if (VG_UNLIKELY(vg_rule_registry[a->rule]->own_cooldown)) { /* the rule keeps its own (sanctions) */
+    if (VG_UNLIKELY(vg_rule_registry[a->rule]->own_cooldown)) { /* per (account, discriminator): sanctions */
+        if (!keyed_take(out, a, ts)) {
+            bump(&out->suppressed[a->rule]);
+            return false;
+        }
         bump(&out->emitted[a->rule]);
         out->deliver(out->opaque, a, out->cfg->rules[a->rule].severity);
         return true;
@@ -270,6 +367,32 @@ int vg_alert_out_restore_cooldown(struct vg_alert_out *out, uint8_t rule, const 
     if (late) e->late_alert_ts[rule] = last_alert_ts;
     else if (last_alert_ts > e->last_alert_ts[rule]) e->last_alert_ts[rule] = last_alert_ts;
     if (last_alert_ts > e->newest_alert_ts) e->newest_alert_ts = last_alert_ts;
+    if (last_alert_ts > out->newest_ts) out->newest_ts = last_alert_ts;
+    return VG_OK;
+}
+
+void vg_alert_out_foreach_keyed_cooldown(const struct vg_alert_out *out,
+                                         void (*fn)(void *opaque, uint8_t rule, const char *account, size_t len,
+                                                    const char *disc, size_t disc_len, int64_t last_alert_ts,
+                                                    int64_t late_alert_ts),
+                                         void *opaque) {
+    for (size_t i = 0; i < out->keyed_cap; i++) {
+        const struct keyed_entry *e = &out->keyed[i];
+        if (e->hash)
+            fn(opaque, e->rule, e->key, e->account_len, e->key + e->account_len, e->disc_len, e->last_alert_ts,
+               e->late_alert_ts);
+    }
+}
+
+int vg_alert_out_restore_keyed_cooldown(struct vg_alert_out *out, uint8_t rule, const char *account, size_t len,
+                                        const char *disc, size_t disc_len, int64_t last_alert_ts,
+                                        int64_t late_alert_ts) {
+    if (rule >= VG_RULE_MAX || len == 0 || len > VG_ID_MAX || disc_len > UINT16_MAX || last_alert_ts == VG_TS_NONE)
+        return VG_ERR_INVALID;
+    struct keyed_entry *e = keyed_get(out, rule, account, len, disc, disc_len);
+    if (!e) return VG_ERR_NOMEM;
+    if (e->last_alert_ts == VG_TS_NONE || last_alert_ts > e->last_alert_ts) e->last_alert_ts = last_alert_ts;
+    if (late_alert_ts != VG_TS_NONE) e->late_alert_ts = late_alert_ts;
     if (last_alert_ts > out->newest_ts) out->newest_ts = last_alert_ts;
     return VG_OK;
 }

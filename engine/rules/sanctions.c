@@ -3,7 +3,8 @@
  * the shard of each party's account, on that party's side of the transaction only. prepare()
  * loads every list (a reload builds a new config, so a list that fails keeps the old one).
  * Per shard thread it keeps a cache of parties (name, identifier, birth date) already
- * screened clean against the loaded lists, and the (account, list entry) cooldown. */
+ * screened clean against the loaded lists. The (account, list entry) cooldown is the
+ * stage's (engine/emit.c, keyed by the alert's discriminator "list\0entry"), checkpointed. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -88,19 +89,11 @@ static int sanctions_prepare(void *params, const char *base_dir, char *errstr, s
     return VG_OK;
 }
 
-/* ---- per shard thread: clean-party cache and (account, entry) cooldown ------------------- */
-
-struct cooldown_slot {
-    uint64_t key;                       /* 0 = empty */
-    int64_t last_alert_ts;
-};
+/* ---- per shard thread: clean-party cache ---------------------------------------------- */
 
 struct thread_state {
     uint64_t generation;                /* the lists the cache was filled under */
-    const struct vg_alert_out *out;     /* the stage output the cooldowns belong to */
     uint64_t *cache;                    /* CACHE_SLOTS keys of parties that matched nothing */
-    struct cooldown_slot *cooldown;
-    size_t cooldown_cap, cooldown_used; /* cap a power of two */
 };
 
 static pthread_key_t state_key;
@@ -110,7 +103,6 @@ static bool state_key_ok;
 static void state_free(void *arg) {
     struct thread_state *ts = arg;
     free(ts->cache);
-    free(ts->cooldown);
     free(ts);
 }
 
@@ -136,48 +128,6 @@ static struct thread_state *thread_state(void) {
     return ts;
 }
 
-/* Slot of key, or the empty one where it would go. */
-static struct cooldown_slot *cooldown_slot(struct thread_state *ts, uint64_t key) {
-    size_t mask = ts->cooldown_cap - 1;
-    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask)
-        if (ts->cooldown[i].key == key || ts->cooldown[i].key == 0) return &ts->cooldown[i];
-}
-
-/* Rebuilds the table at cap, dropping entries older than horizon. Returns VG_OK or NOMEM. */
-static int cooldown_rebuild(struct thread_state *ts, size_t cap, int64_t horizon) {
-    struct cooldown_slot *old = ts->cooldown, *slots = calloc(cap, sizeof *slots);
-    size_t old_cap = ts->cooldown_cap;
-    if (!slots) return VG_ERR_NOMEM;
-    ts->cooldown = slots;
-    ts->cooldown_cap = cap;
-    ts->cooldown_used = 0;
-    for (size_t i = 0; i < old_cap; i++) {
-        if (old[i].key == 0 || old[i].last_alert_ts < horizon) continue;
-        *cooldown_slot(ts, old[i].key) = old[i];
-        ts->cooldown_used++;
-    }
-    free(old);
-    return VG_OK;
-}
-
-/* True (and the entry's period started) when (account, list entry) may alert at ts; false
- * while it is within one cooldown of its last alert, on either side. */
-static bool cooldown_take(struct thread_state *ts, uint64_t key, int64_t ts_ms, int64_t cooldown_ms) {
-    if (!key) key = 1;
-    if ((ts->cooldown_used + 1) * 2 > ts->cooldown_cap) {
-        size_t cap = ts->cooldown_cap ? ts->cooldown_cap : 256;
-        if (cooldown_rebuild(ts, cap, ts_ms - cooldown_ms) != VG_OK) return true; /* no memory: alert */
-        if ((ts->cooldown_used + 1) * 2 > ts->cooldown_cap && cooldown_rebuild(ts, cap * 2, INT64_MIN) != VG_OK)
-            return true;
-    }
-    struct cooldown_slot *s = cooldown_slot(ts, key);
-    if (s->key && ts_ms < s->last_alert_ts + cooldown_ms && ts_ms > s->last_alert_ts - cooldown_ms) return false;
-    if (!s->key) ts->cooldown_used++;
-    s->key = key;
-    if (ts_ms > s->last_alert_ts || s->last_alert_ts == 0) s->last_alert_ts = ts_ms;
-    return true;
-}
-
 /* ---- the rule --------------------------------------------------------------------------- */
 
 static bool sanctions_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
@@ -189,7 +139,7 @@ static bool sanctions_wants(const struct vg_txn *txn, enum vg_dir dir, bool late
 
 static void emit_hit(const struct vg_rule_ctx *ctx, const struct vg_sanctions_params *p, struct vg_alert_out *out,
                      const struct vg_screen_list *list, const struct vg_screen_hit *hit,
-                     const struct vg_screen_party *party, struct thread_state *ts) {
+                     const struct vg_screen_party *party) {
     const struct vg_txn *txn = ctx->txn;
     const char *ref = vg_screen_entry_ref(list, hit->entry);
     const char *list_name = vg_screen_list_name(list);
@@ -197,12 +147,6 @@ static void emit_hit(const struct vg_rule_ctx *ctx, const struct vg_sanctions_pa
     int dlen = snprintf(disc, sizeof disc, "%s%c%s", list_name, 0, ref);
     if (dlen < 0) return;
     if ((size_t)dlen >= sizeof disc) dlen = (int)sizeof disc - 1;
-    XXH3_state_t hs;
-    XXH3_64bits_reset(&hs);
-    XXH3_64bits_update(&hs, ctx->account.ptr, ctx->account.len);
-    XXH3_64bits_update(&hs, "", 1);
-    XXH3_64bits_update(&hs, disc, (size_t)dlen);
-    if (ts && !cooldown_take(ts, XXH3_64bits_digest(&hs), txn->ts_ms, ctx->config->alerts.cooldown_ms)) return;
 
     static _Thread_local struct vg_alert alert; /* ~33 KB: too big for a worker's stack frame */
     vg_alert_init(&alert, VG_RULE_SANCTIONS, ctx->account.ptr, ctx->account.len, txn);
@@ -241,12 +185,6 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
      * sends it: the result depends on the party alone (the cooldown is per account). */
     struct thread_state *ts = thread_state();
     uint64_t key = 0;
-    if (ts && ts->out != out) { /* another engine on this thread (tests): its own cooldowns */
-        ts->out = out;
-        ts->cooldown_used = 0;
-        if (ts->cooldown) memset(ts->cooldown, 0, ts->cooldown_cap * sizeof *ts->cooldown);
-        ts->generation = 0;
-    }
     if (ts) {
         if (ts->generation != p->loaded->generation) { /* new lists: nothing is known clean */
             memset(ts->cache, 0, CACHE_SLOTS * sizeof *ts->cache);
@@ -268,7 +206,7 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
         const struct vg_screen_list *list = p->loaded->lists[l];
         struct vg_screen_hit hits[HITS_MAX];
         size_t n = vg_screen_match(list, &party, threshold, hits, HITS_MAX);
-        for (size_t i = 0; i < n; i++) emit_hit(ctx, p, out, list, &hits[i], &party, ts);
+        for (size_t i = 0; i < n; i++) emit_hit(ctx, p, out, list, &hits[i], &party);
         any |= n > 0;
     }
     if (ts && !any) ts->cache[key & (CACHE_SLOTS - 1)] = key;

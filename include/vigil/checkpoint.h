@@ -8,10 +8,11 @@
 
 #include "vigil/engine.h"
 
-/* Format version this build writes. It reads this one and version 1 (the same image without
- * the input identity: restored only where the caller's check accepts its position alone).
- * A file of any other version is refused. */
-#define VG_CHECKPOINT_VERSION 2u
+/* Format version this build writes. It reads this one, version 2 (without the per list entry
+ * cooldowns of rule sanctions: they start empty) and version 1 (also without the input
+ * identity: restored only where the caller's check accepts its position alone). A file of
+ * any other version is refused, naming the versions this build reads. */
+#define VG_CHECKPOINT_VERSION 3u
 #define VG_CHECKPOINT_VERSION_MIN 1u
 /* Ring records a checkpoint lets the stages work down before it stops the input for the
  * drain (vg_engine_wait_backlog): ~2-3 ms of shard work. */

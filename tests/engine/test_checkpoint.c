@@ -99,9 +99,13 @@ static int collect(void *opaque, const struct vg_alert_record *r) {
     return 0;
 }
 
+static const char *part_yaml; /* the config of run_part's engines; NULL: the defaults */
+
 static struct vg_config *config(int threads) {
     struct vg_config *cfg = calloc(1, sizeof *cfg);
-    cr_assert_eq(vg_config_defaults(cfg), VG_OK);
+    char err[1024] = "";
+    if (part_yaml) cr_assert_eq(vg_config_load_buffer(cfg, "test", part_yaml, strlen(part_yaml), err, sizeof err), VG_OK, "%s", err);
+    else cr_assert_eq(vg_config_defaults(cfg), VG_OK);
     cfg->engine.threads = threads;
     return cfg;
 }
@@ -225,6 +229,48 @@ Test(checkpoint, fan_in_spanning_the_restart_fires) {
     cr_expect_eq(vg_test_count(&b.alerts, "fan_in", "HUB"), 1);
     vg_test_alerts_free(&a.alerts);
     vg_test_alerts_free(&b.alerts);
+    remove_dir(dir);
+    stream_free(&s);
+}
+
+/* Rule sanctions keeps its cooldown per (account, list entry): a restart from the
+ * checkpoint does not repeat the alert within the cooldown, other accounts and other entries
+ * still alert, and after the cooldown the same pair alerts again. */
+Test(checkpoint, sanctions_cooldown_survives_restart) {
+    part_yaml = "rules:\n  sanctions:\n    lists:\n"
+                "      - {name: un, file: " VG_TEST_DATA "/sanctions/un_small.xml, format: un-xml}\n";
+    struct stream s = {0};
+    static const struct { int64_t at_h; const char *from, *name; } txns[] = {
+        {0, "A", "Muhammad Taher Anwari"},      /* part 1: alerts */
+        {1, "A", "Mohamad Tahir Anwari"},       /* part 2, after the restart: A cools for TAi.005 */
+        {2, "Z", "Muhammad Taher Anwari"},      /* another account: alerts */
+        {3, "A", "Aleksandr Shcherbakov"},      /* another entry: alerts */
+        {25, "A", "Muhammad Taher Anwari"},     /* part 3: the cooldown (24 h) is over */
+    };
+    for (size_t i = 0; i < sizeof txns / sizeof *txns; i++) {
+        char line[512];
+        snprintf(line, sizeof line,
+                 "{\"id\":\"s%zu\",\"ts\":%lld,\"from\":\"%s\",\"to\":\"B\",\"amount\":\"10\",\"currency\":\"USD\","
+                 "\"from_name\":\"%s\"}",
+                 i, (long long)(T0 + txns[i].at_h * 60 * MIN_MS), txns[i].from, txns[i].name);
+        if (s.n == s.cap) s.lines = realloc(s.lines, (s.cap = s.cap ? s.cap * 2 : 8) * sizeof *s.lines);
+        s.lines[s.n++] = strdup(line);
+    }
+    char *dir = fresh_dir();
+    struct run a = {0}, b = {0}, c = {0};
+    cr_assert_eq(run_part(&s, 0, 1, 2, dir, &a, true), VG_OK);
+    cr_assert_eq(run_part(&s, 1, 4, 3, dir, &b, true), VG_OK);
+    cr_assert_eq(run_part(&s, 4, 5, 1, dir, &c, false), VG_OK);
+    cr_expect_eq(vg_test_count(&a.alerts, "sanctions", "A"), 1);
+    cr_expect_eq(vg_test_count(&b.alerts, "sanctions", "A"), 1, "only the other entry: TAi.005 is cooling");
+    cr_expect_eq(vg_test_count(&b.alerts, "sanctions", "Z"), 1);
+    for (size_t i = 0; i < b.alerts.count; i++)
+        if (strstr(b.alerts.lines[i], "\"account\":\"A\"")) cr_expect(strstr(b.alerts.lines[i], "TSi.001"), "%s", b.alerts.lines[i]);
+    cr_expect_eq(vg_test_count(&c.alerts, "sanctions", "A"), 1, "after the cooldown, TAi.005 again");
+    part_yaml = NULL;
+    vg_test_alerts_free(&a.alerts);
+    vg_test_alerts_free(&b.alerts);
+    vg_test_alerts_free(&c.alerts);
     remove_dir(dir);
     stream_free(&s);
 }
