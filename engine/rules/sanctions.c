@@ -20,7 +20,10 @@
 #include "vigil/log.h"
 
 #define HITS_MAX 8
-#define CACHE_SLOTS (1u << 18)          /* clean parties per shard thread (2 MB, on first use) */
+#define CACHE_SLOTS (1u << 16)          /* clean parties per shard thread (512 KB: stays in L2) */
+#define CACHE_WAYS 4                    /* a key lives in one of 4 slots of its 32-byte bucket */
+#define HIT_SLOTS (1u << 12)            /* parties that matched, with their hits (~420 KB) */
+#define HIT_WAYS 2
 
 struct vg_sanctions_loaded {
     uint64_t generation;                /* unique per load: the clean-party cache's version */
@@ -91,9 +94,20 @@ static int sanctions_prepare(void *params, const char *base_dir, char *errstr, s
 
 /* ---- per shard thread: clean-party cache ---------------------------------------------- */
 
+/* A party that matched: its hits, so its next transactions skip the screening too. */
+struct hit_slot {
+    uint64_t key;                       /* 0 = empty */
+    uint8_t n;
+    struct cached_hit {
+        uint8_t list;
+        struct vg_screen_hit hit;
+    } hits[HITS_MAX];
+};
+
 struct thread_state {
-    uint64_t generation;                /* the lists the cache was filled under */
+    uint64_t generation;                /* the lists the caches were filled under */
     uint64_t *cache;                    /* CACHE_SLOTS keys of parties that matched nothing */
+    struct hit_slot *hit_cache;         /* HIT_SLOTS parties that matched */
 };
 
 static pthread_key_t state_key;
@@ -103,6 +117,7 @@ static bool state_key_ok;
 static void state_free(void *arg) {
     struct thread_state *ts = arg;
     free(ts->cache);
+    free(ts->hit_cache);
     free(ts);
 }
 
@@ -117,7 +132,9 @@ static struct thread_state *thread_state(void) {
     struct thread_state *ts = pthread_getspecific(state_key);
     if (ts) return ts;
     ts = calloc(1, sizeof *ts);
-    if (ts && !(ts->cache = calloc(CACHE_SLOTS, sizeof *ts->cache))) {
+    if (ts && (!(ts->cache = calloc(CACHE_SLOTS, sizeof *ts->cache)) ||
+               !(ts->hit_cache = calloc(HIT_SLOTS, sizeof *ts->hit_cache)))) {
+        free(ts->cache);
         free(ts);
         ts = NULL;
     }
@@ -181,35 +198,54 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
         .party_id_len = from ? txn->from_party_id_len : txn->to_party_id_len,
         .birth_date = from ? txn->from_birth_date : txn->to_birth_date,
     };
-    /* A party already screened clean under these lists costs one probe, whichever account
-     * sends it: the result depends on the party alone (the cooldown is per account). */
+    /* A party already screened under these lists costs one probe, whichever account sends
+     * it: the result depends on the party alone (the cooldown is per account). */
     struct thread_state *ts = thread_state();
     uint64_t key = 0;
     if (ts) {
-        if (ts->generation != p->loaded->generation) { /* new lists: nothing is known clean */
+        if (ts->generation != p->loaded->generation) { /* new lists: nothing is known */
             memset(ts->cache, 0, CACHE_SLOTS * sizeof *ts->cache);
+            memset(ts->hit_cache, 0, HIT_SLOTS * sizeof *ts->hit_cache);
             ts->generation = p->loaded->generation;
         }
-        XXH3_state_t hs;
-        XXH3_64bits_reset(&hs);
-        XXH3_64bits_update(&hs, &party.name_len, sizeof party.name_len);
-        XXH3_64bits_update(&hs, party.name, party.name_len);
-        XXH3_64bits_update(&hs, &party.party_id_len, sizeof party.party_id_len);
-        XXH3_64bits_update(&hs, party.party_id, party.party_id_len);
-        XXH3_64bits_update(&hs, &party.birth_date, sizeof party.birth_date);
-        key = XXH3_64bits_digest(&hs) | 1;
-        if (ts->cache[key & (CACHE_SLOTS - 1)] == key) return;
+        /* name bytes hashed in one pass, identifier and birth date folded in after */
+        key = vg_hash64(party.name, party.name_len) ^ (uint64_t)(uint32_t)party.birth_date * 0x9E3779B97F4A7C15ULL;
+        if (party.party_id_len) key ^= vg_hash64(party.party_id, party.party_id_len) * 0xC2B2AE3D27D4EB4FULL;
+        key |= 1;
+        const uint64_t *bucket = &ts->cache[key & (CACHE_SLOTS - CACHE_WAYS)];
+        if (bucket[0] == key || bucket[1] == key || bucket[2] == key || bucket[3] == key) return;
+        const struct hit_slot *hs = &ts->hit_cache[key & (HIT_SLOTS - HIT_WAYS)];
+        if (hs[1].key == key) hs++;
+        if (hs->key == key) {
+            for (size_t i = 0; i < hs->n; i++)
+                emit_hit(ctx, p, out, p->loaded->lists[hs->hits[i].list], &hs->hits[i].hit, &party);
+            return;
+        }
     }
     double threshold = (double)p->threshold_ppm / 1e6;
-    bool any = false;
+    struct hit_slot found = {.key = key};
+    bool cacheable = true;
     for (size_t l = 0; l < p->loaded->count; l++) {
         const struct vg_screen_list *list = p->loaded->lists[l];
         struct vg_screen_hit hits[HITS_MAX];
         size_t n = vg_screen_match(list, &party, threshold, hits, HITS_MAX);
-        for (size_t i = 0; i < n; i++) emit_hit(ctx, p, out, list, &hits[i], &party);
-        any |= n > 0;
+        for (size_t i = 0; i < n; i++) {
+            emit_hit(ctx, p, out, list, &hits[i], &party);
+            if (found.n < HITS_MAX) found.hits[found.n++] = (struct cached_hit){(uint8_t)l, hits[i]};
+            else cacheable = false;
+        }
     }
-    if (ts && !any) ts->cache[key & (CACHE_SLOTS - 1)] = key;
+    if (!ts) return;
+    /* a full bucket loses its oldest key: the others move up, the new one goes first */
+    if (found.n == 0) {
+        uint64_t *bucket = &ts->cache[key & (CACHE_SLOTS - CACHE_WAYS)];
+        memmove(bucket + 1, bucket, (CACHE_WAYS - 1) * sizeof *bucket);
+        bucket[0] = key;
+    } else if (cacheable) {
+        struct hit_slot *hs = &ts->hit_cache[key & (HIT_SLOTS - HIT_WAYS)];
+        hs[1] = hs[0];
+        hs[0] = found;
+    }
 }
 
 const struct vg_rule_def vg_rule_sanctions = {

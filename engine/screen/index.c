@@ -440,9 +440,15 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
         size_t n_cand = 0;
         if (vg_screen_normalise(party->name, party->name_len, &q) == VG_OK && q.n_tokens > 0) {
             collect(&l->exact_index, l->exact_keys.v, exact_key(&q), cand, &n_cand);
+            /* Particles and short names (al, bin, abu, ali: 3 letters or fewer) name thousands of
+             * list names and never make a match alone: candidates come from the longer tokens,
+             * or from the short ones when the name has nothing else. */
+            bool any_long = false;
+            for (size_t t = 0; t < q.n_tokens; t++) any_long |= q.tok_len[t] >= FUZZY_TOKEN_MIN;
             for (size_t t = 0; t < q.n_tokens; t++) {
                 const char *tok = q.text + q.tok_off[t];
                 size_t tl = q.tok_len[t];
+                if (any_long && tl < FUZZY_TOKEN_MIN) continue;
                 /* deletions meet deletions (a changed or swapped letter); a token meets the list's
                  * deletions (a letter dropped in the party's name) and its deletions the list's
                  * tokens (a letter added) */

@@ -44,11 +44,23 @@ static size_t edit_budget(size_t maxlen) {
     return maxlen <= 8 ? 1 : 2;
 }
 
-double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen) {
+/* The letter kinds of a token, one bit each (digits share bits with letters: a coarser
+ * set, still a valid bound below). */
+static uint32_t letter_mask(const char *t, size_t len) {
+    uint32_t m = 0;
+    for (size_t i = 0; i < len; i++) m |= 1u << ((unsigned char)t[i] & 31);
+    return m;
+}
+
+/* vg_screen_token_sim with both tokens' letter masks given. */
+static double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
     if (alen == blen && memcmp(a, b, alen) == 0) return 1.0;
     if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return 0.0;
     size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
     if ((alen > blen ? alen - blen : blen - alen) > budget) return 0.0; /* a prefix is not the name */
+    /* Each edit adds or removes at most one letter kind on each side: more differing kinds
+     * than 2 x budget cannot be within it (most pairs end here, before the table). */
+    if ((size_t)__builtin_popcount(ma ^ mb) > 2 * budget) return 0.0;
     size_t dist = edit_distance(a, alen, b, blen, budget);
     if (dist > budget) return 0.0;
     size_t window = maxlen / 2;
@@ -83,6 +95,10 @@ double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t ble
     return VG_MAX(jw, 1.0 - (double)dist / (2.0 * (double)maxlen));
 }
 
+double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen) {
+    return token_sim(a, alen, letter_mask(a, alen), b, blen, letter_mask(b, blen));
+}
+
 /* A patronymic (Russian -ovich/-evna, Kazakh -uly/-kyzy, Uzbek -ugli), folded: a name part
  * payments often leave out, wherever the list puts it. */
 static bool patronymic(const char *t, size_t len) {
@@ -98,14 +114,22 @@ double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg
     size_t nq = q->n_tokens, nl = l->n_tokens;
     if (nq == 0 || nl == 0) return 0.0;
     double sim[VG_SCREEN_TOKENS_MAX][VG_SCREEN_TOKENS_MAX];
+    uint32_t qm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX];
+    for (size_t i = 0; i < nq; i++) qm[i] = letter_mask(q->text + q->tok_off[i], q->tok_len[i]);
+    for (size_t j = 0; j < nl; j++) lm[j] = letter_mask(l->text + l->tok_off[j], l->tok_len[j]);
+    bool raw_needed = false;
     for (size_t i = 0; i < nq; i++)
         for (size_t j = 0; j < nl; j++) {
-            sim[i][j] = vg_screen_token_sim(q->text + q->tok_off[i], q->tok_len[i], l->text + l->tok_off[j],
-                                            l->tok_len[j]);
-            if (sim[i][j] < 1.0 && q->raw_len[i] && l->raw_len[j]) /* a typo folding made two edits */
-                sim[i][j] = VG_MAX(sim[i][j], vg_screen_token_sim(q->raw + q->raw_off[i], q->raw_len[i],
-                                                                  l->raw + l->raw_off[j], l->raw_len[j]));
+            sim[i][j] = token_sim(q->text + q->tok_off[i], q->tok_len[i], qm[i], l->text + l->tok_off[j], l->tok_len[j],
+                                  lm[j]);
+            raw_needed |= sim[i][j] == 0.0 && q->tok_len[i] > 3 && l->tok_len[j] > 3;
         }
+    if (raw_needed) /* a typo folding made two edits (Kahlil/Khalil): the pair may meet unfolded */
+        for (size_t i = 0; i < nq; i++)
+            for (size_t j = 0; j < nl; j++)
+                if (sim[i][j] == 0.0 && q->raw_len[i] > 3 && l->raw_len[j] > 3)
+                    sim[i][j] = vg_screen_token_sim(q->raw + q->raw_off[i], q->raw_len[i], l->raw + l->raw_off[j],
+                                                    l->raw_len[j]);
     bool qused[VG_SCREEN_TOKENS_MAX] = {0}, lused[VG_SCREEN_TOKENS_MAX] = {0};
     double num = 0, den = 0;
     size_t significant_matched = 0, significant_listed = 0;
