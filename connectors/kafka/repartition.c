@@ -83,8 +83,7 @@ static void put_be64(unsigned char *b, uint64_t v) {
 }
 
 int32_t vg_repartition_of(const char *account, size_t len, int partitions) {
-    /* The high bits: the engine spreads accounts over its shards with the low ones. */
-    return (int32_t)((vg_hash64_id(account, len) >> 32) % (uint64_t)partitions);
+    return vg_task_of(account, len, partitions);
 }
 
 static void rt_fail(struct vg_router *rt, const char *fmt, const char *detail) {
@@ -124,12 +123,14 @@ static int rt_produce(struct vg_router *rt, const char *topic, int32_t partition
     return VG_OK;
 }
 
-static rd_kafka_headers_t *rt_event_headers(int32_t source, uint8_t sides) {
-    unsigned char src[4];
-    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-    put_be32(src, (uint32_t)source);
+static rd_kafka_headers_t *rt_event_headers(const rd_kafka_message_t *m, uint8_t sides) {
+    unsigned char src[4], off[8];
+    rd_kafka_headers_t *h = rd_kafka_headers_new(3);
+    put_be32(src, (uint32_t)m->partition);
+    put_be64(off, (uint64_t)m->offset);
     rd_kafka_header_add(h, VG_HDR_SIDE, -1, &sides, 1);
     rd_kafka_header_add(h, VG_HDR_SRC, -1, src, 4);
+    rd_kafka_header_add(h, VG_HDR_OFF, -1, off, 8);
     return h;
 }
 
@@ -141,19 +142,19 @@ static int rt_route(struct vg_router *rt, const rd_kafka_message_t *m, const str
 
     if (p_out == p_in) {
         rc = rt_produce(rt, rt->out_topic, p_out, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m->partition, VG_SIDE_OUT | VG_SIDE_IN));
+                        rt_event_headers(m, VG_SIDE_OUT | VG_SIDE_IN));
         rt->events++;
     } else {
         rc = rt_produce(rt, rt->out_topic, p_out, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m->partition, VG_SIDE_OUT));
+                        rt_event_headers(m, VG_SIDE_OUT));
         if (rc == VG_OK)
             rc = rt_produce(rt, rt->out_topic, p_in, txn->to, txn->to_len, m->payload, m->len,
-                            rt_event_headers(m->partition, VG_SIDE_IN));
+                            rt_event_headers(m, VG_SIDE_IN));
         rt->events += 2;
     }
     if (rc == VG_OK && txn->amount_micros >= rt->graph_min) {
         rc = rt_produce(rt, rt->out_topic, rt->partitions, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m->partition, VG_SIDE_GRAPH));
+                        rt_event_headers(m, VG_SIDE_GRAPH));
         rt->events++;
     }
     return rc;

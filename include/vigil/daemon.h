@@ -28,6 +28,8 @@ struct vg_daemon {
      * time order because the merge was full. Single writer: the Kafka input thread. */
     _Atomic uint64_t merge_idle_releases;
     _Atomic uint64_t merge_forced;
+    atomic_int tasks_owned;           /* distributed mode: repartition partitions owned */
+    _Atomic int64_t task_restore_us;  /* the last assignment's state restore */
     /* Kafka at-least-once output: from reading the record to the broker acknowledging the
      * alert it caused (vigil_alert_ack_latency_seconds); written by delivery reports. */
     _Atomic uint64_t ack_latency_count[VG_LATENCY_BUCKETS];
