@@ -493,6 +493,24 @@ static int check_use(struct vg_cfg_loader *ld, const struct vg_config *cfg) {
                                   "kafka1:9092,kafka2:9092, or embedded for the in-process development broker");
         vg_cfg_key_pop(ld, saved);
     }
+    /* Distributed mode (input.repartition_topic): state lives in state.topic, per task. */
+    const char *bad_key = NULL, *bad_why = NULL;
+    if (cfg->input.repartition_topic[0] && cfg->state.dir[0])
+        bad_key = "state.dir", bad_why = "one process's state on its own disk; with input.repartition_topic the "
+                                         "tasks' state lives in state.topic (leave state.dir out)";
+    else if (cfg->state.topic[0] && !cfg->input.repartition_topic[0])
+        bad_key = "state.topic", bad_why = "only used with input.repartition_topic (several instances); one "
+                                           "process keeps its state in state.dir";
+    else if (cfg->input.repartition_topic[0] && !strcmp(cfg->input.repartition_topic, cfg->input.topic))
+        bad_key = "input.repartition_topic", bad_why = "must differ from input.topic";
+    else if (cfg->state.topic[0] && (!strcmp(cfg->state.topic, cfg->input.repartition_topic) ||
+                                     !strcmp(cfg->state.topic, cfg->input.topic)))
+        bad_key = "state.topic", bad_why = "must differ from input.topic and input.repartition_topic";
+    if (bad_key) {
+        size_t saved = vg_cfg_key_push(ld, bad_key, strlen(bad_key));
+        failed = vg_cfg_fail_line(ld, 0, "%s", bad_why);
+        vg_cfg_key_pop(ld, saved);
+    }
     char why[VG_PATH_MAX * 2 + 128];
     if ((ld->checks & VG_CONFIG_CHECK_STATE_DIR) && cfg->input.kind == VG_INPUT_KAFKA && cfg->state.dir[0] &&
         !state_dir_usable(cfg->state.dir, why, sizeof why)) {

@@ -229,6 +229,8 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         kt_quiesce(r);
         if (r->tasks_on && !kt_failing(r) && kt_tasks_save(r, parts) != VG_OK)
             kt_fatal(r, "task state", "could not store the revoked tasks' state in state.topic");
+        if (r->tasks_on)
+            kt_tasks_revoked(r);
         if (r->cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
             for (int i = 0; i < parts->cnt; i++) {
@@ -1085,6 +1087,10 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r->lanes_per_part = 1;
     r->lanes = cfg->input.repartition_topic[0] != '\0';
     snprintf(r->topic, sizeof(r->topic), "%s", r->lanes ? cfg->input.repartition_topic : cfg->input.topic);
+    if (r->lanes) { /* the lag /metrics shows is the tasks' */
+        snprintf(d->input_topic, sizeof(d->input_topic), "%s", r->topic);
+        atomic_store(&d->distributed, true);
+    }
     if (!r->lanes)
         snprintf(r->group, sizeof(r->group), "%s", cfg->input.group);
     else if (cfg->input.repartition_group[0])

@@ -196,6 +196,8 @@ int kt_tasks_save(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts
 int kt_tasks_assign(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
 int kt_tasks_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts);
 void kt_tasks_checkpoint(struct kt_run *r);
+/* /metrics: this instance owns no task (revoke). */
+void kt_tasks_revoked(struct kt_run *r);
 
 /* kafka_commit.c */
 void kt_ckpt_close(struct kt_run *r, int64_t now_ns);

@@ -124,6 +124,12 @@ static int ts_save_one(struct kt_run *r, int32_t p, int64_t next_offset) {
     return rc;
 }
 
+void kt_tasks_revoked(struct kt_run *r) {
+    for (int w = 0; w < 16; w++)
+        atomic_store_explicit(&r->d->task_owned_bits[w], 0, memory_order_relaxed);
+    atomic_store_explicit(&r->d->tasks_owned, 0, memory_order_relaxed);
+}
+
 int kt_tasks_save(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts) {
     int64_t t0 = vg_now_mono_ns();
     int saved = 0;
@@ -384,6 +390,11 @@ int kt_tasks_assign(struct kt_run *r, rd_kafka_topic_partition_list_t *parts) {
         return rc;
     }
     double secs = (double)(vg_now_mono_ns() - t0) / 1e9;
+    for (int i = 0; i < n; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p >= 0 && p < 1024)
+            atomic_fetch_or_explicit(&r->d->task_owned_bits[p / 64], 1ull << (p % 64), memory_order_relaxed);
+    }
     atomic_store_explicit(&r->d->tasks_owned, n, memory_order_relaxed);
     atomic_store_explicit(&r->d->task_restore_us, (int64_t)(secs * 1e6), memory_order_relaxed);
     vg_info("tasks_assigned", "tasks=%d restored=%d restore_ms=%.1f next_seq=%llu", n, loaded, secs * 1e3,

@@ -320,3 +320,28 @@ Test(reorder, random_operations_match_a_brute_force_model) {
     }
     vg_reorder_destroy(r);
 }
+
+/* Distributed mode: a lane with nothing queued is moved by its source's progress marker
+ * (vg_reorder_advance): records strictly older than every waiting lane's marker leave, one
+ * of the marker's own time waits (the source may still send another of that time), and a
+ * marker never moves a lane back. */
+Test(reorder, a_marker_moves_an_empty_lane) {
+    struct vg_reorder *r;
+    int64_t ts[4];
+    cr_assert_eq(vg_reorder_create(&r, 16, 2), VG_OK);
+    vg_reorder_set_active(r, 1, true);
+    push(r, 0, 0, 100);
+    push(r, 0, 1, 200);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "lane 1 has said nothing yet");
+    vg_reorder_advance(r, 1, 100);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "a marker of the head's own time holds it");
+    vg_reorder_advance(r, 1, 150);
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_expect_eq(ts[0], 100);
+    vg_reorder_advance(r, 1, 120);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "an older marker does not move the lane back");
+    vg_reorder_set_active(r, 1, false); /* the source is idle */
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_expect_eq(ts[0], 200);
+    vg_reorder_destroy(r);
+}
