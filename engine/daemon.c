@@ -71,6 +71,7 @@ static void apply_reload(struct vg_daemon *d) {
         return;
     }
     struct vg_config *old = d->cfg;
+    vg_config_apply_env(fresh);
     warn_restart_keys(old, fresh);
     vg_config_log_changes(old, fresh);
     struct vg_engine *engine = atomic_load(&d->engine);
