@@ -2,8 +2,8 @@
  * sanctions list (contract section 5; matching: engine/screen/, docs/SCREENING.md). Runs in
  * the shard of each party's account, on that party's side of the transaction only. prepare()
  * loads every list (a reload builds a new config, so a list that fails keeps the old one).
- * Per shard thread it keeps a cache of parties (name, identifier, birth date) already
- * screened clean against the loaded lists. The (account, list entry) cooldown is the
+ * The loaded lists carry a cache, shared by the shard threads, of parties (name, identifier,
+ * birth date) screened clean against them; each shard thread caches the parties that matched. The (account, list entry) cooldown is the
  * stage's (engine/emit.c, keyed by the alert's discriminator "list\0entry"), checkpointed. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,15 +20,19 @@
 #include "vigil/log.h"
 
 #define HITS_MAX 8
-#define CACHE_SLOTS (1u << 16)          /* clean parties per shard thread (512 KB: stays in L2) */
+#define CACHE_SLOTS (1u << 16)          /* clean parties, shared by the shard threads (512 KB) */
 #define CACHE_WAYS 4                    /* a key lives in one of 4 slots of its 32-byte bucket */
 #define HIT_SLOTS (1u << 12)            /* parties that matched, with their hits (~420 KB) */
 #define HIT_WAYS 2
 
 struct vg_sanctions_loaded {
-    uint64_t generation;                /* unique per load: the clean-party cache's version */
+    uint64_t generation;                /* unique per load: the hit caches' version */
     size_t count;
     struct vg_screen_list *lists[VG_LIST_FILES_MAX];
+    /* Keys of parties screened clean under these lists, written by any shard thread with
+     * relaxed atomic stores (a lost write costs one more screening, never a wrong result:
+     * a slot holds a whole key or another one). Freed with the lists. */
+    _Atomic uint64_t *clean;
 };
 
 static const struct vg_param_def sanctions_params[] = {
@@ -43,6 +47,7 @@ static void sanctions_release(void *params) {
     struct vg_sanctions_params *p = params;
     if (!p->loaded) return;
     for (size_t i = 0; i < p->loaded->count; i++) vg_screen_list_free(p->loaded->lists[i]);
+    free((void *)p->loaded->clean);
     free(p->loaded);
     p->loaded = NULL;
 }
@@ -58,6 +63,10 @@ static int sanctions_prepare(void *params, const char *base_dir, char *errstr, s
     }
     if (p->lists.count == 0) return VG_OK;
     p->loaded = calloc(1, sizeof *p->loaded);
+    if (p->loaded && !(p->loaded->clean = calloc(CACHE_SLOTS, sizeof *p->loaded->clean))) {
+        free(p->loaded);
+        p->loaded = NULL;
+    }
     if (!p->loaded) {
         snprintf(errstr, errstr_size, "rules.sanctions.lists: out of memory");
         return VG_ERR_NOMEM;
@@ -105,8 +114,7 @@ struct hit_slot {
 };
 
 struct thread_state {
-    uint64_t generation;                /* the lists the caches were filled under */
-    uint64_t *cache;                    /* CACHE_SLOTS keys of parties that matched nothing */
+    uint64_t generation;                /* the lists the hit cache was filled under */
     struct hit_slot *hit_cache;         /* HIT_SLOTS parties that matched */
 };
 
@@ -116,7 +124,6 @@ static bool state_key_ok;
 
 static void state_free(void *arg) {
     struct thread_state *ts = arg;
-    free(ts->cache);
     free(ts->hit_cache);
     free(ts);
 }
@@ -132,9 +139,7 @@ static struct thread_state *thread_state(void) {
     struct thread_state *ts = pthread_getspecific(state_key);
     if (ts) return ts;
     ts = calloc(1, sizeof *ts);
-    if (ts && (!(ts->cache = calloc(CACHE_SLOTS, sizeof *ts->cache)) ||
-               !(ts->hit_cache = calloc(HIT_SLOTS, sizeof *ts->hit_cache)))) {
-        free(ts->cache);
+    if (ts && !(ts->hit_cache = calloc(HIT_SLOTS, sizeof *ts->hit_cache))) {
         free(ts);
         ts = NULL;
     }
@@ -198,22 +203,21 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
         .party_id_len = from ? txn->from_party_id_len : txn->to_party_id_len,
         .birth_date = from ? txn->from_birth_date : txn->to_birth_date,
     };
-    /* A party already screened under these lists costs one probe, whichever account sends
-     * it: the result depends on the party alone (the cooldown is per account). */
+    /* A party already screened under these lists costs one hash and one probe, whichever
+     * account or shard sends it: the result depends on the party alone (the cooldown is per
+     * account). The name's bytes are hashed in one pass, identifier and birth date after. */
+    uint64_t key = vg_hash64(party.name, party.name_len) ^ (uint64_t)(uint32_t)party.birth_date * 0x9E3779B97F4A7C15ULL;
+    if (party.party_id_len) key ^= vg_hash64(party.party_id, party.party_id_len) * 0xC2B2AE3D27D4EB4FULL;
+    key |= 1;
+    _Atomic uint64_t *bucket = &p->loaded->clean[key & (CACHE_SLOTS - CACHE_WAYS)];
+    for (size_t w = 0; w < CACHE_WAYS; w++)
+        if (atomic_load_explicit(&bucket[w], memory_order_relaxed) == key) return;
     struct thread_state *ts = thread_state();
-    uint64_t key = 0;
     if (ts) {
-        if (ts->generation != p->loaded->generation) { /* new lists: nothing is known */
-            memset(ts->cache, 0, CACHE_SLOTS * sizeof *ts->cache);
+        if (ts->generation != p->loaded->generation) { /* new lists: no hit is known */
             memset(ts->hit_cache, 0, HIT_SLOTS * sizeof *ts->hit_cache);
             ts->generation = p->loaded->generation;
         }
-        /* name bytes hashed in one pass, identifier and birth date folded in after */
-        key = vg_hash64(party.name, party.name_len) ^ (uint64_t)(uint32_t)party.birth_date * 0x9E3779B97F4A7C15ULL;
-        if (party.party_id_len) key ^= vg_hash64(party.party_id, party.party_id_len) * 0xC2B2AE3D27D4EB4FULL;
-        key |= 1;
-        const uint64_t *bucket = &ts->cache[key & (CACHE_SLOTS - CACHE_WAYS)];
-        if (bucket[0] == key || bucket[1] == key || bucket[2] == key || bucket[3] == key) return;
         const struct hit_slot *hs = &ts->hit_cache[key & (HIT_SLOTS - HIT_WAYS)];
         if (hs[1].key == key) hs++;
         if (hs->key == key) {
@@ -235,13 +239,13 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
             else cacheable = false;
         }
     }
-    if (!ts) return;
     /* a full bucket loses its oldest key: the others move up, the new one goes first */
     if (found.n == 0) {
-        uint64_t *bucket = &ts->cache[key & (CACHE_SLOTS - CACHE_WAYS)];
-        memmove(bucket + 1, bucket, (CACHE_WAYS - 1) * sizeof *bucket);
-        bucket[0] = key;
-    } else if (cacheable) {
+        for (size_t w = CACHE_WAYS - 1; w > 0; w--)
+            atomic_store_explicit(&bucket[w], atomic_load_explicit(&bucket[w - 1], memory_order_relaxed),
+                                  memory_order_relaxed);
+        atomic_store_explicit(&bucket[0], key, memory_order_relaxed);
+    } else if (ts && cacheable) {
         struct hit_slot *hs = &ts->hit_cache[key & (HIT_SLOTS - HIT_WAYS)];
         hs[1] = hs[0];
         hs[0] = found;
