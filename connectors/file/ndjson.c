@@ -635,8 +635,9 @@ static int parse_name(struct parser *ps, enum field f, struct vg_txn *out) {
     size_t len;
     bool has_nul;
     if (read_string(ps, dst, VG_NAME_MAX, &len, &has_nul) != 0) return -1;
-    size_t chars = 0;
-    for (size_t i = 0; i < VG_MIN(len, (size_t)VG_NAME_MAX); i++) chars += ((unsigned char)dst[i] & 0xC0) != 0x80;
+    size_t chars = 0; /* counted only when the bytes could exceed it */
+    if (len > VG_NAME_CHARS_MAX)
+        for (size_t i = 0; i < VG_MIN(len, (size_t)VG_NAME_MAX); i++) chars += ((unsigned char)dst[i] & 0xC0) != 0x80;
     if (len == 0 || len > VG_NAME_MAX || chars > VG_NAME_CHARS_MAX || has_nul) {
         FIELD_ERROR(ps, VG_REASON_BAD_NAME, "field '%s': %s", field_names[f],
                     len == 0 ? "empty" : has_nul ? "contains U+0000" : "longer than 140 characters");
