@@ -53,8 +53,8 @@ run() {
         p=$(port)
         ports+=("$p")
         {
-            printf 'kafka:\n  brokers: "%s"\n  properties:\n    transactional.id: t%s\n    session.timeout.ms: "6000"\n    heartbeat.interval.ms: "500"\ninput:\n  topic: in%s\n  group: g%s\n' \
-                "$BOOT" "$i" "$c" "$c"
+            printf 'kafka:\n  brokers: "%s"\n  properties:\n    session.timeout.ms: "6000"\n    heartbeat.interval.ms: "500"\ninput:\n  topic: in%s\n  group: g%s\n' \
+                "$BOOT" "$c" "$c"
             if [ "$dist" = 1 ]; then
                 printf '  repartition_topic: rep%s\n  repartition_partitions: %s\nstate:\n  topic: st%s\n' "$c" "$R" "$c"
             fi

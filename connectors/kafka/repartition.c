@@ -213,6 +213,8 @@ static void rt_handle(struct vg_router *rt, const rd_kafka_message_t *m, int64_t
             return;
         }
         rt->dead_letters++;
+        if (perr.reason > VG_REASON_NONE && perr.reason < VG_REASON_MAX)
+            atomic_fetch_add_explicit(&rt->d->router_dead_letter[perr.reason], 1, memory_order_relaxed);
     }
     s->next_offset = m->offset + 1;
     s->last_msg_ns = now;
