@@ -18,6 +18,8 @@ struct vg_goaml_drafter {
     vg_goaml_publish_fn publish;
     void *opaque;
     struct vg_goaml_validator *validator;
+    struct vg_goaml_clients *clients;   /* report.clients, or NULL */
+    bool schema_has_activity;
     struct vg_goaml_cases *cases;
     int64_t newest_end_ms;
     int64_t fixed_clock_ms;          /* 0: wall clock */
@@ -48,6 +50,16 @@ int vg_goaml_drafter_create(struct vg_goaml_drafter **out, const struct vg_repor
         snprintf(errstr, errstr_size, "report.schema: %s", why);
         vg_goaml_drafter_destroy(d);
         return VG_ERR_INVALID;
+    }
+    d->schema_has_activity = vg_goaml_validator_declares(d->validator, "activity");
+    if (r->clients[0]) {
+        int rc = vg_goaml_clients_load(&d->clients, r->clients, why, sizeof why);
+        if (rc != VG_OK) {
+            snprintf(errstr, errstr_size, "report.clients: %s", why);
+            vg_goaml_drafter_destroy(d);
+            return rc;
+        }
+        vg_info("goaml_clients_loaded", "file=\"%s\" accounts=%zu", r->clients, vg_goaml_clients_count(d->clients));
     }
     *out = d;
     return VG_OK;
@@ -85,8 +97,10 @@ static int on_case(void *opaque, const struct vg_goaml_case *c) {
     d->stats.cases++;
     char *xml = NULL, why[512];
     size_t len = 0;
-    int rc = vg_goaml_render(d->r, d->rates, c, d->fixed_clock_ms ? d->fixed_clock_ms : wall_ms(), &xml, &len, why,
-                             sizeof why);
+    struct vg_goaml_render_ctx ctx = {.r = d->r, .rates = d->rates, .clients = d->clients,
+                                      .schema_has_activity = d->schema_has_activity,
+                                      .submission_ms = d->fixed_clock_ms ? d->fixed_clock_ms : wall_ms()};
+    int rc = vg_goaml_render(&ctx, c, &xml, &len, why, sizeof why);
     if (rc == VG_ERR_INVALID) {
         d->stats.not_reportable++;
         vg_warn("goaml_not_reportable", "case=%s account=\"%s\" alerts=%zu msg=\"%s\"", c->id, c->account, c->n_alerts,
@@ -156,5 +170,6 @@ void vg_goaml_drafter_destroy(struct vg_goaml_drafter *d) {
     if (!d) return;
     vg_goaml_cases_destroy(d->cases);
     vg_goaml_validator_destroy(d->validator);
+    vg_goaml_clients_destroy(d->clients);
     free(d);
 }
