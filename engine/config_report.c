@@ -242,6 +242,13 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             if (vg_str_eq(k, klen, plain_keys[i].key, strlen(plain_keys[i].key))) tk = &plain_keys[i];
         if (tk) {
             rc = text(ld, value, (char *)r + tk->offset, tk->size, tk->min_len);
+        } else if (vg_str_eq(k, klen, "metrics_listen", 14)) {
+            rc = text(ld, value, r->metrics_listen, sizeof r->metrics_listen, 0);
+            const char *colon = strrchr(r->metrics_listen, ':');
+            bool ok = colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+                      strlen(colon + 1) <= 5 && atoi(colon + 1) <= 65535;
+            if (rc == VG_OK && r->metrics_listen[0] && !ok)
+                rc = vg_cfg_fail(ld, value, "expected HOST:PORT, got '%s'", r->metrics_listen);
         } else if (vg_str_eq(k, klen, "case_period", 11)) {
             rc = vg_cfg_duration(ld, value, &r->case_period_ms);
             if (rc == VG_OK && r->case_period_ms <= 0) rc = vg_cfg_fail(ld, value, "must be positive");
@@ -278,7 +285,7 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             rc = activity_codes(ld, value, r);
         } else {
             rc = vg_cfg_fail(ld, key,
-                             "unknown key (report takes schema, output_dir, output_topic, group, case_period, "
+                             "unknown key (report takes schema, output_dir, output_topic, group, metrics_listen, case_period, "
                              "rentity_id, rentity_branch, submission_code, entity_reference_prefix, "
                              "currency_local, default_country, reporting_user_code, reporting_person, location, action, "
                              "report_codes, indicators, transmode_codes, funds_codes, banks, institution, clients, "

@@ -11,6 +11,7 @@
 #include "vigil/config.h"
 #include "vigil/goaml.h"
 #include "vigil/goaml_kafka.h"
+#include "vigil/goaml_metrics.h"
 #include "vigil/log.h"
 
 static void usage(FILE *f) {
@@ -94,6 +95,18 @@ int main(int argc, char **argv) {
         vg_config_free(&cfg);
         return 1;
     }
+    struct vg_goaml_metrics_ctx metrics_ctx = {.drafter = d, .kafka = gk, .topic = cfg.output.topic};
+    vg_metrics_t *metrics = NULL;
+    if (cfg.report->metrics_listen[0]) {
+        if (vg_goaml_metrics_start(&metrics, cfg.report->metrics_listen, &metrics_ctx, err, sizeof err) != VG_OK) {
+            fprintf(stderr, "%s: report.metrics_listen: %s\n", config_path, err);
+            vg_goaml_drafter_destroy(d);
+            vg_goaml_kafka_destroy(gk);
+            vg_config_free(&cfg);
+            return 1;
+        }
+        vg_info("metrics_listening", "listen=%s port=%u", cfg.report->metrics_listen, vg_metrics_port(metrics));
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -119,6 +132,7 @@ int main(int argc, char **argv) {
             (unsigned long long)s.alerts, (unsigned long long)s.bad_alerts, (unsigned long long)s.cases,
             (unsigned long long)s.drafted, (unsigned long long)s.rejected, (unsigned long long)s.not_reportable,
             (unsigned long long)s.write_failures);
+    vg_metrics_stop(metrics); /* before what it reads */
     vg_goaml_drafter_destroy(d);
     vg_goaml_kafka_destroy(gk);
     vg_config_free(&cfg);

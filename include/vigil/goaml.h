@@ -141,6 +141,7 @@ int vg_goaml_write_file(const char *dir, const char *name, const char *data, siz
 
 struct vg_goaml_stats {
     uint64_t alerts, bad_alerts, cases, drafted, rejected, not_reportable, write_failures;
+    uint64_t open_cases;              /* a gauge: cases waiting for their period to end */
 };
 
 /* Where a validated draft goes: a function (Kafka) or, when NULL, files in output_dir. */
@@ -161,6 +162,7 @@ void vg_goaml_drafter_line(struct vg_goaml_drafter *d, const char *line, size_t 
 size_t vg_goaml_drafter_open_cases(const struct vg_goaml_drafter *d);
 /* Closes every open case (end of input). */
 void vg_goaml_drafter_flush(struct vg_goaml_drafter *d);
+/* The counters; safe to call from another thread (the metrics server's). */
 void vg_goaml_drafter_stats(const struct vg_goaml_drafter *d, struct vg_goaml_stats *out);
 /* For tests: a fixed submission_date instead of the wall clock. */
 void vg_goaml_drafter_set_clock(struct vg_goaml_drafter *d, int64_t submission_ms);

@@ -39,6 +39,8 @@ struct vg_report_config {
     char output_dir[1024];                     /* report.output_dir, default "reports" */
     char output_topic[256];                    /* report.output_topic: Kafka instead of files */
     char group[256];                           /* report.group, default "vigil-goaml" */
+    char metrics_listen[256];                  /* report.metrics_listen: vigil-goaml's /metrics
+                                                * (HOST:PORT as metrics.listen), "" = none */
     int64_t case_period_ms;                    /* report.case_period, default 72h */
     char rentity_id[VG_REPORT_CODE_MAX];       /* report.rentity_id */
     char rentity_branch[VG_REPORT_TEXT_MAX];   /* report.rentity_branch, "" = not written */
