@@ -223,6 +223,8 @@ static const struct text_key plain_keys[] = {
     RT(clients, 0),
 };
 
+static int relative_to_config(struct vg_cfg_loader *ld, const yaml_node_t *map, char *path, size_t cap);
+
 int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
     struct vg_report_config *r = cfg->report;
     if (!r && !(r = cfg->report = calloc(1, sizeof *r))) return vg_cfg_fail(ld, map, "out of memory");
@@ -280,7 +282,9 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             rc = banks(ld, value, r);
         } else if (vg_str_eq(k, klen, "institution", 11)) {
             memset(&r->institution, 0, sizeof r->institution);
-            rc = bank_fields(ld, value, &r->institution);
+            bool empty = vg_cfg_is_null(value) ||
+                         (value->type == YAML_MAPPING_NODE && value->data.mapping.pairs.start == value->data.mapping.pairs.top);
+            if (!empty) rc = bank_fields(ld, value, &r->institution); /* {} = not set */
         } else if (vg_str_eq(k, klen, "activity_codes", 14)) {
             rc = activity_codes(ld, value, r);
         } else {
@@ -294,6 +298,21 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
         vg_cfg_key_pop(ld, saved);
         if (rc != VG_OK) return rc;
     }
+    if (relative_to_config(ld, map, r->schema, sizeof r->schema) != VG_OK ||
+        relative_to_config(ld, map, r->clients, sizeof r->clients) != VG_OK)
+        return VG_ERR_INVALID;
+    return VG_OK;
+}
+
+/* A relative report.schema / report.clients is relative to the config file, as rule files
+ * are. */
+static int relative_to_config(struct vg_cfg_loader *ld, const yaml_node_t *map, char *path, size_t cap) {
+    const char *slash = ld->name ? strrchr(ld->name, '/') : NULL;
+    if (!path[0] || path[0] == '/' || !slash) return VG_OK;
+    char joined[2048];
+    int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - ld->name), ld->name, path);
+    if (n < 0 || (size_t)n >= cap) return vg_cfg_fail(ld, map, "path '%s' longer than %zu bytes", joined, cap - 1);
+    memcpy(path, joined, (size_t)n + 1);
     return VG_OK;
 }
 
