@@ -96,6 +96,15 @@ YAML
     fi
 }
 
+# --check-config loads the schema and the clients file: ok, then a bad CSV line by file:line
+fiu_config "$T/check.yaml" fiu_a "$T/out_check"
+"$GOAML" -c "$T/check.yaml" --check-config >"$T/check.out" 2>"$T/check.log" || kt_fail "--check-config refused a good config"
+printf 'account,client_number,currency,personal_account_type,holder\nA1,C1,KZT,A,robot\n' >"$T/bad_clients.csv"
+sed -i "s|clients: .*|clients: $T/bad_clients.csv|" "$T/check.yaml"
+if "$GOAML" -c "$T/check.yaml" --check-config 2>"$T/check.log"; then kt_fail "--check-config passed a bad clients file"; fi
+grep -q "report.clients: $T/bad_clients.csv:2: holder: 'robot'" "$T/check.log" || kt_fail "no FILE:LINE error: $(cat "$T/check.log")"
+[ ! -e "$T/out_check" ] || kt_fail "--check-config wrote output"
+
 summary() { sed -nE "s/^vigil-goaml:.*[ :]$2=([0-9]+).*/\1/p" "$1"; }
 alerts=$(wc -l <"$T/alerts.ndjson")
 for fiu in fiu_a fiu_b; do
