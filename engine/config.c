@@ -55,6 +55,9 @@ static const struct field input_fields[] = {
     {"instance_id", F_STRING, CF(input.instance_id), 0, 0},
     {"idle_timeout", F_DURATION, CF(input.idle_timeout_ms), 0, 0},
     {"max_clock_skew", F_DURATION, CF(input.max_clock_skew_ms), 0, 0},
+    {"repartition_topic", F_TOPIC, CF(input.repartition_topic), 0, 0},
+    {"repartition_partitions", F_INT, CF(input.repartition_partitions), 1, 1023},
+    {"repartition_group", F_TOPIC, CF(input.repartition_group), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field output_fields[] = {
@@ -95,6 +98,7 @@ static const struct field metrics_fields[] = {
 static const struct field state_fields[] = {
     {"dir", F_STRING, CF(state.dir), 0, 0},
     {"interval", F_DURATION, CF(state.interval_ms), 1000, 0},
+    {"topic", F_TOPIC, CF(state.topic), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field log_fields[] = {
@@ -415,6 +419,7 @@ static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
     cfg->input.format = VG_CFG_FORMAT_NDJSON;
     cfg->input.idle_timeout_ms = VG_MS_PER_SECOND;
     cfg->input.max_clock_skew_ms = 60 * 60 * VG_MS_PER_SECOND;
+    cfg->input.repartition_partitions = 8;
     strcpy(cfg->output.topic, "alerts");
     strcpy(cfg->dead_letter.topic, "transactions.dead_letter");
     /* kafka.brokers has no default: vg_config_check_kafka_mode. */

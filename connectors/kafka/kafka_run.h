@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "kafka/kafka_int.h"
+#include "kafka/repartition.h"
 #include "vigil/checkpoint.h"
 #include "vigil/daemon.h"
 #include "vigil/engine.h"
@@ -31,6 +32,8 @@
 #define KT_DEMO_DRAIN_NS (15 * 1000000000LL)   /* demo: reading what the feed produced */
 #define KT_NO_MARK UINT64_MAX
 #define KT_PULL_BATCH 64               /* messages taken from a partition queue at once */
+#define KT_LANE_RECORDS 65536u /* distributed mode: records of every lane between two markers */
+#define KT_MAX_LANES 65536
 #define KT_REORDER_RECORDS (2 * KT_MAX_PARTITIONS) /* event-time merge buffer: one parsed
                                         * record per partition is refilled at a time; the
                                         * rest waits unparsed in librdkafka's partition queues */
@@ -55,6 +58,17 @@ struct kt_pending {
 
 struct kt_run {
     struct vg_daemon *d;
+    /* What the loop consumes: input.topic in input.group, or in distributed mode the
+     * repartition topic in the task group (repartition.h), read in lanes. */
+    char topic[VG_TOPIC_MAX + 1];
+    char group[VG_TOPIC_MAX + 1];
+    struct vg_router *router;                 /* distributed mode: the first hop */
+    /* Lanes: in distributed mode each repartition partition carries one sub-stream per
+     * input partition (the vg-src header), each in event-time order, so the merge's unit is
+     * the lane p * lanes_per_part + source, fed by the sub-stream's records and its progress
+     * markers. One process reads its input topic with one lane per partition. */
+    int32_t lanes_per_part;
+    bool lanes;
     struct vg_engine *engine;
     struct kt_out out;
     bool out_ready;

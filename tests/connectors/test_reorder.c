@@ -18,7 +18,7 @@ static struct vg_txn txn_at(int64_t ts) {
 
 static void push(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts) {
     struct vg_txn t = txn_at(ts);
-    vg_reorder_push(r, p, offset, &t, 0, false);
+    vg_reorder_push(r, p, offset, &t, 0, false, 7);
 }
 
 /* Releases everything releasable now; returns how many. */
@@ -68,7 +68,7 @@ static void push_id(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts,
     struct vg_txn t = txn_at(ts);
     t.id_len = (uint8_t)strlen(id);
     memcpy(t.id, id, t.id_len);
-    vg_reorder_push(r, p, offset, &t, 0, false);
+    vg_reorder_push(r, p, offset, &t, 0, false, 7);
 }
 
 /* A stream sorted by time with rising ids (AMLworld's line numbers) scattered over
@@ -125,7 +125,7 @@ Test(reorder, an_urgent_record_goes_at_once_and_does_not_advance_its_partition) 
     vg_reorder_set_active(r, 0, true);
     cr_assert_eq(release(r, ts, NULL, 4), 0, "partition 0 has not delivered");
     struct vg_txn far = txn_at(4070908800000LL); /* 2099-01-01 */
-    vg_reorder_push(r, 0, 0, &far, 0, true);
+    vg_reorder_push(r, 0, 0, &far, 0, true, 7);
     push(r, 0, 1, 5);
     const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
     cr_assert_not_null(rec, "the far-future head does not hold its partition back");
