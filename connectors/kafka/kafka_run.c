@@ -185,6 +185,8 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 break;
             }
         }
+        if (r->tasks_on)
+            kt_tasks_assign(r, parts); /* the tasks' state, and where each resumes */
         kt_state_initial(r, parts);
         kt_state_seek(r, parts);
         for (int i = 0; i < parts->cnt && !r->fatal; i++)
@@ -203,6 +205,8 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             r->assigned = rd_kafka_topic_partition_list_copy(parts);
         }
         kt_reorder_forget_unassigned(r);
+        if (r->tasks_on && !r->fatal)
+            kt_tasks_initial(r, parts);
         /* A new partition holds the merge until it delivers or is idle for idle_timeout. */
         for (int i = 0; i < parts->cnt; i++)
             if (parts->elems[i].partition >= 0 && parts->elems[i].partition < KT_MAX_PARTITIONS)
@@ -223,6 +227,10 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* Everything consumed from these partitions is processed, its alerts acknowledged
          * and its offsets committed before another member may read them. */
         kt_quiesce(r);
+        if (r->tasks_on && !kt_failing(r) && kt_tasks_save(r, parts) != VG_OK)
+            kt_fatal(r, "task state", "could not store the revoked tasks' state in state.topic");
+        if (r->tasks_on)
+            kt_tasks_revoked(r);
         if (r->cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
             for (int i = 0; i < parts->cnt; i++) {
@@ -412,6 +420,8 @@ static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
 
     if (kt_submit(r, &txn, rec->arrival_ns, rec->sides) != VG_OK)
         return VG_ERR_IO;
+    if (r->lanes)
+        r->lane_done[rec->partition] = rec->source_offset;
     if (rec->offset < r->replay_until[p]) {
         if (kt_out_mute(&r->out, seq) != VG_OK)
             return VG_ERR_IO;
@@ -465,14 +475,17 @@ static void kt_reorder_forget_unassigned(struct kt_run *r) {
  * its lanes' order, it would change what the windows see. */
 static void kt_lanes_drop(struct kt_run *r, int32_t p) {
     kt_sync_position(r, p);
-    for (int32_t l = p * r->lanes_per_part; l < (p + 1) * r->lanes_per_part; l++)
+    for (int32_t l = p * r->lanes_per_part; l < (p + 1) * r->lanes_per_part; l++) {
         vg_reorder_drop_partition(r->reorder, l);
+        r->lane_read[l] = r->lane_done[l]; /* what was dropped is read again */
+    }
     r->read_next[p] = r->consumed_next[p];
 }
 
 /* A message of the repartition topic (distributed mode): a progress marker moves its lane;
  * an event is parsed into its lane. Returns true when a record was queued. */
-static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *lane, uint8_t *sides) {
+static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *lane, uint8_t *sides,
+                            int64_t *source_offset) {
     rd_kafka_headers_t *hdrs = NULL;
     const void *v;
     size_t n;
@@ -505,6 +518,11 @@ static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *la
         return false;
     }
     *sides = *(const uint8_t *)v & VG_SIDE_ALL;
+    if (rd_kafka_header_get_last(hdrs, VG_HDR_OFF, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || n != 8) {
+        *lane = -1;
+        return false;
+    }
+    *source_offset = (int64_t)vg_be64(v);
     return true;
 }
 
@@ -533,8 +551,9 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
     }
     int32_t lane = p;
     uint8_t sides = VG_SIDE_ALL;
+    int64_t source_offset = -1;
     if (r->lanes) {
-        bool ok = kt_lane_message(r, m, &lane, &sides);
+        bool ok = kt_lane_message(r, m, &lane, &sides, &source_offset);
         if (ok && sides == 0) { /* a marker: nothing for the engine */
             r->read_next[p] = m->offset + 1;
             kt_sync_position(r, p);
@@ -543,6 +562,12 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         if (!ok) {
             kt_fatal(r, "repartition topic", "a message without vigil's headers (vg-src, vg-side): "
                      "input.repartition_topic must be written by vigild only");
+            return false;
+        }
+        if (source_offset <= r->lane_read[lane]) { /* in the state already, or a copy */
+            r->read_next[p] = m->offset + 1;
+            kt_sync_position(r, p);
+            r->lane_copies++;
             return false;
         }
     }
@@ -561,7 +586,9 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         /* A far-future record (time_guard.h) would hold its partition's later records until
          * every other partition reached its date: it goes through at once instead. */
         vg_reorder_push(r->reorder, lane, m->offset, &txn, arrival_ns, vg_engine_is_future(r->engine, txn.ts_ms),
-                        sides);
+                        sides, source_offset);
+        if (r->lanes)
+            r->lane_read[lane] = source_offset;
         r->last_fetch_ns[p] = arrival_ns;
         r->read_next[p] = m->offset + 1;
         kt_sync_position(r, p);
@@ -723,7 +750,10 @@ static int kt_start_embedded(struct kt_run *r, const struct vg_config *cfg, char
         vg_mock_broker_create_topic(r->mock, cfg->dead_letter.topic, 1, errstr, errstr_size) ||
         (cfg->input.repartition_topic[0] &&
          vg_mock_broker_create_topic(r->mock, cfg->input.repartition_topic, cfg->input.repartition_partitions + 1,
-                                     errstr, errstr_size)))
+                                     errstr, errstr_size)) ||
+        (cfg->input.repartition_topic[0] && cfg->state.topic[0] &&
+         vg_mock_broker_create_topic(r->mock, cfg->state.topic, cfg->input.repartition_partitions + 1, errstr,
+                                     errstr_size)))
         return VG_ERR_INVALID;
     vg_info("embedded_broker", "bootstrap=%s", vg_mock_broker_bootstrap(r->mock));
     return VG_OK;
@@ -791,6 +821,15 @@ static int kt_lanes_setup(struct kt_run *r, const char *bootstrap, char *errstr,
                  cfg->input.repartition_partitions, want);
         return VG_ERR_INVALID;
     }
+    if (cfg->state.topic[0] && (have = kt_input_partitions(r, cfg->state.topic)) != want) {
+        snprintf(errstr, errstr_size, "state.topic %s: %s %d partitions, needs %d (one per task); create it with "
+                 "cleanup.policy=compact and that count", cfg->state.topic, have ? "has" : "not found, needs",
+                 have ? have : want, want);
+        return VG_ERR_INVALID;
+    }
+    if (!cfg->state.topic[0])
+        vg_warn("distributed_without_state", "msg=\"no state.topic: a task that moves to another instance starts "
+                "with empty windows\"");
     if ((int64_t)want * sources > KT_MAX_LANES) {
         snprintf(errstr, errstr_size, "input.repartition_partitions + 1 (%d) x input partitions (%d) exceeds %d lanes",
                  want, sources, KT_MAX_LANES);
@@ -798,7 +837,11 @@ static int kt_lanes_setup(struct kt_run *r, const char *bootstrap, char *errstr,
     }
     vg_reorder_destroy(r->reorder);
     r->reorder = NULL;
-    if (vg_reorder_create(&r->reorder, KT_LANE_RECORDS, want * sources) != VG_OK) {
+    r->lane_done = malloc((size_t)want * (size_t)sources * sizeof(*r->lane_done));
+    r->lane_read = malloc((size_t)want * (size_t)sources * sizeof(*r->lane_read));
+    for (int64_t l = 0; r->lane_done && r->lane_read && l < (int64_t)want * sources; l++)
+        r->lane_done[l] = r->lane_read[l] = -1;
+    if (!r->lane_done || !r->lane_read || vg_reorder_create(&r->reorder, KT_LANE_RECORDS, want * sources) != VG_OK) {
         snprintf(errstr, errstr_size, "out of memory (event-time merge of %d lanes)", want * sources);
         return VG_ERR_INVALID;
     }
@@ -874,6 +917,10 @@ static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
         kt_state_release(r);
         if (now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL)
             kt_state_take(r, now, false);
+    }
+    if (r->tasks_on && r->assigned && now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL) {
+        r->last_state_ns = now;
+        kt_tasks_checkpoint(r);
     }
     /* The engine reports progress every few thousand records; when a checkpoint has
      * waited too long (slow input) or the input is idle, make it report now. */
@@ -1040,6 +1087,10 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r->lanes_per_part = 1;
     r->lanes = cfg->input.repartition_topic[0] != '\0';
     snprintf(r->topic, sizeof(r->topic), "%s", r->lanes ? cfg->input.repartition_topic : cfg->input.topic);
+    if (r->lanes) { /* the lag /metrics shows is the tasks' */
+        snprintf(d->input_topic, sizeof(d->input_topic), "%s", r->topic);
+        atomic_store(&d->distributed, true);
+    }
     if (!r->lanes)
         snprintf(r->group, sizeof(r->group), "%s", cfg->input.group);
     else if (cfg->input.repartition_group[0])
@@ -1076,6 +1127,11 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     }
     if (r->lanes && kt_lanes_setup(r, bootstrap, errstr, errstr_size) != VG_OK)
         goto out;
+    if (r->lanes && cfg->state.topic[0]) {
+        if (kt_tasks_open(r, bootstrap, errstr, errstr_size) != VG_OK)
+            goto out;
+        r->tasks_on = true;
+    }
     if (cfg->state.dir[0]) {
         if (kt_state_open(r, &sink, errstr, errstr_size)) {
             exit_code = 1;
@@ -1118,6 +1174,8 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         if (r->assigned->elems[i].partition >= 0 && r->assigned->elems[i].partition < KT_MAX_PARTITIONS)
             kt_lanes_drop(r, r->assigned->elems[i].partition);
     kt_quiesce(r);
+    if (r->tasks_on && !kt_failing(r) && !kt_out_stop_expired(&r->out) && kt_tasks_save(r, r->assigned) != VG_OK)
+        kt_fatal(r, "task state", "could not store the tasks' state at shutdown");
     if (kt_out_stop_expired(&r->out))
         vg_warn("checkpoint_skipped", "msg=\"engine.shutdown_timeout ran out; keeping the previous checkpoint\"");
     else
@@ -1172,14 +1230,18 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu exit=%d",
+            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu lane_copies_skipped=%llu exit=%d",
             (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
             (unsigned long long)r->skipped_duplicates, (unsigned long long)r->replayed,
             (unsigned long long)r->out.alerts_muted, (unsigned long long)r->kicks,
-            (unsigned long long)(r->reorder ? vg_reorder_forced(r->reorder) : 0), exit_code);
+            (unsigned long long)(r->reorder ? vg_reorder_forced(r->reorder) : 0), (unsigned long long)r->lane_copies,
+            exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
+    kt_tasks_close(r);
     vg_reorder_destroy(r->reorder);
+    free(r->lane_done);
+    free(r->lane_read);
     for (int i = 0; i < 2; i++)
         if (r->wake_fd[i] >= 0)
             close(r->wake_fd[i]);

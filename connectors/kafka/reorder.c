@@ -189,7 +189,7 @@ static void waiting_update(struct vg_reorder *r, int32_t p) {
 /* ---- queueing ---------------------------------------------------------------------------- */
 
 void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
-                     int64_t arrival_ns, bool urgent, uint8_t sides) {
+                     int64_t arrival_ns, bool urgent, uint8_t sides, int64_t source_offset) {
     if (partition < 0 || partition >= r->n_parts || r->count >= r->capacity) return;
     struct part *q = &r->parts[partition];
     uint32_t i;
@@ -206,6 +206,7 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
     rec->partition = partition;
     rec->urgent = urgent;
     rec->sides = sides;
+    rec->source_offset = source_offset;
     rec->next = NONE;
     heap_remove(r, WAITING, partition); /* a push ends the wait, before last_ts changes */
     if (q->tail == NONE) {

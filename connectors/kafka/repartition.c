@@ -22,12 +22,14 @@
 #define RT_TXN_MAX_MSGS 20000             /* or per this many input messages */
 #define RT_POLL_MS 10
 #define RT_CALL_MS 30000                  /* bound of one transactional call */
+#define RT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL)
 
 struct rt_source {
     bool assigned;
     int64_t next_offset;    /* after the last message forwarded; -1 = none this assignment */
     int64_t last_ts;        /* newest event time forwarded (far-future ones apart) */
     int64_t last_msg_ns;    /* when it last delivered (or was assigned) */
+    int64_t assigned_ns;
 };
 
 struct vg_router {
@@ -83,8 +85,7 @@ static void put_be64(unsigned char *b, uint64_t v) {
 }
 
 int32_t vg_repartition_of(const char *account, size_t len, int partitions) {
-    /* The high bits: the engine spreads accounts over its shards with the low ones. */
-    return (int32_t)((vg_hash64_id(account, len) >> 32) % (uint64_t)partitions);
+    return vg_task_of(account, len, partitions);
 }
 
 static void rt_fail(struct vg_router *rt, const char *fmt, const char *detail) {
@@ -124,12 +125,14 @@ static int rt_produce(struct vg_router *rt, const char *topic, int32_t partition
     return VG_OK;
 }
 
-static rd_kafka_headers_t *rt_event_headers(int32_t source, uint8_t sides) {
-    unsigned char src[4];
-    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-    put_be32(src, (uint32_t)source);
+static rd_kafka_headers_t *rt_event_headers(const rd_kafka_message_t *m, uint8_t sides) {
+    unsigned char src[4], off[8];
+    rd_kafka_headers_t *h = rd_kafka_headers_new(3);
+    put_be32(src, (uint32_t)m->partition);
+    put_be64(off, (uint64_t)m->offset);
     rd_kafka_header_add(h, VG_HDR_SIDE, -1, &sides, 1);
     rd_kafka_header_add(h, VG_HDR_SRC, -1, src, 4);
+    rd_kafka_header_add(h, VG_HDR_OFF, -1, off, 8);
     return h;
 }
 
@@ -141,19 +144,19 @@ static int rt_route(struct vg_router *rt, const rd_kafka_message_t *m, const str
 
     if (p_out == p_in) {
         rc = rt_produce(rt, rt->out_topic, p_out, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m->partition, VG_SIDE_OUT | VG_SIDE_IN));
+                        rt_event_headers(m, VG_SIDE_OUT | VG_SIDE_IN));
         rt->events++;
     } else {
         rc = rt_produce(rt, rt->out_topic, p_out, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m->partition, VG_SIDE_OUT));
+                        rt_event_headers(m, VG_SIDE_OUT));
         if (rc == VG_OK)
             rc = rt_produce(rt, rt->out_topic, p_in, txn->to, txn->to_len, m->payload, m->len,
-                            rt_event_headers(m->partition, VG_SIDE_IN));
+                            rt_event_headers(m, VG_SIDE_IN));
         rt->events += 2;
     }
     if (rc == VG_OK && txn->amount_micros >= rt->graph_min) {
         rc = rt_produce(rt, rt->out_topic, rt->partitions, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m->partition, VG_SIDE_GRAPH));
+                        rt_event_headers(m, VG_SIDE_GRAPH));
         rt->events++;
     }
     return rc;
@@ -239,17 +242,26 @@ static void rt_begin(struct vg_router *rt) {
     }
 }
 
-/* Whether an assigned partition with nothing new for idle_timeout has no known lag. */
+/* Whether an assigned partition is idle: nothing new for idle_timeout and no known lag
+ * (kafka_run.c's rule for one process). One not read yet in this assignment, whose end is
+ * not known to be reached, is waited for up to RT_FIRST_FETCH_GRACE_NS since assignment: a
+ * consumer that starts slowly must not declare a partition full of records idle. */
 static bool rt_source_idle(struct vg_router *rt, int32_t p, int64_t now) {
     struct rt_source *s = &rt->src[p];
-    int64_t lo = -1, hi = -1;
+    int64_t lo = -1, hi = -1, pos = s->next_offset;
     if (now - s->last_msg_ns < rt->idle_ns)
         return false;
-    if (rd_kafka_get_watermark_offsets(rt->consumer, rt->input_topic, p, &lo, &hi) || hi < 0)
-        return true; /* no watermark known: nothing fetched says there is more */
-    if (s->next_offset >= 0)
-        return s->next_offset >= hi;
-    return hi <= lo;
+    bool known = !rd_kafka_get_watermark_offsets(rt->consumer, rt->input_topic, p, &lo, &hi) && hi >= 0;
+    if (pos < 0) {
+        rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(tp, rt->input_topic, p);
+        if (!rd_kafka_position(rt->consumer, tp) && tp->elems[0].offset >= 0)
+            pos = tp->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(tp);
+    }
+    if (pos < 0 && (!known || hi > lo))
+        return now - s->assigned_ns >= VG_MAX(RT_FIRST_FETCH_GRACE_NS, rt->idle_ns);
+    return !(known && hi > lo && pos >= 0 && pos < hi);
 }
 
 /* A marker per assigned input partition to every repartition partition. */
@@ -364,7 +376,7 @@ static void rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_to
             if (p < 0 || p >= RT_MAX_SOURCES)
                 continue;
             rt->src[p] = (struct rt_source){.assigned = true, .next_offset = -1, .last_ts = INT64_MIN,
-                                            .last_msg_ns = now};
+                                            .last_msg_ns = now, .assigned_ns = now};
         }
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);

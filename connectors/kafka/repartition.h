@@ -23,6 +23,7 @@
 
 #define VG_HDR_SIDE "vg-side"   /* 1 byte: VG_SIDE_* of the events the message carries */
 #define VG_HDR_SRC "vg-src"     /* 4 bytes big-endian: input partition */
+#define VG_HDR_OFF "vg-off"     /* 8 bytes big-endian: offset in that input partition */
 #define VG_HDR_MARK "vg-mark"   /* 8 bytes big-endian: event time (ms) of the last record forwarded */
 #define VG_HDR_IDLE "vg-idle"   /* 1 byte: 1 = the input partition is idle */
 

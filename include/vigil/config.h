@@ -95,6 +95,10 @@ struct vg_config {
  * Returns VG_OK or VG_ERR_NOMEM. Release with vg_config_free. */
 int vg_config_defaults(struct vg_config *cfg);
 
+/* Settings the environment gives every instance of one config file: VIGIL_INSTANCE_ID
+ * (non-empty) replaces input.instance_id (systemd's vigild@.service sets it to %i). */
+void vg_config_apply_env(struct vg_config *cfg);
+
 /* Loads and validates a YAML file on top of the defaults. Unknown keys and bad values
  * fail with errstr like "vigil.yaml:12: rules.fan_in.window: bad duration 'x'".
  * Rule files (watchlist) are loaded too. Returns VG_OK, VG_ERR_INVALID or VG_ERR_IO;
