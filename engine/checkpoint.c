@@ -38,6 +38,11 @@ static inline bool enc_wants(const struct enc *w, const char *id, size_t len) {
     return w->tasks == 0 || (w->task < w->tasks && vg_task_of(id, len, w->tasks) == w->task);
 }
 
+/* enc_wants for an account known by its vg_hash64_id (vg_task_of's hash). */
+static inline bool enc_wants_hash(const struct enc *w, uint64_t hash) {
+    return w->tasks == 0 || (w->task < w->tasks && (int32_t)((hash >> 32) % (uint64_t)w->tasks) == w->task);
+}
+
 static bool enc_reserve(struct enc *w, size_t n) {
     struct vg_snapshot *s = w->s;
     if (s->len + n <= s->cap) return true;
@@ -127,6 +132,18 @@ static void enc_edge(void *opaque, const struct vg_graph_edge_rec *e) {
     enc_record(opaque, &r, sizeof r, e->from.ptr, e->from.len, e->to.ptr, e->to.len, e->tx_id.ptr, e->tx_id.len);
 }
 
+static void enc_evidence(void *opaque, const struct vg_evidence_rec *e) {
+    struct enc *w = opaque;
+    /* a task's image: the transfers of its accounts (either side), the graph stage's with
+     * task == tasks */
+    if (w->tasks && (w->graph_stage ? w->task != w->tasks : !enc_wants_hash(w, e->from_hash) && !enc_wants_hash(w, e->to_hash)))
+        return;
+    struct ckpt_evidence r = {.newest_ms = e->newest_ms, .seq = e->seq, .from_hash = e->from_hash,
+                              .to_hash = e->to_hash, .json_len = (uint16_t)e->json.len, .id_len = (uint8_t)e->id.len,
+                              .graph_stage = w->graph_stage};
+    enc_record(w, &r, sizeof r, e->id.ptr, e->id.len, e->json.ptr, e->json.len, NULL, 0);
+}
+
 static struct ckpt_section *section_at(struct vg_snapshot *s, int i) {
     return (struct ckpt_section *)(void *)(s->buf + sizeof(struct ckpt_header)) + i;
 }
@@ -164,7 +181,7 @@ int vg_engine_snapshot_task(struct vg_engine *e, int task, int tasks, const char
     s->len = 0;
     s->sealed = false;
     struct enc w = {.s = s, .task = task, .tasks = tasks};
-    enum { N_SECTIONS = 7 };
+    enum { N_SECTIONS = 8 };
     size_t head = sizeof(struct ckpt_header) + N_SECTIONS * sizeof(struct ckpt_section);
     if (!enc_reserve(&w, head)) goto nomem;
     memset(s->buf, 0, head);
@@ -233,6 +250,16 @@ int vg_engine_snapshot_task(struct vg_engine *e, int task, int tasks, const char
         vg_alert_out_foreach_keyed_cooldown(vg_engine_stage_alerts(e, i), enc_keyed_cooldown, &w);
     }
     section_end(&w, 6);
+
+    /* alerts.evidence: full: the evidence objects of the transactions still in the windows,
+     * so alerts after a restart carry them as an uninterrupted run's do */
+    section_begin(&w, 7, CKPT_SEC_EVIDENCE);
+    for (int i = -1; i < shards; i++) {
+        const struct vg_evidence_store *store = vg_engine_stage_evidence(e, i);
+        w.graph_stage = i < 0;
+        if (store) vg_evidence_store_foreach(store, enc_evidence, &w);
+    }
+    section_end(&w, 7);
 
     if (w.failed) goto nomem;
     free(w.remap);
@@ -434,6 +461,46 @@ static int restore_sections(struct vg_engine *e, const unsigned char *buf,
             }
         }
     }
+
+    /* Evidence objects, in arrival order, into the stores of the stages that hold the
+     * transfer now: its two accounts' shards, or the graph stage. A restored engine of
+     * evidence: ids has no stores and skips them. */
+    what = "evidence";
+    uint64_t n_evidence = sec[CKPT_SEC_EVIDENCE] ? sec[CKPT_SEC_EVIDENCE]->count : 0;
+    if (n_evidence && vg_engine_stage_evidence(e, -1)) {
+        free(refs);
+        if (!(refs = malloc(n_evidence * sizeof *refs))) {
+            rc = VG_ERR_NOMEM;
+            goto fail;
+        }
+        struct cursor c = cursor_of(buf, sec[CKPT_SEC_EVIDENCE]);
+        for (uint64_t i = 0; i < n_evidence; i++) {
+            struct ckpt_evidence r;
+            if ((size_t)(c.end - c.p) < sizeof r) goto corrupt;
+            memcpy(&r, c.p, sizeof r);
+            if (r.id_len == 0 || r.id_len > VG_ID_MAX || r.graph_stage > 1) goto corrupt;
+            refs[i] = (struct event_ref){r.seq, (uint64_t)(c.p - buf)};
+            if (!cursor_next(&c, sizeof r, (size_t)r.id_len + r.json_len)) goto corrupt;
+        }
+        qsort(refs, n_evidence, sizeof *refs, event_ref_order);
+        for (uint64_t i = 0; i < n_evidence; i++) {
+            struct ckpt_evidence r;
+            memcpy(&r, buf + refs[i].off, sizeof r);
+            const char *id = (const char *)buf + refs[i].off + sizeof r, *json = id + r.id_len;
+            int stages[2] = {-1, -1}, n = 1;
+            if (!r.graph_stage) {
+                stages[0] = (int)(r.from_hash % (uint64_t)shards);
+                stages[1] = (int)(r.to_hash % (uint64_t)shards);
+                n = stages[1] == stages[0] ? 1 : 2;
+            }
+            for (int k = 0; k < n; k++)
+                if (vg_evidence_store_put(vg_engine_stage_evidence(e, stages[k]), id, r.id_len, r.seq, r.from_hash,
+                                          r.to_hash, r.newest_ms, r.newest_ms, json, r.json_len) != VG_OK) {
+                    rc = VG_ERR_NOMEM;
+                    goto fail;
+                }
+        }
+    }
     free(placed);
     free(refs);
     return VG_OK;
@@ -530,13 +597,14 @@ int vg_engine_start_checked(struct vg_engine **out, const struct vg_config *cfg,
     }
     vg_engine_set_position(e, h->next_seq, h->newest_ms);
     vg_info("checkpoint_restored",
-            "file=%s bytes=%zu next_seq=%llu accounts=%llu events=%llu cooldowns=%llu edges=%llu shards=%d "
-            "restore_ms=%.1f",
+            "file=%s bytes=%zu next_seq=%llu accounts=%llu events=%llu cooldowns=%llu edges=%llu evidence=%llu "
+            "shards=%d restore_ms=%.1f",
             path, buf_len, (unsigned long long)h->next_seq,
             (unsigned long long)(sec[CKPT_SEC_ACCOUNTS] ? sec[CKPT_SEC_ACCOUNTS]->count : 0),
             (unsigned long long)(sec[CKPT_SEC_EVENTS] ? sec[CKPT_SEC_EVENTS]->count : 0),
             (unsigned long long)(sec[CKPT_SEC_COOLDOWNS] ? sec[CKPT_SEC_COOLDOWNS]->count : 0),
-            (unsigned long long)(sec[CKPT_SEC_GRAPH] ? sec[CKPT_SEC_GRAPH]->count : 0), vg_engine_shard_count(e),
+            (unsigned long long)(sec[CKPT_SEC_GRAPH] ? sec[CKPT_SEC_GRAPH]->count : 0),
+            (unsigned long long)(sec[CKPT_SEC_EVIDENCE] ? sec[CKPT_SEC_EVIDENCE]->count : 0), vg_engine_shard_count(e),
             (double)(vg_now_mono_ns() - t0) / 1e6);
     free(buf);
     vg_engine_launch(e);

@@ -40,6 +40,8 @@ enum ckpt_section_type {
     CKPT_SEC_GRAPH = 5,        /* struct ckpt_edge + ids, arrival order */
     CKPT_SEC_SOURCE = 6,       /* identity of the input (version 2): text, length in `reserved` */
     CKPT_SEC_KEYED_COOLDOWNS = 7, /* struct ckpt_keyed_cooldown + account + discriminator (version 3) */
+    CKPT_SEC_EVIDENCE = 8,     /* struct ckpt_evidence + id + json (alerts.evidence: full); a
+                                * reader without it ignores the section */
     CKPT_SEC_MAX
 };
 
@@ -115,6 +117,18 @@ struct ckpt_edge {
     /* from, to, tx id */
 };
 _Static_assert(sizeof(struct ckpt_edge) == 32, "edge record layout");
+
+struct ckpt_evidence {
+    int64_t newest_ms;
+    uint64_t seq;
+    uint64_t from_hash, to_hash;
+    uint16_t json_len;
+    uint8_t id_len;
+    uint8_t graph_stage;       /* 1: the graph stage's store, 0: the accounts' shards' */
+    uint8_t reserved[4];
+    /* id, json */
+};
+_Static_assert(sizeof(struct ckpt_evidence) == 40, "evidence record layout");
 
 static inline size_t ckpt_pad8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 

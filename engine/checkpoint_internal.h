@@ -7,6 +7,7 @@
 #include "account_store.h"
 #include "shard.h"
 #include "vigil/emit.h"
+#include "vigil/evidence.h"
 #include "vigil/engine.h"
 #include "vigil/graph.h"
 
@@ -90,6 +91,8 @@ int vg_engine_shard_count(const struct vg_engine *e);
 struct vg_store *vg_engine_shard_store(struct vg_engine *e, int shard);
 struct vg_alert_out *vg_engine_stage_alerts(struct vg_engine *e, int shard); /* -1: graph stage */
 struct vg_graph *vg_engine_graph(struct vg_engine *e);
+/* The stage's evidence store (alerts.evidence: full), or NULL. -1: the graph stage. */
+struct vg_evidence_store *vg_engine_stage_evidence(struct vg_engine *e, int shard);
 int64_t vg_engine_newest_ms(const struct vg_engine *e);
 
 #endif

@@ -27,6 +27,12 @@ const struct vg_report_bank *vg_report_bank_get(const struct vg_report_config *r
     return def;
 }
 
+bool vg_report_is_activity_code(const struct vg_report_config *r, const char *code) {
+    for (uint32_t i = 0; code && i < r->n_activity_codes; i++)
+        if (strcmp(r->activity_codes[i], code) == 0) return true;
+    return false;
+}
+
 /* A scalar into dst[cap] (NUL-terminated). min_len 1: must not be empty. */
 static int text(struct vg_cfg_loader *ld, const yaml_node_t *node, char *dst, size_t cap, size_t min_len) {
     const char *t = "";
@@ -142,6 +148,30 @@ static int code_map(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_
     return VG_OK;
 }
 
+/* {name, swift | code} into b (b->key untouched). */
+static int bank_fields(struct vg_cfg_loader *ld, const yaml_node_t *value, struct vg_report_bank *b) {
+    if (value->type != YAML_MAPPING_NODE)
+    return vg_cfg_fail(ld, value, "expected a mapping {name, swift or code}, got a %s", vg_cfg_kind(value));
+    if (vg_cfg_check_keys(ld, value) != VG_OK) return VG_ERR_INVALID;
+    int rc = VG_OK;
+    for (yaml_node_pair_t *q = value->data.mapping.pairs.start;
+         q < value->data.mapping.pairs.top && rc == VG_OK; q++) {
+        yaml_node_t *bk = yaml_document_get_node(ld->doc, q->key);
+        yaml_node_t *bv = yaml_document_get_node(ld->doc, q->value);
+        const char *f = (const char *)bk->data.scalar.value;
+        size_t flen = bk->data.scalar.length, s2 = vg_cfg_key_push(ld, f, flen);
+        if (vg_str_eq(f, flen, "name", 4)) rc = text(ld, bv, b->name, sizeof b->name, 1);
+        else if (vg_str_eq(f, flen, "swift", 5)) rc = text(ld, bv, b->swift, sizeof b->swift, 1);
+        else if (vg_str_eq(f, flen, "code", 4)) rc = text(ld, bv, b->code, sizeof b->code, 1);
+        else rc = vg_cfg_fail(ld, bk, "unknown key (a bank takes name, swift, code)");
+        vg_cfg_key_pop(ld, s2);
+    }
+    if (rc == VG_OK && b->name[0] == '\0') rc = vg_cfg_fail(ld, value, "a bank needs a name");
+    if (rc == VG_OK && b->swift[0] == '\0' && b->code[0] == '\0')
+        rc = vg_cfg_fail(ld, value, "a bank needs swift or code");
+    return rc;
+}
+
 /* banks: "<from_bank/to_bank as sent>": {name, swift | code} */
 static int banks(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_report_config *r) {
     r->n_banks = 0;
@@ -156,29 +186,12 @@ static int banks(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_rep
         int rc = VG_OK;
         if (r->n_banks >= VG_REPORT_BANKS_MAX) rc = vg_cfg_fail(ld, key, "more than %d banks", VG_REPORT_BANKS_MAX);
         else if (klen == 0 || klen > VG_ID_MAX) rc = vg_cfg_fail(ld, key, "key of 1..%d bytes expected", VG_ID_MAX);
-        else if (value->type != YAML_MAPPING_NODE)
-            rc = vg_cfg_fail(ld, value, "expected a mapping {name, swift or code}, got a %s", vg_cfg_kind(value));
-        else if (vg_cfg_check_keys(ld, value) != VG_OK) rc = VG_ERR_INVALID;
         struct vg_report_bank *b = &r->banks[r->n_banks];
         if (rc == VG_OK) {
             memset(b, 0, sizeof *b);
             memcpy(b->key, k, klen);
         }
-        for (yaml_node_pair_t *q = rc == VG_OK ? value->data.mapping.pairs.start : NULL;
-             q && q < value->data.mapping.pairs.top && rc == VG_OK; q++) {
-            yaml_node_t *bk = yaml_document_get_node(ld->doc, q->key);
-            yaml_node_t *bv = yaml_document_get_node(ld->doc, q->value);
-            const char *f = (const char *)bk->data.scalar.value;
-            size_t flen = bk->data.scalar.length, s2 = vg_cfg_key_push(ld, f, flen);
-            if (vg_str_eq(f, flen, "name", 4)) rc = text(ld, bv, b->name, sizeof b->name, 1);
-            else if (vg_str_eq(f, flen, "swift", 5)) rc = text(ld, bv, b->swift, sizeof b->swift, 1);
-            else if (vg_str_eq(f, flen, "code", 4)) rc = text(ld, bv, b->code, sizeof b->code, 1);
-            else rc = vg_cfg_fail(ld, bk, "unknown key (a bank takes name, swift, code)");
-            vg_cfg_key_pop(ld, s2);
-        }
-        if (rc == VG_OK && b->name[0] == '\0') rc = vg_cfg_fail(ld, value, "a bank needs a name");
-        if (rc == VG_OK && b->swift[0] == '\0' && b->code[0] == '\0')
-            rc = vg_cfg_fail(ld, value, "a bank needs swift or code");
+        if (rc == VG_OK) rc = bank_fields(ld, value, b);
         if (rc == VG_OK) r->n_banks++;
         vg_cfg_key_pop(ld, saved);
         if (rc != VG_OK) return rc;
@@ -186,10 +199,31 @@ static int banks(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_rep
     return VG_OK;
 }
 
+/* activity_codes: [code, ...] (a single code is a list of one). */
+static int activity_codes(struct vg_cfg_loader *ld, const yaml_node_t *value, struct vg_report_config *r) {
+    r->n_activity_codes = 0;
+    if (vg_cfg_is_null(value)) return VG_OK;
+    if (value->type != YAML_SEQUENCE_NODE) {
+        r->n_activity_codes = 1;
+        return code(ld, value, r->activity_codes[0]);
+    }
+    for (yaml_node_item_t *it = value->data.sequence.items.start; it < value->data.sequence.items.top; it++) {
+        if (r->n_activity_codes >= VG_REPORT_VALUES_MAX)
+            return vg_cfg_fail(ld, value, "more than %d codes", VG_REPORT_VALUES_MAX);
+        if (code(ld, yaml_document_get_node(ld->doc, *it), r->activity_codes[r->n_activity_codes]) != VG_OK)
+            return VG_ERR_INVALID;
+        r->n_activity_codes++;
+    }
+    return VG_OK;
+}
+
 static const struct text_key plain_keys[] = {
     RT(schema, 1), RT(output_dir, 1), RT(output_topic, 0), RT(group, 1), RT(rentity_id, 1), RT(rentity_branch, 0),
     RT(submission_code, 1), RT(entity_reference_prefix, 0), RT(reporting_user_code, 0), RT(action, 0),
+    RT(clients, 0),
 };
+
+static int relative_to_config(struct vg_cfg_loader *ld, const yaml_node_t *map, char *path, size_t cap);
 
 int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct vg_config *cfg) {
     struct vg_report_config *r = cfg->report;
@@ -210,6 +244,13 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             if (vg_str_eq(k, klen, plain_keys[i].key, strlen(plain_keys[i].key))) tk = &plain_keys[i];
         if (tk) {
             rc = text(ld, value, (char *)r + tk->offset, tk->size, tk->min_len);
+        } else if (vg_str_eq(k, klen, "metrics_listen", 14)) {
+            rc = text(ld, value, r->metrics_listen, sizeof r->metrics_listen, 0);
+            const char *colon = strrchr(r->metrics_listen, ':');
+            bool ok = colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+                      strlen(colon + 1) <= 5 && atoi(colon + 1) <= 65535;
+            if (rc == VG_OK && r->metrics_listen[0] && !ok)
+                rc = vg_cfg_fail(ld, value, "expected HOST:PORT, got '%s'", r->metrics_listen);
         } else if (vg_str_eq(k, klen, "case_period", 11)) {
             rc = vg_cfg_duration(ld, value, &r->case_period_ms);
             if (rc == VG_OK && r->case_period_ms <= 0) rc = vg_cfg_fail(ld, value, "must be positive");
@@ -239,16 +280,39 @@ int vg_cfg_parse_report(struct vg_cfg_loader *ld, const yaml_node_t *map, struct
             rc = code_map(ld, value, &r->funds_codes, false, false);
         } else if (vg_str_eq(k, klen, "banks", 5)) {
             rc = banks(ld, value, r);
+        } else if (vg_str_eq(k, klen, "institution", 11)) {
+            memset(&r->institution, 0, sizeof r->institution);
+            bool empty = vg_cfg_is_null(value) ||
+                         (value->type == YAML_MAPPING_NODE && value->data.mapping.pairs.start == value->data.mapping.pairs.top);
+            if (!empty) rc = bank_fields(ld, value, &r->institution); /* {} = not set */
+        } else if (vg_str_eq(k, klen, "activity_codes", 14)) {
+            rc = activity_codes(ld, value, r);
         } else {
             rc = vg_cfg_fail(ld, key,
-                             "unknown key (report takes schema, output_dir, output_topic, group, case_period, "
+                             "unknown key (report takes schema, output_dir, output_topic, group, metrics_listen, case_period, "
                              "rentity_id, rentity_branch, submission_code, entity_reference_prefix, "
                              "currency_local, default_country, reporting_user_code, reporting_person, location, action, "
-                             "report_codes, indicators, transmode_codes, funds_codes, banks)");
+                             "report_codes, indicators, transmode_codes, funds_codes, banks, institution, clients, "
+                             "activity_codes)");
         }
         vg_cfg_key_pop(ld, saved);
         if (rc != VG_OK) return rc;
     }
+    if (relative_to_config(ld, map, r->schema, sizeof r->schema) != VG_OK ||
+        relative_to_config(ld, map, r->clients, sizeof r->clients) != VG_OK)
+        return VG_ERR_INVALID;
+    return VG_OK;
+}
+
+/* A relative report.schema / report.clients is relative to the config file, as rule files
+ * are. */
+static int relative_to_config(struct vg_cfg_loader *ld, const yaml_node_t *map, char *path, size_t cap) {
+    const char *slash = ld->name ? strrchr(ld->name, '/') : NULL;
+    if (!path[0] || path[0] == '/' || !slash) return VG_OK;
+    char joined[2048];
+    int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - ld->name), ld->name, path);
+    if (n < 0 || (size_t)n >= cap) return vg_cfg_fail(ld, map, "path '%s' longer than %zu bytes", joined, cap - 1);
+    memcpy(path, joined, (size_t)n + 1);
     return VG_OK;
 }
 

@@ -250,7 +250,8 @@ static void publish_stage_stats(struct stage *st) {
 /* evidence: full: keeps the message's evidence object for this stage's alerts. */
 static void keep_evidence(struct stage *st, const struct stage_msg *m) {
     if (m->evidence_len == 0) return; /* not renderable: its alerts show the id alone */
-    if (vg_evidence_store_put(st->evidence, st->txn.id, st->txn.id_len, st->txn.seq, m->newest_ms, m->newest_ms,
+    if (vg_evidence_store_put(st->evidence, st->txn.id, st->txn.id_len, st->txn.seq, m->from_hash, m->to_hash,
+                              m->newest_ms, m->newest_ms,
                               (const char *)(m + 1), m->evidence_len) != VG_OK)
         vg_warn("evidence_not_kept", "msg=\"out of memory; alerts show this id alone\"");
 }
@@ -826,6 +827,9 @@ struct vg_alert_out *vg_engine_stage_alerts(struct vg_engine *e, int shard) {
     return shard < 0 ? e->graph.alerts : e->shards[shard].alerts;
 }
 struct vg_graph *vg_engine_graph(struct vg_engine *e) { return e->graph.graph; }
+struct vg_evidence_store *vg_engine_stage_evidence(struct vg_engine *e, int shard) {
+    return shard < 0 ? e->graph.evidence : e->shards[shard].evidence;
+}
 int64_t vg_engine_newest_ms(const struct vg_engine *e) { return e->newest_ms; }
 
 void vg_engine_use_wall_clock(struct vg_engine *e, int64_t max_skew_ms) {

@@ -97,6 +97,7 @@ struct ev_record {
     int64_t newest_ms;
     uint64_t seq;
     uint64_t hash;
+    uint64_t from_hash, to_hash;  /* the transfer's accounts (checkpoints re-route by them) */
     uint16_t json_len;
     uint8_t id_len;
     uint8_t reserved[5];
@@ -247,7 +248,8 @@ static int index_room(struct vg_evidence_store *s) {
 }
 
 int vg_evidence_store_put(struct vg_evidence_store *s, const char *id, size_t id_len, uint64_t seq,
-                          int64_t newest_ms, int64_t watermark_ms, const char *json, size_t json_len) {
+                          uint64_t from_hash, uint64_t to_hash, int64_t newest_ms, int64_t watermark_ms,
+                          const char *json, size_t json_len) {
     if (watermark_ms > INT64_MIN + s->horizon_ms) expire(s, watermark_ms - s->horizon_ms);
     uint64_t hash = vg_hash64_id(id, id_len);
     size_t i = slot_of_id(s, hash, id, id_len);
@@ -256,8 +258,8 @@ int vg_evidence_store_put(struct vg_evidence_store *s, const char *id, size_t id
     if (json_len > UINT16_MAX || log_room(s, size) != VG_OK || index_room(s) != VG_OK) return VG_ERR_NOMEM;
     uint64_t pos = s->base + s->end;
     struct ev_record *r = (struct ev_record *)(s->log + s->end);
-    *r = (struct ev_record){.newest_ms = newest_ms, .seq = seq, .hash = hash, .json_len = (uint16_t)json_len,
-                            .id_len = (uint8_t)id_len};
+    *r = (struct ev_record){.newest_ms = newest_ms, .seq = seq, .hash = hash, .from_hash = from_hash,
+                            .to_hash = to_hash, .json_len = (uint16_t)json_len, .id_len = (uint8_t)id_len};
     memcpy((char *)(r + 1), id, id_len);
     memcpy((char *)(r + 1) + id_len, json, json_len);
     s->end += size;
@@ -274,6 +276,21 @@ bool vg_evidence_store_find(const struct vg_evidence_store *s, const char *id, s
     json->ptr = (const char *)(r + 1) + r->id_len;
     json->len = r->json_len;
     return true;
+}
+
+void vg_evidence_store_foreach(const struct vg_evidence_store *s,
+                               void (*fn)(void *opaque, const struct vg_evidence_rec *rec), void *opaque) {
+    for (size_t at = s->start; at < s->end;) {
+        const struct ev_record *r = (const struct ev_record *)(s->log + at);
+        uint64_t pos = s->base + at;
+        at += rec_size(r->id_len, r->json_len);
+        if (slot_of_pos(s, r->hash, pos) == SIZE_MAX) continue; /* superseded by a newer record */
+        struct vg_evidence_rec rec = {
+            .id = {(const char *)(r + 1), r->id_len}, .json = {(const char *)(r + 1) + r->id_len, r->json_len},
+            .seq = r->seq, .newest_ms = r->newest_ms, .from_hash = r->from_hash, .to_hash = r->to_hash,
+        };
+        fn(opaque, &rec);
+    }
 }
 
 void vg_evidence_store_usage(const struct vg_evidence_store *s, uint64_t *records, uint64_t *bytes) {

@@ -11,12 +11,14 @@
 #include "vigil/config.h"
 #include "vigil/goaml.h"
 #include "vigil/goaml_kafka.h"
+#include "vigil/goaml_metrics.h"
 #include "vigil/log.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vigil-goaml -c vigil.yaml [--input FILE|-] [--output-dir DIR]\n"
             "       vigil-goaml -c vigil.yaml --kafka [--once]\n"
+            "       vigil-goaml -c vigil.yaml --check-config\n"
             "\n"
             "goAML suspicious transaction report drafts from vigil alerts (alerts.evidence: full),\n"
             "one <report> per case, validated against the FIU's XSD (report.schema).\n"
@@ -26,6 +28,7 @@ static void usage(FILE *f) {
             "                      drafts go to report.output_topic when set, else report.output_dir\n"
             "      --once          with --kafka: stop once the topic is read to its end\n"
             "      --output-dir D  overrides report.output_dir\n"
+            "      --check-config  load the config, the FIU's schema and report.clients; exit 0/1\n"
             "Drafts that fail validation go to <output_dir>/rejected/ with the validator's messages.\n"
             "Signals: TERM/INT close the open cases, write them and exit.\n");
 }
@@ -49,11 +52,11 @@ int main(int argc, char **argv) {
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'}, {"input", required_argument, NULL, 'i'},
         {"output-dir", required_argument, NULL, 'o'}, {"kafka", no_argument, NULL, 'k'},
-        {"once", no_argument, NULL, '1'}, {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+        {"once", no_argument, NULL, '1'}, {"check-config", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL, *input = "-", *output_dir = NULL;
-    bool kafka = false, once = false;
+    bool kafka = false, once = false, check_only = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
         switch (opt) {
@@ -62,6 +65,7 @@ int main(int argc, char **argv) {
         case 'o': output_dir = optarg; break;
         case 'k': kafka = true; break;
         case '1': once = true; break;
+        case 'C': check_only = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("vigil-goaml %s\n", VG_VERSION); return 0;
         default: usage(stderr); return 1;
@@ -80,6 +84,16 @@ int main(int argc, char **argv) {
     vg_log_set_level(cfg.log.level);
     if (output_dir && cfg.report) snprintf(cfg.report->output_dir, sizeof cfg.report->output_dir, "%s", output_dir);
     struct vg_goaml_kafka *gk = NULL;
+    if (check_only) { /* what a draft needs: the report section, the schema, the clients file */
+        struct vg_goaml_drafter *d = NULL;
+        int rc = cfg.report ? vg_goaml_drafter_create(&d, cfg.report, &cfg.currency, 0, NULL, NULL, err, sizeof err)
+                            : VG_ERR_INVALID;
+        if (rc != VG_OK) fprintf(stderr, "%s: %s\n", config_path, cfg.report ? err : "report: the section is missing");
+        else printf("%s: ok\n", config_path);
+        vg_goaml_drafter_destroy(d);
+        vg_config_free(&cfg);
+        return rc == VG_OK ? 0 : 1;
+    }
     if (kafka && vg_goaml_kafka_create(&gk, &cfg, err, sizeof err) != VG_OK) {
         fprintf(stderr, "%s\n", err);
         vg_config_free(&cfg);
@@ -93,6 +107,18 @@ int main(int argc, char **argv) {
         vg_goaml_kafka_destroy(gk);
         vg_config_free(&cfg);
         return 1;
+    }
+    struct vg_goaml_metrics_ctx metrics_ctx = {.drafter = d, .kafka = gk, .topic = cfg.output.topic};
+    vg_metrics_t *metrics = NULL;
+    if (cfg.report->metrics_listen[0]) {
+        if (vg_goaml_metrics_start(&metrics, cfg.report->metrics_listen, &metrics_ctx, err, sizeof err) != VG_OK) {
+            fprintf(stderr, "%s: report.metrics_listen: %s\n", config_path, err);
+            vg_goaml_drafter_destroy(d);
+            vg_goaml_kafka_destroy(gk);
+            vg_config_free(&cfg);
+            return 1;
+        }
+        vg_info("metrics_listening", "listen=%s port=%u", cfg.report->metrics_listen, vg_metrics_port(metrics));
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
@@ -119,6 +145,7 @@ int main(int argc, char **argv) {
             (unsigned long long)s.alerts, (unsigned long long)s.bad_alerts, (unsigned long long)s.cases,
             (unsigned long long)s.drafted, (unsigned long long)s.rejected, (unsigned long long)s.not_reportable,
             (unsigned long long)s.write_failures);
+    vg_metrics_stop(metrics); /* before what it reads */
     vg_goaml_drafter_destroy(d);
     vg_goaml_kafka_destroy(gk);
     vg_config_free(&cfg);

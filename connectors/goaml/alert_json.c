@@ -276,6 +276,8 @@ static int tx_member(struct reader *r, const char *key, void *ctx) {
     return skip_value(r, 1);
 }
 
+static void tx_free(struct vg_goaml_tx *t);
+
 static int evidence_array(struct reader *r, struct vg_goaml_alert *a) {
     if (r->p >= r->end || *r->p != '[') return fail(r, "evidence: array expected");
     r->p++;
@@ -298,8 +300,15 @@ static int evidence_array(struct reader *r, struct vg_goaml_alert *a) {
         struct vg_goaml_tx *t = &a->evidence[a->n_evidence++];
         int rc = object(r, tx_member, t);
         if (rc != VG_OK) return rc;
-        if (!t->id || !t->from || !t->to || !t->amount_base || t->ts_ms == 0)
+        if (t->id && !t->from && !t->to && !t->amount_base && t->ts_ms == 0) {
+            /* {"id":...} alone: vigild no longer held the transaction (its tx_ids still
+             * name it); the case is drafted from the transactions it did carry */
+            tx_free(t);
+            memset(t, 0, sizeof *t);
+            a->n_evidence--;
+        } else if (!t->id || !t->from || !t->to || !t->amount_base || t->ts_ms == 0) {
             return fail(r, "evidence[%zu]: id, ts, from, to and amount_base are required", a->n_evidence - 1);
+        }
         ws(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;

@@ -3,6 +3,7 @@
  * client configuration (kafka.brokers, kafka.properties) with the group and roles changed. */
 #include "vigil/goaml_kafka.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,43 @@ struct vg_goaml_kafka {
     rd_kafka_t *producer;
     rd_kafka_topic_partition_list_t *eof;   /* partitions read to their end (--once) */
     int delivery_failed;
+    pthread_mutex_t lag_lock;               /* the lag table is read by the metrics thread */
+    size_t n_lag;
+    struct {
+        int32_t partition;
+        int64_t lag;
+    } lag[VG_GOAML_KAFKA_LAG_MAX];
 };
+
+/* Records how far partition's high watermark (librdkafka's cached one: no broker call) is
+ * past next_offset, the next alert this consumer reads. */
+static void note_lag(struct vg_goaml_kafka *k, const char *topic, int32_t partition, int64_t next_offset) {
+    int64_t low = 0, high = 0;
+    if (next_offset >= 0 &&
+        rd_kafka_get_watermark_offsets(k->consumer, topic, partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    int64_t lag = next_offset < 0 ? 0 : high > next_offset ? high - next_offset : 0;
+    pthread_mutex_lock(&k->lag_lock);
+    size_t i = 0;
+    while (i < k->n_lag && k->lag[i].partition != partition) i++;
+    if (i == k->n_lag && k->n_lag < VG_GOAML_KAFKA_LAG_MAX) k->n_lag++;
+    if (i < k->n_lag) {
+        k->lag[i].partition = partition;
+        k->lag[i].lag = lag;
+    }
+    pthread_mutex_unlock(&k->lag_lock);
+}
+
+size_t vg_goaml_kafka_lag(struct vg_goaml_kafka *k, int32_t *partitions, int64_t *lags, size_t max) {
+    pthread_mutex_lock(&k->lag_lock);
+    size_t n = VG_MIN(max, k->n_lag);
+    for (size_t i = 0; i < n; i++) {
+        partitions[i] = k->lag[i].partition;
+        lags[i] = k->lag[i].lag;
+    }
+    pthread_mutex_unlock(&k->lag_lock);
+    return n;
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
@@ -43,6 +80,7 @@ int vg_goaml_kafka_create(struct vg_goaml_kafka **out, const struct vg_config *c
     struct vg_goaml_kafka *k = calloc(1, sizeof *k);
     if (!k) return VG_ERR_NOMEM;
     k->cfg = cfg;
+    pthread_mutex_init(&k->lag_lock, NULL);
     k->eof = rd_kafka_topic_partition_list_new(8);
     rd_kafka_conf_t *conf = kt_conf_new(cfg, cfg->kafka.brokers, KT_CONSUMER, errstr, errstr_size);
     if (!conf) goto err;
@@ -135,11 +173,13 @@ int vg_goaml_kafka_run(struct vg_goaml_kafka *k, struct vg_goaml_drafter *d, boo
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (!rd_kafka_topic_partition_list_find(k->eof, rd_kafka_topic_name(m->rkt), m->partition))
                 rd_kafka_topic_partition_list_add(k->eof, rd_kafka_topic_name(m->rkt), m->partition);
+            note_lag(k, rd_kafka_topic_name(m->rkt), m->partition, -1); /* read to its end */
         } else if (m->err) {
             vg_warn("goaml_consume_error", "error=%s", rd_kafka_err2name(m->err));
         } else {
             rd_kafka_topic_partition_list_del(k->eof, rd_kafka_topic_name(m->rkt), m->partition);
             vg_goaml_drafter_line(d, m->payload ? m->payload : "", m->payload ? m->len : 0);
+            note_lag(k, rd_kafka_topic_name(m->rkt), m->partition, m->offset + 1);
             /* a list of librdkafka's own: offsets_store may hang a partition reference on it,
              * released only by list_destroy (a leaked one blocks rd_kafka_destroy) */
             rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(1);
@@ -170,5 +210,6 @@ void vg_goaml_kafka_destroy(struct vg_goaml_kafka *k) {
         rd_kafka_destroy(k->producer);
     }
     if (k->eof) rd_kafka_topic_partition_list_destroy(k->eof);
+    pthread_mutex_destroy(&k->lag_lock);
     free(k);
 }

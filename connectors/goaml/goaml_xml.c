@@ -163,28 +163,90 @@ static const char *code_of(const struct vg_report_map *m, const char *key) {
     return e ? e->values[0] : "";
 }
 
-/* from_account / to_account (t_account): institution, then the account, as the schema's
- * sequence orders them. */
-static void account(struct xml *x, const struct vg_report_config *r, const char *tag, const char *bank,
-                    const char *id, const char *name) {
-    const struct vg_report_bank *b = vg_report_bank_get(r, bank, bank ? strlen(bank) : 0);
-    open_tag(x, tag);
+/* institution_name and swift or institution_code of bank (none configured: left empty
+ * for the validator to refuse). */
+static void institution(struct xml *x, const struct vg_report_bank *b) {
     leaf(x, "institution_name", b ? b->name : "");
     if (b && b->swift[0]) leaf(x, "swift", b->swift);
     else leaf(x, "institution_code", b ? b->code : "");
+}
+
+/* A non-client account (t_account): institution, then the account, in the schema's order. */
+static void account(struct xml *x, const struct vg_report_config *r, const char *tag, const char *bank,
+                    const char *id, const char *name) {
+    open_tag(x, tag);
+    institution(x, vg_report_bank_get(r, bank, bank ? strlen(bank) : 0));
     leaf(x, "account", id); /* no currency_code: an account's currency is not the transfer's */
     leaf_opt(x, "account_name", name);
     close_tag(x, tag);
 }
 
+/* A goAML date (YYYY-MM-DD from the clients file) as its date-time at midnight. */
+static void leaf_date(struct xml *x, const char *tag, const char *ymd) {
+    if (!ymd || !ymd[0]) return;
+    char when[24];
+    snprintf(when, sizeof when, "%.10sT00:00:00", ymd);
+    leaf(x, tag, when);
+}
+
+/* An own client's account (t_account_my_client): the bank's institution, the account with
+ * its currency, client number and type, the holder (t_entity, or the person as primary
+ * signatory), opened and status, in goAML's order. Optional elements only when known. */
+static void account_my_client(struct xml *x, const struct vg_report_config *r, const char *tag, const char *bank,
+                              const struct vg_goaml_client *c) {
+    char holder[2 * VG_REPORT_TEXT_MAX];
+    bool person = strcmp(c->holder, "person") == 0;
+    if (person) snprintf(holder, sizeof holder, "%s %s", c->first_name, c->last_name);
+    else snprintf(holder, sizeof holder, "%s", c->name);
+    open_tag(x, tag);
+    institution(x, r->institution.name[0] ? &r->institution : vg_report_bank_get(r, bank, bank ? strlen(bank) : 0));
+    leaf_opt(x, "branch", c->branch);
+    leaf(x, "account", c->account);
+    leaf(x, "currency_code", c->currency); /* the account's own currency, from the bank's records */
+    leaf(x, "account_name", holder);
+    leaf_opt(x, "iban", c->iban);
+    leaf(x, "client_number", c->client_number);
+    leaf(x, "personal_account_type", c->personal_account_type);
+    if (!person) {
+        open_tag(x, "t_entity");
+        leaf(x, "name", c->name);
+        leaf_opt(x, "incorporation_legal_form", c->legal_form);
+        leaf_opt(x, "incorporation_number", c->incorporation_number);
+        leaf_opt(x, "business", c->business);
+        leaf_opt(x, "incorporation_country_code", c->incorporation_country);
+        close_tag(x, "t_entity");
+    } else {
+        open_tag(x, "signatory");
+        leaf(x, "is_primary", "1"); /* xs:boolean: 1, as goAML portals expect */
+        open_tag(x, "t_person");
+        leaf_opt(x, "gender", c->gender);
+        leaf(x, "first_name", c->first_name);
+        leaf(x, "last_name", c->last_name);
+        leaf_date(x, "birthdate", c->birthdate);
+        leaf_opt(x, "id_number", c->id_number);
+        leaf_opt(x, "nationality1", c->nationality);
+        leaf_opt(x, "residence", c->residence);
+        leaf_opt(x, "occupation", c->occupation);
+        close_tag(x, "t_person");
+        leaf_opt(x, "role", c->role);
+        close_tag(x, "signatory");
+    }
+    leaf_date(x, "opened", c->opened);
+    leaf_opt(x, "status_code", c->status_code);
+    close_tag(x, tag);
+}
+
 /* t_from / t_to: funds code, foreign currency when the transaction was sent in another
  * currency, the account, the country (mandatory: the report's own country when not sent). */
-static void party(struct xml *x, const struct vg_report_config *r, const struct vg_currency_table *rates,
-                  const struct vg_goaml_tx *t, bool from, const char *local) {
+static void party(struct xml *x, const struct vg_goaml_render_ctx *ctx, const struct vg_goaml_tx *t, bool from,
+                  const char *local) {
+    const struct vg_report_config *r = ctx->r;
+    const struct vg_currency_table *rates = ctx->rates;
     const char *p = from ? "from" : "to";
-    char tag[40];
-    snprintf(tag, sizeof tag, "t_%s", p);
-    open_tag(x, tag);
+    const struct vg_goaml_client *client = vg_goaml_clients_find(ctx->clients, from ? t->from : t->to);
+    char tag[40], wrapper[40];
+    snprintf(wrapper, sizeof wrapper, "t_%s%s", p, client ? "_my_client" : "");
+    open_tag(x, wrapper);
     snprintf(tag, sizeof tag, "%s_funds_code", p);
     leaf(x, tag, code_of(&r->funds_codes, t->channel && t->channel[0] ? t->channel : NULL));
     const char *iso = t->currency && t->currency[0] ? vg_currency_canonical(t->currency, strlen(t->currency)) : NULL;
@@ -207,16 +269,17 @@ static void party(struct xml *x, const struct vg_report_config *r, const struct 
         close_tag(x, tag);
     }
     snprintf(tag, sizeof tag, "%s_account", p);
-    account(x, r, tag, from ? t->from_bank : t->to_bank, from ? t->from : t->to, from ? t->from_name : t->to_name);
+    if (client) account_my_client(x, r, tag, from ? t->from_bank : t->to_bank, client);
+    else account(x, r, tag, from ? t->from_bank : t->to_bank, from ? t->from : t->to, from ? t->from_name : t->to_name);
     snprintf(tag, sizeof tag, "%s_country", p);
     const char *country = from ? t->from_country : t->to_country;
     leaf(x, tag, country && country[0] ? country : r->default_country[0] ? r->default_country : r->location.country_code);
-    snprintf(tag, sizeof tag, "t_%s", p);
-    close_tag(x, tag);
+    close_tag(x, wrapper);
 }
 
-static void transaction(struct xml *x, const struct vg_report_config *r, const struct vg_currency_table *rates,
-                        const struct vg_goaml_tx *t, const char *local) {
+static void transaction(struct xml *x, const struct vg_goaml_render_ctx *ctx, const struct vg_goaml_tx *t,
+                        const char *local) {
+    const struct vg_report_config *r = ctx->r;
     char when[24], amount[32], description[256];
     open_tag(x, "transaction");
     leaf(x, "transactionnumber", t->id);
@@ -229,11 +292,11 @@ static void transaction(struct xml *x, const struct vg_report_config *r, const s
     leaf(x, "date_transaction", when);
     leaf(x, "transmode_code", code_of(&r->transmode_codes, t->channel && t->channel[0] ? t->channel : NULL));
     int64_t micros;
-    if (local_micros(rates, local, t->amount_base, &micros)) cents(micros, amount);
+    if (local_micros(ctx->rates, local, t->amount_base, &micros)) cents(micros, amount);
     else snprintf(amount, sizeof amount, "%s", t->amount_base); /* left to the validator to refuse */
     leaf(x, "amount_local", amount);
-    party(x, r, rates, t, true, local);
-    party(x, r, rates, t, false, local);
+    party(x, ctx, t, true, local);
+    party(x, ctx, t, false, local);
     close_tag(x, "transaction");
 }
 
@@ -285,14 +348,104 @@ static void reason_text(const struct vg_goaml_case *c, const struct vg_currency_
     }
 }
 
-int vg_goaml_render(const struct vg_report_config *r, const struct vg_currency_table *rates, const struct vg_goaml_case *c,
-                    int64_t submission_ms, char **xml_out, size_t *len_out, char *errstr, size_t errstr_size) {
-    if (c->n_txs == 0) {
-        snprintf(errstr, errstr_size,
-                 "not reportable as STR: no evidence transactions in the alerts (run vigild with alerts.evidence: full)");
+/* Where party `id` shows in the case's evidence: its bank and name as sent. */
+static void party_as_sent(const struct vg_goaml_case *c, const char *id, const char **bank, const char **name) {
+    *bank = *name = NULL;
+    for (size_t i = 0; i < c->n_txs && !*name; i++) {
+        const struct vg_goaml_tx *t = c->txs[i];
+        if (strcmp(t->from, id) == 0) {
+            if (!*bank && t->from_bank && t->from_bank[0]) *bank = t->from_bank;
+            if (t->from_name && t->from_name[0]) *name = t->from_name;
+        } else if (strcmp(t->to, id) == 0) {
+            if (!*bank && t->to_bank && t->to_bank[0]) *bank = t->to_bank;
+            if (t->to_name && t->to_name[0]) *name = t->to_name;
+        }
+    }
+}
+
+#define PARTIES_MAX 50
+
+/* One report_party: the account (an own client's in *_my_client form), its significance
+ * (the alerts' highest score on 0..10) and why it is reported. */
+static void report_party(struct xml *x, const struct vg_goaml_render_ctx *ctx, const struct vg_goaml_case *c,
+                         const char *id, int significance, const char *why) {
+    const char *bank, *name;
+    const struct vg_goaml_client *client = vg_goaml_clients_find(ctx->clients, id);
+    party_as_sent(c, id, &bank, &name);
+    open_tag(x, "report_party");
+    if (client) account_my_client(x, ctx->r, "account_my_client", bank, client);
+    else account(x, ctx->r, "account", bank, id, name);
+    char number[8];
+    snprintf(number, sizeof number, "%d", significance);
+    leaf(x, "significance", number);
+    leaf(x, "reason", why);
+    close_tag(x, "report_party");
+}
+
+/* <activity>: the case's account and every counterparty its alerts name, each once. */
+static void activity(struct xml *x, const struct vg_goaml_render_ctx *ctx, const struct vg_goaml_case *c) {
+    int significance = 0;
+    for (size_t i = 0; i < c->n_alerts; i++) {
+        double score = c->alerts[i]->score ? strtod(c->alerts[i]->score, NULL) : 0;
+        int v = (int)(score * 10 + 0.5);
+        if (v > significance) significance = v > 10 ? 10 : v;
+    }
+    open_tag(x, "activity");
+    open_tag(x, "report_parties");
+    char why[512];
+    snprintf(why, sizeof why, "The account the alert%s %s about (rule%s", c->n_alerts == 1 ? "" : "s",
+             c->n_alerts == 1 ? "is" : "are", c->n_alerts == 1 ? "" : "s");
+    for (size_t i = 0; i < c->n_alerts; i++)
+        say(why, sizeof why, "%s %s", i ? "," : "", c->alerts[i]->rule);
+    say(why, sizeof why, ").");
+    report_party(x, ctx, c, c->account, significance, why);
+    const char *seen[PARTIES_MAX];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < c->n_alerts; i++) {
+        const struct vg_goaml_alert *a = c->alerts[i];
+        for (size_t k = 0; k < a->n_accounts && n_seen < PARTIES_MAX; k++) {
+            bool dup = strcmp(a->accounts[k], c->account) == 0;
+            for (size_t j = 0; j < n_seen && !dup; j++) dup = strcmp(seen[j], a->accounts[k]) == 0;
+            if (dup) continue;
+            seen[n_seen++] = a->accounts[k];
+            snprintf(why, sizeof why, "Counterparty of account %s in the %s alert %s.", c->account, a->rule,
+                     a->alert_id);
+            report_party(x, ctx, c, a->accounts[k], significance, why);
+        }
+    }
+    close_tag(x, "report_parties");
+    close_tag(x, "activity");
+}
+
+int vg_goaml_render(const struct vg_goaml_render_ctx *ctx, const struct vg_goaml_case *c, char **xml_out,
+                    size_t *len_out, char *errstr, size_t errstr_size) {
+    const struct vg_report_config *r = ctx->r;
+    /* The form: transactions under the first transaction report code of the case's rules,
+     * when there are evidence transactions; else the parties under its first activity code. */
+    const char *tx_code = NULL, *activity_code = NULL;
+    for (size_t i = 0; i < c->n_alerts; i++) {
+        const char *code = code_of(&r->report_codes, c->alerts[i]->rule);
+        if (vg_report_is_activity_code(r, code)) activity_code = activity_code ? activity_code : code;
+        else tx_code = tx_code ? tx_code : code;
+    }
+    bool as_activity = !(tx_code && c->n_txs > 0);
+    if (as_activity && (!activity_code || !ctx->schema_has_activity)) {
+        if (c->n_txs > 0)
+            snprintf(errstr, errstr_size,
+                     "not reportable as STR: every rule of the case (%s...) maps to an activity code, and the "
+                     "schema has no <activity>", c->alerts[0]->rule);
+        else if (!activity_code)
+            snprintf(errstr, errstr_size,
+                     "not reportable as STR: no evidence transactions in the alerts (run vigild with alerts.evidence: "
+                     "full), and rule %s maps to no report.activity_codes code for a report of parties",
+                     c->alerts[0]->rule);
+        else
+            snprintf(errstr, errstr_size,
+                     "not reportable as STR: no evidence transactions, and the schema declares no <activity> for a "
+                     "report of parties (report code %s)", activity_code);
         return VG_ERR_INVALID;
     }
-    const char *local = r->currency_local[0] ? r->currency_local : rates->base;
+    const char *local = r->currency_local[0] ? r->currency_local : ctx->rates->base;
     struct xml x = {0};
     char when[24], reference[128];
     char *reason = malloc(REASON_MAX * 2);
@@ -302,10 +455,10 @@ int vg_goaml_render(const struct vg_report_config *r, const struct vg_currency_t
     leaf(&x, "rentity_id", r->rentity_id);
     leaf_opt(&x, "rentity_branch", r->rentity_branch);
     leaf(&x, "submission_code", r->submission_code);
-    leaf(&x, "report_code", code_of(&r->report_codes, c->alerts[0]->rule));
+    leaf(&x, "report_code", as_activity ? activity_code : tx_code);
     snprintf(reference, sizeof reference, "%s%s", r->entity_reference_prefix, c->id);
     leaf(&x, "entity_reference", reference);
-    date_time(submission_ms, when);
+    date_time(ctx->submission_ms, when);
     leaf(&x, "submission_date", when);
     leaf(&x, "currency_code_local", local);
     if (r->reporting_person.first_name[0] || r->reporting_person.last_name[0]) {
@@ -327,10 +480,12 @@ int vg_goaml_render(const struct vg_report_config *r, const struct vg_currency_t
         leaf(&x, "country_code", r->location.country_code);
         close_tag(&x, "location");
     }
-    reason_text(c, rates, reason, REASON_MAX * 2);
+    reason_text(c, ctx->rates, reason, REASON_MAX * 2);
     leaf(&x, "reason", reason);
     leaf_opt(&x, "action", r->action);
-    for (size_t i = 0; i < c->n_txs; i++) transaction(&x, r, rates, c->txs[i], local);
+    if (as_activity) activity(&x, ctx, c);
+    else
+        for (size_t i = 0; i < c->n_txs; i++) transaction(&x, ctx, c->txs[i], local);
     /* indicators of every rule in the case, each once, in the order first met */
     open_tag(&x, "report_indicators");
     const char *seen[64];

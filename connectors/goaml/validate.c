@@ -14,6 +14,7 @@
 struct vg_goaml_validator {
     xmlSchemaPtr schema;
     xmlSchemaValidCtxtPtr ctxt;
+    xmlDocPtr xsd;                   /* the schema as a document, for vg_goaml_validator_declares */
 };
 
 /* Messages collected by the structured error handler. */
@@ -80,14 +81,34 @@ int vg_goaml_validator_create(struct vg_goaml_validator **out, const char *xsd_p
         return VG_ERR_INVALID;
     }
     free(m.text);
+    v->xsd = xmlReadFile(xsd_path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     *out = v;
     return VG_OK;
+}
+
+static bool declares(xmlNodePtr n, const char *element) {
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        if (strcmp((const char *)n->name, "element") == 0) {
+            xmlChar *name = xmlGetProp(n, (const xmlChar *)"name");
+            bool hit = name && strcmp((const char *)name, element) == 0;
+            xmlFree(name);
+            if (hit) return true;
+        }
+        if (declares(n->children, element)) return true;
+    }
+    return false;
+}
+
+bool vg_goaml_validator_declares(const struct vg_goaml_validator *v, const char *element) {
+    return v->xsd && declares(xmlDocGetRootElement(v->xsd), element);
 }
 
 void vg_goaml_validator_destroy(struct vg_goaml_validator *v) {
     if (!v) return;
     if (v->ctxt) xmlSchemaFreeValidCtxt(v->ctxt);
     if (v->schema) xmlSchemaFree(v->schema);
+    if (v->xsd) xmlFreeDoc(v->xsd);
     free(v);
 }
 

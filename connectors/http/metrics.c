@@ -38,7 +38,8 @@ const double vg_latency_bounds_s[VG_LATENCY_BUCKETS - 1] = {
 
 struct vg_metrics {
     struct MHD_Daemon *httpd;
-    struct vg_daemon *daemon;
+    struct vg_daemon *daemon;          /* vigild's, or NULL when source is used */
+    struct vg_metrics_source source;   /* another binary's counters (vigil-goaml) */
     uint16_t port;
 };
 
@@ -298,6 +299,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct vg_metrics *m = cls;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    if (!m->daemon) { /* another binary's source */
+        if (strcmp(url, "/metrics") == 0) {
+            size_t len = 0;
+            char *body = m->source.render(m->source.opaque, &len);
+            if (!body) return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+            return respond(conn, MHD_HTTP_OK, PROM_CONTENT_TYPE, body, len, MHD_RESPMEM_MUST_FREE);
+        }
+        if (strcmp(url, "/healthz") == 0) {
+            const char *text = NULL;
+            bool ok = m->source.healthy(m->source.opaque, &text);
+            return respond_text(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, text ? text : ok ? "ok\n" : "not ready\n");
+        }
+        return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    }
     if (strcmp(url, "/metrics") == 0) return serve_metrics(conn, m->daemon);
     if (strcmp(url, "/healthz") == 0) {
         if (atomic_load(&m->daemon->kafka_unreachable))
@@ -430,8 +445,8 @@ static int probe_bind(const struct sockaddr_storage *addr, socklen_t addr_len) {
     return why;
 }
 
-int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d,
-                     char *errstr, size_t errstr_size) {
+static int start(vg_metrics_t **out, const char *listen, struct vg_daemon *d, const struct vg_metrics_source *src,
+                 char *errstr, size_t errstr_size) {
     struct sockaddr_storage addr;
     socklen_t addr_len = 0;
     bool any = false;
@@ -445,6 +460,7 @@ int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d
         return VG_ERR_NOMEM;
     }
     m->daemon = d;
+    if (src) m->source = *src;
 
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (any) {
@@ -473,6 +489,15 @@ int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d
     m->port = info ? info->port : 0;
     *out = m;
     return VG_OK;
+}
+
+int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d, char *errstr, size_t errstr_size) {
+    return start(out, listen, d, NULL, errstr, errstr_size);
+}
+
+int vg_metrics_start_source(vg_metrics_t **out, const char *listen, const struct vg_metrics_source *src,
+                            char *errstr, size_t errstr_size) {
+    return start(out, listen, NULL, src, errstr, errstr_size);
 }
 
 uint16_t vg_metrics_port(const vg_metrics_t *m) {

@@ -133,3 +133,48 @@ int vg_list_read_file(const char *path, char **data, size_t *len, char *errstr, 
     *len = n;
     return VG_OK;
 }
+
+int vg_csv_record(struct vg_csv *c, char **field, size_t *flen, int max_fields) {
+    if (c->p >= c->end) return 0;
+    int n = 0;
+    for (;;) {
+        char *start = c->p, *w = c->p;
+        if (c->p < c->end && *c->p == '"') {
+            c->p++;
+            for (;;) {
+                if (c->p >= c->end) return -1; /* unterminated quote */
+                if (*c->p == '"') {
+                    if (c->p + 1 < c->end && c->p[1] == '"') {
+                        *w++ = '"';
+                        c->p += 2;
+                        continue;
+                    }
+                    c->p++;
+                    break;
+                }
+                if (*c->p == '\n') c->line++;
+                *w++ = *c->p++;
+            }
+            if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') return -1;
+        } else {
+            while (c->p < c->end && *c->p != ',' && *c->p != '\n') {
+                if (*c->p == '"') return -1;
+                *w++ = *c->p++;
+            }
+        }
+        size_t len = (size_t)(w - start);
+        if (len && start[len - 1] == '\r') len--;
+        if (n < max_fields) {
+            field[n] = start;
+            flen[n] = len;
+        }
+        n++;
+        if (c->p < c->end && *c->p == '\r') c->p++;
+        if (c->p >= c->end || *c->p == '\n') {
+            if (c->p < c->end) c->p++;
+            c->line++;
+            return n;
+        }
+        c->p++; /* ',' */
+    }
+}

@@ -16,59 +16,6 @@
 enum col { COL_ID, COL_SCHEMA, COL_NAME, COL_ALIASES, COL_BIRTH, COL_IDENTIFIERS, COL_MAX };
 static const char *const col_names[COL_MAX] = {"id", "schema", "name", "aliases", "birth_date", "identifiers"};
 
-struct csv {
-    char *p, *end;
-    size_t line;                   /* line of p, 1-based */
-};
-
-/* Reads one record's fields in place (quotes removed, "" unescaped, NUL-terminated).
- * Returns the field count, 0 at end of input, -1 on a quote error. */
-static int csv_record(struct csv *c, char **field, size_t *flen) {
-    if (c->p >= c->end) return 0;
-    int n = 0;
-    for (;;) {
-        char *start = c->p, *w = c->p;
-        if (c->p < c->end && *c->p == '"') {
-            c->p++;
-            for (;;) {
-                if (c->p >= c->end) return -1; /* unterminated quote */
-                if (*c->p == '"') {
-                    if (c->p + 1 < c->end && c->p[1] == '"') {
-                        *w++ = '"';
-                        c->p += 2;
-                        continue;
-                    }
-                    c->p++;
-                    break;
-                }
-                if (*c->p == '\n') c->line++;
-                *w++ = *c->p++;
-            }
-            if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') return -1;
-        } else {
-            while (c->p < c->end && *c->p != ',' && *c->p != '\n') {
-                if (*c->p == '"') return -1;
-                *w++ = *c->p++;
-            }
-        }
-        size_t len = (size_t)(w - start);
-        if (len && start[len - 1] == '\r') len--;
-        if (n < FIELDS_MAX) {
-            field[n] = start;
-            flen[n] = len;
-        }
-        n++;
-        if (c->p < c->end && *c->p == '\r') c->p++;
-        if (c->p >= c->end || *c->p == '\n') {
-            if (c->p < c->end) c->p++;
-            c->line++;
-            return n;
-        }
-        c->p++; /* ',' */
-    }
-}
-
-
 /* Calls add for each ';'-separated item of a field. Returns the first error. */
 static int each_item(struct vg_screen_list *list, const char *s, size_t len, int kind) {
     const char *end = s + len;
@@ -105,7 +52,7 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
     char version[17];
     vg_list_hash_version(data, size, version);
     struct vg_screen_list *list = vg_screen_list_new(name, version);
-    struct csv c = {.p = data, .end = data + size, .line = 1};
+    struct vg_csv c = {.p = data, .end = data + size, .line = 1};
     char *field[FIELDS_MAX];
     size_t flen[FIELDS_MAX];
     int colpos[COL_MAX];
@@ -114,7 +61,7 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
         snprintf(errstr, errstr_size, "%s:0: out of memory", path);
         goto done;
     }
-    int n = csv_record(&c, field, flen);
+    int n = vg_csv_record(&c, field, flen, FIELDS_MAX);
     if (n <= 0) {
         rc = vg_list_fail(errstr, errstr_size, path, 1, n == 0 ? "empty file (a header line is expected)" : "bad quoting in the header");
         goto done;
@@ -130,7 +77,7 @@ int vg_list_load_opensanctions_csv(const char *path, const char *name, struct vg
     }
     for (;;) {
         size_t line = c.line;
-        n = csv_record(&c, field, flen);
+        n = vg_csv_record(&c, field, flen, FIELDS_MAX);
         if (n == 0) break;
         if (n < 0) {
             rc = vg_list_fail(errstr, errstr_size, path, line, "bad quoting (a quote inside an unquoted field, or unterminated)");

@@ -27,16 +27,30 @@ struct vg_evidence_store;
 int vg_evidence_store_create(struct vg_evidence_store **out, int64_t horizon_ms);
 void vg_evidence_store_destroy(struct vg_evidence_store *s);
 
-/* Keeps the object json of transaction (id, seq), which arrived when the stream's newest
+/* Keeps the object json of transaction (id, seq) between the accounts of from_hash and
+ * to_hash (vg_hash64_id: a checkpoint re-routes the record by them), which arrived when the stream's newest
  * event time was newest_ms, and drops records that arrived before watermark_ms - horizon.
  * The same (id, seq) twice (both sides of a transfer in one shard) is kept once; a newer
  * record with an id already kept takes its place in lookups. Returns VG_OK or VG_ERR_NOMEM
  * (the record is then not kept; alerts show its id alone). */
 int vg_evidence_store_put(struct vg_evidence_store *s, const char *id, size_t id_len, uint64_t seq,
-                          int64_t newest_ms, int64_t watermark_ms, const char *json, size_t json_len);
+                          uint64_t from_hash, uint64_t to_hash, int64_t newest_ms, int64_t watermark_ms,
+                          const char *json, size_t json_len);
 
 /* The kept object of transaction id; false when none (expired or never seen). */
 bool vg_evidence_store_find(const struct vg_evidence_store *s, const char *id, size_t id_len, struct vg_str *json);
+
+/* A kept record as a checkpoint saves it. */
+struct vg_evidence_rec {
+    struct vg_str id, json;
+    uint64_t seq;
+    int64_t newest_ms;
+    uint64_t from_hash, to_hash;
+};
+
+/* Visits the records a lookup can still return, oldest arrival first (checkpoints). */
+void vg_evidence_store_foreach(const struct vg_evidence_store *s,
+                               void (*fn)(void *opaque, const struct vg_evidence_rec *rec), void *opaque);
 
 /* Records and bytes held (stats, tests). */
 void vg_evidence_store_usage(const struct vg_evidence_store *s, uint64_t *records, uint64_t *bytes);

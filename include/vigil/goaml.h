@@ -70,15 +70,47 @@ size_t vg_goaml_cases_close(struct vg_goaml_cases *cs, int64_t horizon_ms, vg_go
 size_t vg_goaml_cases_open(const struct vg_goaml_cases *cs);
 void vg_goaml_cases_destroy(struct vg_goaml_cases *cs);
 
+/* ---- the bank's own clients (clients.c) ----------------------------------------------------- */
+
+/* One row of report.clients (a CSV with a header naming these columns; "" when absent).
+ * holder: "person" (first_name, last_name...) or "entity" (name, incorporation_*). */
+struct vg_goaml_client {
+    char *account, *client_number, *currency, *personal_account_type, *holder, *status_code, *opened, *branch,
+        *iban, *name, *first_name, *last_name, *gender, *birthdate, *id_number, *nationality, *residence,
+        *occupation, *legal_form, *incorporation_number, *business, *incorporation_country, *role;
+    size_t line;                      /* its line in the file */
+};
+
+struct vg_goaml_clients;
+
+/* Loads the CSV. Returns VG_OK, or VG_ERR_IO / VG_ERR_INVALID / VG_ERR_NOMEM with errstr
+ * "PATH:LINE: why". */
+int vg_goaml_clients_load(struct vg_goaml_clients **out, const char *path, char *errstr, size_t errstr_size);
+/* The client row of account, or NULL (not a client, or cs NULL). Can't fail. */
+const struct vg_goaml_client *vg_goaml_clients_find(const struct vg_goaml_clients *cs, const char *account);
+size_t vg_goaml_clients_count(const struct vg_goaml_clients *cs);
+void vg_goaml_clients_destroy(struct vg_goaml_clients *cs);
+
 /* ---- the goAML document (goaml_xml.c) ----------------------------------------------------- */
 
-/* Renders c as one goAML <report> (UTF-8 XML, no namespace) into a malloc'd buffer.
- * submission_ms: the submission_date. rates: the currency table (base = the alerts'
- * amount_base currency; amounts are converted to report.currency_local with it).
- * Returns VG_OK (*xml, *len set; caller frees), VG_ERR_INVALID when the case has no
- * transaction to report (errstr says why), or VG_ERR_NOMEM. */
-int vg_goaml_render(const struct vg_report_config *r, const struct vg_currency_table *rates, const struct vg_goaml_case *c,
-                    int64_t submission_ms, char **xml, size_t *len, char *errstr, size_t errstr_size);
+/* What a draft is rendered with besides the case. */
+struct vg_goaml_render_ctx {
+    const struct vg_report_config *r;
+    const struct vg_currency_table *rates;   /* base = the alerts' amount_base currency;
+                                              * amounts go to report.currency_local with it */
+    const struct vg_goaml_clients *clients;  /* the bank's own accounts, or NULL */
+    bool schema_has_activity;                /* the FIU's XSD declares <activity> */
+    int64_t submission_ms;                   /* submission_date */
+};
+
+/* Renders c as one goAML <report> (UTF-8 XML, no namespace) into a malloc'd buffer: with
+ * its evidence transactions when the case has some and a rule of it maps to a report code
+ * that is not in report.activity_codes; else as an <activity> of the parties when a rule
+ * maps to an activity code and the schema has <activity>. Returns VG_OK (*xml, *len set;
+ * caller frees), VG_ERR_INVALID when neither form applies ("not reportable as STR": errstr
+ * says why), or VG_ERR_NOMEM. */
+int vg_goaml_render(const struct vg_goaml_render_ctx *ctx, const struct vg_goaml_case *c, char **xml, size_t *len,
+                    char *errstr, size_t errstr_size);
 
 /* Appends s as XML character data (&, <, >, quotes escaped; bytes XML 1.0 cannot carry
  * become U+FFFD) to buf; returns the bytes written or 0 when cap is too small. */
@@ -92,6 +124,8 @@ struct vg_goaml_validator;
 int vg_goaml_validator_create(struct vg_goaml_validator **out, const char *xsd_path, char *errstr,
                               size_t errstr_size);
 void vg_goaml_validator_destroy(struct vg_goaml_validator *v);
+/* Whether the schema declares an element of this name anywhere (e.g. "activity"). */
+bool vg_goaml_validator_declares(const struct vg_goaml_validator *v, const char *element);
 /* Validates xml. Returns VG_OK, or VG_ERR_INVALID with one line per problem in *messages
  * ("line N: element 'x': why"; malloc'd, caller frees). */
 int vg_goaml_validate(struct vg_goaml_validator *v, const char *xml, size_t len, char **messages);
@@ -107,6 +141,7 @@ int vg_goaml_write_file(const char *dir, const char *name, const char *data, siz
 
 struct vg_goaml_stats {
     uint64_t alerts, bad_alerts, cases, drafted, rejected, not_reportable, write_failures;
+    uint64_t open_cases;              /* a gauge: cases waiting for their period to end */
 };
 
 /* Where a validated draft goes: a function (Kafka) or, when NULL, files in output_dir. */
@@ -127,6 +162,7 @@ void vg_goaml_drafter_line(struct vg_goaml_drafter *d, const char *line, size_t 
 size_t vg_goaml_drafter_open_cases(const struct vg_goaml_drafter *d);
 /* Closes every open case (end of input). */
 void vg_goaml_drafter_flush(struct vg_goaml_drafter *d);
+/* The counters; safe to call from another thread (the metrics server's). */
 void vg_goaml_drafter_stats(const struct vg_goaml_drafter *d, struct vg_goaml_stats *out);
 /* For tests: a fixed submission_date instead of the wall clock. */
 void vg_goaml_drafter_set_clock(struct vg_goaml_drafter *d, int64_t submission_ms);

@@ -24,4 +24,10 @@ int vg_goaml_kafka_publish(void *opaque, const char *case_id, const char *xml, s
 int vg_goaml_kafka_run(struct vg_goaml_kafka *k, struct vg_goaml_drafter *d, bool once, volatile sig_atomic_t *stop);
 void vg_goaml_kafka_destroy(struct vg_goaml_kafka *k);
 
+#define VG_GOAML_KAFKA_LAG_MAX 64
+
+/* The alerts topic's consumer lag per partition read so far (high watermark minus the
+ * next offset to read), up to max entries. Safe from another thread. Returns the count. */
+size_t vg_goaml_kafka_lag(struct vg_goaml_kafka *k, int32_t *partitions, int64_t *lags, size_t max);
+
 #endif

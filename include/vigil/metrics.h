@@ -4,6 +4,7 @@
 #ifndef VIGIL_METRICS_H
 #define VIGIL_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,20 @@ typedef struct vg_metrics vg_metrics_t;
  * VG_ERR_IO (bind or thread start failed), with errstr saying why. */
 int vg_metrics_start(vg_metrics_t **out, const char *listen, struct vg_daemon *d,
                      char *errstr, size_t errstr_size);
+
+/* Another binary's counters on the same server (vigil-goaml): render returns a malloc'd
+ * Prometheus exposition (NULL when out of memory) and healthy says what /healthz answers
+ * (true: 200; *text, when set, the body). Both run on the server's thread. */
+struct vg_metrics_source {
+    char *(*render)(void *opaque, size_t *len_out);
+    bool (*healthy)(void *opaque, const char **text);
+    void *opaque;
+};
+
+/* As vg_metrics_start, serving src instead of a daemon's figures; src is copied, its opaque
+ * must outlive the server. Same returns. */
+int vg_metrics_start_source(vg_metrics_t **out, const char *listen, const struct vg_metrics_source *src,
+                            char *errstr, size_t errstr_size);
 
 /* The port actually bound (the ephemeral one when listen asked for port 0). */
 uint16_t vg_metrics_port(const vg_metrics_t *m);

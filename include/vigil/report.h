@@ -39,6 +39,8 @@ struct vg_report_config {
     char output_dir[1024];                     /* report.output_dir, default "reports" */
     char output_topic[256];                    /* report.output_topic: Kafka instead of files */
     char group[256];                           /* report.group, default "vigil-goaml" */
+    char metrics_listen[256];                  /* report.metrics_listen: vigil-goaml's /metrics
+                                                * (HOST:PORT as metrics.listen), "" = none */
     int64_t case_period_ms;                    /* report.case_period, default 72h */
     char rentity_id[VG_REPORT_CODE_MAX];       /* report.rentity_id */
     char rentity_branch[VG_REPORT_TEXT_MAX];   /* report.rentity_branch, "" = not written */
@@ -64,6 +66,12 @@ struct vg_report_config {
     struct vg_report_map funds_codes;          /* channel -> from/to_funds_code */
     uint32_t n_banks;
     struct vg_report_bank banks[VG_REPORT_BANKS_MAX]; /* key "default": any other bank */
+    char clients[1024];                        /* report.clients: CSV of the bank's own accounts
+                                                * (written in goAML's *_my_client form), "" = none */
+    struct vg_report_bank institution;         /* report.institution: the bank itself, for its
+                                                * clients' accounts (key unused; name "" = not set) */
+    uint32_t n_activity_codes;                 /* report.activity_codes: report codes filed as */
+    char activity_codes[VG_REPORT_VALUES_MAX][VG_REPORT_CODE_MAX]; /* <activity> (parties, no transactions) */
 };
 
 /* Fills r with the defaults (output_dir "reports", group "vigil-goaml", submission_code
@@ -72,6 +80,8 @@ void vg_report_defaults(struct vg_report_config *r);
 
 /* The entry for key, else the "default" entry, else NULL. Can't fail. */
 const struct vg_report_map_entry *vg_report_map_get(const struct vg_report_map *m, const char *key, size_t len);
+/* Whether code is one of report.activity_codes. Can't fail. */
+bool vg_report_is_activity_code(const struct vg_report_config *r, const char *code);
 /* The bank for key, else the "default" bank, else NULL. Can't fail. */
 const struct vg_report_bank *vg_report_bank_get(const struct vg_report_config *r, const char *key, size_t len);
 

@@ -818,7 +818,7 @@ Test(alert, evidence_full_carries_the_transactions_as_sent_in_tx_ids_order) {
 Test(alert, evidence_full_render_unknown_ids_keep_their_place) {
     struct vg_evidence_store *store;
     cr_assert_eq(vg_evidence_store_create(&store, 60000), VG_OK);
-    cr_assert_eq(vg_evidence_store_put(store, "t1", 2, 1, 1000, 1000, "{\"id\":\"t1\",\"x\":1}", 17), VG_OK);
+    cr_assert_eq(vg_evidence_store_put(store, "t1", 2, 1, 0, 0, 1000, 1000, "{\"id\":\"t1\",\"x\":1}", 17), VG_OK);
     struct vg_txn t = trigger("t9", 1704067200000LL);
     struct vg_alert *a = alert_new(VG_RULE_FAN_IN, "HUB", 3, &t);
     vg_alert_add_tx(a, "t9", 2);
@@ -840,7 +840,7 @@ Test(alert, evidence_store_expires_replaces_and_grows) {
     for (int i = 0; i < 20000; i++) { /* past the initial index and log sizes */
         int n = snprintf(id, sizeof id, "id%d", i);
         int m = snprintf(json, sizeof json, "{\"id\":\"id%d\"}", i);
-        cr_assert_eq(vg_evidence_store_put(s, id, (size_t)n, (uint64_t)i, i, 0, json, (size_t)m), VG_OK);
+        cr_assert_eq(vg_evidence_store_put(s, id, (size_t)n, (uint64_t)i, 0, 0, i, 0, json, (size_t)m), VG_OK);
     }
     struct vg_str j;
     cr_assert(vg_evidence_store_find(s, "id0", 3, &j));
@@ -848,14 +848,14 @@ Test(alert, evidence_store_expires_replaces_and_grows) {
     cr_expect_eq(j.len, strlen("{\"id\":\"id19999\"}"));
     cr_expect_eq(memcmp(j.ptr, "{\"id\":\"id19999\"}", j.len), 0);
     /* the same (id, seq) again is kept once; a new seq with the same id replaces it */
-    cr_assert_eq(vg_evidence_store_put(s, "id5", 3, 5, 20000, 0, "dup", 3), VG_OK);
+    cr_assert_eq(vg_evidence_store_put(s, "id5", 3, 5, 0, 0, 20000, 0, "dup", 3), VG_OK);
     cr_assert(vg_evidence_store_find(s, "id5", 3, &j));
     cr_expect_eq(memcmp(j.ptr, "{\"id\":\"id5\"}", j.len), 0);
-    cr_assert_eq(vg_evidence_store_put(s, "id5", 3, 77777, 20000, 0, "newer", 5), VG_OK);
+    cr_assert_eq(vg_evidence_store_put(s, "id5", 3, 77777, 0, 0, 20000, 0, "newer", 5), VG_OK);
     cr_assert(vg_evidence_store_find(s, "id5", 3, &j));
     cr_expect_eq(j.len, 5);
     /* a watermark of 19500 keeps what arrived at newest >= 18500 */
-    cr_assert_eq(vg_evidence_store_put(s, "x", 1, 99999, 20000, 19500, "{}", 2), VG_OK);
+    cr_assert_eq(vg_evidence_store_put(s, "x", 1, 99999, 0, 0, 20000, 19500, "{}", 2), VG_OK);
     cr_expect(!vg_evidence_store_find(s, "id100", 5, &j));
     cr_expect(!vg_evidence_store_find(s, "id18499", 7, &j));
     cr_expect(vg_evidence_store_find(s, "id18500", 7, &j));

@@ -4,7 +4,9 @@
 # <report> that the test FIU schema accepts (checked again here with xmllint when present);
 # the same alerts give the same case files; a configuration with a code the FIU does not
 # know yields rejected/ files with the validator's messages and exit 0; and vigil-goaml
-# reading the alerts topic of a running vigild (its own consumer group) drafts the same cases.
+# reading the alerts topic of a running vigild (its own consumer group) drafts the same cases;
+# one that keeps consuming shows its counters and lag on /metrics and writes its open cases
+# when stopped.
 source "$(dirname "$0")/kafka_lib.sh"
 
 GOAML="$VG_BIN/vigil-goaml"
@@ -98,4 +100,37 @@ cmp -s "$KT_TMP/names1" "$KT_TMP/names4" || kt_fail "drafts from Kafka differ fr
 timeout 60 "$GOAML" -c "$KT_TMP/kafka.yaml" --kafka --once --output-dir "$KT_TMP/out5" 2>"$KT_TMP/goaml5.log" ||
     kt_fail "second vigil-goaml --kafka failed"
 [ "$(summary "$KT_TMP/goaml5.log" alerts)" = 0 ] || kt_fail "the consumer group did not commit"
-echo "ok: $alerts alerts -> $drafted drafts; rejected with a foreign code: $rejected"
+
+# 5. /metrics of a vigil-goaml that keeps consuming (its own group again: reads everything;
+# cases of 1h close as the alerts move on, the last ones stay open until it stops)
+kt_write_config "$KT_TMP/metrics.yaml" vigil-it alerts false
+report_config "$KT_TMP/metrics.yaml" STR "$KT_TMP/out6"
+sed -i -e 's/^  group: goaml-it$/  group: goaml-metrics\n  metrics_listen: "127.0.0.1:0"/' \
+    -e 's/^  case_period: 72h$/  case_period: 1h/' "$KT_TMP/metrics.yaml"
+"$GOAML" -c "$KT_TMP/metrics.yaml" --kafka 2>"$KT_TMP/goaml6.log" &
+GOAML_PID=$!
+KT_PIDS+=("$GOAML_PID")
+kt_wait_log goaml6 'event=metrics_listening .*port=[1-9]' 10
+port=$(sed -nE 's/.*event=metrics_listening .*port=([0-9]+).*/\1/p' "$KT_TMP/goaml6.log" | head -n 1)
+metric() { sed -nE "s/^$1 ([0-9]+)$/\1/p" "$KT_TMP/metrics.txt"; }
+for i in $(seq 120); do
+    curl -sf "http://127.0.0.1:$port/metrics" >"$KT_TMP/metrics.txt" || kt_fail "GET /metrics failed"
+    [ "$(metric vigil_goaml_alerts_total)" = "$alerts" ] && break
+    sleep 0.5
+done
+[ "$(metric vigil_goaml_alerts_total)" = "$alerts" ] || kt_fail "/metrics: alerts $(metric vigil_goaml_alerts_total), want $alerts"
+written=$(metric vigil_goaml_drafts_written_total)
+[ "${written:-0}" -gt 0 ] || kt_fail "/metrics: no drafts written yet"
+[ "$written" = "$(ls "$KT_TMP/out6" | grep -c '^case-')" ] || kt_fail "/metrics: $written written, $(ls "$KT_TMP/out6" | grep -c '^case-') files"
+[ "$(metric vigil_goaml_open_cases)" -gt 0 ] || kt_fail "/metrics: no open case while consuming"
+[ "$(metric vigil_goaml_drafts_rejected_total)" = 0 ] || kt_fail "/metrics: rejected drafts"
+[ "$(metric vigil_goaml_not_reportable_total)" = 0 ] || kt_fail "/metrics: not reportable"
+grep -qE '^vigil_goaml_consumer_lag\{topic="alerts",partition="0"\} 0$' "$KT_TMP/metrics.txt" ||
+    kt_fail "/metrics: no zero lag for alerts/0: $(grep lag "$KT_TMP/metrics.txt")"
+grep -q '^# TYPE vigil_goaml_drafts_rejected_total counter$' "$KT_TMP/metrics.txt" || kt_fail "/metrics: no TYPE lines"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ] || kt_fail "/healthz not 200"
+kill -TERM "$GOAML_PID"
+kt_wait_exit "$GOAML_PID" 30
+[ "$KT_RC" = 0 ] || kt_fail "vigil-goaml exited $KT_RC on SIGTERM"
+[ "$(summary "$KT_TMP/goaml6.log" drafted)" -gt "$written" ] || kt_fail "the open cases were not written at SIGTERM"
+echo "ok: $alerts alerts -> $drafted drafts; rejected with a foreign code: $rejected; /metrics scraped"
