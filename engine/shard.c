@@ -78,6 +78,9 @@ static void derive_limits(struct vg_shard *sh) {
             sh->sums_spec.window_ms = vg_rule_registry[windowed[i]]->lookback_ms(cfg->rules[windowed[i]].params);
             break;
         }
+    if (cfg->rules[VG_RULE_VELOCITY].enabled)
+        sh->sums_spec.short_window_ms =
+            ((const struct vg_velocity_params *)cfg->rules[VG_RULE_VELOCITY].params)->window_ms;
     if (cfg->rules[VG_RULE_PASS_THROUGH].enabled)
         sh->sums_spec.big_min_micros =
             ((const struct vg_pass_through_params *)cfg->rules[VG_RULE_PASS_THROUGH].params)->min_amount_micros;
@@ -179,6 +182,7 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
      * far back the longest of them reads. An in-order event of an account holding many
      * events asks the sums first; a late one, or a rule they can't settle, reads a view. */
     const struct vg_window_sums *sums = NULL;
+    struct vg_window_sums sums_here;
     bool sums_tried = late || !appended || held < SUMS_MIN_EVENTS;
     uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
     const struct active_rule *run[VG_RULE_MAX];
@@ -194,6 +198,12 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         if (rule->settled && !sums_tried) {
             sums = vg_wsums_get(sh->store, account, &sh->sums_spec);
             sums_tried = true;
+            if (sums) {
+                sums_here = *sums;
+                sums_here.first_seen_ms = account->first_seen_ms;
+                sums_here.activity = &account->activity;
+                sums = &sums_here;
+            }
         }
         if (sums && rule->settled && rule->settled(sums, txn, dir, rule->params)) continue;
         run[n_run++] = rule;

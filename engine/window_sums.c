@@ -23,6 +23,7 @@ struct vg_wsums {
     struct vg_wsums_spec spec;
     uint64_t end_abs;   /* entries added since the rebuild: the ring holds [end_abs - n, end_abs) */
     uint64_t lo_abs;    /* the window's oldest entry */
+    uint64_t lo2_abs;   /* the short window's oldest entry */
     uint64_t big_abs;   /* the newest IN >= big_min_micros (when big_ts != VG_TS_NONE) */
     int64_t big_ts;
     bool valid;
@@ -101,13 +102,14 @@ static struct vg_wsums *add_entry(struct vg_store *s, struct vg_account *a, stru
             break;
         }
         if (slot->hash == e->counterparty_hash && slot->dir == e->dir && slot->len == e->counterparty_len &&
-            memcmp(slot_text(s, slot), text, e->counterparty_len) == 0) {
+            vg_str_eq(slot_text(s, slot), slot->len, text, e->counterparty_len)) {
             slot->count++;
             slot->log_pos = e->log_pos;
             break;
         }
     }
     w->pub.n[e->dir]++;
+    w->pub.n_short++;
     w->pub.sum[e->dir] += e->amount_micros;
     if (e->dir == VG_DIR_IN && e->amount_micros >= w->spec.big_min_micros) {
         w->big_abs = w->end_abs;
@@ -127,7 +129,7 @@ static bool remove_entry(const struct vg_store *s, struct vg_wsums *w, const str
         const struct vg_wslot *slot = &w->slots[j];
         if (slot->hash != e->counterparty_hash || slot->dir != e->dir || slot->len != e->counterparty_len) continue;
         if (live) {
-            if (memcmp(slot_text(s, slot), text, e->counterparty_len) == 0) {
+            if (vg_str_eq(slot_text(s, slot), slot->len, text, e->counterparty_len)) {
                 found = j;
                 break;
             }
@@ -150,16 +152,24 @@ static bool remove_entry(const struct vg_store *s, struct vg_wsums *w, const str
 void vg_wsums_before_append(struct vg_store *s, struct vg_account *a, int64_t ts_ms, bool late) {
     struct vg_wsums *w = vg_store_sums(s, a);
     if (!w || !w->valid || late) return;
-    if (!a->ring || a->n_events < w->end_abs - w->lo_abs) { /* entries gone unseen: start over */
+    uint64_t oldest = w->lo_abs < w->lo2_abs ? w->lo_abs : w->lo2_abs;
+    if (!a->ring || a->n_events < w->end_abs - oldest) { /* entries gone unseen: start over */
         w->valid = false;
         return;
     }
     int64_t from = sat_sub(ts_ms, w->spec.window_ms);
+    int64_t from2 = sat_sub(ts_ms, w->spec.short_window_ms);
     int64_t horizon = vg_store_horizon(s);
     if (horizon > from) from = horizon;
+    if (horizon > from2) from2 = horizon;
     /* after the append the view keeps the newest max_events */
     uint64_t keep_from = w->end_abs + 1 > w->spec.max_events ? w->end_abs + 1 - w->spec.max_events : 0;
     uint64_t base = w->end_abs - a->n_events;
+    for (; w->lo2_abs < w->end_abs; w->lo2_abs++) {
+        const struct vg_recent_event *e = vg_store_entry(a, (uint32_t)(w->lo2_abs - base));
+        if (w->lo2_abs >= keep_from && e->ts_ms >= from2) break;
+        w->pub.n_short--;
+    }
     while (w->lo_abs < w->end_abs) {
         const struct vg_recent_event *e = vg_store_entry(a, (uint32_t)(w->lo_abs - base));
         if (w->lo_abs >= keep_from && e->ts_ms >= from) break;
@@ -173,7 +183,8 @@ void vg_wsums_before_append(struct vg_store *s, struct vg_account *a, int64_t ts
 void vg_wsums_after_append(struct vg_store *s, struct vg_account *a, bool late, bool appended) {
     struct vg_wsums *w = vg_store_sums(s, a);
     if (!w || !w->valid) return;
-    if (late || !appended || !a->ring || a->n_events < w->end_abs - w->lo_abs + 1) {
+    uint64_t oldest = w->lo_abs < w->lo2_abs ? w->lo_abs : w->lo2_abs;
+    if (late || !appended || !a->ring || a->n_events < w->end_abs - oldest + 1) {
         w->valid = false;
         return;
     }
@@ -203,7 +214,8 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
         memset(w->slots, 0, MIN_SLOTS * sizeof(struct vg_wslot));
         if (vg_store_set_sums(s, a, w) != VG_OK) return NULL;
     }
-    w->pub = (struct vg_window_sums){.window_ms = spec->window_ms, .big_min_micros = spec->big_min_micros};
+    w->pub = (struct vg_window_sums){.window_ms = spec->window_ms, .big_min_micros = spec->big_min_micros,
+                                     .short_window_ms = spec->short_window_ms};
     w->spec = *spec;
     w->used = 0;
     w->big_ts = VG_TS_NONE;
@@ -212,6 +224,7 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
     uint32_t n = a->ring ? a->n_events : 0;
     w->end_abs = 0;
     w->lo_abs = 0;
+    w->lo2_abs = 0;
     if (n == 0) {
         w->valid = true;
         return w;
@@ -226,11 +239,18 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
     /* the newest event is always in: when it is older than the horizon the rules read a
      * view of it alone, and the in-order upkeep adds it whatever its time */
     if (lo > n - 1) lo = n - 1;
+    int64_t from2 = sat_sub(t, spec->short_window_ms);
+    if (horizon > from2) from2 = horizon;
+    uint32_t lo2 = ring_lower(a, from2);
+    if (lo2 < keep_from) lo2 = keep_from;
+    if (lo2 > n - 1) lo2 = n - 1;
     /* the entries before the window count as added and removed */
     w->end_abs = lo;
     w->lo_abs = lo;
     for (uint32_t i = lo; i < n; i++)
         if (!(w = add_entry(s, a, w, i))) return NULL;
+    w->lo2_abs = lo2;
+    w->pub.n_short = n - lo2;
     /* the newest large receipt a view of any window holds (not older than the horizon) */
     uint32_t big_lo = ring_lower(a, horizon);
     if (big_lo < keep_from) big_lo = keep_from;
@@ -250,7 +270,7 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
 const struct vg_window_sums *vg_wsums_get(struct vg_store *s, struct vg_account *a, const struct vg_wsums_spec *spec) {
     struct vg_wsums *w = vg_store_sums(s, a);
     if (!w || !w->valid || w->spec.window_ms != spec->window_ms || w->spec.big_min_micros != spec->big_min_micros ||
-        w->spec.max_events != spec->max_events) {
+        w->spec.max_events != spec->max_events || w->spec.short_window_ms != spec->short_window_ms) {
         w = rebuild(s, a, spec);
         if (!w) {
             if ((w = vg_store_sums(s, a))) w->valid = false;

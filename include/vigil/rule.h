@@ -147,6 +147,11 @@ struct vg_window_sums {
     int64_t big_min_micros;            /* the amount big_in_ts is kept for */
     int64_t big_in_ts;                 /* newest IN event >= big_min_micros that a view of
                                         * any window would hold; VG_TS_NONE if none */
+    int64_t short_window_ms;           /* a second window, events of both directions counted */
+    int64_t n_short;
+    /* the account, as the rule context has it */
+    int64_t first_seen_ms;
+    const struct vg_activity *activity;
 };
 
 /* ---- exact distinct counting over a scratch set ------------------------------------ */

@@ -1,7 +1,7 @@
 /* test_window_sums.c - an account's running window sums (engine/window_sums.h) against a
  * brute-force count over the window view the store gives the same event: random streams
- * with late records, expiry, truncation to max_events, ring release, and counterparty ids
- * whose hashes collide (the sums must compare ids exactly). */
+ * with late records, expiry, truncation to max_events, ring release, a second (short)
+ * window of counts, and counterparty ids whose hashes collide (compared exactly). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +66,8 @@ static void run_stream(unsigned seed, bool collide, uint32_t max_events, int64_t
     static const char *cps[] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "q10", "q11"};
     int64_t last[3] = {T0, T0, T0}, newest = T0;
     const int64_t window = 30 * MIN, horizon_span = 45 * MIN;
-    struct vg_wsums_spec spec = {.window_ms = window, .big_min_micros = 900, .max_events = max_events};
+    struct vg_wsums_spec spec = {.window_ms = window, .big_min_micros = 900, .short_window_ms = 7 * MIN,
+                                 .max_events = max_events};
     uint64_t seq = 0;
     int checked = 0;
     for (int step = 0; step < 6000; step++) {
@@ -112,6 +113,9 @@ static void run_stream(unsigned seed, bool collide, uint32_t max_events, int64_t
             cr_assert_eq(w->distinct[d], b.distinct[d], "seed %u step %d dir %d: distinct %lld vs %lld", seed, step, d,
                          (long long)w->distinct[d], (long long)b.distinct[d]);
         }
+        struct brute b2 = brute_window(s, a, ts - spec.short_window_ms, max_events, seq, dir, t.amount_micros);
+        cr_assert_eq(w->n_short, b2.n[0] + b2.n[1], "seed %u step %d: n_short %lld vs %lld", seed, step,
+                     (long long)w->n_short, (long long)(b2.n[0] + b2.n[1]));
         cr_assert_eq(w->big_in_ts, brute_big(s, a, spec.big_min_micros, max_events), "seed %u step %d: big", seed,
                      step);
         checked++;
