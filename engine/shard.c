@@ -69,15 +69,23 @@ static void derive_limits(struct vg_shard *sh) {
             .min_events = def->min_events ? def->min_events(params) : 1,
         };
     }
-    /* The sums' window: fan_in's, else fan_out's, else gather_scatter's (a rule with
-     * another window decides from a view); the large receipt: pass_through's. */
+    /* The sums' window: fan_in's, else fan_out's, gather_scatter's or structuring's (a
+     * rule with another window decides from a view); the large receipt: pass_through's;
+     * the band: structuring's; the short window: velocity's. */
     sh->sums_spec = (struct vg_wsums_spec){.big_min_micros = INT64_MAX};
-    static const enum vg_rule_id windowed[] = {VG_RULE_FAN_IN, VG_RULE_FAN_OUT, VG_RULE_GATHER_SCATTER};
+    static const enum vg_rule_id windowed[] = {VG_RULE_FAN_IN, VG_RULE_FAN_OUT, VG_RULE_GATHER_SCATTER,
+                                               VG_RULE_STRUCTURING};
     for (size_t i = 0; i < sizeof windowed / sizeof windowed[0]; i++)
         if (cfg->rules[windowed[i]].enabled) {
             sh->sums_spec.window_ms = vg_rule_registry[windowed[i]]->lookback_ms(cfg->rules[windowed[i]].params);
             break;
         }
+    sh->sums_spec.band_threshold_micros = INT64_MIN;
+    if (cfg->rules[VG_RULE_STRUCTURING].enabled) {
+        const struct vg_structuring_params *sp = cfg->rules[VG_RULE_STRUCTURING].params;
+        sh->sums_spec.band_threshold_micros = sp->threshold_micros;
+        sh->sums_spec.band_margin_ppm = sp->margin_ppm;
+    }
     if (cfg->rules[VG_RULE_VELOCITY].enabled)
         sh->sums_spec.short_window_ms =
             ((const struct vg_velocity_params *)cfg->rules[VG_RULE_VELOCITY].params)->window_ms;

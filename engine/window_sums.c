@@ -36,6 +36,11 @@ struct vg_wsums {
 
 size_t vg_wsums_size(const struct vg_wsums *w) { return sizeof *w + (size_t)w->cap * sizeof(struct vg_wslot); }
 
+static inline bool in_band(int64_t amount, const struct vg_wsums_spec *spec) {
+    if (amount >= spec->band_threshold_micros) return false;
+    return (__int128)amount * 1000000 >= (__int128)spec->band_threshold_micros * (1000000 - spec->band_margin_ppm);
+}
+
 static inline int64_t sat_sub(int64_t t, int64_t w) { return t < INT64_MIN + w ? INT64_MIN : t - w; }
 
 static inline uint32_t home(const struct vg_wsums *w, uint32_t hash, uint8_t dir) {
@@ -111,6 +116,10 @@ static struct vg_wsums *add_entry(struct vg_store *s, struct vg_account *a, stru
     w->pub.n[e->dir]++;
     w->pub.n_short++;
     w->pub.sum[e->dir] += e->amount_micros;
+    if (in_band(e->amount_micros, &w->spec)) {
+        w->pub.n_band[e->dir]++;
+        w->pub.sum_band[e->dir] += e->amount_micros;
+    }
     if (e->dir == VG_DIR_IN && e->amount_micros >= w->spec.big_min_micros) {
         w->big_abs = w->end_abs;
         w->big_ts = e->ts_ms;
@@ -141,6 +150,10 @@ static bool remove_entry(const struct vg_store *s, struct vg_wsums *w, const str
     if (found == UINT32_MAX || matches > 1) return false;
     w->pub.n[e->dir]--;
     w->pub.sum[e->dir] -= e->amount_micros;
+    if (in_band(e->amount_micros, &w->spec)) {
+        w->pub.n_band[e->dir]--;
+        w->pub.sum_band[e->dir] -= e->amount_micros;
+    }
     if (--w->slots[found].count == 0) {
         slot_delete(w, found);
         w->pub.distinct[e->dir]--;
@@ -215,7 +228,9 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
         if (vg_store_set_sums(s, a, w) != VG_OK) return NULL;
     }
     w->pub = (struct vg_window_sums){.window_ms = spec->window_ms, .big_min_micros = spec->big_min_micros,
-                                     .short_window_ms = spec->short_window_ms};
+                                     .short_window_ms = spec->short_window_ms,
+                                     .band_threshold_micros = spec->band_threshold_micros,
+                                     .band_margin_ppm = spec->band_margin_ppm};
     w->spec = *spec;
     w->used = 0;
     w->big_ts = VG_TS_NONE;
@@ -270,7 +285,8 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
 const struct vg_window_sums *vg_wsums_get(struct vg_store *s, struct vg_account *a, const struct vg_wsums_spec *spec) {
     struct vg_wsums *w = vg_store_sums(s, a);
     if (!w || !w->valid || w->spec.window_ms != spec->window_ms || w->spec.big_min_micros != spec->big_min_micros ||
-        w->spec.max_events != spec->max_events || w->spec.short_window_ms != spec->short_window_ms) {
+        w->spec.max_events != spec->max_events || w->spec.short_window_ms != spec->short_window_ms ||
+        w->spec.band_threshold_micros != spec->band_threshold_micros || w->spec.band_margin_ppm != spec->band_margin_ppm) {
         w = rebuild(s, a, spec);
         if (!w) {
             if ((w = vg_store_sums(s, a))) w->valid = false;

@@ -15,6 +15,8 @@ struct vg_wsums_spec {
     int64_t window_ms;      /* 0: no sums */
     int64_t big_min_micros; /* big_in_ts threshold; INT64_MAX: not kept */
     int64_t short_window_ms;/* n_short's window */
+    int64_t band_threshold_micros; /* n_band's band; INT64_MIN: none */
+    int64_t band_margin_ppm;
     uint32_t max_events;    /* the view's bound (engine.max_window_events) */
 };
 

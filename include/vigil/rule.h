@@ -147,6 +147,10 @@ struct vg_window_sums {
     int64_t big_min_micros;            /* the amount big_in_ts is kept for */
     int64_t big_in_ts;                 /* newest IN event >= big_min_micros that a view of
                                         * any window would hold; VG_TS_NONE if none */
+    int64_t band_threshold_micros;     /* the band [threshold * (1 - margin), threshold) ... */
+    int64_t band_margin_ppm;
+    int64_t n_band[2];                 /* ... its events per direction in the window */
+    __int128 sum_band[2];
     int64_t short_window_ms;           /* a second window, events of both directions counted */
     int64_t n_short;
     /* the account, as the rule context has it */

@@ -1,7 +1,8 @@
 /* test_window_sums.c - an account's running window sums (engine/window_sums.h) against a
  * brute-force count over the window view the store gives the same event: random streams
  * with late records, expiry, truncation to max_events, ring release, a second (short)
- * window of counts, and counterparty ids whose hashes collide (compared exactly). */
+ * window of counts, a band of amounts, and counterparty ids whose hashes collide
+ * (compared exactly). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,8 @@
 static struct vg_event_view view[4096];
 
 struct brute {
-    int64_t n[2];
-    __int128 sum[2];
+    int64_t n[2], n_band[2];
+    __int128 sum[2], sum_band[2];
     int64_t distinct[2];
 };
 
@@ -33,6 +34,7 @@ static struct brute brute_window(struct vg_store *s, uint32_t account, int64_t f
     if (n == 0 || view[n - 1].seq != seq) {
         b.n[dir] = 1;
         b.sum[dir] = amount;
+        if (amount >= 350 && amount < 500) b.n_band[dir] = 1, b.sum_band[dir] = amount;
         b.distinct[dir] = 1;
         return b;
     }
@@ -40,6 +42,10 @@ static struct brute brute_window(struct vg_store *s, uint32_t account, int64_t f
         int d = view[i].dir;
         b.n[d]++;
         b.sum[d] += view[i].amount_micros;
+        if (view[i].amount_micros >= 350 && view[i].amount_micros < 500) {
+            b.n_band[d]++;
+            b.sum_band[d] += view[i].amount_micros;
+        }
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = view[j].dir == d && vg_str_eq(view[j].counterparty, view[j].counterparty_len, view[i].counterparty,
@@ -67,6 +73,7 @@ static void run_stream(unsigned seed, bool collide, uint32_t max_events, int64_t
     int64_t last[3] = {T0, T0, T0}, newest = T0;
     const int64_t window = 30 * MIN, horizon_span = 45 * MIN;
     struct vg_wsums_spec spec = {.window_ms = window, .big_min_micros = 900, .short_window_ms = 7 * MIN,
+                                 .band_threshold_micros = 500, .band_margin_ppm = 300000, /* [350, 500) */
                                  .max_events = max_events};
     uint64_t seq = 0;
     int checked = 0;
@@ -110,6 +117,8 @@ static void run_stream(unsigned seed, bool collide, uint32_t max_events, int64_t
             cr_assert_eq(w->n[d], b.n[d], "seed %u step %d dir %d: n %lld vs %lld", seed, step, d, (long long)w->n[d],
                          (long long)b.n[d]);
             cr_assert(w->sum[d] == b.sum[d], "seed %u step %d dir %d: sum", seed, step, d);
+            cr_assert_eq(w->n_band[d], b.n_band[d], "seed %u step %d dir %d: n_band", seed, step, d);
+            cr_assert(w->sum_band[d] == b.sum_band[d], "seed %u step %d dir %d: sum_band", seed, step, d);
             cr_assert_eq(w->distinct[d], b.distinct[d], "seed %u step %d dir %d: distinct %lld vs %lld", seed, step, d,
                          (long long)w->distinct[d], (long long)b.distinct[d]);
         }
