@@ -128,23 +128,29 @@ static struct vg_wsums *add_entry(struct vg_store *s, struct vg_account *a, stru
     return w;
 }
 
-/* Takes the window's oldest entry e out. False when its counterparty's slot can't be told
- * apart (its text is gone and another live counterparty has the same hash and length). */
+/* Takes the window's oldest entry e out. Its counterparty has a slot; when one slot only
+ * has its hash and length, that is it, without reading the (cold) id bytes. False when it
+ * can't be told apart (its text is gone and two live counterparties match). */
 static bool remove_entry(const struct vg_store *s, struct vg_wsums *w, const struct vg_recent_event *e) {
-    bool live = e->ts_ms >= vg_store_horizon(s);
-    const char *text = live ? vg_store_entry_counterparty(s, e) : NULL;
     uint32_t mask = w->cap - 1, found = UINT32_MAX, matches = 0;
     for (uint32_t j = home(w, e->counterparty_hash, e->dir); w->slots[j].count != 0; j = (j + 1) & mask) {
         const struct vg_wslot *slot = &w->slots[j];
         if (slot->hash != e->counterparty_hash || slot->dir != e->dir || slot->len != e->counterparty_len) continue;
-        if (live) {
-            if (vg_str_eq(slot_text(s, slot), slot->len, text, e->counterparty_len)) {
+        found = j;
+        matches++;
+    }
+    if (matches > 1 && e->ts_ms >= vg_store_horizon(s)) { /* live text: compare exactly */
+        const char *text = vg_store_entry_counterparty(s, e);
+        found = UINT32_MAX;
+        matches = 0;
+        for (uint32_t j = home(w, e->counterparty_hash, e->dir); w->slots[j].count != 0; j = (j + 1) & mask) {
+            const struct vg_wslot *slot = &w->slots[j];
+            if (slot->hash == e->counterparty_hash && slot->dir == e->dir && slot->len == e->counterparty_len &&
+                vg_str_eq(slot_text(s, slot), slot->len, text, e->counterparty_len)) {
                 found = j;
+                matches = 1;
                 break;
             }
-        } else {
-            found = j;
-            matches++;
         }
     }
     if (found == UINT32_MAX || matches > 1) return false;
