@@ -25,7 +25,18 @@ struct enc {
     uint64_t count;
     uint32_t account_base;     /* index of the current shard's first account */
     uint8_t graph_stage;
+    /* One task's state only (tasks > 0): its accounts (vg_task_of), their events and
+     * cooldowns; the graph's with task == tasks. remap: a shard's account index (from
+     * account_base) -> index in the image, UINT32_MAX = not this task's. */
+    int task, tasks;
+    uint32_t *remap;
+    uint32_t remap_at, kept;
 };
+
+/* Whether the account belongs in the image. */
+static inline bool enc_wants(const struct enc *w, const char *id, size_t len) {
+    return w->tasks == 0 || (w->task < w->tasks && vg_task_of(id, len, w->tasks) == w->task);
+}
 
 static bool enc_reserve(struct enc *w, size_t n) {
     struct vg_snapshot *s = w->s;
@@ -70,14 +81,22 @@ static void enc_account(void *opaque, const struct vg_account *a) {
     memcpy(r.activity_counts, a->activity.counts, sizeof r.activity_counts);
     char id[VG_ID_MAX];
     size_t id_len = vg_account_id(a, id);
+    struct enc *w = opaque;
+    if (w->remap) {
+        bool keep = enc_wants(w, id, id_len);
+        w->remap[w->remap_at++] = keep ? w->kept++ : UINT32_MAX;
+        if (!keep) return;
+    }
     enc_record(opaque, &r, sizeof r, id, id_len, NULL, 0, NULL, 0);
 }
 
 static void enc_event(void *opaque, const struct vg_store_event *ev) {
     struct enc *w = opaque;
+    uint32_t account = w->account_base + ev->account;
+    if (w->remap && (account = w->remap[account]) == UINT32_MAX) return;
     struct ckpt_event r = {
         .ts_ms = ev->ts_ms, .amount_micros = ev->amount_micros, .newest_at_ms = ev->newest_at_ms,
-        .seq = ev->seq, .counterparty_hash = ev->counterparty_hash, .account = w->account_base + ev->account,
+        .seq = ev->seq, .counterparty_hash = ev->counterparty_hash, .account = account,
         .dir = ev->dir, .counterparty_len = (uint8_t)ev->counterparty.len, .tx_id_len = (uint8_t)ev->tx_id.len,
     };
     enc_record(w, &r, sizeof r, ev->counterparty.ptr, ev->counterparty.len, ev->tx_id.ptr, ev->tx_id.len, NULL, 0);
@@ -85,6 +104,7 @@ static void enc_event(void *opaque, const struct vg_store_event *ev) {
 
 static void enc_cooldown(void *opaque, uint8_t rule, const char *account, size_t len, int64_t last_alert_ts) {
     struct enc *w = opaque;
+    if (w->tasks && (w->graph_stage ? w->task != w->tasks : !enc_wants(w, account, len))) return;
     struct ckpt_cooldown r = {.last_alert_ts = last_alert_ts, .graph_stage = w->graph_stage, .rule = rule,
                               .account_len = (uint8_t)len};
     enc_record(w, &r, sizeof r, account, len, NULL, 0, NULL, 0);
@@ -120,6 +140,11 @@ int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t l
 
 int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *input_position, size_t len,
                           struct vg_snapshot **out) {
+    return vg_engine_snapshot_task(e, 0, 0, source, input_position, len, out);
+}
+
+int vg_engine_snapshot_task(struct vg_engine *e, int task, int tasks, const char *source, const void *input_position,
+                            size_t len, struct vg_snapshot **out) {
     size_t source_len = strlen(source);
     if (len > VG_CHECKPOINT_POSITION_MAX || source_len > VG_CHECKPOINT_SOURCE_MAX) return VG_ERR_RANGE;
     int64_t t0 = vg_now_mono_ns();
@@ -128,7 +153,7 @@ int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *i
     if (fresh && !(s = calloc(1, sizeof *s))) return VG_ERR_NOMEM;
     s->len = 0;
     s->sealed = false;
-    struct enc w = {.s = s};
+    struct enc w = {.s = s, .task = task, .tasks = tasks};
     enum { N_SECTIONS = 6 };
     size_t head = sizeof(struct ckpt_header) + N_SECTIONS * sizeof(struct ckpt_section);
     if (!enc_reserve(&w, head)) goto nomem;
@@ -152,6 +177,15 @@ int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *i
      * position's own length is recorded as `reserved` so the decoder returns len bytes. */
     section_at(s, 0)->reserved = (uint32_t)len;
 
+    if (tasks > 0) {
+        uint64_t total = 0;
+        for (int i = 0; i < shards; i++) {
+            struct vg_store_stats st;
+            vg_store_get_stats(vg_engine_shard_store(e, i), &st);
+            total += st.accounts;
+        }
+        if (!(w.remap = malloc((total ? total : 1) * sizeof *w.remap))) goto nomem;
+    }
     section_begin(&w, 1, CKPT_SEC_ACCOUNTS);
     for (int i = 0; i < shards; i++) vg_store_foreach_account(vg_engine_shard_store(e, i), enc_account, &w);
     section_end(&w, 1);
@@ -175,7 +209,7 @@ int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *i
     section_end(&w, 3);
 
     section_begin(&w, 4, CKPT_SEC_GRAPH);
-    vg_graph_foreach_edge(vg_engine_graph(e), enc_edge, &w);
+    if (tasks == 0 || task == tasks) vg_graph_foreach_edge(vg_engine_graph(e), enc_edge, &w);
     section_end(&w, 4);
 
     section_begin(&w, 5, CKPT_SEC_SOURCE); /* padded like the position; its length in `reserved` */
@@ -184,10 +218,12 @@ int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *i
     section_at(s, 5)->reserved = (uint32_t)source_len;
 
     if (w.failed) goto nomem;
+    free(w.remap);
     s->copy_ns = vg_now_mono_ns() - t0;
     *out = s;
     return VG_OK;
 nomem:
+    free(w.remap);
     if (fresh) vg_snapshot_free(s);
     return VG_ERR_NOMEM;
 }
@@ -463,6 +499,72 @@ int vg_engine_start_checked(struct vg_engine **out, const struct vg_config *cfg,
             (unsigned long long)(sec[CKPT_SEC_GRAPH] ? sec[CKPT_SEC_GRAPH]->count : 0), vg_engine_shard_count(e),
             (double)(vg_now_mono_ns() - t0) / 1e6);
     free(buf);
+    vg_engine_launch(e);
+    *out = e;
+    return VG_OK;
+}
+
+const void *vg_snapshot_image(struct vg_snapshot *s, size_t *len) {
+    ckpt_seal(s);
+    *len = s->len;
+    return s->buf;
+}
+
+/* Image order for vg_engine_start_images: oldest newest_ms first, so each shard's log stays
+ * (nearly) a FIFO in arrival time. */
+struct image_ref {
+    const unsigned char *buf;
+    size_t len;
+    int64_t newest_ms;
+};
+
+static int image_order(const void *a, const void *b) {
+    const struct image_ref *x = a, *y = b;
+    return x->newest_ms < y->newest_ms ? -1 : x->newest_ms > y->newest_ms;
+}
+
+int vg_engine_start_images(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                           const void *const *images, const size_t *lens, int n, uint64_t min_next_seq, char *errstr,
+                           size_t errstr_size) {
+    struct image_ref *refs = calloc(n > 0 ? (size_t)n : 1, sizeof *refs);
+    struct vg_engine *e = NULL;
+    uint64_t next_seq = min_next_seq;
+    int64_t newest = VG_TS_NONE;
+    int rc = VG_OK;
+
+    if (!refs) {
+        snprintf(errstr, errstr_size, "out of memory restoring task state");
+        return VG_ERR_NOMEM;
+    }
+    for (int i = 0; i < n && rc == VG_OK; i++) {
+        const struct ckpt_section *sec[CKPT_SEC_MAX];
+        refs[i] = (struct image_ref){images[i], lens[i], VG_TS_NONE};
+        rc = ckpt_validate(images[i], lens[i], sec, errstr, errstr_size);
+        if (rc == VG_OK) {
+            const struct ckpt_header *h = images[i];
+            refs[i].newest_ms = h->newest_ms;
+            next_seq = VG_MAX(next_seq, h->next_seq);
+            /* The oldest task's time: the merge then hands over its records first, each
+             * task's windows see the newest time they saw in the process that wrote them. */
+            if (h->newest_ms != VG_TS_NONE && (newest == VG_TS_NONE || h->newest_ms < newest)) newest = h->newest_ms;
+        }
+    }
+    if (rc == VG_OK) rc = vg_engine_create_idle(&e, cfg, sink, errstr, errstr_size);
+    if (rc == VG_OK) {
+        qsort(refs, (size_t)n, sizeof *refs, image_order);
+        for (int i = 0; i < n && rc == VG_OK; i++) {
+            const struct ckpt_section *sec[CKPT_SEC_MAX];
+            rc = ckpt_validate(refs[i].buf, refs[i].len, sec, errstr, errstr_size);
+            if (rc == VG_OK) rc = restore_sections(e, refs[i].buf, sec, errstr, errstr_size);
+        }
+        if (rc != VG_OK) {
+            vg_engine_discard_idle(e);
+            e = NULL;
+        }
+    }
+    free(refs);
+    if (rc != VG_OK) return rc == VG_ERR_NOMEM ? rc : VG_ERR_INVALID;
+    vg_engine_set_position(e, next_seq, newest);
     vg_engine_launch(e);
     *out = e;
     return VG_OK;

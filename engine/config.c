@@ -34,6 +34,7 @@ enum field_type {
     F_LOG_LEVEL,
     F_EVIDENCE,    /* alerts.evidence: ids | full */
     F_LISTEN,      /* char[size]; "" or HOST:PORT */
+    F_TOPIC_OPT,   /* a Kafka topic name, or "" = not used */
 };
 
 struct field {
@@ -55,6 +56,9 @@ static const struct field input_fields[] = {
     {"instance_id", F_STRING, CF(input.instance_id), 0, 0},
     {"idle_timeout", F_DURATION, CF(input.idle_timeout_ms), 0, 0},
     {"max_clock_skew", F_DURATION, CF(input.max_clock_skew_ms), 0, 0},
+    {"repartition_topic", F_TOPIC_OPT, CF(input.repartition_topic), 0, 0},
+    {"repartition_partitions", F_INT, CF(input.repartition_partitions), 1, 1023},
+    {"repartition_group", F_TOPIC_OPT, CF(input.repartition_group), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field output_fields[] = {
@@ -95,6 +99,7 @@ static const struct field metrics_fields[] = {
 static const struct field state_fields[] = {
     {"dir", F_STRING, CF(state.dir), 0, 0},
     {"interval", F_DURATION, CF(state.interval_ms), 1000, 0},
+    {"topic", F_TOPIC_OPT, CF(state.topic), 0, 0},
     {NULL, 0, 0, 0, 0, 0},
 };
 static const struct field log_fields[] = {
@@ -153,11 +158,12 @@ static int parse_field(struct vg_cfg_loader *ld, const struct field *f, const ya
     switch (f->type) {
     case F_STRING:
     case F_TOPIC:
+    case F_TOPIC_OPT:
     case F_LISTEN:
         if (!vg_cfg_is_null(node) && vg_cfg_scalar(ld, node, &text, &len) != VG_OK) return VG_ERR_INVALID;
         if (len >= f->size) return vg_cfg_fail(ld, node, "longer than %zu bytes", f->size - 1);
         if (f->type == F_STRING && f->min > 0 && len == 0) return vg_cfg_fail(ld, node, "must not be empty");
-        if (f->type == F_TOPIC && !topic_name_ok(text, len))
+        if ((f->type == F_TOPIC || (f->type == F_TOPIC_OPT && len > 0)) && !topic_name_ok(text, len))
             return vg_cfg_fail(ld, node, "bad topic name '%s' (1 to 249 of a-z A-Z 0-9 . _ -)",
                                vg_cfg_show(text, len, shown, sizeof shown));
         if (f->type == F_LISTEN && !listen_ok(text, len))
@@ -415,6 +421,7 @@ static int fill_defaults(struct vg_config *cfg, struct vg_cfg_loader *ld) {
     cfg->input.format = VG_CFG_FORMAT_NDJSON;
     cfg->input.idle_timeout_ms = VG_MS_PER_SECOND;
     cfg->input.max_clock_skew_ms = 60 * 60 * VG_MS_PER_SECOND;
+    cfg->input.repartition_partitions = 8;
     strcpy(cfg->output.topic, "alerts");
     strcpy(cfg->dead_letter.topic, "transactions.dead_letter");
     /* kafka.brokers has no default: vg_config_check_kafka_mode. */
@@ -486,6 +493,24 @@ static int check_use(struct vg_cfg_loader *ld, const struct vg_config *cfg) {
         size_t saved = vg_cfg_key_push(ld, "kafka.brokers", 13);
         failed = vg_cfg_fail_line(ld, 0, "required to consume Kafka (no default): the bootstrap list, e.g. "
                                   "kafka1:9092,kafka2:9092, or embedded for the in-process development broker");
+        vg_cfg_key_pop(ld, saved);
+    }
+    /* Distributed mode (input.repartition_topic): state lives in state.topic, per task. */
+    const char *bad_key = NULL, *bad_why = NULL;
+    if (cfg->input.repartition_topic[0] && cfg->state.dir[0])
+        bad_key = "state.dir", bad_why = "one process's state on its own disk; with input.repartition_topic the "
+                                         "tasks' state lives in state.topic (leave state.dir out)";
+    else if (cfg->state.topic[0] && !cfg->input.repartition_topic[0])
+        bad_key = "state.topic", bad_why = "only used with input.repartition_topic (several instances); one "
+                                           "process keeps its state in state.dir";
+    else if (cfg->input.repartition_topic[0] && !strcmp(cfg->input.repartition_topic, cfg->input.topic))
+        bad_key = "input.repartition_topic", bad_why = "must differ from input.topic";
+    else if (cfg->state.topic[0] && (!strcmp(cfg->state.topic, cfg->input.repartition_topic) ||
+                                     !strcmp(cfg->state.topic, cfg->input.topic)))
+        bad_key = "state.topic", bad_why = "must differ from input.topic and input.repartition_topic";
+    if (bad_key) {
+        size_t saved = vg_cfg_key_push(ld, bad_key, strlen(bad_key));
+        failed = vg_cfg_fail_line(ld, 0, "%s", bad_why);
         vg_cfg_key_pop(ld, saved);
     }
     char why[VG_PATH_MAX * 2 + 128];
@@ -687,6 +712,11 @@ int vg_config_load_buffer_checked(struct vg_config *cfg, const char *name, const
 
 static int load_file(struct vg_config *cfg, const char *path, const struct vg_config_override *ov, size_t n_ov,
                      unsigned checks, char *errstr, size_t errstr_size);
+
+void vg_config_apply_env(struct vg_config *cfg) {
+    const char *id = getenv("VIGIL_INSTANCE_ID");
+    if (id && id[0]) snprintf(cfg->input.instance_id, sizeof cfg->input.instance_id, "%s", id);
+}
 
 int vg_config_load(struct vg_config *cfg, const char *path, char *errstr, size_t errstr_size) {
     return load_file(cfg, path, NULL, 0, 0, errstr, errstr_size);

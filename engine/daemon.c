@@ -37,6 +37,10 @@ static void warn_restart_keys(const struct vg_config *old, const struct vg_confi
     VG_CHANGED("engine.shutdown_timeout", old->engine.shutdown_timeout_ms != fresh->engine.shutdown_timeout_ms);
     VG_CHANGED("metrics.listen", strcmp(old->metrics.listen, fresh->metrics.listen) != 0);
     VG_CHANGED("state.dir", strcmp(old->state.dir, fresh->state.dir) != 0);
+    VG_CHANGED("state.topic", strcmp(old->state.topic, fresh->state.topic) != 0);
+    VG_CHANGED("input.repartition_topic", strcmp(old->input.repartition_topic, fresh->input.repartition_topic) != 0);
+    VG_CHANGED("input.repartition_partitions", old->input.repartition_partitions != fresh->input.repartition_partitions);
+    VG_CHANGED("input.repartition_group", strcmp(old->input.repartition_group, fresh->input.repartition_group) != 0);
 #undef VG_CHANGED
     if (keys[0])
         vg_warn("reload_needs_restart", "keys=%s msg=\"changed, but applied only at the next start\"", keys);
@@ -67,6 +71,7 @@ static void apply_reload(struct vg_daemon *d) {
         return;
     }
     struct vg_config *old = d->cfg;
+    vg_config_apply_env(fresh);
     warn_restart_keys(old, fresh);
     vg_config_log_changes(old, fresh);
     struct vg_engine *engine = atomic_load(&d->engine);

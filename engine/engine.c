@@ -519,15 +519,26 @@ static void advance_newest(struct vg_engine *e, const struct vg_txn *txn) {
 }
 
 static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns, uint64_t from_hash,
-                  uint64_t to_hash, struct stage *s_out, struct stage *s_in) {
+                  uint64_t to_hash, struct stage *s_out, struct stage *s_in, unsigned sides) {
     advance_newest(e, txn);
     /* Lateness and expiry follow the stream's newest event time, as in a replay: the Kafka
      * input hands records over in event-time order across partitions (reorder.h). */
     if (txn->ts_ms < e->newest_ms - e->cfg->engine.allowed_lateness_ms) stat_add(&e->late, 1);
-    struct stage *targets[3] = {s_out, s_in, NULL};
-    uint8_t kinds[3] = {MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH};
-    int n = 2;
-    if (e->graph_enabled && txn->amount_micros >= e->graph_min_amount) targets[n++] = &e->graph;
+    struct stage *targets[3];
+    uint8_t kinds[3];
+    int n = 0;
+    if (sides & VG_SIDE_OUT) {
+        targets[n] = s_out;
+        kinds[n++] = MSG_EVENT_OUT;
+    }
+    if (sides & VG_SIDE_IN) {
+        targets[n] = s_in;
+        kinds[n++] = MSG_EVENT_IN;
+    }
+    if ((sides & VG_SIDE_GRAPH) && e->graph_enabled && txn->amount_micros >= e->graph_min_amount) {
+        targets[n] = &e->graph;
+        kinds[n++] = MSG_GRAPH;
+    }
     size_t evidence_len = 0;
     if (e->evidence_full) /* rendered once here, on the input thread, where the whole record is */
         evidence_len = vg_evidence_render(txn, e->cfg->currency.base, e->evidence_buf, VG_EVIDENCE_JSON_MAX);
@@ -557,10 +568,14 @@ void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arr
     uint64_t from_hash = vg_hash64_id(txn->from, txn->from_len);
     uint64_t to_hash = vg_hash64_id(txn->to, txn->to_len);
     route(e, txn, arrival_ns, from_hash, to_hash, &e->shards[from_hash % (uint64_t)e->n_shards],
-          &e->shards[to_hash % (uint64_t)e->n_shards]);
+          &e->shards[to_hash % (uint64_t)e->n_shards], VG_SIDE_ALL);
 }
 
 int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns) {
+    return vg_engine_try_submit_sides(e, txn, arrival_ns, VG_SIDE_ALL);
+}
+
+int vg_engine_try_submit_sides(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns, unsigned sides) {
     uint64_t from_hash = vg_hash64_id(txn->from, txn->from_len);
     uint64_t to_hash = vg_hash64_id(txn->to, txn->to_len);
     struct stage *s_out = &e->shards[from_hash % (uint64_t)e->n_shards];
@@ -580,7 +595,7 @@ int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t 
             return VG_ERR_FULL;
         }
     }
-    route(e, txn, arrival_ns, from_hash, to_hash, s_out, s_in);
+    route(e, txn, arrival_ns, from_hash, to_hash, s_out, s_in, sides);
     return VG_OK;
 }
 
@@ -671,6 +686,8 @@ static void engine_free(struct vg_engine *e) {
     free(e->evidence_buf);
     free(e);
 }
+
+int64_t vg_engine_graph_min_amount(const struct vg_config *cfg) { return graph_min_amount(cfg); }
 
 /* Smallest transfer any enabled graph rule can use (INT64_MAX: none enabled). */
 static int64_t graph_min_amount(const struct vg_config *cfg) {

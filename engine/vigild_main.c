@@ -241,6 +241,7 @@ int main(int argc, char **argv) {
         free(d);
         return 1;
     }
+    if (config_path) vg_config_apply_env(cfg);
     /* Kafka mode: neither --input, --demo nor input.kind: file. */
     bool kafka_mode = !input && !demo && cfg->input.kind != VG_INPUT_FILE;
     if (kafka_mode && vg_config_check_kafka_mode(cfg, err, sizeof err) != VG_OK) {

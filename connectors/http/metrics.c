@@ -185,6 +185,21 @@ char *vg_metrics_render(const struct vg_daemon *d, const struct vg_engine_stats 
     sample(&t, "vigil_future_records_total", s->future);
 
     render_lag(&t, d);
+    if (atomic_load_explicit(&d->distributed, memory_order_relaxed)) {
+        family(&t, "vigil_tasks_owned", "gauge",
+               "Tasks (repartition partitions: account tasks, the last one the graph task) this instance owns.");
+        sample(&t, "vigil_tasks_owned", (uint64_t)atomic_load_explicit(&d->tasks_owned, memory_order_relaxed));
+        family(&t, "vigil_task_owned", "gauge", "1 for each task this instance owns.");
+        for (int w = 0; w < 16; w++) {
+            uint64_t bits = atomic_load_explicit(&d->task_owned_bits[w], memory_order_relaxed);
+            for (int b = 0; b < 64; b++)
+                if (bits >> b & 1) text_printf(&t, "vigil_task_owned{task=\"%d\"} 1\n", w * 64 + b);
+        }
+        family(&t, "vigil_task_restore_seconds", "gauge",
+               "How long the last assignment took to restore its tasks' state from state.topic.");
+        text_printf(&t, "vigil_task_restore_seconds %.6f\n",
+                    (double)atomic_load_explicit(&d->task_restore_us, memory_order_relaxed) / 1e6);
+    }
     family(&t, "vigil_merge_idle_releases_total", "counter",
            "Times an input partition with nothing new for input.idle_timeout stopped holding back "
            "records of the other partitions (Kafka event-time merge).");

@@ -148,6 +148,12 @@ void kt_out_fail(struct kt_out *o, const char *fmt, ...) __attribute__((format(p
 /* Sends one dead letter for a refused input message. At-least-once: produced now and
  * tracked; exactly-once: held for the transaction of checkpoint ckpt_id. Returns VG_OK or
  * VG_ERR_IO after kt_out_fail. */
+/* Largest dead letter: every payload byte escaped (\u00XX) plus the envelope. */
+#define KT_DEAD_LETTER_MAX (6 * VG_RECORD_MAX + 4096)
+/* Renders the dead letter of an input message (JSON: reason, detail, topic, partition,
+ * offset, payload) into buf. Returns its length, 0 when it does not fit. */
+size_t kt_dead_letter_render(char *buf, size_t cap, enum vg_reason reason, const char *detail,
+                             const rd_kafka_message_t *msg);
 int kt_out_dead_letter(struct kt_out *o, enum vg_reason reason, const char *detail,
                        const rd_kafka_message_t *msg, uint64_t ckpt_id);
 

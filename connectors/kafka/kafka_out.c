@@ -18,7 +18,6 @@
 #define KT_WARM_UP_MS 2000
 #define KT_START_SLICE_MS 250 /* start-up waits look at the stop flag this often */
 /* Largest dead letter: escaped payload (6 bytes per byte at worst) plus the envelope. */
-#define KT_DEAD_LETTER_MAX (6 * VG_RECORD_MAX + 4096)
 
 void kt_out_fail(struct kt_out *o, const char *fmt, ...) {
     va_list ap;
@@ -243,32 +242,38 @@ struct vg_alert_sink kt_out_sink(struct kt_out *o) {
 
 /* ---- dead letters (input thread) ---------------------------------------------------- */
 
+size_t kt_dead_letter_render(char *buf, size_t cap, enum vg_reason reason, const char *detail,
+                             const rd_kafka_message_t *msg) {
+    size_t payload_len = VG_MIN(msg->len, (size_t)VG_RECORD_MAX);
+    size_t n, w;
+
+    n = (size_t)snprintf(buf, cap, "{\"reason\":\"%s\",\"detail\":", vg_reason_name(reason));
+    w = vg_json_escape(detail, strlen(detail), buf + n, cap - n);
+    n += w;
+    n += (size_t)snprintf(buf + n, cap - n, ",\"topic\":");
+    w = vg_json_escape(rd_kafka_topic_name(msg->rkt), strlen(rd_kafka_topic_name(msg->rkt)), buf + n, cap - n);
+    n += w;
+    n += (size_t)snprintf(buf + n, cap - n, ",\"partition\":%d,\"offset\":%lld,%s\"payload\":",
+                          (int)msg->partition, (long long)msg->offset,
+                          payload_len < msg->len ? "\"payload_truncated\":true," : "");
+    w = vg_json_escape(msg->payload ? msg->payload : "", msg->payload ? payload_len : 0, buf + n, cap - n - 1);
+    if (w == 0)
+        return 0;
+    n += w;
+    buf[n++] = '}';
+    return n;
+}
+
 int kt_out_dead_letter(struct kt_out *o, enum vg_reason reason, const char *detail,
                        const rd_kafka_message_t *msg, uint64_t ckpt_id) {
     static char buf[KT_DEAD_LETTER_MAX]; /* input thread only */
-    size_t payload_len = VG_MIN(msg->len, (size_t)VG_RECORD_MAX);
-    size_t n, w;
+    size_t n = kt_dead_letter_render(buf, sizeof(buf), reason, detail, msg);
     int rc;
 
-    n = (size_t)snprintf(buf, sizeof(buf), "{\"reason\":\"%s\",\"detail\":", vg_reason_name(reason));
-    w = vg_json_escape(detail, strlen(detail), buf + n, sizeof(buf) - n);
-    n += w;
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"topic\":");
-    w = vg_json_escape(rd_kafka_topic_name(msg->rkt), strlen(rd_kafka_topic_name(msg->rkt)),
-                       buf + n, sizeof(buf) - n);
-    n += w;
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"partition\":%d,\"offset\":%lld,%s\"payload\":",
-                          (int)msg->partition, (long long)msg->offset,
-                          payload_len < msg->len ? "\"payload_truncated\":true," : "");
-    w = vg_json_escape(msg->payload ? msg->payload : "", msg->payload ? payload_len : 0,
-                       buf + n, sizeof(buf) - n - 1);
-    if (w == 0) {
+    if (n == 0) {
         kt_out_fail(o, "dead letter too large to render");
         return VG_ERR_IO;
     }
-    n += w;
-    buf[n++] = '}';
-
     if (o->transactional)
         rc = kt_hold(o, true, 0, ckpt_id, msg->key ? msg->key : "", msg->key ? msg->key_len : 0,
                      buf, n);

@@ -22,6 +22,7 @@
 #include "vigil/log.h"
 
 static void kt_reorder_forget_unassigned(struct kt_run *r);
+static void kt_lanes_drop(struct kt_run *r, int32_t p);
 static void kt_reorder_activity(struct kt_run *r, int64_t now);
 static void kt_starve(struct kt_run *r, int32_t p);
 
@@ -184,6 +185,8 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 break;
             }
         }
+        if (r->tasks_on)
+            kt_tasks_assign(r, parts); /* the tasks' state, and where each resumes */
         kt_state_initial(r, parts);
         kt_state_seek(r, parts);
         for (int i = 0; i < parts->cnt && !r->fatal; i++)
@@ -202,6 +205,8 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             r->assigned = rd_kafka_topic_partition_list_copy(parts);
         }
         kt_reorder_forget_unassigned(r);
+        if (r->tasks_on && !r->fatal)
+            kt_tasks_initial(r, parts);
         /* A new partition holds the merge until it delivers or is idle for idle_timeout. */
         for (int i = 0; i < parts->cnt; i++)
             if (parts->elems[i].partition >= 0 && parts->elems[i].partition < KT_MAX_PARTITIONS)
@@ -209,16 +214,23 @@ static void kt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         vg_info("kafka_assigned", "partitions=%d", parts->cnt);
         if (!r->started) { /* connected: the group gave this member its partitions */
             r->started = true;
-            vg_info("kafka_started", "topic=%s group=%s partitions=%d connect_ms=%lld", r->d->cfg->input.topic,
-                    r->d->cfg->input.group, parts->cnt, (long long)((vg_now_mono_ns() - r->connect_ns) / 1000000));
+            vg_info("kafka_started", "topic=%s group=%s partitions=%d connect_ms=%lld", r->topic,
+                    r->group, parts->cnt, (long long)((vg_now_mono_ns() - r->connect_ns) / 1000000));
         }
         atomic_store(&r->d->consuming, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         atomic_store(&r->d->consuming, false);
         vg_info("kafka_revoked", "partitions=%d", parts->cnt);
+        for (int i = 0; r->lanes && i < parts->cnt; i++)
+            if (parts->elems[i].partition >= 0 && parts->elems[i].partition < KT_MAX_PARTITIONS)
+                kt_lanes_drop(r, parts->elems[i].partition);
         /* Everything consumed from these partitions is processed, its alerts acknowledged
          * and its offsets committed before another member may read them. */
         kt_quiesce(r);
+        if (r->tasks_on && !kt_failing(r) && kt_tasks_save(r, parts) != VG_OK)
+            kt_fatal(r, "task state", "could not store the revoked tasks' state in state.topic");
+        if (r->tasks_on)
+            kt_tasks_revoked(r);
         if (r->cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
             for (int i = 0; i < parts->cnt; i++) {
@@ -293,6 +305,8 @@ static void kt_service(struct kt_run *r, int64_t now) {
     }
     if (rd_kafka_fatal_error(r->out.rk, why, sizeof(why)))
         kt_fatal(r, "producer", why);
+    if (vg_router_failed(r->router, why, sizeof(why)))
+        kt_fatal(r, "router", why);
     if (rd_kafka_fatal_error(r->consumer, why, sizeof(why)))
         kt_fatal(r, "consumer", why);
 }
@@ -305,17 +319,17 @@ static void kt_service(struct kt_run *r, int64_t now) {
  * prefetched message and the fetch restarts only after librdkafka's back-off (0.6 s
  * measured), which cost more than the whole engine stall it answered. Returns VG_OK, or
  * VG_ERR_IO when the run is failing (the record was not queued). */
-static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
+static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns, unsigned sides) {
     int rc;
 
     txn->seq = r->next_seq;
-    rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
+    rc = vg_engine_try_submit_sides(r->engine, txn, arrival_ns, sides);
     while (rc == VG_ERR_FULL) {
         struct timespec wait_ts = {0, 100000};
         if (kt_failing(r))
             return VG_ERR_IO;
         nanosleep(&wait_ts, NULL);
-        rc = vg_engine_try_submit(r->engine, txn, arrival_ns);
+        rc = vg_engine_try_submit_sides(r->engine, txn, arrival_ns, sides);
         if (rc == VG_ERR_FULL)
             kt_service(r, vg_now_mono_ns());
     }
@@ -331,7 +345,12 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns) {
 
 /* consumed_next stops at the oldest record of the partition still in the merge buffer. */
 static void kt_sync_position(struct kt_run *r, int32_t p) {
-    int64_t first = vg_reorder_first_offset(r->reorder, p);
+    int64_t first = -1;
+    for (int32_t l = p * r->lanes_per_part; l < (p + 1) * r->lanes_per_part; l++) {
+        int64_t o = vg_reorder_first_offset(r->reorder, l);
+        if (o >= 0 && (first < 0 || o < first))
+            first = o;
+    }
     r->consumed_next[p] = first >= 0 ? first : r->read_next[p];
 }
 
@@ -346,7 +365,7 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
     rd_kafka_topic_partition_list_t *quiet = NULL;
     int64_t idle_ns = r->d->cfg->input.idle_timeout_ms * 1000000LL;
 
-    if (!r->assigned)
+    if (!r->assigned || r->lanes) /* lanes: the sources' markers say when they are idle */
         return;
     for (int i = 0; i < r->assigned->cnt; i++) {
         int32_t p = r->assigned->elems[i].partition;
@@ -396,11 +415,13 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
 static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
     struct vg_txn txn;
     vg_txn_copy(&txn, &rec->txn);
-    int32_t p = rec->partition;
+    int32_t p = rec->partition / r->lanes_per_part;
     uint64_t seq = r->next_seq;
 
-    if (kt_submit(r, &txn, rec->arrival_ns) != VG_OK)
+    if (kt_submit(r, &txn, rec->arrival_ns, rec->sides) != VG_OK)
         return VG_ERR_IO;
+    if (r->lanes)
+        r->lane_done[rec->partition] = rec->source_offset;
     if (rec->offset < r->replay_until[p]) {
         if (kt_out_mute(&r->out, seq) != VG_OK)
             return VG_ERR_IO;
@@ -419,10 +440,10 @@ int kt_release(struct kt_run *r, bool flush) {
     const struct vg_reorder_rec *rec;
 
     while ((rec = vg_reorder_peek(r->reorder, flush)) != NULL) {
-        int32_t p = rec->partition;
+        int32_t p = rec->partition / r->lanes_per_part;
         if (kt_release_head(r, rec) != VG_OK)
             return VG_ERR_IO;
-        if (vg_reorder_first_offset(r->reorder, p) < 0)
+        if (r->lanes || vg_reorder_first_offset(r->reorder, p) < 0)
             kt_starve(r, p);
     }
     return VG_OK;
@@ -430,14 +451,79 @@ int kt_release(struct kt_run *r, bool flush) {
 
 /* Partitions handed back by a rebalance: nothing of theirs may wait in the buffer. */
 static void kt_reorder_forget_unassigned(struct kt_run *r) {
-    for (int32_t p = 0; p < KT_MAX_PARTITIONS; p++) {
+    int32_t parts = r->lanes ? r->d->cfg->input.repartition_partitions + 1 : KT_MAX_PARTITIONS;
+    for (int32_t p = 0; p < parts; p++) {
         bool assigned = false;
         for (int i = 0; r->assigned && i < r->assigned->cnt; i++)
             if (r->assigned->elems[i].partition == p)
                 assigned = true;
-        if (!assigned)
-            vg_reorder_set_active(r->reorder, p, false);
+        if (!r->lanes) {
+            if (!assigned)
+                vg_reorder_set_active(r->reorder, p, false);
+            continue;
+        }
+        /* A lane of an assigned partition holds the merge until its source's marker says
+         * how far it is or that it is idle. */
+        for (int32_t l = p * r->lanes_per_part; l < (p + 1) * r->lanes_per_part; l++)
+            if (!assigned || vg_reorder_first_offset(r->reorder, l) < 0)
+                vg_reorder_set_active(r->reorder, l, assigned);
     }
+}
+
+/* Distributed mode, on revoke: what waits in the merge of partition p is dropped and read
+ * again (by the next owner, or by this one from the committed offset): released now, out of
+ * its lanes' order, it would change what the windows see. */
+static void kt_lanes_drop(struct kt_run *r, int32_t p) {
+    kt_sync_position(r, p);
+    for (int32_t l = p * r->lanes_per_part; l < (p + 1) * r->lanes_per_part; l++) {
+        vg_reorder_drop_partition(r->reorder, l);
+        r->lane_read[l] = r->lane_done[l]; /* what was dropped is read again */
+    }
+    r->read_next[p] = r->consumed_next[p];
+}
+
+/* A message of the repartition topic (distributed mode): a progress marker moves its lane;
+ * an event is parsed into its lane. Returns true when a record was queued. */
+static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *lane, uint8_t *sides,
+                            int64_t *source_offset) {
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *v;
+    size_t n;
+    int32_t src;
+
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(hdrs, VG_HDR_SRC, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || n != 4) {
+        *lane = -1;
+        return false;
+    }
+    src = (int32_t)vg_be32(v);
+    if (src < 0 || src >= r->lanes_per_part) {
+        *lane = -1;
+        return false;
+    }
+    *lane = m->partition * r->lanes_per_part + src;
+    if (rd_kafka_header_get_last(hdrs, VG_HDR_MARK, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && n == 8) {
+        int64_t ts = (int64_t)vg_be64(v);
+        bool idle = rd_kafka_header_get_last(hdrs, VG_HDR_IDLE, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && n == 1 &&
+                    *(const uint8_t *)v;
+        if (ts != INT64_MIN)
+            vg_reorder_advance(r->reorder, *lane, ts);
+        if (vg_reorder_first_offset(r->reorder, *lane) < 0)
+            vg_reorder_set_active(r->reorder, *lane, !idle);
+        *sides = 0;
+        return true;
+    }
+    if (rd_kafka_header_get_last(hdrs, VG_HDR_SIDE, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || n != 1) {
+        *lane = -1;
+        return false;
+    }
+    *sides = *(const uint8_t *)v & VG_SIDE_ALL;
+    if (rd_kafka_header_get_last(hdrs, VG_HDR_OFF, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || n != 8) {
+        *lane = -1;
+        return false;
+    }
+    *source_offset = (int64_t)vg_be64(v);
+    return true;
 }
 
 /* Parses one message into the merge, or dead-letters it. arrival_ns: when it was taken
@@ -463,6 +549,28 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         r->skipped_duplicates++;
         return false;
     }
+    int32_t lane = p;
+    uint8_t sides = VG_SIDE_ALL;
+    int64_t source_offset = -1;
+    if (r->lanes) {
+        bool ok = kt_lane_message(r, m, &lane, &sides, &source_offset);
+        if (ok && sides == 0) { /* a marker: nothing for the engine */
+            r->read_next[p] = m->offset + 1;
+            kt_sync_position(r, p);
+            return false;
+        }
+        if (!ok) {
+            kt_fatal(r, "repartition topic", "a message without vigil's headers (vg-src, vg-side): "
+                     "input.repartition_topic must be written by vigild only");
+            return false;
+        }
+        if (source_offset <= r->lane_read[lane]) { /* in the state already, or a copy */
+            r->read_next[p] = m->offset + 1;
+            kt_sync_position(r, p);
+            r->lane_copies++;
+            return false;
+        }
+    }
     memset(&perr, 0, sizeof(perr));
     if (m->len > VG_RECORD_MAX) {
         perr.reason = VG_REASON_OVERSIZED;
@@ -477,7 +585,10 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
             return false; /* failing: not read, offset stays before it */
         /* A far-future record (time_guard.h) would hold its partition's later records until
          * every other partition reached its date: it goes through at once instead. */
-        vg_reorder_push(r->reorder, p, m->offset, &txn, arrival_ns, vg_engine_is_future(r->engine, txn.ts_ms));
+        vg_reorder_push(r->reorder, lane, m->offset, &txn, arrival_ns, vg_engine_is_future(r->engine, txn.ts_ms),
+                        sides, source_offset);
+        if (r->lanes)
+            r->lane_read[lane] = source_offset;
         r->last_fetch_ns[p] = arrival_ns;
         r->read_next[p] = m->offset + 1;
         kt_sync_position(r, p);
@@ -522,7 +633,9 @@ static uint32_t kt_refill(struct kt_run *r, int32_t p) {
     uint32_t read = 0;
     bool queued = false;
 
-    while (!queued && r->part_queue[p] && !vg_reorder_full(r->reorder) && !kt_failing(r)) {
+    /* Lanes: a partition interleaves its sources, so the one a lane waits for may be
+     * further in: read what librdkafka holds (the merge is sized for it). */
+    while ((!queued || r->lanes) && r->part_queue[p] && !vg_reorder_full(r->reorder) && !kt_failing(r)) {
         rd_kafka_message_t *m;
         if (pd->next == pd->count) {
             ssize_t n = rd_kafka_consume_batch_queue(r->part_queue[p], 0, pd->msgs, KT_PULL_BATCH);
@@ -563,9 +676,9 @@ static uint32_t kt_refill_starving(struct kt_run *r) {
 
     for (int32_t i = 0; i < n; i++) {
         int32_t p = r->starving[i];
-        if (vg_reorder_first_offset(r->reorder, p) < 0)
+        if (r->lanes || vg_reorder_first_offset(r->reorder, p) < 0)
             read += kt_refill(r, p);
-        if (r->part_queue[p] && vg_reorder_first_offset(r->reorder, p) < 0)
+        if (r->part_queue[p] && (r->lanes || vg_reorder_first_offset(r->reorder, p) < 0))
             r->starving[kept++] = p;
         else
             r->is_starving[p] = false;
@@ -586,14 +699,14 @@ static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
 
     while (read < budget && !kt_failing(r) &&
            (rec = vg_reorder_peek(r->reorder, false)) != NULL) {
-        int32_t p = rec->partition;
+        int32_t p = rec->partition / r->lanes_per_part;
         /* The partition's next record joins the merge before its head leaves (records stay
          * where they are in the merge's slab, so rec remains valid): the pop then moves
          * the partition once within the heap instead of out of it and back in. */
         read += kt_refill(r, p);
         if (kt_release_head(r, rec) != VG_OK)
             break;
-        if (vg_reorder_first_offset(r->reorder, p) < 0)
+        if (r->lanes || vg_reorder_first_offset(r->reorder, p) < 0)
             kt_starve(r, p);
     }
     return read;
@@ -634,7 +747,13 @@ static int kt_start_embedded(struct kt_run *r, const struct vg_config *cfg, char
     if (vg_mock_broker_start(&r->mock, 1, errstr, errstr_size) ||
         vg_mock_broker_create_topic(r->mock, cfg->input.topic, 4, errstr, errstr_size) ||
         vg_mock_broker_create_topic(r->mock, cfg->output.topic, 4, errstr, errstr_size) ||
-        vg_mock_broker_create_topic(r->mock, cfg->dead_letter.topic, 1, errstr, errstr_size))
+        vg_mock_broker_create_topic(r->mock, cfg->dead_letter.topic, 1, errstr, errstr_size) ||
+        (cfg->input.repartition_topic[0] &&
+         vg_mock_broker_create_topic(r->mock, cfg->input.repartition_topic, cfg->input.repartition_partitions + 1,
+                                     errstr, errstr_size)) ||
+        (cfg->input.repartition_topic[0] && cfg->state.topic[0] &&
+         vg_mock_broker_create_topic(r->mock, cfg->state.topic, cfg->input.repartition_partitions + 1, errstr,
+                                     errstr_size)))
         return VG_ERR_INVALID;
     vg_info("embedded_broker", "bootstrap=%s", vg_mock_broker_bootstrap(r->mock));
     return VG_OK;
@@ -680,6 +799,58 @@ static int kt_input_partitions(struct kt_run *r, const char *topic) {
     return partitions;
 }
 
+/* Distributed mode: the repartition topic must have input.repartition_partitions + 1
+ * partitions (the last is the graph task); the merge gets a lane per (partition, input
+ * partition). */
+static int kt_lanes_setup(struct kt_run *r, const char *bootstrap, char *errstr, size_t errstr_size) {
+    const struct vg_config *cfg = r->d->cfg;
+    int want = cfg->input.repartition_partitions + 1;
+    int sources = kt_input_partitions(r, cfg->input.topic);
+    int have = kt_input_partitions(r, r->topic);
+
+    (void)bootstrap;
+    if (sources <= 0) {
+        snprintf(errstr, errstr_size, "input.topic %s: not found on the cluster (distributed mode needs its "
+                 "partition count)", cfg->input.topic);
+        return VG_ERR_INVALID;
+    }
+    if (have != want) {
+        snprintf(errstr, errstr_size, "input.repartition_topic %s: %s %d partitions, input.repartition_partitions "
+                 "%d needs %d (one per account task and one for the graph task); create it with "
+                 "cleanup.policy=delete and that count", r->topic, have ? "has" : "not found, needs", have ? have : want,
+                 cfg->input.repartition_partitions, want);
+        return VG_ERR_INVALID;
+    }
+    if (cfg->state.topic[0] && (have = kt_input_partitions(r, cfg->state.topic)) != want) {
+        snprintf(errstr, errstr_size, "state.topic %s: %s %d partitions, needs %d (one per task); create it with "
+                 "cleanup.policy=compact and that count", cfg->state.topic, have ? "has" : "not found, needs",
+                 have ? have : want, want);
+        return VG_ERR_INVALID;
+    }
+    if (!cfg->state.topic[0])
+        vg_warn("distributed_without_state", "msg=\"no state.topic: a task that moves to another instance starts "
+                "with empty windows\"");
+    if ((int64_t)want * sources > KT_MAX_LANES) {
+        snprintf(errstr, errstr_size, "input.repartition_partitions + 1 (%d) x input partitions (%d) exceeds %d lanes",
+                 want, sources, KT_MAX_LANES);
+        return VG_ERR_INVALID;
+    }
+    vg_reorder_destroy(r->reorder);
+    r->reorder = NULL;
+    r->lane_done = malloc((size_t)want * (size_t)sources * sizeof(*r->lane_done));
+    r->lane_read = malloc((size_t)want * (size_t)sources * sizeof(*r->lane_read));
+    for (int64_t l = 0; r->lane_done && r->lane_read && l < (int64_t)want * sources; l++)
+        r->lane_done[l] = r->lane_read[l] = -1;
+    if (!r->lane_done || !r->lane_read || vg_reorder_create(&r->reorder, KT_LANE_RECORDS, want * sources) != VG_OK) {
+        snprintf(errstr, errstr_size, "out of memory (event-time merge of %d lanes)", want * sources);
+        return VG_ERR_INVALID;
+    }
+    r->lanes_per_part = sources;
+    vg_info("distributed_mode", "input=%s input_partitions=%d repartition_topic=%s partitions=%d task_group=%s",
+            cfg->input.topic, sources, r->topic, want, r->group);
+    return VG_OK;
+}
+
 static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errstr,
                              size_t errstr_size) {
     const struct vg_config *cfg = r->d->cfg;
@@ -689,7 +860,13 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
 
     if (!conf)
         return VG_ERR_INVALID;
-    kt_conf_size_prefetch(conf, cfg, kt_input_partitions(r, cfg->input.topic));
+    kt_conf_size_prefetch(conf, cfg, kt_input_partitions(r, r->topic));
+    if (r->lanes && (rd_kafka_conf_set(conf, "group.id", r->group, errstr, errstr_size) != RD_KAFKA_CONF_OK ||
+                     rd_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errstr_size) !=
+                         RD_KAFKA_CONF_OK)) {
+        rd_kafka_conf_destroy(conf);
+        return VG_ERR_INVALID;
+    }
     kt_fetcher_setup(r, conf);
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_rebalance_cb(conf, kt_rebalance_cb);
@@ -710,11 +887,11 @@ static int kt_start_consumer(struct kt_run *r, const char *bootstrap, char *errs
     }
     rd_kafka_queue_io_event_enable(r->consumer_queue, r->wake_fd[1], "c", 1);
     topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, cfg->input.topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics, r->topic, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(r->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err) {
-        snprintf(errstr, errstr_size, "subscribe to %s: %s", cfg->input.topic,
+        snprintf(errstr, errstr_size, "subscribe to %s: %s", r->topic,
                  rd_kafka_err2str(err));
         return VG_ERR_INVALID;
     }
@@ -740,6 +917,10 @@ static void kt_periodic(struct kt_run *r, int64_t now, bool idle) {
         kt_state_release(r);
         if (now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL)
             kt_state_take(r, now, false);
+    }
+    if (r->tasks_on && r->assigned && now - r->last_state_ns >= d->cfg->state.interval_ms * 1000000LL) {
+        r->last_state_ns = now;
+        kt_tasks_checkpoint(r);
     }
     /* The engine reports progress every few thousand records; when a checkpoint has
      * waited too long (slow input) or the input is idle, make it report now. */
@@ -788,7 +969,7 @@ static void kt_loop(struct kt_run *r) {
             vg_warn("kafka_connect_slow", "waited_s=%lld bootstrap=%s topic=%s group=%s msg=\"no partitions "
                     "assigned yet: brokers unreachable, topic missing, or the group still rebalancing\"",
                     (long long)((now - r->connect_ns) / 1000000000), r->d->cfg->kafka.brokers,
-                    r->d->cfg->input.topic, r->d->cfg->input.group);
+                    r->topic, r->group);
         }
         kt_periodic(r, now, idle);
 
@@ -903,6 +1084,19 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     }
     if (!d->input_topic[0])
         snprintf(d->input_topic, sizeof(d->input_topic), "%s", cfg->input.topic);
+    r->lanes_per_part = 1;
+    r->lanes = cfg->input.repartition_topic[0] != '\0';
+    snprintf(r->topic, sizeof(r->topic), "%s", r->lanes ? cfg->input.repartition_topic : cfg->input.topic);
+    if (r->lanes) { /* the lag /metrics shows is the tasks' */
+        snprintf(d->input_topic, sizeof(d->input_topic), "%s", r->topic);
+        atomic_store(&d->distributed, true);
+    }
+    if (!r->lanes)
+        snprintf(r->group, sizeof(r->group), "%s", cfg->input.group);
+    else if (cfg->input.repartition_group[0])
+        snprintf(r->group, sizeof(r->group), "%s", cfg->input.repartition_group);
+    else
+        snprintf(r->group, sizeof(r->group), "%.*s.tasks", VG_TOPIC_MAX - 6, cfg->input.group);
 
     if (!strcmp(cfg->kafka.brokers, "embedded")) {
         if (kt_start_embedded(r, cfg, errstr, errstr_size))
@@ -925,6 +1119,19 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     if (r->out_queue)
         rd_kafka_queue_io_event_enable(r->out_queue, r->wake_fd[1], "o", 1);
     sink = kt_out_sink(&r->out);
+    if (r->lanes && cfg->state.dir[0]) {
+        snprintf(errstr, errstr_size, "state.dir keeps one process's state on its own disk; with "
+                 "input.repartition_topic the tasks' state lives in state.topic");
+        exit_code = 1;
+        goto out;
+    }
+    if (r->lanes && kt_lanes_setup(r, bootstrap, errstr, errstr_size) != VG_OK)
+        goto out;
+    if (r->lanes && cfg->state.topic[0]) {
+        if (kt_tasks_open(r, bootstrap, errstr, errstr_size) != VG_OK)
+            goto out;
+        r->tasks_on = true;
+    }
     if (cfg->state.dir[0]) {
         if (kt_state_open(r, &sink, errstr, errstr_size)) {
             exit_code = 1;
@@ -939,6 +1146,8 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     vg_engine_use_wall_clock(r->engine, cfg->input.max_clock_skew_ms);
     /* release: /metrics and reload readers load it with acquire. */
     atomic_store_explicit(&d->engine, r->engine, memory_order_release);
+    if (r->lanes && vg_router_start(&r->router, d, bootstrap, errstr, errstr_size) != VG_OK)
+        goto out;
     if (kt_start_consumer(r, bootstrap, errstr, errstr_size))
         goto out;
     if (demo && vg_kafka_demo_feed_start(&r->feed, bootstrap, cfg->input.topic, rate_per_s, seed,
@@ -947,7 +1156,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r->connect_ns = vg_now_mono_ns();
     r->slow_connect_ns = r->connect_ns + KT_SLOW_CONNECT_NS;
     vg_info("kafka_connecting", "bootstrap=%s topic=%s group=%s output=%s mode=%s fetcher_kick=%d",
-            bootstrap, cfg->input.topic, cfg->input.group, cfg->output.topic,
+            bootstrap, r->topic, r->group, cfg->output.topic,
             cfg->output.exactly_once ? "exactly_once" : "at_least_once", r->kick_fetcher);
 
     r->last_ckpt_ns = r->last_commit_ns = r->last_txn_ns = r->last_state_ns = vg_now_mono_ns();
@@ -959,7 +1168,14 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
     r->feed = NULL;
     atomic_store(&d->consuming, false);
     kt_out_begin_stop(&r->out); /* engine.shutdown_timeout bounds the drain from here */
+    vg_router_stop(r->router); /* its last transaction: what it forwarded is committed */
+    r->router = NULL;
+    for (int i = 0; r->lanes && r->assigned && i < r->assigned->cnt; i++)
+        if (r->assigned->elems[i].partition >= 0 && r->assigned->elems[i].partition < KT_MAX_PARTITIONS)
+            kt_lanes_drop(r, r->assigned->elems[i].partition);
     kt_quiesce(r);
+    if (r->tasks_on && !kt_failing(r) && !kt_out_stop_expired(&r->out) && kt_tasks_save(r, r->assigned) != VG_OK)
+        kt_fatal(r, "task state", "could not store the tasks' state at shutdown");
     if (kt_out_stop_expired(&r->out))
         vg_warn("checkpoint_skipped", "msg=\"engine.shutdown_timeout ran out; keeping the previous checkpoint\"");
     else
@@ -968,6 +1184,8 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
 
 out:
     vg_kafka_demo_feed_stop(r->feed);
+    vg_router_stop(r->router);
+    r->router = NULL;
     if (r->consumer) {
         kt_close_consumer(r);
         if (kt_failing(r))
@@ -1012,14 +1230,18 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu exit=%d",
+            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu lane_copies_skipped=%llu exit=%d",
             (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
             (unsigned long long)r->skipped_duplicates, (unsigned long long)r->replayed,
             (unsigned long long)r->out.alerts_muted, (unsigned long long)r->kicks,
-            (unsigned long long)vg_reorder_forced(r->reorder), exit_code);
+            (unsigned long long)(r->reorder ? vg_reorder_forced(r->reorder) : 0), (unsigned long long)r->lane_copies,
+            exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
+    kt_tasks_close(r);
     vg_reorder_destroy(r->reorder);
+    free(r->lane_done);
+    free(r->lane_read);
     for (int i = 0; i < 2; i++)
         if (r->wake_fd[i] >= 0)
             close(r->wake_fd[i]);

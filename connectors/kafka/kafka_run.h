@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "kafka/kafka_int.h"
+#include "kafka/repartition.h"
 #include "vigil/checkpoint.h"
 #include "vigil/daemon.h"
 #include "vigil/engine.h"
@@ -31,6 +32,8 @@
 #define KT_DEMO_DRAIN_NS (15 * 1000000000LL)   /* demo: reading what the feed produced */
 #define KT_NO_MARK UINT64_MAX
 #define KT_PULL_BATCH 64               /* messages taken from a partition queue at once */
+#define KT_LANE_RECORDS 65536u /* distributed mode: records of every lane between two markers */
+#define KT_MAX_LANES 65536
 #define KT_REORDER_RECORDS (2 * KT_MAX_PARTITIONS) /* event-time merge buffer: one parsed
                                         * record per partition is refilled at a time; the
                                         * rest waits unparsed in librdkafka's partition queues */
@@ -55,6 +58,34 @@ struct kt_pending {
 
 struct kt_run {
     struct vg_daemon *d;
+    /* What the loop consumes: input.topic in input.group, or in distributed mode the
+     * repartition topic in the task group (repartition.h), read in lanes. */
+    char topic[VG_TOPIC_MAX + 1];
+    char group[VG_TOPIC_MAX + 1];
+    struct vg_router *router;                 /* distributed mode: the first hop */
+    /* Lanes: in distributed mode each repartition partition carries one sub-stream per
+     * input partition (the vg-src header), each in event-time order, so the merge's unit is
+     * the lane p * lanes_per_part + source, fed by the sub-stream's records and its progress
+     * markers. One process reads its input topic with one lane per partition. */
+    int32_t lanes_per_part;
+    bool lanes;
+    /* Per lane, in input-partition offsets (the vg-off header): the last record handed to
+     * the engine (what a stored state holds: lanes release in order within a lane, not
+     * across the lanes of a partition, so a partition is read again from its oldest
+     * unreleased record and the rest is skipped by these), and the last record read (a
+     * record at or below it is a copy: read again, or forwarded twice by a router that
+     * took the input partition over). */
+    int64_t *lane_done, *lane_read;
+    uint64_t lane_copies;                     /* records skipped by lane_read */
+    /* Distributed mode with state.topic (task_state.c): each owned task's state is stored
+     * there and restored by whichever instance is given the task. */
+    bool tasks_on;
+    rd_kafka_t *state_rk;                     /* idempotent producer of the state topic */
+    rd_kafka_t *state_reader;                 /* assign()-only consumer that reads it back */
+    bool state_failed;                        /* a state record was not delivered */
+    uint64_t task_gen[KT_MAX_PARTITIONS];     /* newest stored generation per task */
+    int64_t task_start[KT_MAX_PARTITIONS];    /* where the task's stream starts in this
+                                               * assignment (its state's position), -1 = unknown */
     struct vg_engine *engine;
     struct kt_out out;
     bool out_ready;
@@ -154,6 +185,19 @@ static inline bool kt_failing(struct kt_run *r) { return r->fatal || atomic_load
 /* Hands the engine what the event-time merge lets go (all of it with flush). Returns VG_OK,
  * or VG_ERR_IO when the run is failing. */
 int kt_release(struct kt_run *r, bool flush);
+
+/* task_state.c */
+int kt_tasks_open(struct kt_run *r, const char *bootstrap, char *errstr, size_t errstr_size);
+void kt_tasks_close(struct kt_run *r);
+/* Stores the state of the tasks in parts at their consumed positions (engine drained). */
+int kt_tasks_save(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts);
+/* Assignment: loads the tasks' states, replaces the engine with one holding them and sets
+ * restored_next for kt_state_seek. Then kt_tasks_initial once the seeks are set. */
+int kt_tasks_assign(struct kt_run *r, rd_kafka_topic_partition_list_t *parts);
+int kt_tasks_initial(struct kt_run *r, const rd_kafka_topic_partition_list_t *parts);
+void kt_tasks_checkpoint(struct kt_run *r);
+/* /metrics: this instance owns no task (revoke). */
+void kt_tasks_revoked(struct kt_run *r);
 
 /* kafka_commit.c */
 void kt_ckpt_close(struct kt_run *r, int64_t now_ns);

@@ -189,7 +189,7 @@ static void waiting_update(struct vg_reorder *r, int32_t p) {
 /* ---- queueing ---------------------------------------------------------------------------- */
 
 void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
-                     int64_t arrival_ns, bool urgent) {
+                     int64_t arrival_ns, bool urgent, uint8_t sides, int64_t source_offset) {
     if (partition < 0 || partition >= r->n_parts || r->count >= r->capacity) return;
     struct part *q = &r->parts[partition];
     uint32_t i;
@@ -205,6 +205,8 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
     rec->arrival_ns = arrival_ns;
     rec->partition = partition;
     rec->urgent = urgent;
+    rec->sides = sides;
+    rec->source_offset = source_offset;
     rec->next = NONE;
     heap_remove(r, WAITING, partition); /* a push ends the wait, before last_ts changes */
     if (q->tail == NONE) {
@@ -219,6 +221,13 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
     if (!urgent && txn->ts_ms > q->last_ts) q->last_ts = txn->ts_ms;
     q->active = true;
     heap_insert(r, QUEUED, partition);
+}
+
+void vg_reorder_advance(struct vg_reorder *r, int32_t partition, int64_t ts_ms) {
+    if (partition < 0 || partition >= r->n_parts || ts_ms <= r->parts[partition].last_ts) return;
+    heap_remove(r, WAITING, partition); /* its key changes */
+    r->parts[partition].last_ts = ts_ms;
+    waiting_update(r, partition);
 }
 
 void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active) {

@@ -36,6 +36,8 @@ struct vg_reorder_rec {
     int64_t arrival_ns;
     int32_t partition;
     bool urgent;            /* released at once, not part of the partition's watermark */
+    uint8_t sides;          /* VG_SIDE_* the engine routes (all of them but in distributed mode) */
+    int64_t source_offset;  /* distributed mode: the record's offset in its input partition */
     uint32_t next;          /* internal: next record of the partition's queue */
 };
 
@@ -50,7 +52,11 @@ uint32_t vg_reorder_count(const struct vg_reorder *r);
 /* Queues a parsed record of `partition` (caller checks vg_reorder_full first). Marks the
  * partition active. urgent: see above. */
 void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, const struct vg_txn *txn,
-                     int64_t arrival_ns, bool urgent);
+                     int64_t arrival_ns, bool urgent, uint8_t sides, int64_t source_offset);
+
+/* A partition's source says it has delivered everything older than ts_ms (a progress
+ * marker of the repartition topic): raises its watermark as a pushed record would. */
+void vg_reorder_advance(struct vg_reorder *r, int32_t partition, int64_t ts_ms);
 
 /* Whether an empty partition may still deliver records the merge must wait for: true for
  * an assigned partition that is not idle, false once idle or unassigned. */

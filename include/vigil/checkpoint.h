@@ -34,6 +34,22 @@ int vg_engine_snapshot(struct vg_engine *e, const void *input_position, size_t l
  * longer than VG_CHECKPOINT_SOURCE_MAX. */
 int vg_engine_snapshot_of(struct vg_engine *e, const char *source, const void *input_position, size_t len,
                           struct vg_snapshot **out);
+/* The same, of one task's state only (distributed mode): the accounts with
+ * vg_task_of(id, tasks) == task, their events and cooldowns; the graph's (edges, its
+ * cooldowns) when task == tasks. */
+int vg_engine_snapshot_task(struct vg_engine *e, int task, int tasks, const char *source, const void *input_position,
+                            size_t len, struct vg_snapshot **out);
+/* The snapshot's image as a checkpoint file holds it (hashes computed): for storing it
+ * elsewhere than in a state.dir (distributed mode's state topic). Valid until freed. */
+const void *vg_snapshot_image(struct vg_snapshot *s, size_t *len);
+/* Starts an engine holding the state of n images (each validated; their accounts must be
+ * disjoint, as the tasks' images are): next seq after the largest and at least
+ * min_next_seq (seqs keep rising for the output's bookkeeping), newest time the oldest
+ * image's. n = 0 starts an empty engine. Returns VG_OK, VG_ERR_INVALID (a corrupt image) or
+ * VG_ERR_NOMEM, with errstr. */
+int vg_engine_start_images(struct vg_engine **out, const struct vg_config *cfg, const struct vg_alert_sink *sink,
+                           const void *const *images, const size_t *lens, int n, uint64_t min_next_seq, char *errstr,
+                           size_t errstr_size);
 /* Bytes the snapshot will write, and how long encoding it took (ns). */
 size_t vg_snapshot_size(const struct vg_snapshot *s);
 int64_t vg_snapshot_copy_ns(const struct vg_snapshot *s);

@@ -39,6 +39,10 @@ struct vg_config {
         char instance_id[VG_TOPIC_MAX + 1]; /* input.instance_id: group.instance.id, "" = none */
         int64_t idle_timeout_ms;           /* input.idle_timeout, default 1s: an empty partition holds the merge that long */
         int64_t max_clock_skew_ms;         /* input.max_clock_skew, default 1h: Kafka records further ahead of the wall clock may be far-future */
+        /* Distributed mode (docs/ARCHITECTURE.md "Several instances"): "" = one process. */
+        char repartition_topic[VG_TOPIC_MAX + 1]; /* input.repartition_topic: account-side events, keyed by account */
+        int repartition_partitions;        /* input.repartition_partitions, default 8: account tasks (the topic has one more: the graph task) */
+        char repartition_group[VG_TOPIC_MAX + 1]; /* input.repartition_group, default "<input.group>.tasks" */
     } input;
     struct {
         char topic[VG_TOPIC_MAX + 1];      /* output.topic, default "alerts" */
@@ -79,6 +83,7 @@ struct vg_config {
         char dir[VG_PATH_MAX];             /* state.dir, "" = no checkpoints */
         unsigned long dir_line;            /* line state.dir was written on (messages), 0 = none */
         int64_t interval_ms;               /* state.interval, default 30s */
+        char topic[VG_TOPIC_MAX + 1];      /* state.topic: task state for distributed mode (compacted), "" = none */
     } state;
     struct vg_report_config *report;       /* report: (goAML drafts, report.h); NULL when not written */
     struct {
@@ -89,6 +94,10 @@ struct vg_config {
 /* Fills cfg with the built-in defaults (every rule enabled, contract defaults).
  * Returns VG_OK or VG_ERR_NOMEM. Release with vg_config_free. */
 int vg_config_defaults(struct vg_config *cfg);
+
+/* Settings the environment gives every instance of one config file: VIGIL_INSTANCE_ID
+ * (non-empty) replaces input.instance_id (systemd's vigild@.service sets it to %i). */
+void vg_config_apply_env(struct vg_config *cfg);
 
 /* Loads and validates a YAML file on top of the defaults. Unknown keys and bad values
  * fail with errstr like "vigil.yaml:12: rules.fan_in.window: bad duration 'x'".

@@ -28,6 +28,12 @@ struct vg_daemon {
      * time order because the merge was full. Single writer: the Kafka input thread. */
     _Atomic uint64_t merge_idle_releases;
     _Atomic uint64_t merge_forced;
+    /* Distributed mode (input.repartition_topic): the tasks (repartition partitions) this
+     * instance owns, a bit each, and how long the last assignment's state restore took. */
+    atomic_bool distributed;
+    atomic_int tasks_owned;
+    _Atomic uint64_t task_owned_bits[16];
+    _Atomic int64_t task_restore_us;
     /* Kafka at-least-once output: from reading the record to the broker acknowledging the
      * alert it caused (vigil_alert_ack_latency_seconds); written by delivery reports. */
     _Atomic uint64_t ack_latency_count[VG_LATENCY_BUCKETS];

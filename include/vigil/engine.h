@@ -86,6 +86,21 @@ void vg_engine_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arr
 /* Like submit but never blocks: returns VG_ERR_FULL when a ring has no room. */
 int vg_engine_try_submit(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns);
 
+/* Which events of a transaction a submit routes: the sending account's, the receiving
+ * account's, the graph stage's (when the amount reaches a graph rule's min_amount). A
+ * process that owns only some accounts (input.repartition_topic) routes only its sides. */
+#define VG_SIDE_OUT 1u
+#define VG_SIDE_IN 2u
+#define VG_SIDE_GRAPH 4u
+#define VG_SIDE_ALL (VG_SIDE_OUT | VG_SIDE_IN | VG_SIDE_GRAPH)
+
+/* try_submit routing only the events in `sides` (VG_SIDE_*). */
+int vg_engine_try_submit_sides(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival_ns, unsigned sides);
+
+/* Smallest amount (base micro-units) any enabled graph rule uses; INT64_MAX when none is
+ * enabled. */
+int64_t vg_engine_graph_min_amount(const struct vg_config *cfg);
+
 /* Kafka input: a record counts as far-future (vigil/time_guard.h) only when it is also more
  * than max_skew_ms ahead of the wall clock. Input thread only, before the first submit. */
 void vg_engine_use_wall_clock(struct vg_engine *e, int64_t max_skew_ms);

@@ -20,4 +20,10 @@ static inline uint64_t vg_hash64_id(const char *id, size_t len) {
     return XXH3_64bits(id, len);
 }
 
+/* Distributed mode: the task (repartition partition, 0..tasks-1) that owns an account. The
+ * high bits: the engine spreads a task's accounts over its shards with the low ones. */
+static inline int32_t vg_task_of(const char *id, size_t len, int tasks) {
+    return (int32_t)((vg_hash64_id(id, len) >> 32) % (uint64_t)tasks);
+}
+
 #endif

@@ -18,7 +18,7 @@ static struct vg_txn txn_at(int64_t ts) {
 
 static void push(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts) {
     struct vg_txn t = txn_at(ts);
-    vg_reorder_push(r, p, offset, &t, 0, false);
+    vg_reorder_push(r, p, offset, &t, 0, false, 7, -1);
 }
 
 /* Releases everything releasable now; returns how many. */
@@ -68,7 +68,7 @@ static void push_id(struct vg_reorder *r, int32_t p, int64_t offset, int64_t ts,
     struct vg_txn t = txn_at(ts);
     t.id_len = (uint8_t)strlen(id);
     memcpy(t.id, id, t.id_len);
-    vg_reorder_push(r, p, offset, &t, 0, false);
+    vg_reorder_push(r, p, offset, &t, 0, false, 7, -1);
 }
 
 /* A stream sorted by time with rising ids (AMLworld's line numbers) scattered over
@@ -125,7 +125,7 @@ Test(reorder, an_urgent_record_goes_at_once_and_does_not_advance_its_partition) 
     vg_reorder_set_active(r, 0, true);
     cr_assert_eq(release(r, ts, NULL, 4), 0, "partition 0 has not delivered");
     struct vg_txn far = txn_at(4070908800000LL); /* 2099-01-01 */
-    vg_reorder_push(r, 0, 0, &far, 0, true);
+    vg_reorder_push(r, 0, 0, &far, 0, true, 7, -1);
     push(r, 0, 1, 5);
     const struct vg_reorder_rec *rec = vg_reorder_peek(r, false);
     cr_assert_not_null(rec, "the far-future head does not hold its partition back");
@@ -318,5 +318,30 @@ Test(reorder, random_operations_match_a_brute_force_model) {
         for (int q = 0; q < MODEL_PARTS; q++) total += m.count[q];
         cr_assert_eq(vg_reorder_count(r), (uint32_t)total, "step %d", step);
     }
+    vg_reorder_destroy(r);
+}
+
+/* Distributed mode: a lane with nothing queued is moved by its source's progress marker
+ * (vg_reorder_advance): records strictly older than every waiting lane's marker leave, one
+ * of the marker's own time waits (the source may still send another of that time), and a
+ * marker never moves a lane back. */
+Test(reorder, a_marker_moves_an_empty_lane) {
+    struct vg_reorder *r;
+    int64_t ts[4];
+    cr_assert_eq(vg_reorder_create(&r, 16, 2), VG_OK);
+    vg_reorder_set_active(r, 1, true);
+    push(r, 0, 0, 100);
+    push(r, 0, 1, 200);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "lane 1 has said nothing yet");
+    vg_reorder_advance(r, 1, 100);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "a marker of the head's own time holds it");
+    vg_reorder_advance(r, 1, 150);
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_expect_eq(ts[0], 100);
+    vg_reorder_advance(r, 1, 120);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "an older marker does not move the lane back");
+    vg_reorder_set_active(r, 1, false); /* the source is idle */
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_expect_eq(ts[0], 200);
     vg_reorder_destroy(r);
 }

@@ -468,3 +468,91 @@ Test(checkpoint, version_1_reaches_the_check_without_identity) {
     remove_dir(dir);
     stream_free(&s);
 }
+
+/* Distributed mode's task images (vg_engine_snapshot_task): the state cut into 3 account
+ * tasks and the graph task, restored together into a fresh engine, continues exactly as the
+ * uninterrupted run; each image alone holds only its task's accounts. */
+Test(checkpoint, task_images_restore_together_as_the_whole) {
+    enum { TASKS = 3, N = 4000, CUT = 1900 };
+    struct stream s = make_stream(N);
+    struct run whole = {0}, a = {0}, b = {0};
+    cr_assert_eq(run_part(&s, 0, s.n, 1, NULL, &whole, false), VG_OK);
+
+    struct vg_config *cfg = config(2);
+    struct vg_alert_sink sink_a = {.opaque = &a.alerts, .on_alert = collect};
+    struct vg_engine *e;
+    char err[1024] = "";
+    cr_assert_eq(vg_engine_start(&e, cfg, &sink_a, err, sizeof err), VG_OK, "%s", err);
+    for (size_t i = 0; i < CUT; i++) {
+        struct vg_txn t;
+        struct vg_parse_error pe;
+        cr_assert_eq(vg_ndjson_parse(s.lines[i], strlen(s.lines[i]), &cfg->currency, &t, &pe), VG_OK);
+        t.seq = vg_engine_next_seq(e);
+        vg_engine_submit(e, &t, 0);
+    }
+    vg_engine_drain(e);
+    struct vg_engine_stats before;
+    vg_engine_stats(e, &before);
+    void *img[TASKS + 1];
+    size_t len[TASKS + 1];
+    for (int task = 0; task <= TASKS; task++) {
+        struct vg_snapshot *snap = NULL;
+        cr_assert_eq(vg_engine_snapshot_task(e, task, TASKS, "", "p", 1, &snap), VG_OK);
+        const void *bytes = vg_snapshot_image(snap, &len[task]);
+        img[task] = malloc(len[task]);
+        memcpy(img[task], bytes, len[task]);
+        vg_snapshot_free(snap);
+    }
+    uint64_t next = vg_engine_next_seq(e);
+    cr_assert_eq(vg_engine_stop(e), VG_OK);
+
+    /* One task alone: only its own accounts. */
+    struct vg_test_alerts none = {0};
+    struct vg_alert_sink sink_none = {.opaque = &none, .on_alert = collect};
+    cr_assert_eq(vg_engine_start_images(&e, cfg, &sink_none, (const void *const *)img, len, 1, 0, err, sizeof err), VG_OK,
+                 "%s", err);
+    struct vg_engine_stats one;
+    vg_engine_stats(e, &one);
+    cr_expect_gt(one.tracked_accounts, 0);
+    cr_expect_lt(one.tracked_accounts, before.tracked_accounts * 2 / 3, "task 0 holds %llu of %llu accounts",
+                 (unsigned long long)one.tracked_accounts, (unsigned long long)before.tracked_accounts);
+    cr_expect_eq(one.graph_edges, 0);
+    cr_assert_eq(vg_engine_stop(e), VG_OK);
+
+    /* All of them: the whole state, and the run goes on as if never cut. */
+    struct vg_alert_sink sink_b = {.opaque = &b.alerts, .on_alert = collect};
+    cr_assert_eq(vg_engine_start_images(&e, cfg, &sink_b, (const void *const *)img, len, TASKS + 1, 0, err, sizeof err),
+                 VG_OK, "%s", err);
+    struct vg_engine_stats all;
+    vg_engine_stats(e, &all);
+    cr_expect_eq(all.tracked_accounts, before.tracked_accounts);
+    cr_expect_eq(all.window_events, before.window_events);
+    cr_expect_eq(vg_engine_next_seq(e), next);
+    for (size_t i = CUT; i < s.n; i++) {
+        struct vg_txn t;
+        struct vg_parse_error pe;
+        cr_assert_eq(vg_ndjson_parse(s.lines[i], strlen(s.lines[i]), &cfg->currency, &t, &pe), VG_OK);
+        t.seq = vg_engine_next_seq(e);
+        vg_engine_submit(e, &t, 0);
+    }
+    cr_assert_eq(vg_engine_stop(e), VG_OK);
+
+    size_t total = a.alerts.count + b.alerts.count;
+    char **split = malloc((total ? total : 1) * sizeof *split);
+    memcpy(split, a.alerts.lines, a.alerts.count * sizeof *split);
+    memcpy(split + a.alerts.count, b.alerts.lines, b.alerts.count * sizeof *split);
+    qsort(split, total, sizeof *split, cmp_str);
+    qsort(whole.alerts.lines, whole.alerts.count, sizeof *split, cmp_str);
+    cr_expect_gt(b.alerts.count, 0, "alerts after the restore");
+    cr_expect_eq(total, whole.alerts.count, "alerts: %zu split vs %zu whole", total, whole.alerts.count);
+    for (size_t i = 0; i < VG_MIN(total, whole.alerts.count); i++) cr_expect_str_eq(split[i], whole.alerts.lines[i]);
+    free(split);
+    for (int task = 0; task <= TASKS; task++) free(img[task]);
+    vg_test_alerts_free(&whole.alerts);
+    vg_test_alerts_free(&a.alerts);
+    vg_test_alerts_free(&b.alerts);
+    vg_test_alerts_free(&none);
+    vg_config_free(cfg);
+    free(cfg);
+    stream_free(&s);
+}

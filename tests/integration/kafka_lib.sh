@@ -20,7 +20,7 @@ kt_cleanup() {
     for pid in "${KT_PIDS[@]:-}"; do
         [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
     done
-    rm -rf "$KT_TMP"
+    if [ -n "${KT_KEEP:-}" ]; then echo "kept $KT_TMP" >&2; else rm -rf "$KT_TMP"; fi
 }
 trap kt_cleanup EXIT
 

@@ -30,6 +30,19 @@ else
     echo "skip: no systemd-analyze on this machine (unit settings checked by grep only)"
 fi
 
+# The template unit for several instances is vigil.service plus the instance lines only.
+tmpl="$VG_SRC/deploy/vigild@.service"
+grep -qxF 'Environment=VIGIL_INSTANCE_ID=%i' "$tmpl" || fail "vigild@.service does not set VIGIL_INSTANCE_ID=%i"
+diff <(grep -v '^#' "$unit") <(grep -v '^#' "$tmpl" | grep -vxF 'Environment=VIGIL_INSTANCE_ID=%i' |
+    sed -e 's/, instance %i$//' -e 's|vigil/%i$|vigil|') >"$T/tmpl.diff" ||
+    fail "vigild@.service drifted from vigil.service: $(cat "$T/tmpl.diff")"
+if command -v systemd-analyze >/dev/null; then
+    sed "s|/usr/local/bin/vigild|$VG_BIN/vigild|g" "$tmpl" >"$T/vigild@.service"
+    systemd-analyze verify "$T/vigild@.service" >"$T/verify.log" 2>&1 || true
+    grep -v -e '^$' "$T/verify.log" | grep -v 'is not executable' >"$T/problems" || true
+    [ ! -s "$T/problems" ] || fail "systemd-analyze verify vigild@.service: $(cat "$T/problems")"
+fi
+
 python3 - "$VG_SRC/deploy/grafana-dashboard.json" <<'PY' || fail "grafana-dashboard.json"
 import json, sys
 d = json.load(open(sys.argv[1]))
