@@ -721,6 +721,7 @@ int vg_store_restore_event(struct vg_store *s, uint32_t account, int64_t ts_ms, 
                            int64_t newest_at_ms, uint64_t seq, uint64_t counterparty_hash, uint8_t dir,
                            const char *counterparty, uint8_t counterparty_len, const char *tx_id,
                            uint8_t tx_id_len) {
+    vg_store_set_sums(s, vg_store_account(s, account), NULL); /* rebuilt from the ring when next asked */
     return store_event(s, account, ts_ms, amount_micros, newest_at_ms, seq, counterparty_hash, dir, counterparty,
                        counterparty_len, tx_id, tx_id_len);
 }
