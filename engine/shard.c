@@ -43,6 +43,7 @@ struct vg_shard {
     struct vg_event_view *view;     /* max_window_events + 1 entries */
     size_t view_capacity;
     struct vg_wsums_spec sums_spec; /* what accounts' window sums are kept for */
+    uint32_t settle_mask;           /* enabled rules that can be settled by them */
     int64_t horizon_ms;             /* longest account-rule lookback + allowed lateness */
     int64_t max_lookback_ms;
     /* single writer (this shard), read by stats: relaxed atomics */
@@ -58,6 +59,7 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
 static void derive_limits(struct vg_shard *sh) {
     const struct vg_config *cfg = sh->cfg;
     sh->n_rules = 0;
+    sh->settle_mask = 0;
     for (int r = 0; r < VG_RULE_MAX; r++) {
         const struct vg_rule_def *def = vg_rule_registry[r];
         const void *params = cfg->rules[r].params;
@@ -68,6 +70,7 @@ static void derive_limits(struct vg_shard *sh) {
             .lookback_ms = def->lookback_ms ? def->lookback_ms(params) : 0,
             .min_events = def->min_events ? def->min_events(params) : 1,
         };
+        if (def->settled) sh->settle_mask |= 1u << r;
     }
     /* The sums' window: fan_in's, else fan_out's, gather_scatter's or structuring's (a
      * rule with another window decides from a view); the large receipt: pass_through's;
@@ -179,6 +182,10 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     int64_t held = 1; /* events the account holds, this one included (an upper bound: the
                        * ring may still keep a stale prefix) */
     bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
+    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
+    /* An account cooling down for every rule its sums serve (a hub that alerted) would keep
+     * them up for nothing: they go, and the first event that needs them rebuilds them. */
+    if (account->sums && (sh->settle_mask & ~cooling) == 0) vg_store_set_sums(sh->store, account, NULL);
     vg_wsums_before_append(sh->store, account, txn->ts_ms, late);
     bool appended = vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) == VG_OK;
     vg_wsums_after_append(sh->store, account, late, appended);
@@ -192,7 +199,6 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     const struct vg_window_sums *sums = NULL;
     struct vg_window_sums sums_here;
     bool sums_tried = late || !appended || held < SUMS_MIN_EVENTS;
-    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
     const struct active_rule *run[VG_RULE_MAX];
     size_t n_run = 0;
     int64_t lookback = 0;

@@ -27,12 +27,14 @@ struct vg_wsums {
     uint64_t big_abs;   /* the newest IN >= big_min_micros (when big_ts != VG_TS_NONE) */
     int64_t big_ts;
     bool valid;
+    uint32_t idle;      /* appends since the sums were last asked for */
     uint32_t cap;       /* map slots, a power of two */
     uint32_t used;
     struct vg_wslot slots[];
 };
 
 #define MIN_SLOTS 8u
+#define IDLE_SLACK 64u
 
 size_t vg_wsums_size(const struct vg_wsums *w) { return sizeof *w + (size_t)w->cap * sizeof(struct vg_wslot); }
 
@@ -207,7 +209,13 @@ void vg_wsums_after_append(struct vg_store *s, struct vg_account *a, bool late, 
         w->valid = false;
         return;
     }
-    if (!add_entry(s, a, w, a->n_events - 1)) w->valid = false; /* (grow failed: w unchanged) */
+    if (!(w = add_entry(s, a, w, a->n_events - 1))) {
+        vg_store_sums(s, a)->valid = false; /* (grow failed: the block is unchanged) */
+        return;
+    }
+    /* Unasked for longer than a rebuild would take (the window's events): they go, so an
+     * account whose events no rule settles pays at most twice the upkeep it needed. */
+    if (++w->idle > IDLE_SLACK + w->pub.n[0] + w->pub.n[1]) vg_store_set_sums(s, a, NULL);
 }
 
 /* First ring index with ts >= ts_ms (entries are sorted). */
@@ -239,6 +247,7 @@ static struct vg_wsums *rebuild(struct vg_store *s, struct vg_account *a, const 
                                      .band_margin_ppm = spec->band_margin_ppm};
     w->spec = *spec;
     w->used = 0;
+    w->idle = 0;
     w->big_ts = VG_TS_NONE;
     w->big_abs = 0;
     w->valid = false;
@@ -299,6 +308,7 @@ const struct vg_window_sums *vg_wsums_get(struct vg_store *s, struct vg_account 
             return NULL;
         }
     }
+    w->idle = 0;
     uint64_t keep_from = w->end_abs > w->spec.max_events ? w->end_abs - w->spec.max_events : 0;
     bool big_in_view = w->big_ts != VG_TS_NONE && w->big_ts >= vg_store_horizon(s) && w->big_abs >= keep_from;
     w->pub.big_in_ts = big_in_view ? w->big_ts : VG_TS_NONE;
