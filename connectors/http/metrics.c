@@ -169,7 +169,8 @@ char *vg_metrics_render(const struct vg_daemon *d, const struct vg_engine_stats 
     for (int r = 1; r < VG_REASON_MAX; r++) {
         text_printf(&t, "vigil_dead_letter_total{reason=\"");
         text_label_value(&t, vg_reason_name((enum vg_reason)r));
-        text_printf(&t, "\"} %" PRIu64 "\n", s->dead_letter[r]);
+        text_printf(&t, "\"} %" PRIu64 "\n",
+                    s->dead_letter[r] + atomic_load_explicit(&d->router_dead_letter[r], memory_order_relaxed));
     }
 
     family(&t, "vigil_late_total", "counter",

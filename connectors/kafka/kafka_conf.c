@@ -100,6 +100,13 @@ void kt_transactional_id(const struct vg_config *cfg, char *out, size_t out_size
         if (gethostname(host, sizeof(host) - 1) != 0)
             snprintf(host, sizeof(host), "local");
         host[sizeof(host) - 1] = '\0';
+        /* Several instances may share a host: without an instance id each process needs
+         * its own transactional id (safe: the consumer group's generation fences a zombie,
+         * KIP-447). */
+        if (cfg->input.repartition_topic[0]) {
+            size_t n = strlen(host);
+            snprintf(host + n, sizeof(host) - n, "-%ld", (long)getpid());
+        }
         instance = host;
     }
     snprintf(out, out_size, "vigil-%s-%s", cfg->input.group, instance);

@@ -18,8 +18,9 @@
 #include "vigil/log.h"
 
 #define RT_MAX_SOURCES 1024
-#define RT_TXN_EVERY_NS (100 * 1000000LL) /* a transaction (and its markers) per 100 ms */
-#define RT_TXN_MAX_MSGS 20000             /* or per this many input messages */
+#define RT_TXN_EVERY_NS (100 * 1000000LL) /* a transaction (and its markers) per 100 ms, or per
+                                          * 4 x the last commit's time when that is longer */
+#define RT_TXN_MAX_MSGS 50000             /* or per this many input messages */
 #define RT_POLL_MS 10
 #define RT_CALL_MS 30000                  /* bound of one transactional call */
 #define RT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL)
@@ -57,6 +58,8 @@ struct vg_router {
 
     struct rt_source src[RT_MAX_SOURCES];
     uint64_t forwarded, events, dead_letters, markers, txns, aborts;
+    int64_t commit_ns;         /* time spent committing (markers, offsets, commit) */
+    int64_t txn_every_ns;      /* the current transaction period */
     uint32_t since_txn;
     int64_t txn_started_ns;
     char *dl_buf;
@@ -210,6 +213,8 @@ static void rt_handle(struct vg_router *rt, const rd_kafka_message_t *m, int64_t
             return;
         }
         rt->dead_letters++;
+        if (perr.reason > VG_REASON_NONE && perr.reason < VG_REASON_MAX)
+            atomic_fetch_add_explicit(&rt->d->router_dead_letter[perr.reason], 1, memory_order_relaxed);
     }
     s->next_offset = m->offset + 1;
     s->last_msg_ns = now;
@@ -323,6 +328,7 @@ static void rt_commit(struct vg_router *rt, int64_t now) {
 
     if (!rt->in_txn || atomic_load(&rt->failed))
         return;
+    int64_t t0 = vg_now_mono_ns();
     if (rt_markers(rt, now) != VG_OK)
         return;
     offsets = rd_kafka_topic_partition_list_new(16);
@@ -359,6 +365,11 @@ static void rt_commit(struct vg_router *rt, int64_t now) {
     }
     rt->in_txn = false;
     rt->txns++;
+    /* A commit blocks the router (librdkafka flushes, then ends the transaction): while
+     * they are slow, fewer and larger transactions keep it under a fifth of its time. */
+    int64_t took = vg_now_mono_ns() - t0;
+    rt->commit_ns += took;
+    rt->txn_every_ns = VG_MAX(RT_TXN_EVERY_NS, 4 * took);
 }
 
 /* ---- the consumer ----------------------------------------------------------------------- */
@@ -424,7 +435,7 @@ static void *rt_main(void *arg) {
             rd_kafka_message_destroy(m);
         }
         rd_kafka_poll(rt->producer, 0);
-        if (rt->in_txn && (now - rt->txn_started_ns >= RT_TXN_EVERY_NS || rt->since_txn >= RT_TXN_MAX_MSGS)) {
+        if (rt->in_txn && (now - rt->txn_started_ns >= rt->txn_every_ns || rt->since_txn >= RT_TXN_MAX_MSGS)) {
             rt_commit(rt, now);
             rt_begin(rt);
         }
@@ -440,9 +451,9 @@ static void *rt_main(void *arg) {
         rd_kafka_error_destroy(rd_kafka_abort_transaction(rt->producer, RT_CALL_MS));
     rd_kafka_flush(rt->producer, RT_CALL_MS);
     vg_info("router_stopped", "forwarded=%llu events=%llu dead_letters=%llu markers=%llu transactions=%llu "
-            "aborted=%llu", (unsigned long long)rt->forwarded, (unsigned long long)rt->events,
+            "aborted=%llu commit_ms=%lld", (unsigned long long)rt->forwarded, (unsigned long long)rt->events,
             (unsigned long long)rt->dead_letters, (unsigned long long)rt->markers, (unsigned long long)rt->txns,
-            (unsigned long long)rt->aborts);
+            (unsigned long long)rt->aborts, (long long)(rt->commit_ns / 1000000));
     return NULL;
 }
 
@@ -481,12 +492,18 @@ int vg_router_start(struct vg_router **out, struct vg_daemon *d, const char *boo
     rt->idle_ns = cfg->input.idle_timeout_ms * 1000000LL;
     rt->max_jump_ms = cfg->engine.max_time_jump_ms;
     rt->max_skew_ms = cfg->input.max_clock_skew_ms;
+    rt->txn_every_ns = RT_TXN_EVERY_NS;
 
     /* The consumer of the input group: read_committed, offsets only through transactions. */
     conf = kt_conf_new(cfg, bootstrap, KT_CONSUMER, errstr, errstr_size);
     if (!conf)
         goto err;
+    /* librdkafka's own prefetch (the input loop's small per-partition queues suit its
+     * merge, not a router): librdkafka < 2.2 pauses a partition whose queue is full for up
+     * to 1 s, which capped a router at ~7 k records/s. */
     if (rd_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "queued.min.messages", "100000", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "65536", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", "vigild-router", errstr, errstr_size) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         goto err;

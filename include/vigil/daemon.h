@@ -34,6 +34,7 @@ struct vg_daemon {
     atomic_int tasks_owned;
     _Atomic uint64_t task_owned_bits[16];
     _Atomic int64_t task_restore_us;
+    _Atomic uint64_t router_dead_letter[VG_REASON_MAX]; /* records the router refused, by reason */
     /* Kafka at-least-once output: from reading the record to the broker acknowledging the
      * alert it caused (vigil_alert_ack_latency_seconds); written by delivery reports. */
     _Atomic uint64_t ack_latency_count[VG_LATENCY_BUCKETS];
