@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "bigmem.h"
+#include "window_sums.h"
 
 #include "vigil/hash.h"
 #include <string.h>
@@ -63,6 +64,13 @@ struct vg_store {
     uint32_t n_slabs, slab_capacity;
     unsigned char *slab_pos;     /* bump pointer in the current slab */
     size_t slab_left;
+    /* window sums blocks (window_sums.h), by the handle accounts hold minus one; freed
+     * handles are reused */
+    struct vg_wsums **sums;
+    uint32_t n_sums, sums_capacity;
+    uint32_t *sums_free;
+    uint32_t n_sums_free;
+    uint64_t sums_bytes;
 };
 
 _Static_assert(sizeof(struct vg_account) == 192, "an account is three cache lines");
@@ -108,6 +116,9 @@ static void recent_free_all(struct vg_store *s);
 
 void vg_store_destroy(struct vg_store *s) {
     if (!s) return;
+    for (uint32_t i = 0; i < s->n_sums; i++) free(s->sums[i]);
+    free(s->sums);
+    free(s->sums_free);
     recent_free_all(s);
     for (uint32_t i = 0; i < s->n_chunks; i++) vg_big_free(s->chunks[i], CHUNK_SIZE * sizeof(struct vg_account));
     free(s->chunks);
@@ -385,8 +396,62 @@ static inline struct vg_recent_event *recent_at(const struct vg_account *a, uint
     return &a->ring[(a->ring_start + i) & ((1u << a->ring_class) - 1)];
 }
 
-/* Returns the account's ring to its pool (every entry is stale). */
+/* ---- window sums blocks --------------------------------------------------------------- */
+
+struct vg_wsums *vg_store_sums(const struct vg_store *s, const struct vg_account *a) {
+    return a->sums ? s->sums[a->sums - 1] : NULL;
+}
+
+int vg_store_set_sums(struct vg_store *s, struct vg_account *a, struct vg_wsums *block) {
+    if (a->sums) {
+        struct vg_wsums **slot = &s->sums[a->sums - 1];
+        if (block) { /* same handle, new block */
+            s->sums_bytes += vg_wsums_size(block) - vg_wsums_size(*slot);
+            free(*slot);
+            *slot = block;
+            return VG_OK;
+        }
+        s->sums_bytes -= vg_wsums_size(*slot);
+        free(*slot);
+        *slot = NULL;
+        s->sums_free[s->n_sums_free++] = a->sums - 1; /* room: one per handle ever made */
+        a->sums = 0;
+        return VG_OK;
+    }
+    if (!block) return VG_OK;
+    uint32_t h;
+    if (s->n_sums_free > 0) {
+        h = s->sums_free[--s->n_sums_free];
+    } else {
+        if (s->n_sums == s->sums_capacity) {
+            uint32_t cap = s->sums_capacity ? s->sums_capacity * 2 : 256;
+            struct vg_wsums **sums = realloc(s->sums, cap * sizeof *sums);
+            if (sums) s->sums = sums;
+            uint32_t *spare = sums ? realloc(s->sums_free, cap * sizeof *spare) : NULL;
+            if (!spare) {
+                free(block);
+                return VG_ERR_NOMEM;
+            }
+            s->sums_free = spare;
+            s->sums_capacity = cap;
+        }
+        h = s->n_sums++;
+    }
+    s->sums[h] = block;
+    s->sums_bytes += vg_wsums_size(block);
+    a->sums = h + 1;
+    return VG_OK;
+}
+
+const char *vg_store_entry_counterparty(const struct vg_store *s, const struct vg_recent_event *e) {
+    return (const char *)s->log + offsetof(struct vg_log_event, text) + (((uint64_t)e->log_pos << 4) & (s->log_capacity - 1));
+}
+
+int64_t vg_store_horizon(const struct vg_store *s) { return s->horizon_ms; }
+
+/* Returns the account's ring to its pool (every entry is stale), and its window sums. */
 static void recent_release(struct vg_store *s, struct vg_account *a) {
+    vg_store_set_sums(s, a, NULL);
     recent_give(s, a->ring, a->ring_class);
     a->ring = NULL;
     a->ring_start = 0;
@@ -606,7 +671,8 @@ void vg_store_get_stats(const struct vg_store *s, struct vg_store_stats *out) {
     out->accounts = s->n_accounts;
     out->events = s->n_events;
     out->bytes = (uint64_t)s->n_chunks * CHUNK_SIZE * sizeof(struct vg_account) +
-                 (uint64_t)s->index_capacity * sizeof(struct index_slot) + s->log_capacity + s->recent_bytes;
+                 (uint64_t)s->index_capacity * sizeof(struct index_slot) + s->log_capacity + s->recent_bytes +
+                 s->sums_bytes + (uint64_t)s->sums_capacity * (sizeof *s->sums + sizeof *s->sums_free);
 }
 
 void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const struct vg_account *a),
@@ -655,6 +721,7 @@ int vg_store_restore_event(struct vg_store *s, uint32_t account, int64_t ts_ms, 
                            int64_t newest_at_ms, uint64_t seq, uint64_t counterparty_hash, uint8_t dir,
                            const char *counterparty, uint8_t counterparty_len, const char *tx_id,
                            uint8_t tx_id_len) {
+    vg_store_set_sums(s, vg_store_account(s, account), NULL); /* rebuilt from the ring when next asked */
     return store_event(s, account, ts_ms, amount_micros, newest_at_ms, seq, counterparty_hash, dir, counterparty,
                        counterparty_len, tx_id, tx_id_len);
 }

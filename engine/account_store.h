@@ -35,11 +35,11 @@ struct vg_recent_event {
 };
 
 /* One account, three cache lines (64-byte aligned). An event reads and writes the first
- * two: seen times, ring position, the id's length and first VG_ACCOUNT_ID_HEAD bytes, then
- * the activity histogram (its header closes the first line, its counts fill the second).
- * The third line holds the rest of a longer id. Use vg_account_id / vg_account_id_eq for
- * the id. */
-#define VG_ACCOUNT_ID_HEAD 22
+ * two: seen times, ring position, the id's length and first VG_ACCOUNT_ID_HEAD bytes, the
+ * handle of its window sums (engine/window_sums.h), then the activity histogram (its header
+ * closes the first line, its counts fill the second). The third line holds the rest of a
+ * longer id. Use vg_account_id / vg_account_id_eq for the id. */
+#define VG_ACCOUNT_ID_HEAD 18
 struct vg_account {
     int64_t first_seen_ms;          /* earliest event time seen */
     int64_t last_seen_ms;           /* newest event time seen */
@@ -51,9 +51,10 @@ struct vg_account {
     uint8_t ring_class;
     uint8_t id_len;
     char id_head[VG_ACCOUNT_ID_HEAD];
+    uint32_t sums;                  /* window sums block + 1 (vg_store_sums); 0 = none */
     struct vg_activity activity;    /* header on the first line, counts on the second */
     char id_tail[VG_ID_MAX - VG_ACCOUNT_ID_HEAD];
-    uint8_t reserved[22];
+    uint8_t reserved[18];
 } __attribute__((aligned(64)));
 
 /* Copies the account's id into out; returns its length. */
@@ -144,6 +145,25 @@ size_t vg_store_view(struct vg_store *s, uint32_t account, int64_t cutoff_ms, si
                      struct vg_event_view *out, bool *truncated);
 
 void vg_store_get_stats(const struct vg_store *s, struct vg_store_stats *out);
+
+/* ---- what engine/window_sums.c reads and keeps per account ------------------------ */
+
+/* Entry i (0 = oldest) of the account's ring; i < a->n_events. */
+static inline const struct vg_recent_event *vg_store_entry(const struct vg_account *a, uint32_t i) {
+    return &a->ring[(a->ring_start + i) & ((1u << a->ring_class) - 1)];
+}
+/* The counterparty bytes of an entry (valid while its ts >= vg_store_horizon). */
+const char *vg_store_entry_counterparty(const struct vg_store *s, const struct vg_recent_event *e);
+/* Nothing older than this is in any view; an older entry's text may be overwritten. */
+int64_t vg_store_horizon(const struct vg_store *s);
+/* The account's window sums block (NULL when none). The store frees it when the account's
+ * ring is released (every event expired) and at destroy. */
+struct vg_wsums;
+struct vg_wsums *vg_store_sums(const struct vg_store *s, const struct vg_account *a);
+/* Gives the account a block (malloc'ed; ownership passes to the store, which frees a
+ * previous one) or none (NULL). Returns VG_OK or VG_ERR_NOMEM (then `block` is freed and the
+ * account has none). */
+int vg_store_set_sums(struct vg_store *s, struct vg_account *a, struct vg_wsums *block);
 
 /* Visits every account (checkpointing, tests). */
 void vg_store_foreach_account(struct vg_store *s, void (*fn)(void *opaque, const struct vg_account *a),

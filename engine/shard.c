@@ -11,6 +11,13 @@
 #include "rules/rule_params.h"
 #include "scratch.h"
 #include "vigil/hash.h"
+#include "window_sums.h"
+
+/* Accounts holding fewer events decide from a view, as a short scan costs less than the
+ * sums' upkeep; from this many on the window sums decide (and are then kept). */
+#ifndef SUMS_MIN_EVENTS
+#define SUMS_MIN_EVENTS 48
+#endif
 
 /* An enabled account-stage rule as the per-event loop needs it, derived from the config
  * once (at create and reload) instead of per event. */
@@ -18,6 +25,8 @@ struct active_rule {
     enum vg_rule_id id;
     bool (*wants)(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params);
     bool (*account_ready)(int64_t first_seen_ms, int64_t last_seen_ms, const void *params);
+    bool (*settled)(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                    const void *params);
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
     const void *params;
     int64_t lookback_ms;
@@ -33,6 +42,8 @@ struct vg_shard {
     struct vg_scratch scratch;
     struct vg_event_view *view;     /* max_window_events + 1 entries */
     size_t view_capacity;
+    struct vg_wsums_spec sums_spec; /* what accounts' window sums are kept for */
+    uint32_t settle_mask;           /* enabled rules that can be settled by them */
     int64_t horizon_ms;             /* longest account-rule lookback + allowed lateness */
     int64_t max_lookback_ms;
     /* single writer (this shard), read by stats: relaxed atomics */
@@ -48,17 +59,44 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n) {
 static void derive_limits(struct vg_shard *sh) {
     const struct vg_config *cfg = sh->cfg;
     sh->n_rules = 0;
+    sh->settle_mask = 0;
     for (int r = 0; r < VG_RULE_MAX; r++) {
         const struct vg_rule_def *def = vg_rule_registry[r];
         const void *params = cfg->rules[r].params;
         if (def->stage != VG_STAGE_ACCOUNT || !def->on_event || !cfg->rules[r].enabled) continue;
         sh->rules[sh->n_rules++] = (struct active_rule){
             .id = (enum vg_rule_id)r, .wants = def->wants, .account_ready = def->account_ready,
-            .on_event = def->on_event, .params = params,
+            .settled = def->settled, .on_event = def->on_event, .params = params,
             .lookback_ms = def->lookback_ms ? def->lookback_ms(params) : 0,
             .min_events = def->min_events ? def->min_events(params) : 1,
         };
+        if (def->settled) sh->settle_mask |= 1u << r;
     }
+    /* The sums' window: fan_in's, else fan_out's, gather_scatter's or structuring's (a
+     * rule with another window decides from a view); the large receipt: pass_through's;
+     * the band: structuring's; the short window: velocity's. */
+    sh->sums_spec = (struct vg_wsums_spec){.big_min_micros = INT64_MAX};
+    static const enum vg_rule_id windowed[] = {VG_RULE_FAN_IN, VG_RULE_FAN_OUT, VG_RULE_GATHER_SCATTER,
+                                               VG_RULE_STRUCTURING};
+    for (size_t i = 0; i < sizeof windowed / sizeof windowed[0]; i++)
+        if (cfg->rules[windowed[i]].enabled) {
+            sh->sums_spec.window_ms = vg_rule_registry[windowed[i]]->lookback_ms(cfg->rules[windowed[i]].params);
+            break;
+        }
+    sh->sums_spec.band_threshold_micros = INT64_MIN;
+    if (cfg->rules[VG_RULE_STRUCTURING].enabled) {
+        const struct vg_structuring_params *sp = cfg->rules[VG_RULE_STRUCTURING].params;
+        sh->sums_spec.band_threshold_micros = sp->threshold_micros;
+        sh->sums_spec.band_margin_ppm = sp->margin_ppm;
+    }
+    if (cfg->rules[VG_RULE_VELOCITY].enabled)
+        sh->sums_spec.short_window_ms =
+            ((const struct vg_velocity_params *)cfg->rules[VG_RULE_VELOCITY].params)->window_ms;
+    if (cfg->rules[VG_RULE_PASS_THROUGH].enabled)
+        sh->sums_spec.big_min_micros =
+            ((const struct vg_pass_through_params *)cfg->rules[VG_RULE_PASS_THROUGH].params)->min_amount_micros;
+    size_t max = VG_MIN((size_t)cfg->engine.max_window_events, sh->view_capacity);
+    sh->sums_spec.max_events = (uint32_t)VG_MIN(max, (size_t)UINT32_MAX);
     sh->horizon_ms = vg_config_account_horizon_ms(cfg);
     sh->max_lookback_ms = sh->horizon_ms - sh->cfg->engine.allowed_lateness_ms;
     if (sh->max_lookback_ms < 0) sh->max_lookback_ms = 0;
@@ -143,14 +181,24 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
     int64_t prev_last_seen = account->last_seen_ms;
     int64_t held = 1; /* events the account holds, this one included (an upper bound: the
                        * ring may still keep a stale prefix) */
-    if (vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) != VG_OK) stat_add(&sh->store_failures, 1);
+    bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
+    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
+    /* An account cooling down for every rule its sums serve (a hub that alerted) would keep
+     * them up for nothing: they go, and the first event that needs them rebuilds them. */
+    if (account->sums && (sh->settle_mask & ~cooling) == 0) vg_store_set_sums(sh->store, account, NULL);
+    vg_wsums_before_append(sh->store, account, txn->ts_ms, late);
+    bool appended = vg_store_append(sh->store, index, txn, dir, cp_hash, newest_ms) == VG_OK;
+    vg_wsums_after_append(sh->store, account, late, appended);
+    if (!appended) stat_add(&sh->store_failures, 1);
     else held = account->n_events;
 
     /* Which rules run (enabled, not cooling, holding their min_events, wanting this
-     * event, the account's span ready for them), and how far back the longest of them
-     * reads. */
-    bool late = prev_last_seen != VG_TS_NONE && prev_last_seen > txn->ts_ms;
-    uint32_t cooling = vg_alert_out_cooling_mask(sh->alerts, id, id_len, hash, txn->ts_ms);
+     * event, the account's span ready for them, not settled by the window sums), and how
+     * far back the longest of them reads. An in-order event of an account holding many
+     * events asks the sums first; a late one, or a rule they can't settle, reads a view. */
+    const struct vg_window_sums *sums = NULL;
+    struct vg_window_sums sums_here;
+    bool sums_tried = late || !appended || held < SUMS_MIN_EVENTS;
     const struct active_rule *run[VG_RULE_MAX];
     size_t n_run = 0;
     int64_t lookback = 0;
@@ -161,6 +209,17 @@ void vg_shard_on_event(struct vg_shard *sh, const struct vg_txn *txn, enum vg_di
         if (rule->account_ready &&
             !rule->account_ready(account->first_seen_ms, VG_MAX(account->last_seen_ms, txn->ts_ms), rule->params))
             continue;
+        if (rule->settled && !sums_tried) {
+            sums = vg_wsums_get(sh->store, account, &sh->sums_spec);
+            sums_tried = true;
+            if (sums) {
+                sums_here = *sums;
+                sums_here.first_seen_ms = account->first_seen_ms;
+                sums_here.activity = &account->activity;
+                sums = &sums_here;
+            }
+        }
+        if (sums && rule->settled && rule->settled(sums, txn, dir, rule->params)) continue;
         run[n_run++] = rule;
         lookback = VG_MAX(lookback, rule->lookback_ms);
     }

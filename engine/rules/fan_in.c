@@ -26,6 +26,22 @@ int64_t vg_fan_min_events(const void *params) {
     return ((const struct vg_fan_params *)params)->min_counterparties;
 }
 
+/* The sums settle an in-order event: vg_fan_eval at it would find fewer events, less money
+ * or fewer distinct counterparties than needed (shared with fan_out). */
+bool vg_fan_settled(const struct vg_window_sums *sums, const struct vg_fan_params *p, enum vg_dir rule_dir,
+                    enum vg_dir dir) {
+    if (dir != rule_dir) return true; /* on_event does nothing */
+    if (sums->window_ms != p->window_ms) return false;
+    return sums->n[dir] < p->min_counterparties || sums->sum[dir] < p->min_total_micros ||
+           sums->distinct[dir] < p->min_counterparties;
+}
+
+static bool fan_in_settled(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                           const void *params) {
+    (void)txn;
+    return vg_fan_settled(sums, params, VG_DIR_IN, dir);
+}
+
 static bool is_in_event(const struct vg_event_view *ev, const void *params) {
     (void)params;
     return ev->dir == VG_DIR_IN;
@@ -120,5 +136,6 @@ const struct vg_rule_def vg_rule_fan_in = {
     .lookback_ms = fan_in_lookback_ms,
     .wants = fan_in_wants,
     .min_events = vg_fan_min_events,
+    .settled = fan_in_settled,
     .on_event = fan_in_on_event,
 };

@@ -21,6 +21,12 @@ static int64_t fan_out_lookback_ms(const void *params) {
     return ((const struct vg_fan_params *)params)->window_ms;
 }
 
+static bool fan_out_settled(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                            const void *params) {
+    (void)txn;
+    return vg_fan_settled(sums, params, VG_DIR_OUT, dir);
+}
+
 static void fan_out_on_event(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out) {
     vg_fan_on_event(ctx, params, VG_RULE_FAN_OUT, VG_DIR_OUT, out);
 }
@@ -39,5 +45,6 @@ const struct vg_rule_def vg_rule_fan_out = {
     .lookback_ms = fan_out_lookback_ms,
     .wants = fan_out_wants,
     .min_events = vg_fan_min_events,
+    .settled = fan_out_settled,
     .on_event = fan_out_on_event,
 };

@@ -106,6 +106,19 @@ static bool gather_scatter_eval(const struct vg_rule_ctx *ctx, const struct vg_g
     return vg_alert_emit(out, &alert);
 }
 
+/* The sums settle an in-order OUT event when its window lacks IN or OUT events, money
+ * gathered, distinct senders or distinct receivers (the scatter's are a subset of the
+ * window's). */
+static bool gather_scatter_settled(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                                   const void *params) {
+    (void)txn;
+    const struct vg_gather_scatter_params *p = params;
+    int64_t k = p->min_counterparties;
+    if (dir != VG_DIR_OUT || sums->window_ms != p->window_ms || k <= 0) return false;
+    return sums->n[VG_DIR_IN] < k || sums->n[VG_DIR_OUT] < k || sums->sum[VG_DIR_IN] < p->min_total_micros ||
+           sums->distinct[VG_DIR_IN] < k || sums->distinct[VG_DIR_OUT] < k;
+}
+
 static bool gather_scatter_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
                                    struct vg_alert_out *out) {
     return gather_scatter_eval(ctx, params, anchor, out);
@@ -134,5 +147,6 @@ const struct vg_rule_def vg_rule_gather_scatter = {
     .lookback_ms = gather_scatter_lookback_ms,
     .wants = gather_scatter_wants,
     .min_events = gather_scatter_min_events,
+    .settled = gather_scatter_settled,
     .on_event = gather_scatter_on_event,
 };

@@ -86,6 +86,15 @@ static bool pass_through_eval(const struct vg_rule_ctx *ctx, const struct vg_pas
     return vg_alert_emit(out, &alert);
 }
 
+/* The sums settle an in-order OUT event when no receipt >= min_amount lies in its window:
+ * the newest one a view holds is older than the window, or there is none. */
+static bool pass_through_settled(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                                 const void *params) {
+    const struct vg_pass_through_params *p = params;
+    if (dir != VG_DIR_OUT || sums->big_min_micros != p->min_amount_micros) return false;
+    return sums->big_in_ts == VG_TS_NONE || sums->big_in_ts < vg_rw_sub(txn->ts_ms, p->window_ms);
+}
+
 static bool pass_through_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
                                  struct vg_alert_out *out) {
     return pass_through_eval(ctx, params, anchor, out);
@@ -114,5 +123,6 @@ const struct vg_rule_def vg_rule_pass_through = {
     .lookback_ms = pass_through_lookback_ms,
     .wants = pass_through_wants,
     .min_events = pass_through_min_events,
+    .settled = pass_through_settled,
     .on_event = pass_through_on_event,
 };

@@ -111,6 +111,8 @@ struct vg_fan_params;
 void vg_fan_on_event(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, enum vg_rule_id rule,
                      enum vg_dir dir, struct vg_alert_out *out);
 int64_t vg_fan_min_events(const void *params);
+bool vg_fan_settled(const struct vg_window_sums *sums, const struct vg_fan_params *p, enum vg_dir rule_dir,
+                    enum vg_dir dir);
 bool vg_fan_eval(const struct vg_rule_ctx *ctx, const struct vg_fan_params *p, enum vg_rule_id rule,
                  enum vg_dir dir, size_t anchor, struct vg_alert_out *out);
 

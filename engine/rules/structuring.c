@@ -93,6 +93,18 @@ static void structuring_on_event(const struct vg_rule_ctx *ctx, const void *para
     vg_rw_late_windows(ctx, p->window_ms, is_band_trigger, &bt, structuring_eval_at, p, out);
 }
 
+/* The sums settle an in-order in-band event when its window's in-band events of its
+ * direction are fewer than min_count or sum below the threshold. */
+static bool structuring_settled(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                                const void *params) {
+    (void)txn;
+    const struct vg_structuring_params *p = params;
+    if (sums->window_ms != p->window_ms || sums->band_threshold_micros != p->threshold_micros ||
+        sums->band_margin_ppm != p->margin_ppm)
+        return false;
+    return sums->n_band[dir] < p->min_count || sums->sum_band[dir] < p->threshold_micros;
+}
+
 static bool structuring_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
     return in_band(txn->amount_micros, params);
 }
@@ -107,5 +119,6 @@ const struct vg_rule_def vg_rule_structuring = {
     .lookback_ms = structuring_lookback_ms,
     .wants = structuring_wants,
     .min_events = structuring_min_events,
+    .settled = structuring_settled,
     .on_event = structuring_on_event,
 };

@@ -47,21 +47,42 @@ static bool velocity_account_ready(int64_t first_seen_ms, int64_t last_seen_ms, 
  * bucket end); only the far edge of a long baseline stays an estimate, and only for an
  * account older than the baseline (velocity_eval counts a younger one from its start).
  * Can't fail. */
-static uint64_t velocity_baseline(const struct vg_rule_ctx *ctx, int64_t from_ms, int64_t window_start) {
-    const struct vg_activity *act = ctx->activity;
+struct baseline_parts {
+    uint64_t exact;         /* the baseline, when no event of the window is needed */
+    uint64_t before_bucket; /* else: [from, b_lo) */
+    uint64_t in_bucket;     /* and the whole bucket [b_lo, b_hi) holding window_start */
+    int64_t b_hi;
+};
+
+/* Returns false when the histogram alone gives the baseline (parts->exact); true when the
+ * events of the window in [window_start, parts->b_hi) must be taken off parts->in_bucket. */
+static bool baseline_split(const struct vg_activity *act, int64_t from_ms, int64_t window_start,
+                           struct baseline_parts *parts) {
     int64_t bucket_ms = act ? (int64_t)act->bucket_minutes * 60000 : 0;
-    if (bucket_ms <= 0 || window_start <= INT64_MIN + bucket_ms || window_start >= INT64_MAX - bucket_ms)
-        return vg_activity_count(act, from_ms, window_start);
+    if (bucket_ms <= 0 || window_start <= INT64_MIN + bucket_ms || window_start >= INT64_MAX - bucket_ms) {
+        parts->exact = vg_activity_count(act, from_ms, window_start);
+        return false;
+    }
     int64_t b_lo = window_start / bucket_ms * bucket_ms;
     if (b_lo > window_start) b_lo -= bucket_ms;             /* floor for negative times */
-    if (b_lo == window_start || from_ms >= b_lo) return vg_activity_count(act, from_ms, window_start);
-    int64_t b_hi = b_lo + bucket_ms;
-    uint64_t in_bucket = vg_activity_count(act, b_lo, b_hi);   /* whole bucket: exact */
+    if (b_lo == window_start || from_ms >= b_lo) {
+        parts->exact = vg_activity_count(act, from_ms, window_start);
+        return false;
+    }
+    parts->b_hi = b_lo + bucket_ms;
+    parts->in_bucket = vg_activity_count(act, b_lo, parts->b_hi);   /* whole bucket: exact */
+    parts->before_bucket = vg_activity_count(act, from_ms, b_lo);
+    return true;
+}
+
+static uint64_t velocity_baseline(const struct vg_rule_ctx *ctx, int64_t from_ms, int64_t window_start) {
+    struct baseline_parts parts;
+    if (!baseline_split(ctx->activity, from_ms, window_start, &parts)) return parts.exact;
     size_t i = vg_rw_lower(ctx->events, ctx->n_events, window_start);
     uint64_t after = 0;
-    for (; i < ctx->n_events && ctx->events[i].ts_ms < b_hi; i++) after++;
-    uint64_t before = in_bucket > after ? in_bucket - after : 0;
-    return vg_activity_count(act, from_ms, b_lo) + before;
+    for (; i < ctx->n_events && ctx->events[i].ts_ms < parts.b_hi; i++) after++;
+    uint64_t before = parts.in_bucket > after ? parts.in_bucket - after : 0;
+    return parts.before_bucket + before;
 }
 
 /* Evaluates the window ending at `anchor`; returns true when an alert was emitted. */
@@ -111,6 +132,35 @@ static bool velocity_eval(const struct vg_rule_ctx *ctx, const struct vg_velocit
     return vg_alert_emit(out, &alert);
 }
 
+/* The sums settle an in-order event as velocity_eval would at it: too young, too few events
+ * in the window, or a burst not above the baseline. The baseline's near bucket loses the
+ * window's events in it, at most all n of them: with that bound the baseline can only be
+ * underestimated, so "not above" stays true for the exact one. */
+static bool velocity_settled(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                             const void *params) {
+    (void)dir;
+    const struct vg_velocity_params *p = params;
+    if (sums->short_window_ms != p->window_ms || !sums->activity) return false;
+    int64_t t = txn->ts_ms;
+    if (sums->first_seen_ms > vg_rw_sub(t, p->min_history_ms)) return true;
+    int64_t n = sums->n_short;
+    if (n < p->min_count) return true;
+    int64_t window_start = vg_rw_sub(t, p->window_ms);
+    int64_t span = VG_MIN(p->baseline_ms, window_start - sums->first_seen_ms);
+    if (span <= 0) return true;
+    int64_t from = vg_rw_sub(window_start, p->baseline_ms);
+    if (sums->first_seen_ms >= from) from = INT64_MIN;
+    struct baseline_parts parts;
+    uint64_t b;
+    if (baseline_split(sums->activity, from, window_start, &parts))
+        b = parts.before_bucket + (parts.in_bucket > (uint64_t)n ? parts.in_bucket - (uint64_t)n : 0);
+    else
+        b = parts.exact;
+    __int128 lhs = (__int128)n * span * VG_PPM;
+    __int128 rhs = (__int128)p->factor_ppm * (__int128)b * p->window_ms;
+    return lhs <= rhs;
+}
+
 static bool velocity_eval_at(const struct vg_rule_ctx *ctx, const void *params, size_t anchor,
                              struct vg_alert_out *out) {
     return velocity_eval(ctx, params, anchor, out);
@@ -133,5 +183,6 @@ const struct vg_rule_def vg_rule_velocity = {
     .lookback_ms = velocity_lookback_ms,
     .min_events = velocity_min_events,
     .account_ready = velocity_account_ready,
+    .settled = velocity_settled,
     .on_event = velocity_on_event,
 };

@@ -134,6 +134,30 @@ struct vg_rule_ctx {
  * current event's time. Can't fail. */
 void vg_window_range(const struct vg_rule_ctx *ctx, int64_t window_ms, size_t *lo, size_t *hi);
 
+/* Running sums over an account's window ending at its newest event, kept up to date on
+ * every in-order append and on expiry (engine/window_sums.c), so that a rule can tell
+ * without a window view that an in-order event cannot alert. The window is the one a view
+ * would give the event: ts in [t - window_ms, t], not older than the store's horizon, at
+ * most engine.max_window_events of the newest events. */
+struct vg_window_sums {
+    int64_t window_ms;                 /* the window the sums are kept for */
+    int64_t n[2];                      /* events per direction (enum vg_dir) */
+    __int128 sum[2];                   /* their amounts */
+    int64_t distinct[2];               /* distinct counterparties per direction, exact ids */
+    int64_t big_min_micros;            /* the amount big_in_ts is kept for */
+    int64_t big_in_ts;                 /* newest IN event >= big_min_micros that a view of
+                                        * any window would hold; VG_TS_NONE if none */
+    int64_t band_threshold_micros;     /* the band [threshold * (1 - margin), threshold) ... */
+    int64_t band_margin_ppm;
+    int64_t n_band[2];                 /* ... its events per direction in the window */
+    __int128 sum_band[2];
+    int64_t short_window_ms;           /* a second window, events of both directions counted */
+    int64_t n_short;
+    /* the account, as the rule context has it */
+    int64_t first_seen_ms;
+    const struct vg_activity *activity;
+};
+
 /* ---- exact distinct counting over a scratch set ------------------------------------ */
 
 /* Clears the worker's distinct set (slot = 0..VG_DISTINCT_SETS-1; two sets can be live). */
@@ -181,6 +205,12 @@ struct vg_rule_def {
      * window view is built (a hub's view can hold engine.max_window_events entries).
      * NULL = always ready. */
     bool (*account_ready)(int64_t first_seen_ms, int64_t last_seen_ms, const void *params);
+    /* Optional: true when the window sums prove that on_event would emit nothing for this
+     * event, which is the account's newest (not late) and included in the sums. Asked
+     * before a window view is built; a rule whose window is not sums->window_ms (or whose
+     * amount is not big_min_micros) answers false. NULL = never settled. */
+    bool (*settled)(const struct vg_window_sums *sums, const struct vg_txn *txn, enum vg_dir dir,
+                    const void *params);
     /* Account stage: called for every account-side event unless the rule is disabled, in
      * cooldown for this account, or its `wants` says no. Emits through vg_alert_emit. */
     void (*on_event)(const struct vg_rule_ctx *ctx, const void *params, struct vg_alert_out *out);
