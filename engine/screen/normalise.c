@@ -203,7 +203,8 @@ static void tokenize(const char *latin, int32_t n, struct vg_screen_name_norm *o
         char raw[VG_SCREEN_NORM_MAX];
         memcpy(raw, tok, tl);
         if (fold) tl = vg_screen_fold(tok, tl);
-        if (tl == 0 || tl > 255 || used + tl + 1 > VG_SCREEN_NORM_MAX) continue;
+        /* room for the separating space (after the first token) and the final NUL */
+        if (tl == 0 || tl > 255 || used + (used ? 1 : 0) + tl + 1 > VG_SCREEN_NORM_MAX) continue;
         out->raw_off[out->n_tokens] = (uint16_t)raw_used;
         out->raw_len[out->n_tokens] = 0;
         if (raw_tl <= 255 && raw_used + raw_tl + 1 < VG_SCREEN_NORM_MAX) {
