@@ -71,7 +71,7 @@ grep -q '"alert_id"' "$T/tty2.out" || fail "--output-format json on a terminal"
 echo "text on a terminal, NDJSON for files and pipes: ok"
 
 # The demo on a terminal: alerts as text lines, all it produced consumed before the summary.
-on_tty --demo=4 >"$T/demo.out" || fail "demo on a terminal failed: $(tail -5 "$T/demo.out")"
+on_tty --demo=8 >"$T/demo.out" || fail "demo on a terminal failed: $(tail -5 "$T/demo.out")"
 produced=$(sed -nE 's/.*event=demo_feed_stopped produced=([0-9]+).*/\1/p' "$T/demo.out")
 summary=$(sed -nE 's/^vigild summary: ([0-9]+) transactions.*/\1/p' "$T/demo.out")
 [ -n "$produced" ] && [ "$produced" -gt 0 ] || fail "demo produced nothing: $(tail -5 "$T/demo.out")"
