@@ -634,8 +634,10 @@ static uint32_t kt_refill(struct kt_run *r, int32_t p) {
     bool queued = false;
 
     /* Lanes: a partition interleaves its sources, so the one a lane waits for may be
-     * further in: read what librdkafka holds (the merge is sized for it). */
-    while ((!queued || r->lanes) && r->part_queue[p] && !vg_reorder_full(r->reorder) && !kt_failing(r)) {
+     * further in: read on, a batch at a time (the merge releases in between, and the
+     * router pauses while the merge fills, repartition.c). */
+    while ((!queued || (r->lanes && read < KT_PULL_BATCH)) && r->part_queue[p] && !vg_reorder_full(r->reorder) &&
+           !kt_failing(r)) {
         rd_kafka_message_t *m;
         if (pd->next == pd->count) {
             ssize_t n = rd_kafka_consume_batch_queue(r->part_queue[p], 0, pd->msgs, KT_PULL_BATCH);
@@ -693,6 +695,17 @@ static uint32_t kt_refill_starving(struct kt_run *r) {
 /* The busy path: feeds the merge from the partition queues and hands the engine what it
  * lets go, refilling each released record's partition at once, until about `budget`
  * messages were read or the merge must wait. Returns how many messages it read. */
+/* Distributed mode: tells the router how full the merge is and how far its waiting lanes
+ * are (repartition.c pauses a router whose sources run ahead while the merge fills). */
+static void kt_publish_merge(struct kt_run *r) {
+    if (!r->lanes)
+        return;
+    atomic_store_explicit(&r->d->merge_floor_ms, vg_reorder_wait_bound(r->reorder), memory_order_relaxed);
+    atomic_store_explicit(&r->d->merge_fill_permille,
+                          (unsigned)((uint64_t)vg_reorder_count(r->reorder) * 1000 / vg_reorder_capacity(r->reorder)),
+                          memory_order_relaxed);
+}
+
 static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
     const struct vg_reorder_rec *rec;
     uint32_t read = kt_refill_starving(r);
@@ -709,6 +722,7 @@ static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
         if (r->lanes || vg_reorder_first_offset(r->reorder, p) < 0)
             kt_starve(r, p);
     }
+    kt_publish_merge(r);
     return read;
 }
 

@@ -242,6 +242,9 @@ static inline int64_t wait_bound(const struct vg_reorder *r) {
     return r->heap[WAITING].len ? r->parts[r->heap[WAITING].ids[0]].last_ts : INT64_MAX;
 }
 
+int64_t vg_reorder_wait_bound(const struct vg_reorder *r) { return wait_bound(r); }
+uint32_t vg_reorder_capacity(const struct vg_reorder *r) { return r->capacity; }
+
 const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, bool flush) {
     r->peeked_forced = false;
     if (r->heap[QUEUED].len == 0) return NULL;

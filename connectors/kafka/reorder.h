@@ -76,6 +76,11 @@ int64_t vg_reorder_first_offset(const struct vg_reorder *r, int32_t partition);
 /* Drops every record queued for `partition` (revoked: the next owner reads them again). */
 void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition);
 
+/* The newest time every waiting partition has shown (records older than it may leave);
+ * INT64_MAX when none is waited for. */
+int64_t vg_reorder_wait_bound(const struct vg_reorder *r);
+uint32_t vg_reorder_capacity(const struct vg_reorder *r);
+
 /* Records released out of event-time order because the buffer was full. */
 uint64_t vg_reorder_forced(const struct vg_reorder *r);
 

@@ -24,6 +24,9 @@
 #define RT_POLL_MS 10
 #define RT_CALL_MS 30000                  /* bound of one transactional call */
 #define RT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL)
+#define RT_PAUSE_FILL_PERMILLE 500        /* the task side's merge half full: rt_ahead */
+#define RT_MARK_EVERY_MSGS 2000           /* markers within a transaction, so the task side
+                                           * can release before the commit's end */
 
 struct rt_source {
     bool assigned;
@@ -57,7 +60,9 @@ struct vg_router {
     int64_t max_jump_ms, max_skew_ms;
 
     struct rt_source src[RT_MAX_SOURCES];
-    uint64_t forwarded, events, dead_letters, markers, txns, aborts;
+    uint64_t forwarded, events, dead_letters, markers, txns, aborts, pauses;
+    bool paused;
+    uint32_t since_mark;
     int64_t commit_ns;         /* time spent committing (markers, offsets, commit) */
     int64_t txn_every_ns;      /* the current transaction period */
     uint32_t since_txn;
@@ -173,6 +178,8 @@ static bool rt_is_future(const struct vg_router *rt, const struct rt_source *s, 
     return ts > s->last_ts + rt->max_jump_ms && ts > vg_now_wall_ms() + rt->max_skew_ms;
 }
 
+static int rt_markers(struct vg_router *rt, int64_t now);
+
 static void rt_handle(struct vg_router *rt, const rd_kafka_message_t *m, int64_t now) {
     struct vg_txn txn;
     struct vg_parse_error perr;
@@ -219,6 +226,10 @@ static void rt_handle(struct vg_router *rt, const rd_kafka_message_t *m, int64_t
     s->next_offset = m->offset + 1;
     s->last_msg_ns = now;
     rt->since_txn++;
+    if (++rt->since_mark >= RT_MARK_EVERY_MSGS) {
+        rt->since_mark = 0;
+        rt_markers(rt, now);
+    }
 }
 
 /* ---- transactions --------------------------------------------------------------------- */
@@ -372,6 +383,44 @@ static void rt_commit(struct vg_router *rt, int64_t now) {
     rt->txn_every_ns = VG_MAX(RT_TXN_EVERY_NS, 4 * took);
 }
 
+/* Back-pressure (the alignment of Flink's watermarks): while this instance's merge is more
+ * than half full, a router whose own sources are all past the time its waiting lanes have
+ * reached stops reading: the records it would add could only wait for slower sources, and
+ * a full merge would have to release records out of order. The slowest sources' routers
+ * never pause (they are the floor). */
+static bool rt_ahead(struct vg_router *rt) {
+    if (atomic_load_explicit(&rt->d->merge_fill_permille, memory_order_relaxed) < RT_PAUSE_FILL_PERMILLE)
+        return false;
+    int64_t floor = atomic_load_explicit(&rt->d->merge_floor_ms, memory_order_relaxed);
+    bool any = false;
+    for (int32_t p = 0; p < RT_MAX_SOURCES; p++) {
+        const struct rt_source *s = &rt->src[p];
+        if (!s->assigned)
+            continue;
+        if (s->last_ts == INT64_MIN || s->last_ts <= floor)
+            return false; /* this source may be what the merge waits for */
+        any = true;
+    }
+    return any;
+}
+
+/* Pauses or resumes fetching every assigned input partition. */
+static void rt_pause(struct vg_router *rt, bool pause) {
+    if (pause == rt->paused)
+        return;
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(rt->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
+        if (pause)
+            rd_kafka_pause_partitions(rt->consumer, parts);
+        else
+            rd_kafka_resume_partitions(rt->consumer, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+    rt->paused = pause;
+    if (pause)
+        rt->pauses++;
+}
+
 /* ---- the consumer ----------------------------------------------------------------------- */
 
 static void rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
@@ -393,6 +442,7 @@ static void rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_to
             error = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
+        rt->paused = false; /* a new assignment fetches */
         vg_info("router_assigned", "topic=%s partitions=%d", rt->input_topic, parts->cnt);
     } else {
         /* What was forwarded from these partitions is committed before another member
@@ -428,6 +478,7 @@ static void *rt_main(void *arg) {
         rt_fail(rt, "subscribe to the input topic: %s", rd_kafka_err2str(err));
     rt_begin(rt);
     while (!atomic_load(&rt->stop) && !atomic_load(&rt->failed)) {
+        rt_pause(rt, rt_ahead(rt)); /* paused: polls serve rebalances, deliver nothing */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, RT_POLL_MS);
         int64_t now = vg_now_mono_ns();
         if (m) {
@@ -451,9 +502,9 @@ static void *rt_main(void *arg) {
         rd_kafka_error_destroy(rd_kafka_abort_transaction(rt->producer, RT_CALL_MS));
     rd_kafka_flush(rt->producer, RT_CALL_MS);
     vg_info("router_stopped", "forwarded=%llu events=%llu dead_letters=%llu markers=%llu transactions=%llu "
-            "aborted=%llu commit_ms=%lld", (unsigned long long)rt->forwarded, (unsigned long long)rt->events,
+            "aborted=%llu commit_ms=%lld pauses=%llu", (unsigned long long)rt->forwarded, (unsigned long long)rt->events,
             (unsigned long long)rt->dead_letters, (unsigned long long)rt->markers, (unsigned long long)rt->txns,
-            (unsigned long long)rt->aborts, (long long)(rt->commit_ns / 1000000));
+            (unsigned long long)rt->aborts, (long long)(rt->commit_ns / 1000000), (unsigned long long)rt->pauses);
     return NULL;
 }
 

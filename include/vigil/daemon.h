@@ -35,6 +35,10 @@ struct vg_daemon {
     _Atomic uint64_t task_owned_bits[16];
     _Atomic int64_t task_restore_us;
     _Atomic uint64_t router_dead_letter[VG_REASON_MAX]; /* records the router refused, by reason */
+    /* The task side's merge, for the router's back-pressure: how full (per mille) and the
+     * event time its waiting lanes have reached (INT64_MAX: none waits). */
+    atomic_uint merge_fill_permille;
+    _Atomic int64_t merge_floor_ms;
     /* Kafka at-least-once output: from reading the record to the broker acknowledging the
      * alert it caused (vigil_alert_ack_latency_seconds); written by delivery reports. */
     _Atomic uint64_t ack_latency_count[VG_LATENCY_BUCKETS];

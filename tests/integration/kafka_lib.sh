@@ -170,12 +170,12 @@ kt_replay() {
         --dead-letter "$2.dead" 2>"$2.log" || kt_fail "replay of $1 failed"
 }
 
-# kt_feed_slowly FILE TOPIC : produces FILE in chunks of 300 lines every 0.1 s in the
+# kt_feed_slowly FILE TOPIC : produces FILE in chunks of 300 lines (KT_FEED_LINES) every 0.1 s in the
 # background (a live stream); sets FEED_PID.
 kt_feed_slowly() {
     local file=$1 topic=$2
     (
-        split -l 300 "$file" "$KT_TMP/chunk."
+        split -l "${KT_FEED_LINES:-300}" "$file" "$KT_TMP/chunk."
         for c in "$KT_TMP"/chunk.*; do
             timeout 10 kcat -b "$BOOTSTRAP" -P -t "$topic" -T <"$c" >/dev/null
             sleep 0.1
