@@ -21,7 +21,8 @@
 #define RT_TXN_EVERY_NS (100 * 1000000LL) /* a transaction (and its markers) per 100 ms, or per
                                           * 4 x the last commit's time when that is longer */
 #define RT_TXN_MAX_MSGS 50000             /* or per this many input messages */
-#define RT_POLL_MS 10
+#define RT_POLL_MS 2
+#define RT_BATCH 256 /* messages taken from one input partition's queue per round */
 #define RT_CALL_MS 30000                  /* bound of one transactional call */
 #define RT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL)
 #define RT_PAUSE_FILL_PERMILLE 500        /* the task side's merge half full: rt_ahead */
@@ -34,6 +35,7 @@ struct rt_source {
     int64_t last_ts;        /* newest event time forwarded (far-future ones apart) */
     int64_t last_msg_ns;    /* when it last delivered (or was assigned) */
     int64_t assigned_ns;
+    rd_kafka_queue_t *q;    /* its own fetch queue, read round-robin (rt_read_round) */
 };
 
 struct vg_router {
@@ -62,6 +64,7 @@ struct vg_router {
     struct rt_source src[RT_MAX_SOURCES];
     uint64_t forwarded, events, dead_letters, markers, txns, aborts, pauses;
     bool paused;
+    rd_kafka_message_t *batch[RT_BATCH];
     uint32_t since_mark;
     int64_t commit_ns;         /* time spent committing (markers, offsets, commit) */
     int64_t txn_every_ns;      /* the current transaction period */
@@ -404,24 +407,40 @@ static bool rt_ahead(struct vg_router *rt) {
     return any;
 }
 
-/* Pauses or resumes fetching every assigned input partition. */
-static void rt_pause(struct vg_router *rt, bool pause) {
-    if (pause == rt->paused)
-        return;
-    rd_kafka_topic_partition_list_t *parts = NULL;
-    if (rd_kafka_assignment(rt->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
-        if (pause)
-            rd_kafka_pause_partitions(rt->consumer, parts);
-        else
-            rd_kafka_resume_partitions(rt->consumer, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
-    }
-    rt->paused = pause;
-    if (pause)
-        rt->pauses++;
+/* ---- the consumer ----------------------------------------------------------------------- */
+
+static void rt_close_queue(struct rt_source *s) {
+    if (s->q)
+        rd_kafka_queue_destroy(s->q);
+    s->q = NULL;
 }
 
-/* ---- the consumer ----------------------------------------------------------------------- */
+/* One round: a batch from each assigned partition's queue (none while rt_ahead: librdkafka
+ * stops fetching once the queues hold their limit). Returns the messages read. */
+static uint32_t rt_read_round(struct vg_router *rt) {
+    uint32_t read = 0;
+    bool ahead = rt_ahead(rt);
+    if (ahead != rt->paused) {
+        rt->paused = ahead;
+        if (ahead)
+            rt->pauses++;
+    }
+    if (ahead)
+        return 0;
+    for (int32_t p = 0; p < RT_MAX_SOURCES && !atomic_load(&rt->failed); p++) {
+        if (!rt->src[p].q)
+            continue;
+        ssize_t n = rd_kafka_consume_batch_queue(rt->src[p].q, 0, rt->batch, RT_BATCH);
+        int64_t now = vg_now_mono_ns();
+        for (ssize_t k = 0; k < n; k++) {
+            rt_handle(rt, rt->batch[k], now);
+            rd_kafka_message_destroy(rt->batch[k]);
+        }
+        if (n > 0)
+            read += (uint32_t)n;
+    }
+    return read;
+}
 
 static void rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                             void *opaque) {
@@ -435,14 +454,21 @@ static void rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_to
             int32_t p = parts->elems[i].partition;
             if (p < 0 || p >= RT_MAX_SOURCES)
                 continue;
+            rt_close_queue(&rt->src[p]);
             rt->src[p] = (struct rt_source){.assigned = true, .next_offset = -1, .last_ts = INT64_MIN,
                                             .last_msg_ns = now, .assigned_ns = now};
+            /* Each partition is read from its own queue, a batch per round, so that a
+             * backlog reaches the repartition topic interleaved (a burst of one partition
+             * would make the task side hold the others' records back for it). */
+            rt->src[p].q = rd_kafka_queue_get_partition(rk, parts->elems[i].topic, p);
+            if (rt->src[p].q)
+                rd_kafka_queue_forward(rt->src[p].q, NULL);
         }
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
-        rt->paused = false; /* a new assignment fetches */
+        rt->paused = false;
         vg_info("router_assigned", "topic=%s partitions=%d", rt->input_topic, parts->cnt);
     } else {
         /* What was forwarded from these partitions is committed before another member
@@ -451,8 +477,10 @@ static void rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_to
         rt_begin(rt);
         for (int i = 0; i < parts->cnt; i++) {
             int32_t p = parts->elems[i].partition;
-            if (p >= 0 && p < RT_MAX_SOURCES)
+            if (p >= 0 && p < RT_MAX_SOURCES) {
                 rt->src[p].assigned = false;
+                rt_close_queue(&rt->src[p]);
+            }
         }
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
@@ -478,8 +506,10 @@ static void *rt_main(void *arg) {
         rt_fail(rt, "subscribe to the input topic: %s", rd_kafka_err2str(err));
     rt_begin(rt);
     while (!atomic_load(&rt->stop) && !atomic_load(&rt->failed)) {
-        rt_pause(rt, rt_ahead(rt)); /* paused: polls serve rebalances, deliver nothing */
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, RT_POLL_MS);
+        uint32_t read = rt_read_round(rt);
+        /* Rebalances and errors (and messages of a partition whose queue is not ours yet);
+         * waits a little when the partitions had nothing. */
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, read ? 0 : RT_POLL_MS);
         int64_t now = vg_now_mono_ns();
         if (m) {
             rt_handle(rt, m, now);
@@ -496,6 +526,8 @@ static void *rt_main(void *arg) {
         rt_begin(rt); /* the revoke of the close commits into it */
     }
     rd_kafka_consumer_close(rt->consumer);
+    for (int32_t p = 0; p < RT_MAX_SOURCES; p++)
+        rt_close_queue(&rt->src[p]);
     if (rt->in_txn && !atomic_load(&rt->failed))
         rt_commit(rt, vg_now_mono_ns());
     else if (rt->in_txn)
@@ -553,8 +585,8 @@ int vg_router_start(struct vg_router **out, struct vg_daemon *d, const char *boo
      * merge, not a router): librdkafka < 2.2 pauses a partition whose queue is full for up
      * to 1 s, which capped a router at ~7 k records/s. */
     if (rd_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "queued.min.messages", "100000", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "65536", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "queued.min.messages", "20000", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", errstr, errstr_size) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", "vigild-router", errstr, errstr_size) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         goto err;

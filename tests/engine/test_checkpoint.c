@@ -174,6 +174,20 @@ static void remove_dir(char *dir) {
     free(dir);
 }
 
+/* The alerts of a run cut in two (a then b) equal the uninterrupted run's, as sorted lines. */
+static void expect_split_is_whole(struct vg_test_alerts *a, struct vg_test_alerts *b, struct vg_test_alerts *whole) {
+    size_t total = a->count + b->count;
+    char **split = malloc((total ? total : 1) * sizeof *split);
+    memcpy(split, a->lines, a->count * sizeof *split);
+    memcpy(split + a->count, b->lines, b->count * sizeof *split);
+    qsort(split, total, sizeof *split, cmp_str);
+    qsort(whole->lines, whole->count, sizeof *split, cmp_str);
+    cr_expect_gt(whole->count, 3, "the stream has alerts (%zu)", whole->count);
+    cr_expect_eq(total, whole->count, "alerts: %zu split vs %zu whole", total, whole->count);
+    for (size_t i = 0; i < VG_MIN(total, whole->count); i++) cr_expect_str_eq(split[i], whole->lines[i]);
+    free(split);
+}
+
 /* The alerts of the whole stream in one run vs. cut at `cut` with a restart. */
 static void expect_same_alerts(size_t n, size_t cut, int threads_a, int threads_b) {
     struct stream s = make_stream(n);
@@ -189,19 +203,9 @@ static void expect_same_alerts(size_t n, size_t cut, int threads_a, int threads_
     cr_expect(b.position_len && memcmp(b.position, want, b.position_len) == 0, "position round trip");
     cr_expect_gt(b.accounts, 100, "restored accounts are tracked (%llu)", (unsigned long long)b.accounts);
 
-    size_t total = a.alerts.count + b.alerts.count;
-    char **split = malloc((total ? total : 1) * sizeof *split);
-    memcpy(split, a.alerts.lines, a.alerts.count * sizeof *split);
-    memcpy(split + a.alerts.count, b.alerts.lines, b.alerts.count * sizeof *split);
-    qsort(split, total, sizeof *split, cmp_str);
-    qsort(whole.alerts.lines, whole.alerts.count, sizeof *split, cmp_str);
-    cr_expect_gt(whole.alerts.count, 3, "the stream has alerts (%zu)", whole.alerts.count);
-    cr_expect_eq(total, whole.alerts.count, "alerts: %zu split vs %zu whole", total, whole.alerts.count);
-    for (size_t i = 0; i < VG_MIN(total, whole.alerts.count); i++)
-        cr_expect_str_eq(split[i], whole.alerts.lines[i]);
+    expect_split_is_whole(&a.alerts, &b.alerts, &whole.alerts);
     cr_expect_eq(vg_test_count(&b.alerts, "fan_in", "HUB") + vg_test_count(&a.alerts, "fan_in", "HUB"),
                  vg_test_count(&whole.alerts, "fan_in", "HUB"));
-    free(split);
     vg_test_alerts_free(&whole.alerts);
     vg_test_alerts_free(&a.alerts);
     vg_test_alerts_free(&b.alerts);
@@ -583,16 +587,8 @@ Test(checkpoint, task_images_restore_together_as_the_whole) {
     }
     cr_assert_eq(vg_engine_stop(e), VG_OK);
 
-    size_t total = a.alerts.count + b.alerts.count;
-    char **split = malloc((total ? total : 1) * sizeof *split);
-    memcpy(split, a.alerts.lines, a.alerts.count * sizeof *split);
-    memcpy(split + a.alerts.count, b.alerts.lines, b.alerts.count * sizeof *split);
-    qsort(split, total, sizeof *split, cmp_str);
-    qsort(whole.alerts.lines, whole.alerts.count, sizeof *split, cmp_str);
     cr_expect_gt(b.alerts.count, 0, "alerts after the restore");
-    cr_expect_eq(total, whole.alerts.count, "alerts: %zu split vs %zu whole", total, whole.alerts.count);
-    for (size_t i = 0; i < VG_MIN(total, whole.alerts.count); i++) cr_expect_str_eq(split[i], whole.alerts.lines[i]);
-    free(split);
+    expect_split_is_whole(&a.alerts, &b.alerts, &whole.alerts);
     for (int task = 0; task <= TASKS; task++) free(img[task]);
     vg_test_alerts_free(&whole.alerts);
     vg_test_alerts_free(&a.alerts);

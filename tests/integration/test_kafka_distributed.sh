@@ -98,26 +98,28 @@ only a && REF=$KT_TMP/big.ids finish a a1 a2 a3
 only a && { dl=$(kt_topic_values transactions.dead_letter | grep -o '"partition":[0-9]*,"offset":[0-9]*' | sort -u | wc -l)
     [ "$dl" = 3 ] || kt_fail "a: $dl records dead-lettered, 3 expected"; echo "ok a: 3 records dead-lettered"; }
 
+# three_on_live_stream CASE : instances CASE1..3 in their groups, then the 64 k stream fed live
+# into in-CASE; returns 12 s into it (about half way).
+three_on_live_stream() {
+    local c=$1 n
+    instance "$c" 1
+    instance "$c" 2
+    instance "$c" 3
+    for n in 1 2 3; do kt_wait_log "$c$n" 'tasks_assigned' 60; done
+    kt_feed_slowly "$KT_TMP/in.ndjson" "in-$c"
+    sleep 12
+}
+
 # (b) SIGKILL one of three half way through a live stream
 if only b; then
-    instance b 1
-    instance b 2
-    instance b 3
-    for n in b1 b2 b3; do kt_wait_log "$n" 'tasks_assigned' 60; done
-    kt_feed_slowly "$KT_TMP/in.ndjson" in-b
-    sleep 12
+    three_on_live_stream b
     kill -KILL "$PID_b2"
     finish b b1 b3
 fi
 
 # (c) a fourth joins half way through a live stream
 if only c; then
-    instance c 1
-    instance c 2
-    instance c 3
-    for n in c1 c2 c3; do kt_wait_log "$n" 'tasks_assigned' 60; done
-    kt_feed_slowly "$KT_TMP/in.ndjson" in-c
-    sleep 12
+    three_on_live_stream c
     C4_PORT=$(kt_free_port)
     METRICS_PORT=$C4_PORT instance c 4
     kt_wait_log c4 'tasks_assigned' 60
@@ -135,12 +137,7 @@ fi
 
 # (d) exactly once: SIGKILL one of three half way; the survivors' transactions repeat nothing
 if only d; then
-    EXACTLY_ONCE=true instance d 1
-    EXACTLY_ONCE=true instance d 2
-    EXACTLY_ONCE=true instance d 3
-    for n in d1 d2 d3; do kt_wait_log "$n" 'tasks_assigned' 60; done
-    kt_feed_slowly "$KT_TMP/in.ndjson" in-d
-    sleep 12
+    EXACTLY_ONCE=true three_on_live_stream d
     kill -KILL "$PID_d2"
     READ_COMMITTED=1 finish d d1 d3
     [ "$(wc -l <"$KT_TMP/d.all")" = "$(wc -l <"$KT_TMP/ref.ids")" ] || kt_fail "d: $(wc -l <"$KT_TMP/d.all") alerts committed, $want expected: exactly once repeats none"
