@@ -816,13 +816,12 @@ static int kt_input_partitions(struct kt_run *r, const char *topic) {
 /* Distributed mode: the repartition topic must have input.repartition_partitions + 1
  * partitions (the last is the graph task); the merge gets a lane per (partition, input
  * partition). */
-static int kt_lanes_setup(struct kt_run *r, const char *bootstrap, char *errstr, size_t errstr_size) {
+static int kt_lanes_setup(struct kt_run *r, char *errstr, size_t errstr_size) {
     const struct vg_config *cfg = r->d->cfg;
     int want = cfg->input.repartition_partitions + 1;
     int sources = kt_input_partitions(r, cfg->input.topic);
     int have = kt_input_partitions(r, r->topic);
 
-    (void)bootstrap;
     if (sources <= 0) {
         snprintf(errstr, errstr_size, "input.topic %s: not found on the cluster (distributed mode needs its "
                  "partition count)", cfg->input.topic);
@@ -1139,7 +1138,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
         exit_code = 1;
         goto out;
     }
-    if (r->lanes && kt_lanes_setup(r, bootstrap, errstr, errstr_size) != VG_OK)
+    if (r->lanes && kt_lanes_setup(r, errstr, errstr_size) != VG_OK)
         goto out;
     if (r->lanes && cfg->state.topic[0]) {
         if (kt_tasks_open(r, bootstrap, errstr, errstr_size) != VG_OK)
