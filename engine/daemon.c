@@ -97,6 +97,9 @@ void vg_daemon_detach_engine(struct vg_daemon *d) {
     if (!e) return;
     vg_engine_stats(e, &d->final_stats);
     atomic_store(&d->have_final_stats, true);
+    vg_info("engine_stopped", "transactions=%llu out_of_order=%llu late=%llu future=%llu",
+            (unsigned long long)d->final_stats.transactions, (unsigned long long)d->final_stats.out_of_order,
+            (unsigned long long)d->final_stats.late, (unsigned long long)d->final_stats.future);
     atomic_store(&d->engine, NULL); /* seq_cst: pairs with the increment in acquire */
     while (atomic_load(&d->engine_readers) > 0) {
         struct timespec ts = {0, 100000};

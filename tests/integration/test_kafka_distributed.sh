@@ -58,8 +58,12 @@ finish() {
     kt_topic_values "alerts-$c" ${READ_COMMITTED:+-X isolation.level=read_committed} >"$KT_TMP/$c.alerts"
     kt_alert_ids <"$KT_TMP/$c.alerts" | sort >"$KT_TMP/$c.all"
     sort -u "$KT_TMP/$c.all" >"$KT_TMP/$c.ids"
-    diff "$ref" "$KT_TMP/$c.ids" >"$KT_TMP/$c.diff" ||
+    if ! diff "$ref" "$KT_TMP/$c.ids" >"$KT_TMP/$c.diff"; then
+        echo "---- $c: ids missing (<) or extra (>), the first 20:" >&2
+        head -n 20 "$KT_TMP/$c.diff" >&2
+        for name in "$@"; do grep -h 'kafka_stopped\|reorder\|forced\|overflow' "$KT_TMP/$name.log" | tail -n 5 >&2 || true; done
         kt_fail "$c: alert ids differ from the replay's ($(grep -c '^<' "$KT_TMP/$c.diff") missing, $(grep -c '^>' "$KT_TMP/$c.diff") extra of $want)"
+    fi
     for name in "$@"; do
         grep -q 'router_stopped.*forwarded=[1-9]' "$KT_TMP/$name.log" || kt_fail "$c: instance $name routed nothing"
         echo "  $name: $(grep -o 'router_stopped.*forwarded=[0-9]*' "$KT_TMP/$name.log" | grep -o 'forwarded=[0-9]*') $(grep -o 'kafka_stopped.*' "$KT_TMP/$name.log" | grep -o 'consumed=[0-9]*\|alerts=[0-9]*\|reorder_forced=[0-9]*' | tr '\n' ' ') restores=$(grep -c tasks_assigned "$KT_TMP/$name.log")"
