@@ -359,6 +359,21 @@ static inline size_t msg_account_id_len(const struct stage_msg *m) {
     return m->txn_head[m->kind == MSG_EVENT_OUT ? offsetof(struct vg_txn, from_len) : offsetof(struct vg_txn, to_len)];
 }
 
+/* The sanctions rule's cache bucket for message m's inline party (not for spilled ones:
+ * rare, and where their entry is depends on the messages before). */
+static void prefetch_party(const struct stage *st, const struct stage_msg *m) {
+    const unsigned char *h = m->txn_head;
+    const unsigned char *p = (const unsigned char *)m->txn_text + h[offsetof(struct vg_txn, id_len)] +
+                             h[offsetof(struct vg_txn, from_len)] + h[offsetof(struct vg_txn, to_len)] +
+                             h[offsetof(struct vg_txn, channel_len)];
+    uint16_t name_len;
+    int32_t birth;
+    memcpy(&name_len, p, 2);
+    memcpy(&birth, p + 3, 4);
+    vg_sanctions_prefetch(st->cfg, (const char *)p + PARTY_FIXED_BYTES + p[2], name_len,
+                          (const char *)p + PARTY_FIXED_BYTES, p[2], birth);
+}
+
 /* Software pipelining over the batch: the message itself 16 messages ahead, index slots 10
  * ahead, account records (and cooldown slots) 6 ahead, ring entries 3 ahead (their place is
  * in the account record), so the shard's memory reads overlap instead of stalling one by one. */
@@ -379,6 +394,7 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
         if (m->kind <= MSG_EVENT_IN) {
             vg_store_prefetch_account(store, msg_account_hash(m), msg_account_id_len(m));
             vg_alert_out_prefetch(st->alerts, msg_account_hash(m));
+            if (m->party == PARTY_INLINE) prefetch_party(st, m);
         }
     }
     if (i + PREFETCH_ENTRIES < n) {
