@@ -32,6 +32,7 @@ struct name {
     uint32_t norm_off;             /* folded tokens, space-separated, NUL-terminated */
     uint32_t raw_off;              /* the same tokens unfolded (struct vg_screen_name_norm.raw) */
     uint8_t quality;
+    uint16_t raw_len;              /* the folded text's length is raw_off - norm_off - 1 */
 };
 
 struct birth {
@@ -180,8 +181,9 @@ int vg_screen_add_name(struct vg_screen_list *l, const char *utf8, size_t len, e
     if (norm.n_tokens == 0) return VG_OK;
     uint32_t id = (uint32_t)l->names.n;
     struct name nm = {.entry = (uint32_t)(l->entries.n - 1), .quality = (uint8_t)quality};
+    nm.raw_len = (uint16_t)strlen(norm.raw); /* < VG_SCREEN_NORM_MAX */
     if (text_add(l, utf8, len, &nm.text_off) != VG_OK || text_add(l, norm.text, strlen(norm.text), &nm.norm_off) != VG_OK ||
-        text_add(l, norm.raw, strlen(norm.raw), &nm.raw_off) != VG_OK ||
+        text_add(l, norm.raw, nm.raw_len, &nm.raw_off) != VG_OK ||
         VEC_PUSH(l->names, nm) != VG_OK)
         return VG_ERR_NOMEM;
     if (VEC_PUSH(l->exact_keys, exact_key(&norm) << 32 | id) != VG_OK) return VG_ERR_NOMEM;
@@ -347,15 +349,37 @@ static void collect(const struct key_index *ix, const uint64_t *v, uint64_t h, u
     }
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+/* Sorts candidate name ids ascending: insertion sort when few, else an LSD radix sort by
+ * bytes (skipping bytes all ids share) through tmp (n entries). Can't fail. */
+static void sort_u32(uint32_t *v, size_t n, uint32_t *tmp) {
+    if (n < 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) count[((src[i] >> shift) & 0xFF) + 1]++;
+        if (count[((src[0] >> shift) & 0xFF) + 1] == n) continue; /* one value of this byte */
+        for (size_t b = 1; b < 257; b++) count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
 }
 
 /* A stored normalised name (folded text, raw text) back into token form. Raw tokens that
  * do not line up with the folded ones (a name too long to keep both) are left out. */
-static void norm_decode(const char *text, const char *raw, struct vg_screen_name_norm *out) {
-    size_t len = strlen(text);
+static void norm_decode(const char *text, size_t text_len, const char *raw, size_t raw_len,
+                        struct vg_screen_name_norm *out) {
+    size_t len = text_len;
     if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
     memcpy(out->text, text, len);
     out->text[len] = '\0';
@@ -369,7 +393,7 @@ static void norm_decode(const char *text, const char *raw, struct vg_screen_name
         out->n_tokens++;
         i++;
     }
-    len = strlen(raw);
+    len = raw_len;
     if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
     memcpy(out->raw, raw, len);
     out->raw[len] = '\0';
@@ -381,6 +405,10 @@ static void norm_decode(const char *text, const char *raw, struct vg_screen_name
         out->raw_len[n] = (uint8_t)(i - start);
     }
     if (n != out->n_tokens || i < len) memset(out->raw_len, 0, sizeof out->raw_len);
+}
+
+static void decode_name(const struct vg_screen_list *l, const struct name *nm, struct vg_screen_name_norm *out) {
+    norm_decode(l->text.v + nm->norm_off, nm->raw_off - nm->norm_off - 1, l->text.v + nm->raw_off, nm->raw_len, out);
 }
 
 /* 1 when the party's date is in one of the entry's birth ranges, 0 when it is in none,
@@ -436,7 +464,7 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
     }
     if (party->name_len) {
         static _Thread_local struct vg_screen_name_norm q, listed; /* ~1 KB each, off the stack */
-        static _Thread_local uint32_t cand[CANDIDATES_MAX];
+        static _Thread_local uint32_t cand[CANDIDATES_MAX], cand_tmp[CANDIDATES_MAX];
         size_t n_cand = 0;
         if (vg_screen_normalise(party->name, party->name_len, &q) == VG_OK && q.n_tokens > 0) {
             collect(&l->exact_index, l->exact_keys.v, exact_key(&q), cand, &n_cand);
@@ -464,7 +492,7 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                     }
                 }
             }
-            qsort(cand, n_cand, sizeof *cand, cmp_u32);
+            sort_u32(cand, n_cand, cand_tmp);
             size_t q_significant = 0;
             for (size_t t = 0; t < q.n_tokens; t++) q_significant += q.tok_len[t] >= 3;
             for (size_t i = 0; i < n_cand; i++) {
@@ -477,14 +505,14 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                 if (nm->quality == VG_SCREEN_LOW) {
                     score = strcmp(norm_text, q.text) == 0 ? 1.0 : 0.0; /* same tokens, same order */
                     if (score == 0.0) {
-                        norm_decode(norm_text, l->text.v + nm->raw_off, &listed);
+                        decode_name(l, nm, &listed);
                         score = listed.n_tokens == q.n_tokens && exact_key(&listed) == exact_key(&q) &&
                                         vg_screen_name_score(&q, &listed) >= 1.0
                                     ? 1.0
                                     : 0.0;
                     }
                 } else {
-                    norm_decode(norm_text, l->text.v + nm->raw_off, &listed);
+                    decode_name(l, nm, &listed);
                     score = vg_screen_name_score(&q, &listed);
                 }
                 if (score <= 0.0) continue;
