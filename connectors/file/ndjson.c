@@ -306,7 +306,11 @@ static const char *verbatim_run_end(const char *p, const char *end) {
         p = plain_run_end(p, end);
         const unsigned char *u = (const unsigned char *)p;
         while (end - p >= 2 && u[0] >= 0xC2 && u[0] <= 0xDF && (u[1] & 0xC0) == 0x80) p += 2, u += 2;
-        if (p >= end || u[0] < 0x80) return p;
+        if (p >= end) return p;
+        if (u[0] < 0x80) { /* ASCII again: a space between words goes on, '"' and the like end */
+            if (u[0] == '"' || u[0] == '\\' || u[0] < 0x20) return p;
+            continue;
+        }
         size_t n = utf8_sequence(u, (const unsigned char *)end);
         if (n == 0) return p;
         p += n;
