@@ -375,10 +375,11 @@ static void sort_u32(uint32_t *v, size_t n, uint32_t *tmp) {
     if (src != v) memcpy(v, src, n * sizeof *v);
 }
 
-/* A stored normalised name (folded text, raw text) back into token form. Raw tokens that
- * do not line up with the folded ones (a name too long to keep both) are left out. */
+/* A stored normalised name (folded text, raw text) back into token form, with each token's
+ * letter mask (vg_screen_name_masks). Raw tokens that do not line up with the folded ones
+ * (a name too long to keep both) are left out. */
 static void norm_decode(const char *text, size_t text_len, const char *raw, size_t raw_len,
-                        struct vg_screen_name_norm *out) {
+                        struct vg_screen_name_norm *out, uint32_t *tok_mask, uint32_t *raw_mask) {
     size_t len = text_len;
     if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
     memcpy(out->text, text, len);
@@ -387,7 +388,9 @@ static void norm_decode(const char *text, size_t text_len, const char *raw, size
     size_t i = 0;
     while (i < len && out->n_tokens < VG_SCREEN_TOKENS_MAX) {
         size_t start = i;
-        while (i < len && out->text[i] != ' ') i++;
+        uint32_t m = 0;
+        for (; i < len && out->text[i] != ' '; i++) m |= 1u << ((unsigned char)out->text[i] & 31);
+        tok_mask[out->n_tokens] = m;
         out->tok_off[out->n_tokens] = (uint16_t)start;
         out->tok_len[out->n_tokens] = (uint8_t)(i - start);
         out->n_tokens++;
@@ -400,15 +403,22 @@ static void norm_decode(const char *text, size_t text_len, const char *raw, size
     size_t n = 0;
     for (i = 0; i < len && n < VG_SCREEN_TOKENS_MAX; i++, n++) {
         size_t start = i;
-        while (i < len && out->raw[i] != ' ') i++;
+        uint32_t m = 0;
+        for (; i < len && out->raw[i] != ' '; i++) m |= 1u << ((unsigned char)out->raw[i] & 31);
+        raw_mask[n] = m;
         out->raw_off[n] = (uint16_t)start;
         out->raw_len[n] = (uint8_t)(i - start);
     }
-    if (n != out->n_tokens || i < len) memset(out->raw_len, 0, sizeof out->raw_len);
+    if (n != out->n_tokens || i < len) {
+        memset(out->raw_len, 0, sizeof out->raw_len);
+        memset(raw_mask, 0, VG_SCREEN_TOKENS_MAX * sizeof *raw_mask);
+    }
 }
 
-static void decode_name(const struct vg_screen_list *l, const struct name *nm, struct vg_screen_name_norm *out) {
-    norm_decode(l->text.v + nm->norm_off, nm->raw_off - nm->norm_off - 1, l->text.v + nm->raw_off, nm->raw_len, out);
+static void decode_name(const struct vg_screen_list *l, const struct name *nm, struct vg_screen_name_norm *out,
+                        uint32_t *tok_mask, uint32_t *raw_mask) {
+    norm_decode(l->text.v + nm->norm_off, nm->raw_off - nm->norm_off - 1, l->text.v + nm->raw_off, nm->raw_len, out,
+                tok_mask, raw_mask);
 }
 
 /* 1 when the party's date is in one of the entry's birth ranges, 0 when it is in none,
@@ -467,6 +477,9 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
         static _Thread_local uint32_t cand[CANDIDATES_MAX], cand_tmp[CANDIDATES_MAX];
         size_t n_cand = 0;
         if (vg_screen_normalise(party->name, party->name_len, &q) == VG_OK && q.n_tokens > 0) {
+            uint32_t qm[VG_SCREEN_TOKENS_MAX], qrm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX],
+                lrm[VG_SCREEN_TOKENS_MAX];
+            vg_screen_name_masks(&q, qm, qrm); /* once per query, not per candidate */
             collect(&l->exact_index, l->exact_keys.v, exact_key(&q), cand, &n_cand);
             /* Particles and short names (al, bin, abu, ali: 3 letters or fewer) name thousands of
              * list names and never make a match alone: candidates come from the longer tokens,
@@ -505,15 +518,15 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                 if (nm->quality == VG_SCREEN_LOW) {
                     score = strcmp(norm_text, q.text) == 0 ? 1.0 : 0.0; /* same tokens, same order */
                     if (score == 0.0) {
-                        decode_name(l, nm, &listed);
+                        decode_name(l, nm, &listed, lm, lrm);
                         score = listed.n_tokens == q.n_tokens && exact_key(&listed) == exact_key(&q) &&
-                                        vg_screen_name_score(&q, &listed) >= 1.0
+                                        vg_screen_name_score_masked(&q, qm, qrm, &listed, lm, lrm) >= 1.0
                                     ? 1.0
                                     : 0.0;
                     }
                 } else {
-                    decode_name(l, nm, &listed);
-                    score = vg_screen_name_score(&q, &listed);
+                    decode_name(l, nm, &listed, lm, lrm);
+                    score = vg_screen_name_score_masked(&q, qm, qrm, &listed, lm, lrm);
                 }
                 if (score <= 0.0) continue;
                 if (birth_agrees(l, nm->entry, party->birth_date) == 0) score *= BIRTH_MISMATCH_FACTOR;

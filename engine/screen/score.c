@@ -118,13 +118,26 @@ static bool patronymic(const char *t, size_t len) {
     return false;
 }
 
+void vg_screen_name_masks(const struct vg_screen_name_norm *n, uint32_t tok[VG_SCREEN_TOKENS_MAX],
+                          uint32_t raw[VG_SCREEN_TOKENS_MAX]) {
+    for (size_t i = 0; i < n->n_tokens; i++) {
+        tok[i] = letter_mask(n->text + n->tok_off[i], n->tok_len[i]);
+        raw[i] = letter_mask(n->raw + n->raw_off[i], n->raw_len[i]);
+    }
+}
+
 double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg_screen_name_norm *l) {
+    uint32_t qm[VG_SCREEN_TOKENS_MAX], qrm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX], lrm[VG_SCREEN_TOKENS_MAX];
+    vg_screen_name_masks(q, qm, qrm);
+    vg_screen_name_masks(l, lm, lrm);
+    return vg_screen_name_score_masked(q, qm, qrm, l, lm, lrm);
+}
+
+double vg_screen_name_score_masked(const struct vg_screen_name_norm *q, const uint32_t *qm, const uint32_t *qrm,
+                                   const struct vg_screen_name_norm *l, const uint32_t *lm, const uint32_t *lrm) {
     size_t nq = q->n_tokens, nl = l->n_tokens;
     if (nq == 0 || nl == 0) return 0.0;
     double sim[VG_SCREEN_TOKENS_MAX][VG_SCREEN_TOKENS_MAX];
-    uint32_t qm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX];
-    for (size_t i = 0; i < nq; i++) qm[i] = letter_mask(q->text + q->tok_off[i], q->tok_len[i]);
-    for (size_t j = 0; j < nl; j++) lm[j] = letter_mask(l->text + l->tok_off[j], l->tok_len[j]);
     bool raw_needed = false;
     for (size_t i = 0; i < nq; i++)
         for (size_t j = 0; j < nl; j++) {
@@ -133,9 +146,6 @@ double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg
             raw_needed |= sim[i][j] == 0.0 && q->tok_len[i] > 3 && l->tok_len[j] > 3;
         }
     if (raw_needed) { /* a typo folding made two edits (Kahlil/Khalil): the pair may meet unfolded */
-        uint32_t qrm[VG_SCREEN_TOKENS_MAX], lrm[VG_SCREEN_TOKENS_MAX]; /* each token's mask once */
-        for (size_t i = 0; i < nq; i++) qrm[i] = letter_mask(q->raw + q->raw_off[i], q->raw_len[i]);
-        for (size_t j = 0; j < nl; j++) lrm[j] = letter_mask(l->raw + l->raw_off[j], l->raw_len[j]);
         for (size_t i = 0; i < nq; i++)
             for (size_t j = 0; j < nl; j++)
                 if (sim[i][j] == 0.0 && q->raw_len[i] > 3 && l->raw_len[j] > 3)
