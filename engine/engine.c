@@ -64,8 +64,9 @@ _Static_assert(sizeof(struct stage_msg) == MSG_BYTES, "stage_msg: MSG_HEAD_BYTES
 _Static_assert(sizeof ((struct stage_msg *)0)->txn_text >= 3 * VG_ID_MAX + VG_CHANNEL_MAX + 1 + 64,
                "stage_msg: no room for the longest ids with a party");
 
-/* One side's party details, packed: lengths and birth date, then the party id and the name. */
-#define PARTY_FIXED_BYTES 7
+/* One side's party details, packed: lengths, birth date and the name's hash (hashed once here,
+ * read by the sanctions prefetch and rule), then the party id and the name. */
+#define PARTY_FIXED_BYTES 15
 #define SPILL_SLOTS 1024u      /* spilled party details in flight per shard (~650 KB) */
 struct party_slot { /* a spill array entry: the largest side */
     unsigned char bytes[PARTY_FIXED_BYTES + VG_ID_MAX + VG_NAME_MAX];
@@ -86,9 +87,12 @@ static void party_pack(unsigned char *p, const struct vg_txn *txn, bool from) {
     memcpy(p, &name_len, 2);
     p[2] = id_len;
     memcpy(p + 3, &birth, 4);
+    const char *name = from ? txn->from_name : txn->to_name;
+    uint64_t name_hash = vg_hash64(name, name_len) | 1;
+    memcpy(p + 7, &name_hash, 8);
     p += PARTY_FIXED_BYTES;
     vg_copy_short((char *)p, from ? txn->from_party_id : txn->to_party_id, id_len);
-    memcpy(p + id_len, from ? txn->from_name : txn->to_name, name_len);
+    memcpy(p + id_len, name, name_len);
 }
 
 /* Fills txn's party details from one side's packed bytes; the other side is absent. */
@@ -96,15 +100,19 @@ static void party_unpack(const unsigned char *p, struct vg_txn *txn, bool from) 
     uint16_t name_len;
     int32_t birth;
     memcpy(&name_len, p, 2);
+    uint64_t name_hash;
     uint8_t id_len = p[2];
     memcpy(&birth, p + 3, 4);
+    memcpy(&name_hash, p + 7, 8);
     memset(&txn->from_name_len, 0, VG_TXN_PARTY_HEAD_BYTES);
     p += PARTY_FIXED_BYTES;
     if (from) {
+        txn->from_name_hash = name_hash;
         txn->from_name_len = name_len, txn->from_party_id_len = id_len, txn->from_birth_date = birth;
         vg_copy_short(txn->from_party_id, (const char *)p, id_len);
         memcpy(txn->from_name, p + id_len, name_len);
     } else {
+        txn->to_name_hash = name_hash;
         txn->to_name_len = name_len, txn->to_party_id_len = id_len, txn->to_birth_date = birth;
         vg_copy_short(txn->to_party_id, (const char *)p, id_len);
         memcpy(txn->to_name, p + id_len, name_len);
@@ -366,12 +374,11 @@ static void prefetch_party(const struct stage *st, const struct stage_msg *m) {
     const unsigned char *p = (const unsigned char *)m->txn_text + h[offsetof(struct vg_txn, id_len)] +
                              h[offsetof(struct vg_txn, from_len)] + h[offsetof(struct vg_txn, to_len)] +
                              h[offsetof(struct vg_txn, channel_len)];
-    uint16_t name_len;
     int32_t birth;
-    memcpy(&name_len, p, 2);
+    uint64_t name_hash;
     memcpy(&birth, p + 3, 4);
-    vg_sanctions_prefetch(st->cfg, (const char *)p + PARTY_FIXED_BYTES + p[2], name_len,
-                          (const char *)p + PARTY_FIXED_BYTES, p[2], birth);
+    memcpy(&name_hash, p + 7, 8);
+    vg_sanctions_prefetch(st->cfg, name_hash, (const char *)p + PARTY_FIXED_BYTES, p[2], birth);
 }
 
 /* Software pipelining over the batch: the message itself 16 messages ahead, index slots 10

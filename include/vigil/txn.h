@@ -44,6 +44,10 @@ struct vg_txn {
     uint8_t to_party_id_len;
     int32_t from_birth_date;   /* YYYYMMDD, 0 when absent */
     int32_t to_birth_date;
+    /* XXH3 of the name's bytes | 1, filled by the engine when it carries a party to its
+     * account stage (so the sanctions rule does not hash the name again); 0 = not computed. */
+    uint64_t from_name_hash;
+    uint64_t to_name_hash;
     char from_party_id[VG_ID_MAX];
     char to_party_id[VG_ID_MAX];
     char from_name[VG_NAME_MAX];
