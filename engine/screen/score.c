@@ -60,15 +60,8 @@ static inline size_t popcount32(uint32_t x) {
     return (size_t)((((x + (x >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
 }
 
-/* vg_screen_token_sim with both tokens' letter masks given. */
-static double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
-    if (alen == blen && memcmp(a, b, alen) == 0) return 1.0;
-    if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return 0.0;
-    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
-    if ((alen > blen ? alen - blen : blen - alen) > budget) return 0.0; /* a prefix is not the name */
-    /* Each edit adds or removes at most one letter kind on each side: more differing kinds
-     * than 2 x budget cannot be within it (most pairs end here, before the table). */
-    if (popcount32(ma ^ mb) > 2 * budget) return 0.0;
+/* token_sim past its quick rejections: the edit distance within budget, then Jaro-Winkler. */
+static double token_sim_near(const char *a, size_t alen, const char *b, size_t blen, size_t maxlen, size_t budget) {
     size_t dist = edit_distance(a, alen, b, blen, budget);
     if (dist > budget) return 0.0;
     size_t window = maxlen / 2;
@@ -101,6 +94,20 @@ static double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, 
     }
     /* within the budget the pair matches: at least 1 - edits / (2 x length) (>= 0.875) */
     return VG_MAX(jw, 1.0 - (double)dist / (2.0 * (double)maxlen));
+}
+
+/* vg_screen_token_sim with both tokens' letter masks given. Inline: most pairs of a name
+ * against a candidate end in its first tests, and equal tokens have equal masks (the
+ * comparison of their bytes runs only then). */
+static inline double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
+    if (alen == blen && ma == mb && memcmp(a, b, alen) == 0) return 1.0;
+    if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return 0.0;
+    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
+    if ((alen > blen ? alen - blen : blen - alen) > budget) return 0.0; /* a prefix is not the name */
+    /* Each edit adds or removes at most one letter kind on each side: more differing kinds
+     * than 2 x budget cannot be within it (most pairs end here, before the table). */
+    if (popcount32(ma ^ mb) > 2 * budget) return 0.0;
+    return token_sim_near(a, alen, b, blen, maxlen, budget);
 }
 
 double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen) {
@@ -137,25 +144,35 @@ double vg_screen_name_score_masked(const struct vg_screen_name_norm *q, const ui
                                    const struct vg_screen_name_norm *l, const uint32_t *lm, const uint32_t *lrm) {
     size_t nq = q->n_tokens, nl = l->n_tokens;
     if (nq == 0 || nl == 0) return 0.0;
+    size_t significant_listed = 0;
+    for (size_t j = 0; j < nl; j++) significant_listed += l->tok_len[j] >= SIGNIFICANT_TOKEN;
+    /* a one-token name matches only alone (below), whatever its tokens' similarity */
+    if (significant_listed < 2 && nq > nl) return 0.0;
     double sim[VG_SCREEN_TOKENS_MAX][VG_SCREEN_TOKENS_MAX];
     bool raw_needed = false;
+    uint32_t near_cols = 0; /* significant list tokens some query token may pair with */
     for (size_t i = 0; i < nq; i++)
         for (size_t j = 0; j < nl; j++) {
             sim[i][j] = token_sim(q->text + q->tok_off[i], q->tok_len[i], qm[i], l->text + l->tok_off[j], l->tok_len[j],
                                   lm[j]);
             raw_needed |= sim[i][j] == 0.0 && q->tok_len[i] > 3 && l->tok_len[j] > 3;
+            if (sim[i][j] >= TOKEN_MIN_SIM && l->tok_len[j] >= SIGNIFICANT_TOKEN) near_cols |= 1u << j;
         }
     if (raw_needed) { /* a typo folding made two edits (Kahlil/Khalil): the pair may meet unfolded */
         for (size_t i = 0; i < nq; i++)
             for (size_t j = 0; j < nl; j++)
-                if (sim[i][j] == 0.0 && q->raw_len[i] > 3 && l->raw_len[j] > 3)
+                if (sim[i][j] == 0.0 && q->raw_len[i] > 3 && l->raw_len[j] > 3) {
                     sim[i][j] = token_sim(q->raw + q->raw_off[i], q->raw_len[i], qrm[i], l->raw + l->raw_off[j],
                                           l->raw_len[j], lrm[j]);
+                    if (sim[i][j] >= TOKEN_MIN_SIM && l->tok_len[j] >= SIGNIFICANT_TOKEN) near_cols |= 1u << j;
+                }
     }
+    /* The alignment below pairs at most these significant list tokens: too few of them fail
+     * the first-name rule whatever it pairs, so most candidates end here. */
+    if (popcount32(near_cols) < VG_MIN(significant_listed, (size_t)2)) return 0.0;
     bool qused[VG_SCREEN_TOKENS_MAX] = {0}, lused[VG_SCREEN_TOKENS_MAX] = {0};
     double num = 0, den = 0;
-    size_t significant_matched = 0, significant_listed = 0;
-    for (size_t j = 0; j < nl; j++) significant_listed += l->tok_len[j] >= SIGNIFICANT_TOKEN;
+    size_t significant_matched = 0;
     for (;;) { /* greedy: the most similar free pair first */
         double best = TOKEN_MIN_SIM;
         size_t bi = nq, bj = nl;
