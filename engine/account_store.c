@@ -204,7 +204,9 @@ static inline void prefetch_lines(const char *from, const char *to) {
 
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     const struct vg_account *a = peek_account(s, hash);
-    if (!a || !a->ring || a->n_events == 0) return;
+    if (!a) return;
+    if (a->sums) vg_wsums_prefetch_block(s, a);
+    if (!a->ring || a->n_events == 0) return;
     uint32_t size = 1u << a->ring_class, count = a->n_events;
     const uint32_t per_line = 64 / sizeof(struct vg_recent_event);
     if (count > ENTRY_PREFETCH_LINES * per_line) count = ENTRY_PREFETCH_LINES * per_line;
@@ -212,6 +214,14 @@ void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     uint32_t run = VG_MIN(count, size - first);                          /* up to the wrap */
     prefetch_lines((const char *)&a->ring[first], (const char *)&a->ring[first + run]);
     if (run < count) prefetch_lines((const char *)a->ring, (const char *)&a->ring[count - run]);
+}
+
+void vg_store_prefetch_sums(const struct vg_store *s, uint64_t hash, uint64_t cp_hash, enum vg_dir dir, size_t cp_len,
+                            int stage) {
+    const struct vg_account *a = peek_account(s, hash);
+    if (!a || !a->sums) return;
+    if (stage == 0) vg_wsums_prefetch_entries(s, a, (uint32_t)cp_hash, (uint8_t)dir);
+    else vg_wsums_prefetch_slots(s, a, (uint32_t)cp_hash, (uint8_t)dir, (uint8_t)cp_len);
 }
 
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len) {

@@ -129,8 +129,14 @@ struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
  * ring; id_len is not needed any more). */
 void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash);
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len);
-/* ... and last, once the account is likely cached, its live ring entries. */
+/* ... then, once the account is likely cached, its live ring entries (and its window
+ * sums block's header, when it has one) ... */
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash);
+/* ... and last, for an account with window sums, in two stages (0, then 1) a message
+ * apart: what their upkeep for an event with this counterparty (cp_hash, cp_len) and
+ * direction will read (engine/window_sums.h). */
+void vg_store_prefetch_sums(const struct vg_store *s, uint64_t hash, uint64_t cp_hash, enum vg_dir dir, size_t cp_len,
+                            int stage);
 /* Looks an account up without creating it; NULL when unknown. */
 struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 
