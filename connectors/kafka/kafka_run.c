@@ -354,6 +354,22 @@ static void kt_sync_position(struct kt_run *r, int32_t p) {
     r->consumed_next[p] = first >= 0 ? first : r->read_next[p];
 }
 
+/* Before records of other partitions may pass partition p: whether the broker's high
+ * watermark, asked now, is no further than the consumer's position. The cached watermark is
+ * as old as the last fetch response; a consumer starved of CPU, or a fetch that lags, would
+ * otherwise call a partition idle while its records wait at the broker, and they would
+ * arrive late. At most one query per partition every KT_ASK_EVERY_NS (in between, and
+ * when the broker does not answer, the partition is waited for). */
+static bool kt_caught_up_now(struct kt_run *r, const char *topic, int32_t p, int64_t pos, int64_t now) {
+    int64_t lo = -1, hi = -1;
+    if (now - r->asked_ns[p] < KT_ASK_EVERY_NS)
+        return false;
+    r->asked_ns[p] = now;
+    if (rd_kafka_query_watermark_offsets(r->consumer, topic, p, &lo, &hi, KT_ASK_MS))
+        return false;
+    return hi <= lo || pos >= hi;
+}
+
 /* Which partitions the merge waits for (the alignment of Flink's watermarks with
  * idleness, or Kafka Streams' max.task.idle.ms): every assigned partition with nothing
  * queued, until it has fetched nothing new for input.idle_timeout AND is not known to lag
@@ -398,6 +414,9 @@ static void kt_reorder_activity(struct kt_run *r, int64_t now) {
          * assigned; one fully consumed before a restart then stops holding the others. */
         if (pos < 0 && (!known || hi > lo))
             lagging = now - r->last_fetch_ns[p] < VG_MAX(KT_FIRST_FETCH_GRACE_NS, idle_ns);
+        if (!lagging && pos >= 0 && vg_reorder_count(r->reorder) > 0 && vg_reorder_is_active(r->reorder, p) &&
+            !kt_caught_up_now(r, quiet->elems[i].topic, p, pos, now))
+            lagging = true;
         if (!lagging && vg_reorder_count(r->reorder) > 0 && vg_reorder_is_active(r->reorder, p)) {
             vg_debug("merge_partition_idle", "partition=%d quiet_ms=%lld position=%lld read_next=%lld high_watermark=%lld "
                      "queued=%u", p, (long long)((now - r->last_fetch_ns[p]) / 1000000), (long long)quiet->elems[i].offset,
@@ -508,8 +527,10 @@ static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *la
                     *(const uint8_t *)v;
         if (ts != INT64_MIN)
             vg_reorder_advance(r->reorder, *lane, ts);
-        if (vg_reorder_first_offset(r->reorder, *lane) < 0)
-            vg_reorder_set_active(r->reorder, *lane, !idle);
+        if (idle)
+            vg_reorder_confirm_idle(r->reorder, *lane);
+        else if (vg_reorder_first_offset(r->reorder, *lane) < 0)
+            vg_reorder_set_active(r->reorder, *lane, true);
         *sides = 0;
         return true;
     }

@@ -23,6 +23,8 @@
 #define KT_LAG_EVERY_NS (1000 * 1000000LL)
 #define KT_KICK_GAP_NS (20 * 1000000LL)        /* at most one fetcher kick per 20 ms */
 #define KT_IDLE_POLL_MS 50
+#define KT_ASK_EVERY_NS (200 * 1000000LL) /* live watermark queries per partition at most */
+#define KT_ASK_MS 1000                     /* bound of one such query */
 #define KT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL) /* a partition not read yet is waited for this
                                         * long after assignment unless known to be empty */
 #define KT_PERIODIC_EVERY_MSGS 256 /* busy input: kt_periodic once per this many records
@@ -129,6 +131,7 @@ struct kt_run {
     int64_t last_fetch_ns[KT_MAX_PARTITIONS]; /* when a record of the partition last reached
                                                * the merge (or it was assigned): idleness */
     uint64_t idle_releases;                   /* partitions declared idle while the merge held records */
+    int64_t asked_ns[KT_MAX_PARTITIONS];      /* last live high-watermark query (idleness) */
     int64_t safe_next[KT_MAX_PARTITIONS];     /* from completed checkpoints */
     int64_t committed_next[KT_MAX_PARTITIONS];
 

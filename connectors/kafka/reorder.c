@@ -17,13 +17,14 @@
 struct part {
     uint32_t head, tail;    /* slab indices, NONE when empty */
     uint32_t count;
-    int32_t pos[2];         /* place in heap QUEUED / WAITING, -1 when not in it */
+    int32_t pos[3];         /* place in heap QUEUED / WAITING / IDLE, -1 when not in it */
     int64_t head_ts;        /* event time of the head record (valid while count > 0) */
     int64_t last_ts;        /* newest event time pushed; INT64_MIN before the first */
+    int64_t idle_at;        /* confirmed idle: the merge's clock then (holds younger records) */
     bool active;
 };
 
-enum { QUEUED = 0, WAITING = 1 };
+enum { QUEUED = 0, WAITING = 1, IDLE = 2 };
 
 struct pheap {
     int32_t *ids;
@@ -36,7 +37,8 @@ struct vg_reorder {
     uint32_t fresh;         /* slab records [fresh, capacity) never used yet (untouched memory) */
     struct part *parts;
     int32_t n_parts;
-    struct pheap heap[2];   /* QUEUED, WAITING */
+    struct pheap heap[3];   /* QUEUED, WAITING, IDLE */
+    int64_t clock;          /* pushes so far: a record's stamp */
     bool peeked_forced;
     uint64_t forced;
 };
@@ -54,7 +56,8 @@ int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partit
     r->parts = calloc((size_t)partitions, sizeof *r->parts);
     r->heap[QUEUED].ids = malloc((size_t)partitions * sizeof(int32_t));
     r->heap[WAITING].ids = malloc((size_t)partitions * sizeof(int32_t));
-    if (!r->recs || !r->parts || !r->heap[QUEUED].ids || !r->heap[WAITING].ids) {
+    r->heap[IDLE].ids = malloc((size_t)partitions * sizeof(int32_t));
+    if (!r->recs || !r->parts || !r->heap[QUEUED].ids || !r->heap[WAITING].ids || !r->heap[IDLE].ids) {
         vg_reorder_destroy(r);
         return VG_ERR_NOMEM;
     }
@@ -63,7 +66,7 @@ int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partit
     r->free_head = NONE; /* records are taken from `fresh` first: the slab's pages are only
                           * touched up to the high-water mark */
     for (int32_t p = 0; p < partitions; p++)
-        r->parts[p] = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1}, .last_ts = INT64_MIN};
+        r->parts[p] = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1, -1}, .last_ts = INT64_MIN};
     *out = r;
     return VG_OK;
 }
@@ -74,6 +77,7 @@ void vg_reorder_destroy(struct vg_reorder *r) {
     free(r->parts);
     free(r->heap[QUEUED].ids);
     free(r->heap[WAITING].ids);
+    free(r->heap[IDLE].ids);
     free(r);
 }
 
@@ -88,7 +92,7 @@ bool vg_reorder_is_active(const struct vg_reorder *r, int32_t partition) {
 /* ---- the two heaps ---------------------------------------------------------------------- */
 
 static inline int64_t heap_key(const struct vg_reorder *r, int which, int32_t p) {
-    return which == QUEUED ? r->parts[p].head_ts : r->parts[p].last_ts;
+    return which == QUEUED ? r->parts[p].head_ts : which == WAITING ? r->parts[p].last_ts : r->parts[p].idle_at;
 }
 
 /* Transaction ids in natural order: digit runs compare as numbers ("t9" < "t10"), the rest
@@ -207,8 +211,10 @@ void vg_reorder_push(struct vg_reorder *r, int32_t partition, int64_t offset, co
     rec->urgent = urgent;
     rec->sides = sides;
     rec->source_offset = source_offset;
+    rec->stamp = ++r->clock;
     rec->next = NONE;
     heap_remove(r, WAITING, partition); /* a push ends the wait, before last_ts changes */
+    heap_remove(r, IDLE, partition);    /* and the idleness */
     if (q->tail == NONE) {
         q->head = i;
         q->head_ts = rec_key(rec);
@@ -231,15 +237,29 @@ void vg_reorder_advance(struct vg_reorder *r, int32_t partition, int64_t ts_ms) 
 }
 
 void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active) {
-    if (partition < 0 || partition >= r->n_parts || r->parts[partition].active == active) return;
+    if (partition < 0 || partition >= r->n_parts) return;
+    heap_remove(r, IDLE, partition);
+    if (r->parts[partition].active == active) return;
     r->parts[partition].active = active;
     waiting_update(r, partition);
+}
+
+void vg_reorder_confirm_idle(struct vg_reorder *r, int32_t partition) {
+    if (partition < 0 || partition >= r->n_parts || r->parts[partition].count > 0) return;
+    vg_reorder_set_active(r, partition, false);
+    r->parts[partition].idle_at = r->clock; /* not in the IDLE heap now: its key may change */
+    heap_insert(r, IDLE, partition);
 }
 
 /* The oldest newest-time among active partitions with nothing queued: no record as young
  * as it can be released yet. INT64_MAX when no partition is waited for. */
 static inline int64_t wait_bound(const struct vg_reorder *r) {
     return r->heap[WAITING].len ? r->parts[r->heap[WAITING].ids[0]].last_ts : INT64_MAX;
+}
+
+/* Whether every idle partition was confirmed idle after the record arrived. */
+static inline bool idle_confirmed(const struct vg_reorder *r, const struct vg_reorder_rec *h) {
+    return r->heap[IDLE].len == 0 || r->parts[r->heap[IDLE].ids[0]].idle_at >= h->stamp;
 }
 
 int64_t vg_reorder_wait_bound(const struct vg_reorder *r) { return wait_bound(r); }
@@ -251,7 +271,7 @@ const struct vg_reorder_rec *vg_reorder_peek(struct vg_reorder *r, bool flush) {
     const struct vg_reorder_rec *h = &r->recs[r->parts[r->heap[QUEUED].ids[0]].head];
     /* Strictly older than every waiting partition's newest time: a partition whose newest
      * record has the head's time may still deliver another of that time with a smaller id. */
-    if (flush || h->urgent || h->txn.ts_ms < wait_bound(r)) return h;
+    if (flush || h->urgent || (h->txn.ts_ms < wait_bound(r) && idle_confirmed(r, h))) return h;
     if (r->count >= r->capacity) {
         r->peeked_forced = true;
         return h;
@@ -298,6 +318,7 @@ void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition) {
     }
     heap_remove(r, QUEUED, partition);
     heap_remove(r, WAITING, partition);
-    *q = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1}, .last_ts = INT64_MIN};
+    heap_remove(r, IDLE, partition);
+    *q = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1, -1}, .last_ts = INT64_MIN};
     r->peeked_forced = false;
 }

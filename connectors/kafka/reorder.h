@@ -38,6 +38,7 @@ struct vg_reorder_rec {
     bool urgent;            /* released at once, not part of the partition's watermark */
     uint8_t sides;          /* VG_SIDE_* the engine routes (all of them but in distributed mode) */
     int64_t source_offset;  /* distributed mode: the record's offset in its input partition */
+    int64_t stamp;          /* internal: pushes before it and it (orders arrivals) */
     uint32_t next;          /* internal: next record of the partition's queue */
 };
 
@@ -61,6 +62,12 @@ void vg_reorder_advance(struct vg_reorder *r, int32_t partition, int64_t ts_ms);
 /* Whether an empty partition may still deliver records the merge must wait for: true for
  * an assigned partition that is not idle, false once idle or unassigned. */
 void vg_reorder_set_active(struct vg_reorder *r, int32_t partition, bool active);
+/* A partition with nothing queued whose source says it is idle (a marker of the repartition
+ * topic): it stops holding the records that arrived before this call, and holds those that
+ * arrive after it until the next confirmation or its next record. A source that resumes
+ * after an idle spell is one marker period ahead of the records another source delivered
+ * meanwhile, so they wait for it rather than leave first. No-op while records are queued. */
+void vg_reorder_confirm_idle(struct vg_reorder *r, int32_t partition);
 bool vg_reorder_is_active(const struct vg_reorder *r, int32_t partition);
 
 /* The next record to release, or NULL while the merge must wait. Releases regardless of

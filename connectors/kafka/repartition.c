@@ -25,6 +25,7 @@
 #define RT_BATCH 256 /* messages taken from one input partition's queue per round */
 #define RT_CALL_MS 30000                  /* bound of one transactional call */
 #define RT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL)
+#define RT_WATERMARK_MS 2000              /* bound of a live high-watermark query */
 #define RT_PAUSE_FILL_PERMILLE 500        /* the task side's merge half full: rt_ahead */
 #define RT_MARK_EVERY_MSGS 2000           /* markers within a transaction, so the task side
                                            * can release before the commit's end */
@@ -261,6 +262,24 @@ static void rt_begin(struct vg_router *rt) {
     }
 }
 
+/* Whether the broker's high watermark of input partition p, asked now, is no further than
+ * pos (or the consumer's position, which moves past control records). The watermark cached
+ * from fetch responses is as old as the last fetch, and a router starved of CPU (or whose
+ * fetches lag) would call a partition idle while records of it wait at the broker: the
+ * task side would then let other sources' younger records pass them. Asked only of a
+ * partition the cached figures call idle, once per marker round; no answer = not idle. */
+static bool rt_source_caught_up(struct vg_router *rt, int32_t p, int64_t pos) {
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_query_watermark_offsets(rt->consumer, rt->input_topic, p, &lo, &hi, RT_WATERMARK_MS))
+        return false;
+    rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(tp, rt->input_topic, p);
+    if (!rd_kafka_position(rt->consumer, tp) && tp->elems[0].offset > pos)
+        pos = tp->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(tp);
+    return hi <= lo || (pos >= 0 && pos >= hi);
+}
+
 /* Whether an assigned partition is idle: nothing new for idle_timeout and no known lag
  * (kafka_run.c's rule for one process). One not read yet in this assignment, whose end is
  * not known to be reached, is waited for up to RT_FIRST_FETCH_GRACE_NS since assignment: a
@@ -280,7 +299,9 @@ static bool rt_source_idle(struct vg_router *rt, int32_t p, int64_t now) {
     }
     if (pos < 0 && (!known || hi > lo))
         return now - s->assigned_ns >= VG_MAX(RT_FIRST_FETCH_GRACE_NS, rt->idle_ns);
-    return !(known && hi > lo && pos >= 0 && pos < hi);
+    if (known && hi > lo && pos >= 0 && pos < hi)
+        return false;
+    return rt_source_caught_up(rt, p, pos);
 }
 
 /* A marker per assigned input partition to every repartition partition. */

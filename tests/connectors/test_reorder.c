@@ -2,8 +2,8 @@
  * partition can still deliver an older record, keeps each partition's offset order, waits
  * for partitions that have not delivered yet however long (idleness is the caller's call),
  * forces out the oldest record only when full (counted), lets a far-future record through
- * at once, orders records of the same time by id whatever their partitions, and drops a
- * revoked partition's records. */
+ * at once, orders records of the same time by id whatever their partitions, drops a
+ * revoked partition's records, and holds what arrived after a lane's idle confirmation. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,5 +343,43 @@ Test(reorder, a_marker_moves_an_empty_lane) {
     vg_reorder_set_active(r, 1, false); /* the source is idle */
     cr_assert_eq(release(r, ts, NULL, 4), 1);
     cr_expect_eq(ts[0], 200);
+    vg_reorder_destroy(r);
+}
+
+/* Distributed mode: a source confirmed idle lets go what arrived before the confirmation,
+ * and holds what arrives after it until it confirms again or delivers: two routers'
+ * transactions land at different times, and the first records after a quiet spell must
+ * not leave before the other source had the chance to deliver older ones. */
+Test(reorder, an_idle_confirmation_holds_only_what_arrived_before_it) {
+    struct vg_reorder *r;
+    int64_t ts[4];
+    int32_t part[4];
+    cr_assert_eq(vg_reorder_create(&r, 16, 3), VG_OK);
+    vg_reorder_confirm_idle(r, 1);
+    vg_reorder_confirm_idle(r, 2);
+    push(r, 0, 0, 100);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "lanes 1 and 2 were confirmed idle before the record came");
+    vg_reorder_confirm_idle(r, 1);
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "lane 2 not yet");
+    vg_reorder_confirm_idle(r, 2);
+    cr_assert_eq(release(r, ts, NULL, 4), 1, "both confirmed since");
+    cr_expect_eq(ts[0], 100);
+    push(r, 0, 1, 300);
+    vg_reorder_confirm_idle(r, 0);
+    cr_expect_eq(vg_reorder_count(r), 1, "a lane with records queued is not idle: no-op");
+    push(r, 2, 0, 200); /* lane 2 resumes with an older record */
+    cr_expect_eq(release(r, ts, NULL, 4), 0, "lane 1 was last confirmed before both records came");
+    vg_reorder_confirm_idle(r, 1);
+    cr_assert_eq(release(r, ts, part, 4), 1, "the older record first; lane 2, empty and active, then waits by time");
+    cr_expect_eq(ts[0], 200);
+    cr_expect_eq(part[0], 2);
+    vg_reorder_confirm_idle(r, 2);
+    cr_assert_eq(release(r, ts, NULL, 4), 1);
+    cr_expect_eq(ts[0], 300);
+    push(r, 0, 2, 400);
+    cr_expect_eq(release(r, ts, NULL, 4), 0);
+    vg_reorder_set_active(r, 1, false); /* unassigned: holds nothing any more */
+    vg_reorder_set_active(r, 2, false);
+    cr_expect_eq(release(r, ts, NULL, 4), 1);
     vg_reorder_destroy(r);
 }
