@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bigmem.h"
 #include "ring.h"
 #include "rules/rule_params.h"
 #include "shard.h"
@@ -37,11 +38,19 @@ enum msg_kind { MSG_EVENT_OUT, MSG_EVENT_IN, MSG_GRAPH, MSG_PROGRESS, MSG_RELOAD
 
 /* A slot of a stage's input ring. The transaction travels packed: its fixed fields, then
  * id, from, to and channel back to back, so a typical record fills two or three cache lines
- * of the slot instead of all five (each line crosses from the input thread's core).
+ * of the slot instead of all six (each line crosses from the input thread's core).
+ * The party details of the side the stage screens (contract section 3: the from party on
+ * the from account's shard, the to party on the to account's) follow the text in the same
+ * slot when they fit (party == PARTY_INLINE: a name of up to ~100 Cyrillic letters with
+ * typical ids), else in the stage's spill array beside the ring (PARTY_SPILL).
  * With alerts.evidence: full (only then) slots are larger and the transaction's evidence
  * object follows the struct (evidence_len bytes). */
+enum { PARTY_NONE, PARTY_INLINE, PARTY_SPILL };
+#define MSG_BYTES 384          /* six cache lines (ring slots are page-aligned) */
+#define MSG_HEAD_BYTES (8 + 6 * 8 + TXN_HEAD_BYTES)
 struct stage_msg {
     uint8_t kind;
+    uint8_t party;             /* PARTY_*: where this side's party details are */
     uint16_t evidence_len;     /* evidence: full only */
     int64_t newest_ms;         /* trusted newest event time when this was routed: lateness, expiry */
     int64_t arrival_ns;
@@ -49,46 +58,71 @@ struct stage_msg {
     uint64_t progress_seq;
     const struct vg_config *cfg;
     unsigned char txn_head[TXN_HEAD_BYTES];
-    char txn_text[3 * VG_ID_MAX + VG_CHANNEL_MAX + 1];
+    char txn_text[MSG_BYTES - MSG_HEAD_BYTES]; /* id, from, to, channel, then the party inline */
+};
+_Static_assert(sizeof(struct stage_msg) == MSG_BYTES, "stage_msg: MSG_HEAD_BYTES out of date");
+_Static_assert(sizeof ((struct stage_msg *)0)->txn_text >= 3 * VG_ID_MAX + VG_CHANNEL_MAX + 1 + 64,
+               "stage_msg: no room for the longest ids with a party");
+
+/* One side's party details, packed: lengths and birth date, then the party id and the name. */
+#define PARTY_FIXED_BYTES 7
+#define SPILL_SLOTS 1024u      /* spilled party details in flight per shard (~650 KB) */
+struct party_slot { /* a spill array entry: the largest side */
+    unsigned char bytes[PARTY_FIXED_BYTES + VG_ID_MAX + VG_NAME_MAX];
 };
 
-/* The party details of a record that has them (has_party: names, party ids, birth dates)
- * travel beside the slot, in a parallel array indexed like the ring's slots that a stage
- * allocates when the first such record comes: a stream without them keeps the slots, and
- * the memory, it always had. */
-#define PARTY_FIXED_BYTES VG_TXN_PARTY_HEAD_BYTES
-struct party_slot {
-    unsigned char bytes[PARTY_FIXED_BYTES + 2 * VG_ID_MAX + 2 * VG_NAME_MAX];
-};
-
-static void msg_pack_party(struct party_slot *ps, const struct vg_txn *txn) {
-    unsigned char *p = ps->bytes;
-    memcpy(p, &txn->from_name_len, PARTY_FIXED_BYTES);
-    p += PARTY_FIXED_BYTES;
-    memcpy(p, txn->from_party_id, txn->from_party_id_len);
-    p += txn->from_party_id_len;
-    memcpy(p, txn->to_party_id, txn->to_party_id_len);
-    p += txn->to_party_id_len;
-    memcpy(p, txn->from_name, txn->from_name_len);
-    p += txn->from_name_len;
-    memcpy(p, txn->to_name, txn->to_name_len);
+/* The side's packed size (0: nothing to carry for it). */
+static inline size_t party_side_bytes(const struct vg_txn *txn, bool from) {
+    size_t n = from ? (size_t)txn->from_name_len + txn->from_party_id_len
+                    : (size_t)txn->to_name_len + txn->to_party_id_len;
+    int32_t birth = from ? txn->from_birth_date : txn->to_birth_date;
+    return n || birth ? PARTY_FIXED_BYTES + n : 0;
 }
 
-static void msg_unpack_party(const struct party_slot *ps, struct vg_txn *txn) {
-    const unsigned char *p = ps->bytes;
-    memcpy(&txn->from_name_len, p, PARTY_FIXED_BYTES);
+static void party_pack(unsigned char *p, const struct vg_txn *txn, bool from) {
+    uint16_t name_len = from ? txn->from_name_len : txn->to_name_len;
+    uint8_t id_len = from ? txn->from_party_id_len : txn->to_party_id_len;
+    int32_t birth = from ? txn->from_birth_date : txn->to_birth_date;
+    memcpy(p, &name_len, 2);
+    p[2] = id_len;
+    memcpy(p + 3, &birth, 4);
     p += PARTY_FIXED_BYTES;
-    memcpy(txn->from_party_id, p, txn->from_party_id_len);
-    p += txn->from_party_id_len;
-    memcpy(txn->to_party_id, p, txn->to_party_id_len);
-    p += txn->to_party_id_len;
-    memcpy(txn->from_name, p, txn->from_name_len);
-    p += txn->from_name_len;
-    memcpy(txn->to_name, p, txn->to_name_len);
+    vg_copy_short((char *)p, from ? txn->from_party_id : txn->to_party_id, id_len);
+    memcpy(p + id_len, from ? txn->from_name : txn->to_name, name_len);
 }
 
-/* party: where this slot's party details go, or NULL to drop them (graph stage). */
-static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn, struct party_slot *party) {
+/* Fills txn's party details from one side's packed bytes; the other side is absent. */
+static void party_unpack(const unsigned char *p, struct vg_txn *txn, bool from) {
+    uint16_t name_len;
+    int32_t birth;
+    memcpy(&name_len, p, 2);
+    uint8_t id_len = p[2];
+    memcpy(&birth, p + 3, 4);
+    memset(&txn->from_name_len, 0, VG_TXN_PARTY_HEAD_BYTES);
+    p += PARTY_FIXED_BYTES;
+    if (from) {
+        txn->from_name_len = name_len, txn->from_party_id_len = id_len, txn->from_birth_date = birth;
+        vg_copy_short(txn->from_party_id, (const char *)p, id_len);
+        memcpy(txn->from_name, p + id_len, name_len);
+    } else {
+        txn->to_name_len = name_len, txn->to_party_id_len = id_len, txn->to_birth_date = birth;
+        vg_copy_short(txn->to_party_id, (const char *)p, id_len);
+        memcpy(txn->to_name, p + id_len, name_len);
+    }
+}
+
+/* Whether the side's party details of an account event miss the room after the text. */
+static inline bool party_spills(const struct vg_txn *txn, bool from) {
+    size_t text = (size_t)txn->id_len + txn->from_len + txn->to_len + txn->channel_len;
+    return txn->has_party && text + party_side_bytes(txn, from) > sizeof ((struct stage_msg *)0)->txn_text;
+}
+
+struct stage;
+static struct party_slot *spill_take(struct stage *st);
+
+/* Packs txn into m (kind already set); for an account event with party details, that
+ * side's details go after the text or, when they do not fit, into st's spill ring. */
+static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn, struct stage *st) {
     memcpy(m->txn_head, txn, TXN_HEAD_BYTES);
     char *p = m->txn_text;
     vg_copy_short(p, txn->id, txn->id_len);
@@ -98,13 +132,24 @@ static void msg_pack_txn(struct stage_msg *m, const struct vg_txn *txn, struct p
     vg_copy_short(p, txn->to, txn->to_len);
     p += txn->to_len;
     vg_copy_short(p, txn->channel, txn->channel_len);
+    p += txn->channel_len;
+    m->party = PARTY_NONE;
     if (VG_UNLIKELY(txn->has_party)) {
-        if (party) msg_pack_party(party, txn);
-        else m->txn_head[offsetof(struct vg_txn, has_party)] = 0;
+        bool from = m->kind == MSG_EVENT_OUT;
+        size_t n = m->kind <= MSG_EVENT_IN ? party_side_bytes(txn, from) : 0; /* the graph gets none */
+        if (n == 0) {
+            m->txn_head[offsetof(struct vg_txn, has_party)] = 0;
+        } else if (VG_LIKELY((size_t)(p - m->txn_text) + n <= sizeof m->txn_text)) {
+            party_pack((unsigned char *)p, txn, from);
+            m->party = PARTY_INLINE;
+        } else {
+            party_pack(spill_take(st)->bytes, txn, from);
+            m->party = PARTY_SPILL;
+        }
     }
 }
 
-static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn, const struct party_slot *party) {
+static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn, const struct party_slot *spill) {
     memcpy(txn, m->txn_head, TXN_HEAD_BYTES);
     const char *p = m->txn_text;
     vg_copy_short(txn->id, p, txn->id_len);
@@ -115,7 +160,9 @@ static void msg_unpack_txn(const struct stage_msg *m, struct vg_txn *txn, const 
     p += txn->to_len;
     vg_copy_short(txn->channel, p, txn->channel_len);
     txn->channel[txn->channel_len] = '\0';
-    if (VG_UNLIKELY(txn->has_party)) msg_unpack_party(party, txn);
+    if (VG_UNLIKELY(m->party != PARTY_NONE))
+        party_unpack(m->party == PARTY_INLINE ? (const unsigned char *)p + txn->channel_len : spill->bytes, txn,
+                     m->kind == MSG_EVENT_OUT);
 }
 
 enum out_kind { OUT_ALERT = 1, OUT_PROGRESS = 2, OUT_FINAL = 3 };
@@ -147,8 +194,14 @@ struct stage {
     char *render_buf;
     int64_t current_arrival_ns;
     struct vg_txn txn;         /* the message being processed, unpacked */
-    struct party_slot *party;  /* beside in's slots, same index; allocated by the router on
-                                * the first record with party details (published with it) */
+    /* Party details too long for their slot (PARTY_SPILL), in ring order: a small SPSC ring
+     * of its own. The router fills spill[spill_head], waiting (or refusing, try_submit) while
+     * SPILL_SLOTS are in flight; the stage thread reads them in the same order and counts
+     * spill_tail up once done with one. Shard stages only. */
+    struct party_slot *spill;
+    uint32_t spill_head;       /* router: entries filled */
+    uint32_t spill_tail_cache; /* router: last spill_tail seen */
+    _Alignas(VG_CACHE_LINE) _Atomic uint32_t spill_tail; /* stage thread: entries done with (release) */
     uint64_t progress_seen;    /* collector: last progress from this stage */
     bool final_seen;           /* collector */
     /* published by the stage thread after each batch, read by vg_engine_stats */
@@ -266,22 +319,39 @@ static void keep_evidence(struct stage *st, const struct stage_msg *m) {
 #define PREFETCH_SUMS 2 /* window sums: two stages, 2 then 1 ahead */
 #endif
 
-/* The party slot beside message m of st's ring (the same index). */
-static inline struct party_slot *party_of(const struct stage *st, const struct stage_msg *m) {
-    return st->party + ((const unsigned char *)m - st->in.slots) / st->in.slot_size;
+/* Router: whether n more spill entries are free. */
+static inline bool spill_room(struct stage *st, uint32_t n) {
+    if (st->spill_head - st->spill_tail_cache + n <= SPILL_SLOTS) return true;
+    /* acquire: pairs with spill_done's release, so entries the stage is done with may be reused */
+    st->spill_tail_cache = atomic_load_explicit(&st->spill_tail, memory_order_acquire);
+    return st->spill_head - st->spill_tail_cache + n <= SPILL_SLOTS;
 }
 
-/* Router: the party slot for message m, allocating the array on first use; NULL for the
- * graph stage or when memory is short (the record then goes on without party details). */
-static struct party_slot *party_slot_for(struct stage *st, const struct stage_msg *m) {
-    if (st->index < 0) return NULL;
-    if (VG_UNLIKELY(!st->party)) {
-        /* written before the slot is published: the consumer's acquire of the ring's tail
-         * (vg_ring_publish's release) makes it visible with the message */
-        st->party = calloc((size_t)st->in.mask + 1, sizeof *st->party);
-        if (!st->party) return NULL;
+static void stage_publish(struct stage *st);
+
+/* Router: the next spill entry, waiting while all are in flight (after publishing what is
+ * pending, so the stage can get through them). try_submit checks spill_room first. */
+static struct party_slot *spill_take(struct stage *st) {
+    if (VG_UNLIKELY(!spill_room(st, 1))) {
+        stage_publish(st);
+        while (!spill_room(st, 1)) {
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
     }
-    return party_of(st, m);
+    return &st->spill[st->spill_head++ & (SPILL_SLOTS - 1)];
+}
+
+/* Stage thread: the spill entry of the next PARTY_SPILL message (entries go in ring order). */
+static inline const struct party_slot *spill_next(const struct stage *st) {
+    return &st->spill[atomic_load_explicit(&st->spill_tail, memory_order_relaxed) & (SPILL_SLOTS - 1)];
+}
+
+/* Stage thread: done with the spill entry spill_next gave. */
+static inline void spill_done(struct stage *st) {
+    /* release: pairs with the router's acquire in spill_room before it reuses the entry */
+    atomic_store_explicit(&st->spill_tail, atomic_load_explicit(&st->spill_tail, memory_order_relaxed) + 1,
+                          memory_order_release);
 }
 
 static inline uint64_t msg_account_hash(const struct stage_msg *m) {
@@ -290,6 +360,21 @@ static inline uint64_t msg_account_hash(const struct stage_msg *m) {
 
 static inline size_t msg_account_id_len(const struct stage_msg *m) {
     return m->txn_head[m->kind == MSG_EVENT_OUT ? offsetof(struct vg_txn, from_len) : offsetof(struct vg_txn, to_len)];
+}
+
+/* The sanctions rule's cache bucket for message m's inline party (not for spilled ones:
+ * rare, and where their entry is depends on the messages before). */
+static void prefetch_party(const struct stage *st, const struct stage_msg *m) {
+    const unsigned char *h = m->txn_head;
+    const unsigned char *p = (const unsigned char *)m->txn_text + h[offsetof(struct vg_txn, id_len)] +
+                             h[offsetof(struct vg_txn, from_len)] + h[offsetof(struct vg_txn, to_len)] +
+                             h[offsetof(struct vg_txn, channel_len)];
+    uint16_t name_len;
+    int32_t birth;
+    memcpy(&name_len, p, 2);
+    memcpy(&birth, p + 3, 4);
+    vg_sanctions_prefetch(st->cfg, (const char *)p + PARTY_FIXED_BYTES + p[2], name_len,
+                          (const char *)p + PARTY_FIXED_BYTES, p[2], birth);
 }
 
 /* Software pipelining over the batch: the message itself 16 messages ahead, index slots 10
@@ -307,12 +392,14 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     if (i + PREFETCH_SLOT < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_SLOT);
         if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_slot(store, msg_account_hash(m));
+        if (m->party == PARTY_INLINE) __builtin_prefetch((const char *)m + 192); /* a long party's tail */
     }
     if (i + PREFETCH_ACCOUNT < n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_ACCOUNT);
         if (m->kind <= MSG_EVENT_IN) {
             vg_store_prefetch_account(store, msg_account_hash(m), msg_account_id_len(m));
             vg_alert_out_prefetch(st->alerts, msg_account_hash(m));
+            if (m->party == PARTY_INLINE) prefetch_party(st, m);
         }
     }
     if (i + PREFETCH_ENTRIES < n) {
@@ -348,7 +435,8 @@ static void *stage_main(void *arg) {
             case MSG_EVENT_OUT:
             case MSG_EVENT_IN:
                 st->current_arrival_ns = m->arrival_ns;
-                msg_unpack_txn(m, &st->txn, party_of(st, m));
+                msg_unpack_txn(m, &st->txn, m->party == PARTY_SPILL ? spill_next(st) : NULL);
+                if (VG_UNLIKELY(m->party == PARTY_SPILL)) spill_done(st); /* unpacked: free again */
                 if (st->evidence) keep_evidence(st, m);
                 vg_shard_on_event(st->shard, &st->txn, m->kind == MSG_EVENT_OUT ? VG_DIR_OUT : VG_DIR_IN,
                                   m->from_hash, m->to_hash, m->newest_ms);
@@ -565,7 +653,7 @@ static void route(struct vg_engine *e, const struct vg_txn *txn, int64_t arrival
         m->arrival_ns = arrival_ns;
         m->from_hash = from_hash;
         m->to_hash = to_hash;
-        msg_pack_txn(m, txn, txn->has_party ? party_slot_for(targets[i], m) : NULL);
+        msg_pack_txn(m, txn, targets[i]);
         if (e->evidence_full) {
             m->evidence_len = (uint16_t)evidence_len;
             memcpy(m + 1, e->evidence_buf, evidence_len);
@@ -603,6 +691,16 @@ int vg_engine_try_submit_sides(struct vg_engine *e, const struct vg_txn *txn, in
         (e->graph_enabled && vg_ring_free(&e->graph.in, e->graph.pending + 2) < e->graph.pending + 2)) {
         vg_engine_flush(e);
         return VG_ERR_FULL;
+    }
+    if (VG_UNLIKELY(txn->has_party)) { /* and room for party details that do not fit their slots */
+        uint32_t spill_out = (sides & VG_SIDE_OUT) && party_spills(txn, true);
+        uint32_t spill_in = (sides & VG_SIDE_IN) && party_spills(txn, false);
+        bool room = s_out == s_in ? spill_room(s_out, spill_out + spill_in)
+                                  : spill_room(s_out, spill_out) && spill_room(s_in, spill_in);
+        if (!room) {
+            vg_engine_flush(e);
+            return VG_ERR_FULL;
+        }
     }
     for (int i = 0; i < n_stages(e) && e->since_progress + 1 >= PROGRESS_EVERY; i++) {
         struct stage *st = stage_at(e, i);
@@ -677,6 +775,10 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
         return VG_ERR_NOMEM;
     }
     vg_bytering_set_bell(&st->out, &e->bell, &e->bell_sleeping);
+    if (index >= 0 && !(st->spill = vg_big_alloc(SPILL_SLOTS * sizeof *st->spill))) {
+        snprintf(errstr, errstr_size, "engine: out of memory creating stage %d", index);
+        return VG_ERR_NOMEM;
+    }
     int rc = index >= 0 ? vg_shard_create(&st->shard, e->cfg, st->alerts) : vg_graph_create(&st->graph, e->cfg);
     if (rc != VG_OK) {
         snprintf(errstr, errstr_size, "engine: cannot create %s state", index >= 0 ? "shard" : "graph");
@@ -686,7 +788,7 @@ static int stage_init(struct vg_engine *e, struct stage *st, int index, char *er
 }
 
 static void stage_free(struct stage *st) {
-    free(st->party);
+    vg_big_free(st->spill, SPILL_SLOTS * sizeof *st->spill);
     if (st->shard) vg_shard_destroy(st->shard);
     if (st->graph) vg_graph_destroy(st->graph);
     vg_alert_out_destroy(st->alerts);

@@ -298,11 +298,31 @@ static int read_string_slow(struct parser *ps, char *dst, size_t cap, size_t *ou
     return 0;
 }
 
+/* End of the run of string bytes from p that need no unescaping: plain ASCII runs and
+ * well-formed UTF-8 sequences (two-byte ones, Cyrillic, Kazakh, Arabic, checked inline).
+ * Returns the first '"', '\\', control byte or malformed sequence, or end. */
+static const char *verbatim_run_end(const char *p, const char *end) {
+    for (;;) {
+        p = plain_run_end(p, end);
+        const unsigned char *u = (const unsigned char *)p;
+        while (end - p >= 2 && u[0] >= 0xC2 && u[0] <= 0xDF && (u[1] & 0xC0) == 0x80) p += 2, u += 2;
+        if (p >= end) return p;
+        if (u[0] < 0x80) { /* ASCII again: a space between words goes on, '"' and the like end */
+            if (u[0] == '"' || u[0] == '\\' || u[0] < 0x20) return p;
+            continue;
+        }
+        size_t n = utf8_sequence(u, (const unsigned char *)end);
+        if (n == 0) return p;
+        p += n;
+    }
+}
+
 /* Same contract as read_string_slow, with the common case inline: no escapes, no
- * control bytes, ASCII only, so the value is one run copied once. */
+ * control bytes, ASCII or well-formed UTF-8, so the value is one run copied once. */
 static inline int read_string(struct parser *ps, char *dst, size_t cap, size_t *out_len,
                               bool *has_nul) {
     const char *text = ps->p + 1, *q = plain_run_end(text, ps->end);
+    if (VG_UNLIKELY(q < ps->end && (unsigned char)*q >= 0x80)) q = verbatim_run_end(q, ps->end); /* names */
     if (VG_LIKELY(q < ps->end && *q == '"')) {
         size_t len = (size_t)(q - text);
         if (dst) vg_copy_short(dst, text, VG_MIN(len, cap)); /* ids: a dozen bytes */

@@ -109,6 +109,10 @@ static void kt_kick_fetcher(struct kt_run *r, int64_t now) {
                 rd_kafka_queue_length(r->part_queue[p]) > 0)
                 continue;
             r->was_full[p] = false; /* read to empty: kicked now, or caught up */
+            /* Distributed mode: a spill that ended seeks back (kt_spill_end); librdkafka's
+             * position may not show that seek yet, and a kick to it would undo it. */
+            if (r->lanes && r->read_next[p] >= 0)
+                pos->elems[i].offset = r->read_next[p];
             if (pos->elems[i].err || pos->elems[i].offset < 0 ||
                 rd_kafka_get_watermark_offsets(r->consumer, pos->elems[i].topic,
                                                pos->elems[i].partition, &lo, &hi) ||
@@ -343,6 +347,8 @@ static int kt_submit(struct kt_run *r, struct vg_txn *txn, int64_t arrival_ns, u
 
 /* ---- event-time merge (reorder.h) ------------------------------------------------------- */
 
+static bool kt_spill(struct kt_run *r);
+
 /* consumed_next stops at the oldest record of the partition still in the merge buffer. */
 static void kt_sync_position(struct kt_run *r, int32_t p) {
     int64_t first = -1;
@@ -352,6 +358,8 @@ static void kt_sync_position(struct kt_run *r, int32_t p) {
             first = o;
     }
     r->consumed_next[p] = first >= 0 ? first : r->read_next[p];
+    if (r->lanes && r->rewind[p] >= 0 && r->rewind[p] < r->consumed_next[p])
+        r->consumed_next[p] = r->rewind[p]; /* dropped records are read again from there */
 }
 
 /* Before records of other partitions may pass partition p: whether the broker's high
@@ -458,6 +466,8 @@ static int kt_release_head(struct kt_run *r, const struct vg_reorder_rec *rec) {
 int kt_release(struct kt_run *r, bool flush) {
     const struct vg_reorder_rec *rec;
 
+    if (!flush && r->lanes && vg_reorder_full(r->reorder))
+        kt_spill(r); /* rather than release out of order */
     while ((rec = vg_reorder_peek(r->reorder, flush)) != NULL) {
         int32_t p = rec->partition / r->lanes_per_part;
         if (kt_release_head(r, rec) != VG_OK)
@@ -497,14 +507,16 @@ static void kt_lanes_drop(struct kt_run *r, int32_t p) {
     for (int32_t l = p * r->lanes_per_part; l < (p + 1) * r->lanes_per_part; l++) {
         vg_reorder_drop_partition(r->reorder, l);
         r->lane_read[l] = r->lane_done[l]; /* what was dropped is read again */
+        r->skipping[l] = false;
     }
     r->read_next[p] = r->consumed_next[p];
+    r->rewind[p] = -1;
 }
 
 /* A message of the repartition topic (distributed mode): a progress marker moves its lane;
  * an event is parsed into its lane. Returns true when a record was queued. */
 static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *lane, uint8_t *sides,
-                            int64_t *source_offset) {
+                            int64_t *source_offset, int64_t *ts_ms) {
     rd_kafka_headers_t *hdrs = NULL;
     const void *v;
     size_t n;
@@ -525,6 +537,12 @@ static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *la
         int64_t ts = (int64_t)vg_be64(v);
         bool idle = rd_kafka_header_get_last(hdrs, VG_HDR_IDLE, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && n == 1 &&
                     *(const uint8_t *)v;
+        if (r->skipping[*lane]) { /* records of it were dropped: it has not passed the horizon */
+            if (ts != INT64_MIN)
+                vg_reorder_advance(r->reorder, *lane, VG_MIN(ts, r->horizon));
+            *sides = 0;
+            return true;
+        }
         if (ts != INT64_MIN)
             vg_reorder_advance(r->reorder, *lane, ts);
         if (idle)
@@ -544,7 +562,88 @@ static bool kt_lane_message(struct kt_run *r, rd_kafka_message_t *m, int32_t *la
         return false;
     }
     *source_offset = (int64_t)vg_be64(v);
+    *ts_ms = rd_kafka_header_get_last(hdrs, VG_HDR_TS, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && n == 8
+                 ? (int64_t)vg_be64(v) : INT64_MIN;
     return true;
+}
+
+/* A record of a lane younger than the spill's horizon, or of a lane that had records
+ * dropped: not queued; its repartition partition is read again from the first such. */
+static void kt_skip(struct kt_run *r, int32_t p, int32_t lane, int64_t offset) {
+    r->skipping[lane] = true;
+    if (r->rewind[p] < 0 || offset < r->rewind[p])
+        r->rewind[p] = offset;
+    r->read_next[p] = offset + 1;
+    kt_sync_position(r, p);
+}
+
+/* The merge is full (distributed mode): instead of releasing its oldest record out of
+ * order, drops every lane's records younger than the median queued time (see struct
+ * kt_run, "Spilling"). Returns false when that frees nothing (then the merge forces). */
+static bool kt_spill(struct kt_run *r) {
+    int64_t horizon = VG_MIN(vg_reorder_spill_horizon(r->reorder), r->horizon);
+    uint64_t dropped = 0;
+    if (horizon == INT64_MAX)
+        return false;
+    for (int32_t l = 0; l < r->n_lanes; l++) {
+        int64_t first = -1, kept = -1;
+        uint32_t n = vg_reorder_truncate(r->reorder, l, horizon, &first, &kept);
+        if (!n)
+            continue;
+        int32_t p = l / r->lanes_per_part;
+        dropped += n;
+        r->skipping[l] = true;
+        r->lane_read[l] = kept >= 0 ? kept : r->lane_done[l]; /* read again past what stays */
+        if (r->rewind[p] < 0 || first < r->rewind[p])
+            r->rewind[p] = first;
+        kt_sync_position(r, p);
+    }
+    if (!dropped)
+        return false;
+    r->horizon = horizon;
+    r->spills++;
+    r->spilled += dropped;
+    vg_debug("merge_spilled", "horizon_ms=%lld wait_bound_ms=%lld dropped=%llu queued=%u", (long long)horizon,
+             (long long)vg_reorder_wait_bound(r->reorder), (unsigned long long)dropped, vg_reorder_count(r->reorder));
+    return true;
+}
+
+/* Ends a spill once every active lane has reached its horizon:
+ * the partitions with dropped records are read again from the first of them. Records
+ * between there and the position are copies for the lanes that kept theirs (lane_read). */
+static void kt_spill_end(struct kt_run *r) {
+    if (!r->lanes || r->horizon == INT64_MAX || vg_reorder_slowest(r->reorder) < r->horizon)
+        return;
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (int32_t p = 0; p < r->n_lanes / r->lanes_per_part; p++) {
+        if (r->rewind[p] < 0)
+            continue;
+        struct kt_pending *pd = &r->pending[p];
+        while (pd->next < pd->count) /* taken from the queue before the seek: read again */
+            rd_kafka_message_destroy(pd->msgs[pd->next++]);
+        pd->next = pd->count = 0;
+        rd_kafka_topic_partition_list_add(parts, r->topic, p)->offset = r->rewind[p];
+        r->read_next[p] = r->rewind[p];
+        r->was_full[p] = false;
+        r->rewind[p] = -1;
+        kt_sync_position(r, p);
+        kt_starve(r, p);
+    }
+    for (int32_t l = 0; l < r->n_lanes; l++)
+        r->skipping[l] = false;
+    vg_debug("merge_spill_end", "horizon_ms=%lld partitions=%d queued=%u", (long long)r->horizon, parts->cnt,
+             vg_reorder_count(r->reorder));
+    r->horizon = INT64_MAX;
+    if (parts->cnt) {
+        /* Asynchronous, as kt_kick_fetcher's: the seek bumps the partition's op version, and
+         * librdkafka discards what it fetched before (purged from the partition's queue). */
+        rd_kafka_error_t *error = rd_kafka_seek_partitions(r->consumer, parts, 0);
+        if (error) {
+            kt_fatal(r, "spill", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
 }
 
 /* Parses one message into the merge, or dead-letters it. arrival_ns: when it was taken
@@ -572,9 +671,9 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
     }
     int32_t lane = p;
     uint8_t sides = VG_SIDE_ALL;
-    int64_t source_offset = -1;
+    int64_t source_offset = -1, lane_ts = INT64_MIN;
     if (r->lanes) {
-        bool ok = kt_lane_message(r, m, &lane, &sides, &source_offset);
+        bool ok = kt_lane_message(r, m, &lane, &sides, &source_offset, &lane_ts);
         if (ok && sides == 0) { /* a marker: nothing for the engine */
             r->read_next[p] = m->offset + 1;
             kt_sync_position(r, p);
@@ -591,6 +690,11 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
             r->lane_copies++;
             return false;
         }
+        if (r->skipping[lane] || (lane_ts != INT64_MIN && lane_ts > r->horizon &&
+                                  !vg_engine_is_future(r->engine, lane_ts))) {
+            kt_skip(r, p, lane, m->offset); /* spilling: read again later, unparsed now */
+            return false;
+        }
     }
     memset(&perr, 0, sizeof(perr));
     if (m->len > VG_RECORD_MAX) {
@@ -602,12 +706,18 @@ static bool kt_handle_message(struct kt_run *r, rd_kafka_message_t *m, int64_t a
         perr.reason = VG_REASON_NONE;
     }
     if (perr.reason == VG_REASON_NONE) {
+        bool urgent = vg_engine_is_future(r->engine, txn.ts_ms);
+        if (r->lanes && vg_reorder_full(r->reorder))
+            kt_spill(r);
+        if (r->lanes && (r->skipping[lane] || (!urgent && txn.ts_ms > r->horizon))) {
+            kt_skip(r, p, lane, m->offset); /* younger than the spill's horizon: read again later */
+            return false;
+        }
         if (vg_reorder_full(r->reorder) && kt_release(r, false) != VG_OK)
             return false; /* failing: not read, offset stays before it */
         /* A far-future record (time_guard.h) would hold its partition's later records until
          * every other partition reached its date: it goes through at once instead. */
-        vg_reorder_push(r->reorder, lane, m->offset, &txn, arrival_ns, vg_engine_is_future(r->engine, txn.ts_ms),
-                        sides, source_offset);
+        vg_reorder_push(r->reorder, lane, m->offset, &txn, arrival_ns, urgent, sides, source_offset);
         if (r->lanes)
             r->lane_read[lane] = source_offset;
         r->last_fetch_ns[p] = arrival_ns;
@@ -731,8 +841,11 @@ static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
     const struct vg_reorder_rec *rec;
     uint32_t read = kt_refill_starving(r);
 
-    while (read < budget && !kt_failing(r) &&
-           (rec = vg_reorder_peek(r->reorder, false)) != NULL) {
+    while (read < budget && !kt_failing(r)) {
+        if (r->lanes && vg_reorder_full(r->reorder))
+            kt_spill(r); /* rather than release out of order */
+        if ((rec = vg_reorder_peek(r->reorder, false)) == NULL)
+            break;
         int32_t p = rec->partition / r->lanes_per_part;
         /* The partition's next record joins the merge before its head leaves (records stay
          * where they are in the merge's slab, so rec remains valid): the pop then moves
@@ -743,6 +856,7 @@ static uint32_t kt_pump(struct kt_run *r, uint32_t budget) {
         if (r->lanes || vg_reorder_first_offset(r->reorder, p) < 0)
             kt_starve(r, p);
     }
+    kt_spill_end(r);
     kt_publish_merge(r);
     return read;
 }
@@ -837,6 +951,21 @@ static int kt_input_partitions(struct kt_run *r, const char *topic) {
 /* Distributed mode: the repartition topic must have input.repartition_partitions + 1
  * partitions (the last is the graph task); the merge gets a lane per (partition, input
  * partition). */
+/* Records the merge holds in distributed mode: KT_LANE_RECORDS, or VIGIL_MERGE_RECORDS
+ * (1,024 to 4,194,304; ~1.7 KB each) where memory is short or a skewed backlog spills too
+ * often (deploy/README.md). */
+static uint32_t kt_lane_records(void) {
+    const char *v = getenv("VIGIL_MERGE_RECORDS");
+    char *end;
+    unsigned long n = v ? strtoul(v, &end, 10) : 0;
+    if (!v || !*v || *end || n < 1024 || n > 4194304) {
+        if (v)
+            vg_warn("merge_records_ignored", "value=\"%s\" msg=\"VIGIL_MERGE_RECORDS must be 1024 to 4194304\"", v);
+        return KT_LANE_RECORDS;
+    }
+    return (uint32_t)n;
+}
+
 static int kt_lanes_setup(struct kt_run *r, char *errstr, size_t errstr_size) {
     const struct vg_config *cfg = r->d->cfg;
     int want = cfg->input.repartition_partitions + 1;
@@ -873,15 +1002,22 @@ static int kt_lanes_setup(struct kt_run *r, char *errstr, size_t errstr_size) {
     r->reorder = NULL;
     r->lane_done = malloc((size_t)want * (size_t)sources * sizeof(*r->lane_done));
     r->lane_read = malloc((size_t)want * (size_t)sources * sizeof(*r->lane_read));
+    r->skipping = calloc((size_t)want * (size_t)sources, sizeof(*r->skipping));
+    r->rewind = malloc((size_t)want * sizeof(*r->rewind));
     for (int64_t l = 0; r->lane_done && r->lane_read && l < (int64_t)want * sources; l++)
         r->lane_done[l] = r->lane_read[l] = -1;
-    if (!r->lane_done || !r->lane_read || vg_reorder_create(&r->reorder, KT_LANE_RECORDS, want * sources) != VG_OK) {
+    for (int32_t q = 0; r->rewind && q < want; q++)
+        r->rewind[q] = -1;
+    r->horizon = INT64_MAX;
+    r->n_lanes = want * sources;
+    if (!r->lane_done || !r->lane_read || !r->skipping || !r->rewind ||
+        vg_reorder_create(&r->reorder, kt_lane_records(), want * sources) != VG_OK) {
         snprintf(errstr, errstr_size, "out of memory (event-time merge of %d lanes)", want * sources);
         return VG_ERR_INVALID;
     }
     r->lanes_per_part = sources;
-    vg_info("distributed_mode", "input=%s input_partitions=%d repartition_topic=%s partitions=%d task_group=%s",
-            cfg->input.topic, sources, r->topic, want, r->group);
+    vg_info("distributed_mode", "input=%s input_partitions=%d repartition_topic=%s partitions=%d task_group=%s "
+            "merge_records=%u", cfg->input.topic, sources, r->topic, want, r->group, vg_reorder_capacity(r->reorder));
     return VG_OK;
 }
 
@@ -1018,6 +1154,7 @@ static void kt_loop(struct kt_run *r) {
             now = vg_now_mono_ns();
             kt_reorder_activity(r, now);
             kt_release(r, false);
+            kt_spill_end(r);
             kt_ckpt_close(r, now);
             vg_engine_flush(r->engine);
             kt_kick_fetcher(r, now);
@@ -1264,18 +1401,21 @@ out:
         rd_kafka_topic_partition_list_destroy(r->assigned);
     vg_mock_broker_destroy(r->mock);
     vg_info("kafka_stopped", "consumed=%llu dead_letters=%llu alerts=%llu duplicates_skipped=%llu "
-            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu lane_copies_skipped=%llu exit=%d",
+            "replayed=%llu alerts_not_repeated=%llu fetcher_kicks=%llu reorder_forced=%llu lane_copies_skipped=%llu "
+            "spills=%llu spilled=%llu exit=%d",
             (unsigned long long)r->consumed, (unsigned long long)r->dead_letters,
             (unsigned long long)atomic_load(&r->out.alerts_produced),
             (unsigned long long)r->skipped_duplicates, (unsigned long long)r->replayed,
             (unsigned long long)r->out.alerts_muted, (unsigned long long)r->kicks,
             (unsigned long long)(r->reorder ? vg_reorder_forced(r->reorder) : 0), (unsigned long long)r->lane_copies,
-            exit_code);
+            (unsigned long long)r->spills, (unsigned long long)r->spilled, exit_code);
     vg_checkpointer_destroy(r->state); /* deletes a checkpoint still held */
     kt_tasks_close(r);
     vg_reorder_destroy(r->reorder);
     free(r->lane_done);
     free(r->lane_read);
+    free(r->skipping);
+    free(r->rewind);
     for (int i = 0; i < 2; i++)
         if (r->wake_fd[i] >= 0)
             close(r->wake_fd[i]);

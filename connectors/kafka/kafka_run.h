@@ -79,6 +79,18 @@ struct kt_run {
      * took the input partition over). */
     int64_t *lane_done, *lane_read;
     uint64_t lane_copies;                     /* records skipped by lane_read */
+    /* Spilling: a repartition partition interleaves its lanes in the order routers
+     * committed them, so a router that runs ahead (a backlog) puts hours of one lane before
+     * minutes of another. When the merge is full with nothing it may release, the records
+     * younger than `horizon` (the median queued time) are dropped, and read again from
+     * `rewind` (per repartition partition, -1 = none) once every lane has reached the
+     * horizon; meanwhile a lane that had a record dropped (`skipping`) skips the rest of
+     * its records, so each lane still reaches the engine in order. */
+    int64_t horizon;                          /* INT64_MAX: not spilling */
+    int64_t *rewind;
+    bool *skipping;
+    int32_t n_lanes;
+    uint64_t spills, spilled;                 /* spill episodes, records dropped to be read again */
     /* Distributed mode with state.topic (task_state.c): each owned task's state is stored
      * there and restored by whichever instance is given the task. */
     bool tasks_on;

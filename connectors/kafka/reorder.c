@@ -39,6 +39,7 @@ struct vg_reorder {
     int32_t n_parts;
     struct pheap heap[3];   /* QUEUED, WAITING, IDLE */
     int64_t clock;          /* pushes so far: a record's stamp */
+    int64_t *scratch;       /* capacity event times: vg_reorder_spill_horizon */
     bool peeked_forced;
     uint64_t forced;
 };
@@ -57,7 +58,8 @@ int vg_reorder_create(struct vg_reorder **out, uint32_t capacity, int32_t partit
     r->heap[QUEUED].ids = malloc((size_t)partitions * sizeof(int32_t));
     r->heap[WAITING].ids = malloc((size_t)partitions * sizeof(int32_t));
     r->heap[IDLE].ids = malloc((size_t)partitions * sizeof(int32_t));
-    if (!r->recs || !r->parts || !r->heap[QUEUED].ids || !r->heap[WAITING].ids || !r->heap[IDLE].ids) {
+    r->scratch = malloc((size_t)capacity * sizeof(int64_t));
+    if (!r->recs || !r->parts || !r->heap[QUEUED].ids || !r->heap[WAITING].ids || !r->heap[IDLE].ids || !r->scratch) {
         vg_reorder_destroy(r);
         return VG_ERR_NOMEM;
     }
@@ -78,6 +80,7 @@ void vg_reorder_destroy(struct vg_reorder *r) {
     free(r->heap[QUEUED].ids);
     free(r->heap[WAITING].ids);
     free(r->heap[IDLE].ids);
+    free(r->scratch);
     free(r);
 }
 
@@ -321,4 +324,64 @@ void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition) {
     heap_remove(r, IDLE, partition);
     *q = (struct part){.head = NONE, .tail = NONE, .pos = {-1, -1, -1}, .last_ts = INT64_MIN};
     r->peeked_forced = false;
+}
+
+/* ---- spilling ---------------------------------------------------------------------------- */
+
+static int cmp_ts(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rare (a spill frees half the buffer): a sort of at most `capacity` times is simplest. */
+int64_t vg_reorder_slowest(const struct vg_reorder *r) {
+    int64_t slowest = INT64_MAX;
+    for (int32_t p = 0; p < r->n_parts; p++)
+        if (r->parts[p].active && r->parts[p].last_ts < slowest) slowest = r->parts[p].last_ts;
+    return slowest;
+}
+
+int64_t vg_reorder_spill_horizon(struct vg_reorder *r) {
+    uint32_t n = 0;
+    for (int32_t p = 0; p < r->n_parts; p++)
+        for (uint32_t i = r->parts[p].head; i != NONE; i = r->recs[i].next)
+            if (!r->recs[i].urgent) r->scratch[n++] = r->recs[i].txn.ts_ms;
+    if (n == 0) return INT64_MAX;
+    qsort(r->scratch, n, sizeof(int64_t), cmp_ts);
+    return r->scratch[n / 2];
+}
+
+uint32_t vg_reorder_truncate(struct vg_reorder *r, int32_t partition, int64_t horizon, int64_t *first_dropped_offset,
+                             int64_t *last_kept_source_offset) {
+    if (partition < 0 || partition >= r->n_parts) return 0;
+    struct part *q = &r->parts[partition];
+    uint32_t prev = NONE, i = q->head, n = 0;
+    while (i != NONE && (r->recs[i].urgent || r->recs[i].txn.ts_ms <= horizon)) {
+        prev = i;
+        i = r->recs[i].next;
+    }
+    if (i == NONE) return 0;
+    *first_dropped_offset = r->recs[i].offset;
+    *last_kept_source_offset = prev != NONE ? r->recs[prev].source_offset : -1;
+    while (i != NONE) {
+        uint32_t next = r->recs[i].next;
+        r->recs[i].next = r->free_head;
+        r->free_head = i;
+        i = next;
+        n++;
+    }
+    q->count -= n;
+    r->count -= n;
+    q->tail = prev;
+    if (prev == NONE) {
+        q->head = NONE;
+        heap_remove(r, QUEUED, partition);
+    } else {
+        r->recs[prev].next = NONE;
+    }
+    heap_remove(r, WAITING, partition); /* its key changes */
+    if (horizon < q->last_ts) q->last_ts = horizon;
+    waiting_update(r, partition);
+    r->peeked_forced = false;
+    return n;
 }

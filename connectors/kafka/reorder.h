@@ -88,6 +88,19 @@ void vg_reorder_drop_partition(struct vg_reorder *r, int32_t partition);
 int64_t vg_reorder_wait_bound(const struct vg_reorder *r);
 uint32_t vg_reorder_capacity(const struct vg_reorder *r);
 
+/* Spilling (distributed mode: a lane far ahead of the others would fill the buffer). The
+ * median event time of the queued records (urgent ones aside), INT64_MAX when none: the
+ * caller drops what is younger and reads it again later. */
+int64_t vg_reorder_spill_horizon(struct vg_reorder *r);
+/* Drops `partition`'s queued records from the first one younger than horizon (urgent ones
+ * before it stay) to its tail, so the partition keeps its order; its watermark becomes at
+ * most horizon (its next records are younger). Returns how many it dropped; when some,
+ * sets the offset of the first dropped and the source offset of the last kept (-1: none). */
+/* The oldest newest-time among active partitions, queued or not (INT64_MAX: none): once it
+ * has reached the spill's horizon, every lane has delivered everything up to it. O(partitions). */
+int64_t vg_reorder_slowest(const struct vg_reorder *r);
+uint32_t vg_reorder_truncate(struct vg_reorder *r, int32_t partition, int64_t horizon, int64_t *first_dropped_offset,
+                             int64_t *last_kept_source_offset);
 /* Records released out of event-time order because the buffer was full. */
 uint64_t vg_reorder_forced(const struct vg_reorder *r);
 

@@ -137,14 +137,16 @@ static int rt_produce(struct vg_router *rt, const char *topic, int32_t partition
     return VG_OK;
 }
 
-static rd_kafka_headers_t *rt_event_headers(const rd_kafka_message_t *m, uint8_t sides) {
-    unsigned char src[4], off[8];
-    rd_kafka_headers_t *h = rd_kafka_headers_new(3);
+static rd_kafka_headers_t *rt_event_headers(const rd_kafka_message_t *m, int64_t ts_ms, uint8_t sides) {
+    unsigned char src[4], off[8], ts[8];
+    rd_kafka_headers_t *h = rd_kafka_headers_new(4);
     put_be32(src, (uint32_t)m->partition);
     put_be64(off, (uint64_t)m->offset);
+    put_be64(ts, (uint64_t)ts_ms);
     rd_kafka_header_add(h, VG_HDR_SIDE, -1, &sides, 1);
     rd_kafka_header_add(h, VG_HDR_SRC, -1, src, 4);
     rd_kafka_header_add(h, VG_HDR_OFF, -1, off, 8);
+    rd_kafka_header_add(h, VG_HDR_TS, -1, ts, 8);
     return h;
 }
 
@@ -156,19 +158,19 @@ static int rt_route(struct vg_router *rt, const rd_kafka_message_t *m, const str
 
     if (p_out == p_in) {
         rc = rt_produce(rt, rt->out_topic, p_out, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m, VG_SIDE_OUT | VG_SIDE_IN));
+                        rt_event_headers(m, txn->ts_ms, VG_SIDE_OUT | VG_SIDE_IN));
         rt->events++;
     } else {
         rc = rt_produce(rt, rt->out_topic, p_out, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m, VG_SIDE_OUT));
+                        rt_event_headers(m, txn->ts_ms, VG_SIDE_OUT));
         if (rc == VG_OK)
             rc = rt_produce(rt, rt->out_topic, p_in, txn->to, txn->to_len, m->payload, m->len,
-                            rt_event_headers(m, VG_SIDE_IN));
+                            rt_event_headers(m, txn->ts_ms, VG_SIDE_IN));
         rt->events += 2;
     }
     if (rc == VG_OK && txn->amount_micros >= rt->graph_min) {
         rc = rt_produce(rt, rt->out_topic, rt->partitions, txn->from, txn->from_len, m->payload, m->len,
-                        rt_event_headers(m, VG_SIDE_GRAPH));
+                        rt_event_headers(m, txn->ts_ms, VG_SIDE_GRAPH));
         rt->events++;
     }
     return rc;

@@ -26,6 +26,8 @@
 #define VG_HDR_OFF "vg-off"     /* 8 bytes big-endian: offset in that input partition */
 #define VG_HDR_MARK "vg-mark"   /* 8 bytes big-endian: event time (ms) of the last record forwarded */
 #define VG_HDR_IDLE "vg-idle"   /* 1 byte: 1 = the input partition is idle */
+#define VG_HDR_TS "vg-ts"       /* 8 bytes big-endian: the record's event time (ms): a task that
+                                 * spills skips it unparsed (kafka_run.c) */
 
 struct vg_router;
 

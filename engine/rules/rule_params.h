@@ -87,4 +87,11 @@ struct vg_sanctions_params {
     struct vg_sanctions_loaded *loaded; /* filled by prepare() */
 };
 
+/* Prefetches the clean-party cache bucket of a party (name, identifier, birth date as in
+ * struct vg_txn) when cfg screens against lists: the shard calls it a few events ahead so
+ * that the rule's probe of the cache (shared by the shards, larger than a core's cache)
+ * does not stall. Can't fail. */
+void vg_sanctions_prefetch(const struct vg_config *cfg, const char *name, size_t name_len, const char *party_id,
+                           size_t party_id_len, int32_t birth_date);
+
 #endif

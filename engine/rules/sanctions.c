@@ -150,6 +150,23 @@ static struct thread_state *thread_state(void) {
     return ts;
 }
 
+/* The clean-party cache's key of a party: the name's bytes hashed in one pass, identifier
+ * and birth date after; never 0 (an empty slot). */
+static inline uint64_t party_key(const char *name, size_t name_len, const char *party_id, size_t party_id_len,
+                                 int32_t birth_date) {
+    uint64_t key = vg_hash64(name, name_len) ^ (uint64_t)(uint32_t)birth_date * 0x9E3779B97F4A7C15ULL;
+    if (party_id_len) key ^= vg_hash64(party_id, party_id_len) * 0xC2B2AE3D27D4EB4FULL;
+    return key | 1;
+}
+
+void vg_sanctions_prefetch(const struct vg_config *cfg, const char *name, size_t name_len, const char *party_id,
+                           size_t party_id_len, int32_t birth_date) {
+    const struct vg_sanctions_params *p = vg_config_params(cfg, VG_RULE_SANCTIONS);
+    if (!p->loaded || !cfg->rules[VG_RULE_SANCTIONS].enabled) return;
+    uint64_t key = party_key(name, name_len, party_id, party_id_len, birth_date);
+    __builtin_prefetch((const void *)&p->loaded->clean[key & (CACHE_SLOTS - CACHE_WAYS)]);
+}
+
 /* ---- the rule --------------------------------------------------------------------------- */
 
 static bool sanctions_wants(const struct vg_txn *txn, enum vg_dir dir, bool late, const void *params) {
@@ -206,9 +223,7 @@ static void sanctions_on_event(const struct vg_rule_ctx *ctx, const void *params
     /* A party already screened under these lists costs one hash and one probe, whichever
      * account or shard sends it: the result depends on the party alone (the cooldown is per
      * account). The name's bytes are hashed in one pass, identifier and birth date after. */
-    uint64_t key = vg_hash64(party.name, party.name_len) ^ (uint64_t)(uint32_t)party.birth_date * 0x9E3779B97F4A7C15ULL;
-    if (party.party_id_len) key ^= vg_hash64(party.party_id, party.party_id_len) * 0xC2B2AE3D27D4EB4FULL;
-    key |= 1;
+    uint64_t key = party_key(party.name, party.name_len, party.party_id, party.party_id_len, party.birth_date);
     _Atomic uint64_t *bucket = &p->loaded->clean[key & (CACHE_SLOTS - CACHE_WAYS)];
     for (size_t w = 0; w < CACHE_WAYS; w++)
         if (atomic_load_explicit(&bucket[w], memory_order_relaxed) == key) return;

@@ -32,6 +32,7 @@ struct name {
     uint32_t norm_off;             /* folded tokens, space-separated, NUL-terminated */
     uint32_t raw_off;              /* the same tokens unfolded (struct vg_screen_name_norm.raw) */
     uint8_t quality;
+    uint16_t raw_len;              /* the folded text's length is raw_off - norm_off - 1 */
 };
 
 struct birth {
@@ -180,8 +181,9 @@ int vg_screen_add_name(struct vg_screen_list *l, const char *utf8, size_t len, e
     if (norm.n_tokens == 0) return VG_OK;
     uint32_t id = (uint32_t)l->names.n;
     struct name nm = {.entry = (uint32_t)(l->entries.n - 1), .quality = (uint8_t)quality};
+    nm.raw_len = (uint16_t)strlen(norm.raw); /* < VG_SCREEN_NORM_MAX */
     if (text_add(l, utf8, len, &nm.text_off) != VG_OK || text_add(l, norm.text, strlen(norm.text), &nm.norm_off) != VG_OK ||
-        text_add(l, norm.raw, strlen(norm.raw), &nm.raw_off) != VG_OK ||
+        text_add(l, norm.raw, nm.raw_len, &nm.raw_off) != VG_OK ||
         VEC_PUSH(l->names, nm) != VG_OK)
         return VG_ERR_NOMEM;
     if (VEC_PUSH(l->exact_keys, exact_key(&norm) << 32 | id) != VG_OK) return VG_ERR_NOMEM;
@@ -347,15 +349,38 @@ static void collect(const struct key_index *ix, const uint64_t *v, uint64_t h, u
     }
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+/* Sorts candidate name ids ascending: insertion sort when few, else an LSD radix sort by
+ * bytes (skipping bytes all ids share) through tmp (n entries). Can't fail. */
+static void sort_u32(uint32_t *v, size_t n, uint32_t *tmp) {
+    if (n < 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) count[((src[i] >> shift) & 0xFF) + 1]++;
+        if (count[((src[0] >> shift) & 0xFF) + 1] == n) continue; /* one value of this byte */
+        for (size_t b = 1; b < 257; b++) count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
 }
 
-/* A stored normalised name (folded text, raw text) back into token form. Raw tokens that
- * do not line up with the folded ones (a name too long to keep both) are left out. */
-static void norm_decode(const char *text, const char *raw, struct vg_screen_name_norm *out) {
-    size_t len = strlen(text);
+/* A stored normalised name (folded text, raw text) back into token form, with each token's
+ * letter mask (vg_screen_name_masks). Raw tokens that do not line up with the folded ones
+ * (a name too long to keep both) are left out. */
+static void norm_decode(const char *text, size_t text_len, const char *raw, size_t raw_len,
+                        struct vg_screen_name_norm *out, uint32_t *tok_mask, uint32_t *raw_mask) {
+    size_t len = text_len;
     if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
     memcpy(out->text, text, len);
     out->text[len] = '\0';
@@ -363,24 +388,37 @@ static void norm_decode(const char *text, const char *raw, struct vg_screen_name
     size_t i = 0;
     while (i < len && out->n_tokens < VG_SCREEN_TOKENS_MAX) {
         size_t start = i;
-        while (i < len && out->text[i] != ' ') i++;
+        uint32_t m = 0;
+        for (; i < len && out->text[i] != ' '; i++) m |= 1u << ((unsigned char)out->text[i] & 31);
+        tok_mask[out->n_tokens] = m;
         out->tok_off[out->n_tokens] = (uint16_t)start;
         out->tok_len[out->n_tokens] = (uint8_t)(i - start);
         out->n_tokens++;
         i++;
     }
-    len = strlen(raw);
+    len = raw_len;
     if (len >= VG_SCREEN_NORM_MAX) len = VG_SCREEN_NORM_MAX - 1;
     memcpy(out->raw, raw, len);
     out->raw[len] = '\0';
     size_t n = 0;
     for (i = 0; i < len && n < VG_SCREEN_TOKENS_MAX; i++, n++) {
         size_t start = i;
-        while (i < len && out->raw[i] != ' ') i++;
+        uint32_t m = 0;
+        for (; i < len && out->raw[i] != ' '; i++) m |= 1u << ((unsigned char)out->raw[i] & 31);
+        raw_mask[n] = m;
         out->raw_off[n] = (uint16_t)start;
         out->raw_len[n] = (uint8_t)(i - start);
     }
-    if (n != out->n_tokens || i < len) memset(out->raw_len, 0, sizeof out->raw_len);
+    if (n != out->n_tokens || i < len) {
+        memset(out->raw_len, 0, sizeof out->raw_len);
+        memset(raw_mask, 0, VG_SCREEN_TOKENS_MAX * sizeof *raw_mask);
+    }
+}
+
+static void decode_name(const struct vg_screen_list *l, const struct name *nm, struct vg_screen_name_norm *out,
+                        uint32_t *tok_mask, uint32_t *raw_mask) {
+    norm_decode(l->text.v + nm->norm_off, nm->raw_off - nm->norm_off - 1, l->text.v + nm->raw_off, nm->raw_len, out,
+                tok_mask, raw_mask);
 }
 
 /* 1 when the party's date is in one of the entry's birth ranges, 0 when it is in none,
@@ -436,9 +474,12 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
     }
     if (party->name_len) {
         static _Thread_local struct vg_screen_name_norm q, listed; /* ~1 KB each, off the stack */
-        static _Thread_local uint32_t cand[CANDIDATES_MAX];
+        static _Thread_local uint32_t cand[CANDIDATES_MAX], cand_tmp[CANDIDATES_MAX];
         size_t n_cand = 0;
         if (vg_screen_normalise(party->name, party->name_len, &q) == VG_OK && q.n_tokens > 0) {
+            uint32_t qm[VG_SCREEN_TOKENS_MAX], qrm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX],
+                lrm[VG_SCREEN_TOKENS_MAX];
+            vg_screen_name_masks(&q, qm, qrm); /* once per query, not per candidate */
             collect(&l->exact_index, l->exact_keys.v, exact_key(&q), cand, &n_cand);
             /* Particles and short names (al, bin, abu, ali: 3 letters or fewer) name thousands of
              * list names and never make a match alone: candidates come from the longer tokens,
@@ -464,7 +505,7 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                     }
                 }
             }
-            qsort(cand, n_cand, sizeof *cand, cmp_u32);
+            sort_u32(cand, n_cand, cand_tmp);
             size_t q_significant = 0;
             for (size_t t = 0; t < q.n_tokens; t++) q_significant += q.tok_len[t] >= 3;
             for (size_t i = 0; i < n_cand; i++) {
@@ -477,15 +518,15 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                 if (nm->quality == VG_SCREEN_LOW) {
                     score = strcmp(norm_text, q.text) == 0 ? 1.0 : 0.0; /* same tokens, same order */
                     if (score == 0.0) {
-                        norm_decode(norm_text, l->text.v + nm->raw_off, &listed);
+                        decode_name(l, nm, &listed, lm, lrm);
                         score = listed.n_tokens == q.n_tokens && exact_key(&listed) == exact_key(&q) &&
-                                        vg_screen_name_score(&q, &listed) >= 1.0
+                                        vg_screen_name_score_masked(&q, qm, qrm, &listed, lm, lrm) >= 1.0
                                     ? 1.0
                                     : 0.0;
                     }
                 } else {
-                    norm_decode(norm_text, l->text.v + nm->raw_off, &listed);
-                    score = vg_screen_name_score(&q, &listed);
+                    decode_name(l, nm, &listed, lm, lrm);
+                    score = vg_screen_name_score_masked(&q, qm, qrm, &listed, lm, lrm);
                 }
                 if (score <= 0.0) continue;
                 if (birth_agrees(l, nm->entry, party->birth_date) == 0) score *= BIRTH_MISMATCH_FACTOR;

@@ -52,6 +52,14 @@ static uint32_t letter_mask(const char *t, size_t len) {
     return m;
 }
 
+/* Bits set in x, inline (the portable build has no popcnt instruction: the builtin would
+ * call libgcc). */
+static inline size_t popcount32(uint32_t x) {
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    return (size_t)((((x + (x >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
+}
+
 /* vg_screen_token_sim with both tokens' letter masks given. */
 static double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
     if (alen == blen && memcmp(a, b, alen) == 0) return 1.0;
@@ -60,7 +68,7 @@ static double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, 
     if ((alen > blen ? alen - blen : blen - alen) > budget) return 0.0; /* a prefix is not the name */
     /* Each edit adds or removes at most one letter kind on each side: more differing kinds
      * than 2 x budget cannot be within it (most pairs end here, before the table). */
-    if ((size_t)__builtin_popcount(ma ^ mb) > 2 * budget) return 0.0;
+    if (popcount32(ma ^ mb) > 2 * budget) return 0.0;
     size_t dist = edit_distance(a, alen, b, blen, budget);
     if (dist > budget) return 0.0;
     size_t window = maxlen / 2;
@@ -110,13 +118,26 @@ static bool patronymic(const char *t, size_t len) {
     return false;
 }
 
+void vg_screen_name_masks(const struct vg_screen_name_norm *n, uint32_t tok[VG_SCREEN_TOKENS_MAX],
+                          uint32_t raw[VG_SCREEN_TOKENS_MAX]) {
+    for (size_t i = 0; i < n->n_tokens; i++) {
+        tok[i] = letter_mask(n->text + n->tok_off[i], n->tok_len[i]);
+        raw[i] = letter_mask(n->raw + n->raw_off[i], n->raw_len[i]);
+    }
+}
+
 double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg_screen_name_norm *l) {
+    uint32_t qm[VG_SCREEN_TOKENS_MAX], qrm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX], lrm[VG_SCREEN_TOKENS_MAX];
+    vg_screen_name_masks(q, qm, qrm);
+    vg_screen_name_masks(l, lm, lrm);
+    return vg_screen_name_score_masked(q, qm, qrm, l, lm, lrm);
+}
+
+double vg_screen_name_score_masked(const struct vg_screen_name_norm *q, const uint32_t *qm, const uint32_t *qrm,
+                                   const struct vg_screen_name_norm *l, const uint32_t *lm, const uint32_t *lrm) {
     size_t nq = q->n_tokens, nl = l->n_tokens;
     if (nq == 0 || nl == 0) return 0.0;
     double sim[VG_SCREEN_TOKENS_MAX][VG_SCREEN_TOKENS_MAX];
-    uint32_t qm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX];
-    for (size_t i = 0; i < nq; i++) qm[i] = letter_mask(q->text + q->tok_off[i], q->tok_len[i]);
-    for (size_t j = 0; j < nl; j++) lm[j] = letter_mask(l->text + l->tok_off[j], l->tok_len[j]);
     bool raw_needed = false;
     for (size_t i = 0; i < nq; i++)
         for (size_t j = 0; j < nl; j++) {
@@ -124,12 +145,13 @@ double vg_screen_name_score(const struct vg_screen_name_norm *q, const struct vg
                                   lm[j]);
             raw_needed |= sim[i][j] == 0.0 && q->tok_len[i] > 3 && l->tok_len[j] > 3;
         }
-    if (raw_needed) /* a typo folding made two edits (Kahlil/Khalil): the pair may meet unfolded */
+    if (raw_needed) { /* a typo folding made two edits (Kahlil/Khalil): the pair may meet unfolded */
         for (size_t i = 0; i < nq; i++)
             for (size_t j = 0; j < nl; j++)
                 if (sim[i][j] == 0.0 && q->raw_len[i] > 3 && l->raw_len[j] > 3)
-                    sim[i][j] = vg_screen_token_sim(q->raw + q->raw_off[i], q->raw_len[i], l->raw + l->raw_off[j],
-                                                    l->raw_len[j]);
+                    sim[i][j] = token_sim(q->raw + q->raw_off[i], q->raw_len[i], qrm[i], l->raw + l->raw_off[j],
+                                          l->raw_len[j], lrm[j]);
+    }
     bool qused[VG_SCREEN_TOKENS_MAX] = {0}, lused[VG_SCREEN_TOKENS_MAX] = {0};
     double num = 0, den = 0;
     size_t significant_matched = 0, significant_listed = 0;

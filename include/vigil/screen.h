@@ -52,6 +52,16 @@ double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t ble
  * name of two or more significant tokens needs two of them matched). Can't fail. */
 double vg_screen_name_score(const struct vg_screen_name_norm *query, const struct vg_screen_name_norm *listed);
 
+/* Each token's letter kinds (bit c & 31 for each byte c), folded (tok) and raw (raw; 0 for
+ * a raw token left out), as vg_screen_name_score_masked wants them. Can't fail. */
+void vg_screen_name_masks(const struct vg_screen_name_norm *n, uint32_t tok[VG_SCREEN_TOKENS_MAX],
+                          uint32_t raw[VG_SCREEN_TOKENS_MAX]);
+/* vg_screen_name_score with both names' masks given (the matcher computes the query's once
+ * and a list name's while decoding it). Same result. Can't fail. */
+double vg_screen_name_score_masked(const struct vg_screen_name_norm *query, const uint32_t *query_tok,
+                                   const uint32_t *query_raw, const struct vg_screen_name_norm *listed,
+                                   const uint32_t *listed_tok, const uint32_t *listed_raw);
+
 /* ---- loaded lists (index.c) -------------------------------------------------------------- */
 
 enum vg_screen_entry_type { VG_SCREEN_PERSON = 0, VG_SCREEN_ENTITY, VG_SCREEN_OTHER };

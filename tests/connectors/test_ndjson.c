@@ -248,6 +248,13 @@ Test(ndjson, invalid_records_refused_with_reason) {
         {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xc0\xaf\"}", VG_REASON_MALFORMED, "UTF-8"},
         {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xed\xa0\x80\"}", VG_REASON_MALFORMED, "UTF-8"},
         {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"abc}", VG_REASON_MALFORMED, "unterminated"},
+        /* bad bytes after well-formed UTF-8 (the verbatim fast path hands over to the checks) */
+        {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xd0\x96\xd0\"}", VG_REASON_MALFORMED, "UTF-8"},
+        {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xd0\x96 \xd0\x96\xff\"}", VG_REASON_MALFORMED, "UTF-8"},
+        {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xd0\x96\xc0\xaf\"}", VG_REASON_MALFORMED, "UTF-8"},
+        {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xd0\x96\xed\xa0\x80\"}", VG_REASON_MALFORMED, "UTF-8"},
+        {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xd0\x96\t\"}", VG_REASON_MALFORMED, "control"},
+        {"{" BASE ",\"amount\":1,\"currency\":\"USD\",\"x\":\"\xd0\x96}", VG_REASON_MALFORMED, "unterminated"},
         /* a known field given twice */
         {"{" BASE ",\"amount\":1,\"amount\":2,\"currency\":\"USD\"}", VG_REASON_MALFORMED, "twice"},
         {"{" BASE ",\"id\":\"t2\",\"amount\":1,\"currency\":\"USD\"}", VG_REASON_MALFORMED, "twice"},
@@ -427,6 +434,30 @@ Test(ndjson, party_fields_stored_when_sent) {
     parse_ok("{" BASE MONEY ",\"to_birth_date\":\"2000-02-29\"}", &t);
     cr_expect_eq(t.from_name_len, 0, "lengths cleared with the first party field");
     cr_expect_eq(t.to_birth_date, 20000229);
+}
+
+/* Names of every script come through whole, escapes and all (the fast path for
+ * well-formed UTF-8 and the general one meet in the middle of a name). */
+Test(ndjson, names_in_every_script_kept_as_sent) {
+    static const struct {
+        const char *json, *want;
+    } cases[] = {
+        {"Волков Дмитрий", "Волков Дмитрий"},
+        {"Әсем Қасымова-Ұлы", "Әсем Қасымова-Ұлы"},
+        {"محمد الصالح", "محمد الصالح"},
+        {"金正恩 𝔸x", "金正恩 𝔸x"},
+        {"Ж\\u0416Ж \\\"q\\\" é", "ЖЖЖ \"q\" é"},
+        {"ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ", "ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char rec[1024];
+        snprintf(rec, sizeof rec, "{" BASE MONEY ",\"from_name\":\"%s\"}", cases[i].json);
+        struct vg_txn t;
+        parse_ok(rec, &t);
+        cr_expect_eq(t.from_name_len, strlen(cases[i].want), "case %zu", i);
+        cr_expect(memcmp(t.from_name, cases[i].want, strlen(cases[i].want)) == 0, "case %zu: %.*s", i,
+                  (int)t.from_name_len, t.from_name);
+    }
 }
 
 Test(ndjson, name_of_140_characters) {

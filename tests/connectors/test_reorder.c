@@ -383,3 +383,35 @@ Test(reorder, an_idle_confirmation_holds_only_what_arrived_before_it) {
     cr_expect_eq(release(r, ts, NULL, 4), 1);
     vg_reorder_destroy(r);
 }
+
+/* Spilling: the median queued time is the horizon; truncating a lane drops its records
+ * younger than it (and every later one, so the lane keeps its order), caps its watermark
+ * at the horizon, and reports where to read again. */
+Test(reorder, truncating_a_lane_keeps_its_order_and_caps_its_watermark) {
+    struct vg_reorder *r;
+    int64_t ts[8], first = -1, kept = -2;
+    int32_t part[8];
+    cr_assert_eq(vg_reorder_create(&r, 8, 2), VG_OK);
+    for (int i = 0; i < 6; i++) { /* lane 0 runs ahead: 100..600 at offsets 10..15 */
+        struct vg_txn t = txn_at(100 * (i + 1));
+        vg_reorder_push(r, 0, 10 + i, &t, 0, false, 7, 1000 + i);
+    }
+    struct vg_txn t = txn_at(150);
+    vg_reorder_push(r, 1, 3, &t, 0, false, 7, 50);
+    vg_reorder_advance(r, 1, 150);
+    cr_expect_eq(vg_reorder_spill_horizon(r), 300, "the median of 100,150,200,...,600");
+    cr_assert_eq(vg_reorder_truncate(r, 0, 300, &first, &kept), 3);
+    cr_expect_eq(first, 13, "offset of 400, the first dropped");
+    cr_expect_eq(kept, 1002, "source offset of 300, the last kept");
+    cr_expect_eq(vg_reorder_count(r), 4);
+    cr_expect_eq(vg_reorder_truncate(r, 1, 300, &first, &kept), 0, "lane 1 holds nothing younger");
+    cr_assert_eq(release(r, ts, part, 8), 2, "100 and 150: lane 1, empty, has shown 150 only");
+    cr_expect_eq(ts[1], 150);
+    cr_expect_eq(part[1], 1);
+    vg_reorder_advance(r, 1, 1000);
+    cr_assert_eq(release(r, ts, NULL, 8), 2);
+    cr_expect_eq(ts[1], 300);
+    cr_expect_eq(vg_reorder_wait_bound(r), 300, "lane 0, empty, waits at the horizon");
+    cr_expect_eq(vg_reorder_truncate(r, 0, 300, &first, &kept), 0);
+    vg_reorder_destroy(r);
+}

@@ -252,6 +252,75 @@ Test(pipeline, try_submit_with_tiny_rings_eventually_takes_everything, .timeout 
     }
 }
 
+/* Party details too long for a ring slot go through each shard's spill ring: try_submit
+ * refuses while it is full and takes the record once the shard catches up, and every
+ * party's name reaches the alert about its own account (long ones spilled, short ones in
+ * the slot, interleaved). */
+#define SPILL_ID "ID-0123456789012345678901234567890123456789012345678901234567890"
+struct spill_check {
+    _Atomic uint64_t alerts, wrong;
+};
+
+static int spill_alert(void *opaque, const struct vg_alert_record *a) {
+    struct spill_check *c = opaque;
+    atomic_fetch_add(&c->alerts, 1);
+    unsigned k = (unsigned)strtoul(a->account + 1, NULL, 10); /* F000123zzz... or T000123zzz... */
+    char want[64];
+    snprintf(want, sizeof want, "\"name\":\"%s", k % 2 ? "Ivan Petrov" : "\xd0\x96\xd0\x96\xd0\x96");
+    char *json = strndup(a->json, a->json_len);
+    if (!strstr(json, want) || (k % 2 == 0 && a->json_len < 280)) atomic_fetch_add(&c->wrong, 1);
+    free(json);
+    return 0;
+}
+
+Test(pipeline, try_submit_spills_long_party_details_without_loss, .timeout = 300) {
+    const char tsv[] = "reference\ttype\tname\taliases\tbirth_dates\tidentifiers\n"
+                       "S-1\tperson\tPlaceholder Listed Person\t\t\t" SPILL_ID "\n";
+    char *list = vg_test_write_temp(tsv, sizeof tsv - 1, ".tsv");
+    cr_assert_not_null(list);
+    char yaml[512], name[300] = "", from[80], to[80], line[1400];
+    snprintf(yaml, sizeof yaml, "engine:\n  ring_size: 8192\nrules:\n  sanctions:\n    lists:\n"
+             "      - {name: s, file: %s, format: tsv}\n", list);
+    for (int i = 0; i < 140; i++) strcat(name, "\xd0\x96"); /* 280 bytes */
+    for (int threads = 1; threads <= 2; threads++) {
+        struct vg_config *cfg = load_config(yaml, threads);
+        struct spill_check check = {0};
+        struct vg_alert_sink sink = {.opaque = &check, .on_alert = spill_alert};
+        struct vg_engine *e;
+        char err[256];
+        cr_assert_eq(vg_engine_start(&e, cfg, &sink, err, sizeof err), VG_OK, "%s", err);
+        const unsigned n = 4000;
+        uint64_t refused = 0;
+        for (unsigned k = 0; k < n; k++) {
+            snprintf(from, sizeof from, "F%06u%.57s", k, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+            snprintf(to, sizeof to, "T%06u%.57s", k, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+            snprintf(line, sizeof line, "{\"id\":\"s%u\",\"ts\":%lld,\"from\":\"%s\",\"to\":\"%s\",\"amount\":\"5\","
+                     "\"currency\":\"USD\",\"from_name\":\"%s\",\"to_name\":\"%s\",\"from_party_id\":\"%s\","
+                     "\"to_party_id\":\"%s\"}", k, (long long)(T0 + k), from, to, k % 2 ? "Ivan Petrov" : name,
+                     k % 2 ? "Ivan Petrov" : name, SPILL_ID, SPILL_ID);
+            struct vg_txn t = parse(line);
+            t.seq = k;
+            uint64_t tries = 0;
+            int rc;
+            while ((rc = vg_engine_try_submit(e, &t, 0)) == VG_ERR_FULL) {
+                refused++;
+                sched_yield();
+                cr_assert_lt(++tries, 50000000ULL, "try_submit never accepts record %u (threads %d)", k, threads);
+            }
+            cr_assert_eq(rc, VG_OK);
+        }
+        vg_engine_drain(e);
+        cr_expect_eq(vg_engine_stop(e), VG_OK);
+        cr_expect_eq(atomic_load(&check.alerts), 2 * n, "threads %d", threads);
+        cr_expect_eq(atomic_load(&check.wrong), 0, "threads %d: alerts with another party's name", threads);
+        cr_log_info("try_submit with spilled party details, %d shard(s): %llu refusals", threads,
+                    (unsigned long long)refused);
+        free_config(cfg);
+    }
+    remove(list);
+    free(list);
+}
+
 /* ---- reload -------------------------------------------------------------------------------- */
 
 static char *collected[64];

@@ -139,3 +139,79 @@ Test(rule_sanctions, bad_config_is_refused_with_file_line_key) {
         cr_expect(strncmp(err, "vigil.yaml:", 11) == 0, "error '%s' does not start with the config's file:line", err);
     }
 }
+
+/* Party details of every size travel whole to the shard that screens them: names of 1 to
+ * 140 characters of 1-, 2- and 4-byte UTF-8 (up to the 560-byte maximum) with ids, account
+ * ids and channel from 1 byte to their maximum, so that the engine carries some in the ring
+ * slot and spills the others (more than its spill ring holds at once). Each party's listed
+ * identifier alerts about its account; the alert must show that party's own name, whole. */
+#define BIG_N 1500
+#define BIG_ID "ID-0123456789012345678901234567890123456789012345678901234567890"
+static void big_name(char *dst, unsigned i, bool from) {
+    static const char *glyph[3] = {"x", "\xD0\x96" /* Ж */, "\xF0\x9D\x94\xB8" /* 𝔸 */};
+    unsigned chars = 1 + (i * 7 + (from ? 0 : 3)) % 140, kind = (i / 3 + (from ? 0 : 1)) % 3;
+    if (i % 5 == 0) chars = 140, kind = 2; /* the longest name there is, on both sides */
+    dst[0] = '\0';
+    for (unsigned c = 0; c < chars; c++) strcat(dst, glyph[kind]);
+}
+static void big_account(char *dst, unsigned i, char side) {
+    unsigned len = i % 5 == 0 ? VG_ID_MAX : 6 + i % (VG_ID_MAX - 5);
+    int n = snprintf(dst, VG_ID_MAX + 1, "%c%05u", side, i);
+    for (unsigned k = (unsigned)n; k < len; k++) dst[k] = 'z';
+    dst[len] = '\0';
+}
+
+Test(rule_sanctions, long_party_details_reach_their_alerts_whole) {
+    cr_assert_eq(strlen(BIG_ID), VG_ID_MAX);
+    char *list = NULL;
+    {
+        const char tsv[] = "reference\ttype\tname\taliases\tbirth_dates\tidentifiers\n"
+                           "BIG-1\tperson\tPlaceholder Listed Person\t\t\t" BIG_ID "\n";
+        list = vg_test_write_temp(tsv, sizeof tsv - 1, ".tsv");
+        cr_assert_not_null(list);
+    }
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "rules:\n  large_tx:\n    enabled: false\n  sanctions:\n    lists:\n"
+             "      - {name: big, file: %s, format: tsv}\n", list);
+    struct fx f = {0};
+    static char from_name[VG_NAME_MAX + 1], to_name[VG_NAME_MAX + 1], extra[2 * VG_NAME_MAX + 512];
+    char from[VG_ID_MAX + 1], to[VG_ID_MAX + 1], id[VG_ID_MAX + 1];
+    for (unsigned i = 0; i < BIG_N; i++) {
+        big_name(from_name, i, true);
+        big_name(to_name, i, false);
+        big_account(from, i, 'F');
+        big_account(to, i, 'T');
+        big_account(id, i, 'X');
+        unsigned channel = i % 5 == 0 ? VG_CHANNEL_MAX : 1 + i % VG_CHANNEL_MAX;
+        snprintf(extra, sizeof extra, "\"channel\":\"%.*s\",\"from_name\":\"%s\",\"to_name\":\"%s\","
+                 "\"from_party_id\":\"%s\",\"to_party_id\":\"%s\",\"from_birth_date\":\"1970-01-02\","
+                 "\"to_birth_date\":\"1980-12-31\"", (int)channel, "abcdefghijklmnopqrstuvwxyz", from_name,
+                 to_name, BIG_ID, BIG_ID);
+        fx_txn(&f, id, FX_T0 + i, from, to, "10", "USD", extra);
+    }
+    struct vg_test_alerts a = fx_replay(&f, yaml, 2);
+    cr_expect_eq(vg_test_count(&a, "sanctions", NULL), 2 * BIG_N);
+    static char want[VG_NAME_MAX + 32];
+    unsigned seen[2] = {0, 0};
+    for (size_t k = 0; k < a.count; k++) {
+        const char *acc = strstr(a.lines[k], "\"account\":\"");
+        cr_assert_not_null(acc);
+        acc += 11;
+        bool from_side = acc[0] == 'F';
+        unsigned i = (unsigned)strtoul(acc + 1, NULL, 10);
+        cr_assert_lt(i, BIG_N);
+        big_name(from_name, i, from_side);
+        snprintf(want, sizeof want, "\"name\":\"%s\"", from_name);
+        cr_expect(strstr(a.lines[k], want) != NULL, "alert about %.*s lacks its party's name (%zu bytes): %s",
+                  VG_ID_MAX, acc, strlen(from_name), a.lines[k]);
+        cr_expect(strstr(a.lines[k], from_side ? "\"side\":\"from\"" : "\"side\":\"to\"") != NULL);
+        cr_expect(strstr(a.lines[k], "\"party_id\":\"" BIG_ID "\"") != NULL);
+        seen[from_side]++;
+    }
+    cr_expect_eq(seen[0], BIG_N);
+    cr_expect_eq(seen[1], BIG_N);
+    vg_test_alerts_free(&a);
+    fx_free(&f);
+    remove(list);
+    free(list);
+}
