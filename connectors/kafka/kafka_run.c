@@ -1331,6 +1331,7 @@ static int kt_run(struct vg_daemon *d, bool demo, uint32_t rate_per_s, uint64_t 
             cfg->output.exactly_once ? "exactly_once" : "at_least_once", r->kick_fetcher);
 
     r->last_ckpt_ns = r->last_commit_ns = r->last_txn_ns = r->last_state_ns = vg_now_mono_ns();
+    errstr[0] = '\0'; /* what set-up calls left there (tolerated) is not why the run ends */
     kt_loop(r);
 
     /* Shutdown: stop feeding, then drain + commit, then leave the group (the revoke
