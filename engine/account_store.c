@@ -77,6 +77,10 @@ _Static_assert(sizeof(struct vg_account) == 192, "an account is three cache line
 _Static_assert(offsetof(struct vg_account, activity.counts) == 64, "activity counts fill the second line");
 _Static_assert(offsetof(struct vg_account, activity) + 8 == 64, "activity header closes the first line");
 _Static_assert(offsetof(struct vg_account, id_tail) == 128, "a long id's tail on the third line");
+_Static_assert(offsetof(struct vg_account, inline_ring) == 128 &&
+                   sizeof(((struct vg_account *)0)->inline_ring) == 64 &&
+                   VG_ACCOUNT_INLINE_EVENTS == 1u << RECENT_MIN_CLASS,
+               "a short id's smallest ring fills the third line");
 
 static inline uint32_t tag_of(uint64_t hash) {
     uint32_t t = (uint32_t)(hash >> 32);
@@ -200,7 +204,9 @@ static inline void prefetch_lines(const char *from, const char *to) {
 
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     const struct vg_account *a = peek_account(s, hash);
-    if (!a || !a->ring || a->n_events == 0) return;
+    if (!a) return;
+    if (a->sums) vg_wsums_prefetch_block(s, a);
+    if (!a->ring || a->n_events == 0) return;
     uint32_t size = 1u << a->ring_class, count = a->n_events;
     const uint32_t per_line = 64 / sizeof(struct vg_recent_event);
     if (count > ENTRY_PREFETCH_LINES * per_line) count = ENTRY_PREFETCH_LINES * per_line;
@@ -210,12 +216,23 @@ void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash) {
     if (run < count) prefetch_lines((const char *)a->ring, (const char *)&a->ring[count - run]);
 }
 
+void vg_store_prefetch_sums(const struct vg_store *s, uint64_t hash, uint64_t cp_hash, enum vg_dir dir, size_t cp_len,
+                            int stage) {
+    const struct vg_account *a = peek_account(s, hash);
+    if (!a || !a->sums) return;
+    if (stage == 0) vg_wsums_prefetch_entries(s, a, (uint32_t)cp_hash, (uint8_t)dir);
+    else vg_wsums_prefetch_slots(s, a, (uint32_t)cp_hash, (uint8_t)dir, (uint8_t)cp_len);
+}
+
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len) {
     const struct vg_account *a = peek_account(s, hash);
     if (a) {
+        /* the third line too: a long id's tail, or a short id's smallest ring (which an
+         * append writes even when the account held nothing) */
+        (void)id_len;
         __builtin_prefetch(a);
         __builtin_prefetch((const char *)a + 64);
-        if (id_len > VG_ACCOUNT_ID_HEAD) __builtin_prefetch((const char *)a + 128);
+        __builtin_prefetch((const char *)a + 128);
     }
 }
 
@@ -449,10 +466,13 @@ const char *vg_store_entry_counterparty(const struct vg_store *s, const struct v
 
 int64_t vg_store_horizon(const struct vg_store *s) { return s->horizon_ms; }
 
+/* Whether the ring is the one inside the account record (short ids, smallest class). */
+static inline bool ring_inline(const struct vg_account *a) { return a->ring == a->inline_ring; }
+
 /* Returns the account's ring to its pool (every entry is stale), and its window sums. */
 static void recent_release(struct vg_store *s, struct vg_account *a) {
     vg_store_set_sums(s, a, NULL);
-    recent_give(s, a->ring, a->ring_class);
+    if (!ring_inline(a)) recent_give(s, a->ring, a->ring_class);
     a->ring = NULL;
     a->ring_start = 0;
     a->n_events = 0;
@@ -487,11 +507,15 @@ static int recent_reserve(struct vg_store *s, struct vg_account *a) {
         if (size_class == a->ring_class) return VG_OK;
         if (size_class >= RECENT_CLASSES) return VG_ERR_NOMEM;
     }
-    struct vg_recent_event *moved = recent_take(s, size_class);
+    /* The smallest ring of a short id lives in its record's third line (no pool, no
+     * separate cache line or page to fetch). */
+    struct vg_recent_event *moved = size_class == RECENT_MIN_CLASS && a->id_len <= VG_ACCOUNT_ID_HEAD
+                                        ? a->inline_ring
+                                        : recent_take(s, size_class);
     if (!moved) return VG_ERR_NOMEM;
     if (a->ring) {
         for (uint32_t i = 0; i < a->n_events; i++) moved[i] = *recent_at(a, i);
-        recent_give(s, a->ring, a->ring_class);
+        if (!ring_inline(a)) recent_give(s, a->ring, a->ring_class);
     }
     a->ring = moved;
     a->ring_class = (uint8_t)size_class;

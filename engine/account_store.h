@@ -38,8 +38,12 @@ struct vg_recent_event {
  * two: seen times, ring position, the id's length and first VG_ACCOUNT_ID_HEAD bytes, the
  * handle of its window sums (engine/window_sums.h), then the activity histogram (its header
  * closes the first line, its counts fill the second). The third line holds the rest of a
- * longer id. Use vg_account_id / vg_account_id_eq for the id. */
+ * longer id; for an id of at most VG_ACCOUNT_ID_HEAD bytes it holds instead the account's
+ * smallest ring (VG_ACCOUNT_INLINE_EVENTS entries; `ring` then points at `inline_ring`), so
+ * an account holding one or two events is read and written without leaving its record's
+ * page. Use vg_account_id / vg_account_id_eq for the id. */
 #define VG_ACCOUNT_ID_HEAD 18
+#define VG_ACCOUNT_INLINE_EVENTS 2
 struct vg_account {
     int64_t first_seen_ms;          /* earliest event time seen */
     int64_t last_seen_ms;           /* newest event time seen */
@@ -53,8 +57,13 @@ struct vg_account {
     char id_head[VG_ACCOUNT_ID_HEAD];
     uint32_t sums;                  /* window sums block + 1 (vg_store_sums); 0 = none */
     struct vg_activity activity;    /* header on the first line, counts on the second */
-    char id_tail[VG_ID_MAX - VG_ACCOUNT_ID_HEAD];
-    uint8_t reserved[18];
+    union {
+        struct {
+            char id_tail[VG_ID_MAX - VG_ACCOUNT_ID_HEAD]; /* ids longer than the head */
+            uint8_t reserved[18];
+        };
+        struct vg_recent_event inline_ring[VG_ACCOUNT_INLINE_EVENTS]; /* ids up to the head */
+    };
 } __attribute__((aligned(64)));
 
 /* Copies the account's id into out; returns its length. */
@@ -115,12 +124,19 @@ void vg_store_destroy(struct vg_store *s);
 uint32_t vg_store_upsert(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 struct vg_account *vg_store_account(struct vg_store *s, uint32_t index);
 /* Cache hints for an upcoming event (software pipelining by the shard loop): the index
- * slot of `hash`, then (once that slot is likely cached) the lines of the account record
- * an event for an id of id_len bytes touches. */
+ * slot of `hash`, then (once that slot is likely cached) the account record's three lines
+ * (an event touches all three: the third holds a long id's tail or a short id's smallest
+ * ring; id_len is not needed any more). */
 void vg_store_prefetch_slot(const struct vg_store *s, uint64_t hash);
 void vg_store_prefetch_account(const struct vg_store *s, uint64_t hash, size_t id_len);
-/* ... and last, once the account is likely cached, its live ring entries. */
+/* ... then, once the account is likely cached, its live ring entries (and its window
+ * sums block's header, when it has one) ... */
 void vg_store_prefetch_entries(const struct vg_store *s, uint64_t hash);
+/* ... and last, for an account with window sums, in two stages (0, then 1) a message
+ * apart: what their upkeep for an event with this counterparty (cp_hash, cp_len) and
+ * direction will read (engine/window_sums.h). */
+void vg_store_prefetch_sums(const struct vg_store *s, uint64_t hash, uint64_t cp_hash, enum vg_dir dir, size_t cp_len,
+                            int stage);
 /* Looks an account up without creating it; NULL when unknown. */
 struct vg_account *vg_store_find(struct vg_store *s, const char *id, size_t len, uint64_t hash);
 

@@ -5,12 +5,11 @@
  *
  * Huge pages (whole 2 MB pages advised MADV_HUGEPAGE) save a page-table walk on nearly
  * every random probe and keep fork(2) cheap (checkpoints fork: few page-table entries to
- * copy), but on VMs with free page reporting (virtio-balloon: a freed 2 MB block goes back
- * to the host) faulting one in costs about four times as much per byte as 4 KB pages:
- * measured on the bench VM, first touch 0.42 GB/s against 1.9 GB/s, and a 5 M-record
- * replay spent 1.8-2.6 s of system time with them against 1.0-1.1 s without, 0.15-0.6 s slower
- * overall (docs/PERFORMANCE.md). So vigild turns them on only with state.dir (a
- * checkpointing daemon runs long, and its fork stall is what matters); VIGIL_HUGE_PAGES=1
+ * copy). Their first touch cost depends on the host: on the bench VM with free page
+ * reporting (virtio-balloon) it was once about four times that of 4 KB pages per byte
+ * (0.42 against 1.9 GB/s, 2026-12-02), on 2026-12-08 it was lower (0.45-0.57 against
+ * 0.32 GB/s) and a 5 M-record replay took 13 % less CPU with them (docs/PERFORMANCE.md).
+ * So vigild turns them on (vg_big_use_huge_pages(true)); VIGIL_HUGE_PAGES=1
  * or =0 in the environment decides instead. On kernels without THP the advice is ignored. */
 #ifndef VIGIL_BIGMEM_H
 #define VIGIL_BIGMEM_H
@@ -18,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Whether later blocks get huge pages (default: no); VIGIL_HUGE_PAGES=0 or 1 in the
+/* Whether later blocks get huge pages (default before a call: no); VIGIL_HUGE_PAGES=0 or 1 in the
  * environment overrides `wanted`. Call once at start-up, before the engine starts. */
 void vg_big_use_huge_pages(bool wanted);
 

@@ -323,6 +323,9 @@ static void keep_evidence(struct stage *st, const struct stage_msg *m) {
 #define PREFETCH_ACCOUNT 6
 #define PREFETCH_ENTRIES 3
 #endif
+#ifndef PREFETCH_SUMS
+#define PREFETCH_SUMS 2 /* window sums: two stages, 2 then 1 ahead */
+#endif
 
 /* Router: whether n more spill entries are free. */
 static inline bool spill_room(struct stage *st, uint32_t n) {
@@ -382,8 +385,10 @@ static void prefetch_party(const struct stage *st, const struct stage_msg *m) {
 }
 
 /* Software pipelining over the batch: the message itself 16 messages ahead, index slots 10
- * ahead, account records (and cooldown slots) 6 ahead, ring entries 3 ahead (their place is
- * in the account record), so the shard's memory reads overlap instead of stalling one by one. */
+ * ahead, account records (and cooldown slots) 6 ahead, ring entries (and a window sums
+ * block's header) 3 ahead (their place is in the account record), the sums' slots and
+ * oldest entries 2 ahead, the slots and text those lead to 1 ahead, so the shard's memory
+ * reads overlap instead of stalling one by one. */
 static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
     struct vg_store *store = vg_shard_store(st->shard);
     if (i + PREFETCH_MSG < n) { /* the message itself: written by the input thread's core */
@@ -408,6 +413,16 @@ static inline void prefetch_ahead(struct stage *st, uint32_t i, uint32_t n) {
         const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_ENTRIES);
         if (m->kind <= MSG_EVENT_IN) vg_store_prefetch_entries(store, msg_account_hash(m));
     }
+    for (int stage = 0; stage < 2; stage++) /* window sums' upkeep: slots, oldest entries, texts */
+        if (i + PREFETCH_SUMS - stage < n) {
+            const struct stage_msg *m = vg_ring_read_slot(&st->in, i + PREFETCH_SUMS - (uint32_t)stage);
+            if (m->kind > MSG_EVENT_IN) continue;
+            bool out = m->kind == MSG_EVENT_OUT;
+            vg_store_prefetch_sums(store, msg_account_hash(m), out ? m->to_hash : m->from_hash,
+                                   out ? VG_DIR_OUT : VG_DIR_IN,
+                                   m->txn_head[out ? offsetof(struct vg_txn, to_len) : offsetof(struct vg_txn, from_len)],
+                                   stage);
+        }
 }
 
 static void *stage_main(void *arg) {

@@ -170,6 +170,47 @@ static bool remove_entry(const struct vg_store *s, struct vg_wsums *w, const str
     return true;
 }
 
+/* ---- cache hints for an upcoming event (the shard loop's software pipeline) ---------- */
+
+void vg_wsums_prefetch_block(const struct vg_store *s, const struct vg_account *a) {
+    const struct vg_wsums *w = a ? vg_store_sums(s, a) : NULL; /* handle -> block: a small, hot array */
+    if (!w) return;
+    for (size_t off = 0; off < offsetof(struct vg_wsums, slots); off += 64) __builtin_prefetch((const char *)w + off);
+    __builtin_prefetch((const char *)w + offsetof(struct vg_wsums, slots) - 1);
+}
+
+/* The window's oldest entries (in the ring; the entry prefetch covers the newest only) and
+ * the new counterparty's home slot. Reads the block's header (prefetched a stage before). */
+void vg_wsums_prefetch_entries(const struct vg_store *s, const struct vg_account *a, uint32_t cp_hash,
+                               uint8_t dir) {
+    const struct vg_wsums *w = a ? vg_store_sums(s, a) : NULL;
+    if (!w || !w->valid || !a->ring) return;
+    uint64_t base = w->end_abs - a->n_events;
+    if (w->lo_abs >= base && w->lo_abs < w->end_abs) __builtin_prefetch(vg_store_entry(a, (uint32_t)(w->lo_abs - base)));
+    if (w->lo2_abs >= base && w->lo2_abs < w->end_abs)
+        __builtin_prefetch(vg_store_entry(a, (uint32_t)(w->lo2_abs - base)));
+    __builtin_prefetch(&w->slots[home(w, cp_hash, dir)], 1);
+}
+
+/* Last: the slot of the counterparty leaving the window (from its entry, prefetched a
+ * stage before) and the log text the new counterparty's slot will be compared against. */
+void vg_wsums_prefetch_slots(const struct vg_store *s, const struct vg_account *a, uint32_t cp_hash, uint8_t dir,
+                             uint8_t cp_len) {
+    const struct vg_wsums *w = a ? vg_store_sums(s, a) : NULL;
+    if (!w || !w->valid || !a->ring) return;
+    uint64_t base = w->end_abs - a->n_events;
+    if (w->lo_abs >= base && w->lo_abs < w->end_abs) {
+        const struct vg_recent_event *e = vg_store_entry(a, (uint32_t)(w->lo_abs - base));
+        __builtin_prefetch(&w->slots[home(w, e->counterparty_hash, e->dir)], 1);
+    }
+    uint32_t mask = w->cap - 1;
+    for (uint32_t j = home(w, cp_hash, dir), probes = 0; probes < 4 && w->slots[j].count; j = (j + 1) & mask, probes++)
+        if (w->slots[j].hash == cp_hash && w->slots[j].dir == dir && w->slots[j].len == cp_len) {
+            __builtin_prefetch(slot_text(s, &w->slots[j]));
+            break;
+        }
+}
+
 void vg_wsums_before_append(struct vg_store *s, struct vg_account *a, int64_t ts_ms, bool late) {
     struct vg_wsums *w = vg_store_sums(s, a);
     if (!w || !w->valid || late) return;

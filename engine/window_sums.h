@@ -26,6 +26,16 @@ size_t vg_wsums_size(const struct vg_wsums *w);
 /* Before the store appends an event of time ts_ms to the account (after vg_store_expire):
  * when the account has valid sums and the event is in order (late = false), moves their
  * window to end at ts_ms, dropping what leaves it. A late event needs nothing here. */
+/* Cache hints for an upcoming event of account `a` (NULL: none) with counterparty hash
+ * cp_hash (low 32 bits), direction dir and counterparty length cp_len, in pipeline order a
+ * few messages apart: the block's header, then the window's oldest entries and the new
+ * counterparty's slot, then the leaving counterparty's slot and the text the new one is
+ * compared against. Each reads only what the one before asked for; none changes anything. */
+void vg_wsums_prefetch_block(const struct vg_store *s, const struct vg_account *a);
+void vg_wsums_prefetch_entries(const struct vg_store *s, const struct vg_account *a, uint32_t cp_hash, uint8_t dir);
+void vg_wsums_prefetch_slots(const struct vg_store *s, const struct vg_account *a, uint32_t cp_hash, uint8_t dir,
+                             uint8_t cp_len);
+
 void vg_wsums_before_append(struct vg_store *s, struct vg_account *a, int64_t ts_ms, bool late);
 
 /* After the append: adds the appended event (the ring's newest entry when in order) to the

@@ -276,6 +276,65 @@ Test(account_store, a_ring_shrinks_once_its_burst_leaves_the_window) {
     vg_store_destroy(s);
 }
 
+Test(account_store, short_ids_keep_their_smallest_ring_in_the_record) {
+    /* An id of up to VG_ACCOUNT_ID_HEAD bytes keeps a ring of two entries in its record's
+     * third line (no separate line or page); a longer id's tail is there, so its ring comes
+     * from the pool. Both go through growth, shrink back and release with the same views. */
+    struct vg_store *s;
+    cr_assert_eq(vg_store_create(&s, HOUR), VG_OK);
+    const char *ids[2] = {"short-18-bytes-id", "a-longer-id-of-27-bytes-xyz"};
+    uint32_t acc[2] = {upsert(s, ids[0]), upsert(s, ids[1])};
+    cr_assert(strlen(ids[0]) <= VG_ACCOUNT_ID_HEAD && strlen(ids[1]) > VG_ACCOUNT_ID_HEAD);
+    uint64_t seq = 0;
+    for (int k = 0; k < 2; k++) {
+        struct vg_txn t = make_txn(seq++, T0 + k, ids[0], "C", "t", 10 + k);
+        append_out(s, acc[0], &t, T0 + k);
+        t = make_txn(seq++, T0 + k, ids[1], "C", "t", 10 + k);
+        append_out(s, acc[1], &t, T0 + k);
+    }
+    const struct vg_account *sa = vg_store_account(s, acc[0]), *la = vg_store_account(s, acc[1]);
+    cr_expect_eq(sa->ring, sa->inline_ring, "two events of a short id: the ring inside the record");
+    cr_expect_neq(la->ring, la->inline_ring, "a long id's tail stays intact");
+    char out[VG_ID_MAX];
+    cr_expect_eq(vg_account_id(la, out), strlen(ids[1]));
+    cr_expect_arr_eq(out, ids[1], strlen(ids[1]));
+    bool truncated;
+    /* grow to 40 entries, then let them leave and append once more */
+    for (int k = 2; k < 40; k++)
+        for (int i = 0; i < 2; i++) {
+            struct vg_txn t = make_txn(seq++, T0 + k, ids[i], "C", "t", 10 + k);
+            append_out(s, acc[i], &t, T0 + k);
+        }
+    cr_expect_neq(sa->ring, sa->inline_ring);
+    for (int i = 0; i < 2; i++) cr_expect_eq(vg_store_view(s, acc[i], 0, 64, views, &truncated), 40);
+    vg_store_expire(s, T0 + 40);
+    for (int i = 0; i < 2; i++) {
+        struct vg_txn t = make_txn(seq++, T0 + HOUR, ids[i], "C", "t", 99);
+        append_out(s, acc[i], &t, T0 + HOUR);
+        t = make_txn(seq++, T0 + HOUR + 1, ids[i], "C", "t", 100);
+        append_out(s, acc[i], &t, T0 + HOUR + 1);
+        cr_assert_eq(vg_store_view(s, acc[i], 0, 64, views, &truncated), 2);
+        cr_expect_eq(views[0].amount_micros, 99);
+        cr_expect_eq(views[1].amount_micros, 100);
+    }
+    cr_expect_eq(sa->ring, sa->inline_ring, "shrunk back into the record");
+    cr_expect_eq(vg_account_id(sa, out), strlen(ids[0]));
+    cr_expect_arr_eq(out, ids[0], strlen(ids[0]));
+    /* released by the sweep, then used again */
+    vg_store_expire(s, T0 + 2 * HOUR);
+    for (int n = 0; n < 8 && (sa->ring || la->ring); n++) vg_store_expire(s, T0 + 2 * HOUR);
+    cr_expect_null(sa->ring);
+    cr_expect_null(la->ring);
+    for (int i = 0; i < 2; i++) {
+        struct vg_txn t = make_txn(seq++, T0 + 3 * HOUR, ids[i], "C", "t", 7);
+        append_out(s, acc[i], &t, T0 + 3 * HOUR);
+        cr_assert_eq(vg_store_view(s, acc[i], 0, 64, views, &truncated), 1);
+        cr_expect_eq(views[0].amount_micros, 7);
+    }
+    cr_expect_eq(sa->ring, sa->inline_ring);
+    vg_store_destroy(s);
+}
+
 Test(account_store, steady_state_wraps_the_log_without_growing, .timeout = 120) {
     /* A sliding window of ~2000 events over 16 accounts, 300k events in total: the log
      * wraps (with padding records) many times; it must not grow, and every account's view
