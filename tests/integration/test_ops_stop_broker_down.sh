@@ -40,7 +40,10 @@ timeout 30 kcat -b "$BOOTSTRAP" -P -t transactions -T <"$KT_TMP/in.ndjson" >/dev
 kill -USR1 "$BROKER_PID"
 MPORT=$(kt_free_port)
 kt_write_config "$KT_TMP/stop.yaml" stopgroup alerts false
-printf 'engine:\n  shutdown_timeout: 4s\nmetrics:\n  listen: "127.0.0.1:%s"\n' "$MPORT" >>"$KT_TMP/stop.yaml"
+# state.dir: a commit may cover records whose alerts were all acknowledged before the broker
+# stopped (or that had none); the restart needs their window state to give the replay's alerts.
+mkdir -p "$KT_TMP/stop-state"
+printf 'engine:\n  shutdown_timeout: 4s\nmetrics:\n  listen: "127.0.0.1:%s"\nstate:\n  dir: %s\n' "$MPORT" "$KT_TMP/stop-state" >>"$KT_TMP/stop.yaml"
 kt_start_vigild "$KT_TMP/stop.yaml" run1
 for _ in $(seq 300); do
     [ "$(kt_metric "$MPORT" vigil_transactions_total)" = "$good" ] && break
@@ -84,7 +87,10 @@ echo "restart: all $(wc -l <"$KT_TMP/ref.ids") reference alerts on the topic"
 # slices until the bound; the restart fences and aborts it, then delivers every alert once.
 kill -USR1 "$BROKER_PID"
 kt_write_config "$KT_TMP/eos.yaml" eosgroup alerts_eos true
-printf 'engine:\n  shutdown_timeout: 4s\nmetrics:\n  listen: "127.0.0.1:%s"\n' "$MPORT" >>"$KT_TMP/eos.yaml"
+# state.dir: under load the first transaction may commit before the broker stops (records
+# without alerts need no Produce); the restart needs their window state (as above).
+mkdir -p "$KT_TMP/eos-state"
+printf 'engine:\n  shutdown_timeout: 4s\nmetrics:\n  listen: "127.0.0.1:%s"\nstate:\n  dir: %s\n' "$MPORT" "$KT_TMP/eos-state" >>"$KT_TMP/eos.yaml"
 kt_start_vigild "$KT_TMP/eos.yaml" eos1
 # The first transaction's commit waits for its alerts' acknowledgements, and the input
 # waits for it: records taken and a transaction open are enough.
