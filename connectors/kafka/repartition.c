@@ -25,7 +25,7 @@
 #define RT_BATCH 256 /* messages taken from one input partition's queue per round */
 #define RT_CALL_MS 30000                  /* bound of one transactional call */
 #define RT_FIRST_FETCH_GRACE_NS (5000 * 1000000LL)
-#define RT_WATERMARK_MS 2000              /* bound of a live high-watermark query */
+#define RT_WATERMARK_MS 500               /* bound of a live high-watermark query */
 #define RT_PAUSE_FILL_PERMILLE 500        /* the task side's merge half full: rt_ahead */
 #define RT_MARK_EVERY_MSGS 2000           /* markers within a transaction, so the task side
                                            * can release before the commit's end */
