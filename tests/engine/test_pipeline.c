@@ -213,6 +213,21 @@ Test(pipeline, tiny_rings_lose_nothing, .timeout = 600) {
     free(stream);
 }
 
+
+/* Offers t to the engine until it accepts; returns how many times it was refused (full rings). */
+static uint64_t submit_retrying(struct vg_engine *e, const struct vg_txn *t, uint64_t k, int threads) {
+    uint64_t refused = 0;
+    int rc;
+    while ((rc = vg_engine_try_submit(e, t, 0)) == VG_ERR_FULL) {
+        refused++;
+        sched_yield();
+        cr_assert_lt(refused, 50000000ULL, "try_submit never accepts record %llu (threads %d)",
+                     (unsigned long long)k, threads);
+    }
+    cr_assert_eq(rc, VG_OK);
+    return refused;
+}
+
 Test(pipeline, try_submit_with_tiny_rings_eventually_takes_everything, .timeout = 300) {
     /* Kafka mode's path: try_submit refuses when full and must accept once the workers
      * catch up, whatever the ring size (one shard: both sides of a transfer share a ring). */
@@ -228,15 +243,7 @@ Test(pipeline, try_submit_with_tiny_rings_eventually_takes_everything, .timeout 
         for (uint64_t k = 0; k < n; k++) {
             struct vg_txn t = nth_txn(k);
             t.seq = k;
-            uint64_t tries = 0;
-            int rc;
-            while ((rc = vg_engine_try_submit(e, &t, 0)) == VG_ERR_FULL) {
-                refused++;
-                sched_yield();
-                cr_assert_lt(++tries, 50000000ULL, "try_submit never accepts record %llu (threads %d)",
-                             (unsigned long long)k, threads);
-            }
-            cr_assert_eq(rc, VG_OK);
+            refused += submit_retrying(e, &t, k, threads);
         }
         vg_engine_drain(e);
         struct vg_engine_stats st;
@@ -300,14 +307,7 @@ Test(pipeline, try_submit_spills_long_party_details_without_loss, .timeout = 300
                      k % 2 ? "Ivan Petrov" : name, SPILL_ID, SPILL_ID);
             struct vg_txn t = parse(line);
             t.seq = k;
-            uint64_t tries = 0;
-            int rc;
-            while ((rc = vg_engine_try_submit(e, &t, 0)) == VG_ERR_FULL) {
-                refused++;
-                sched_yield();
-                cr_assert_lt(++tries, 50000000ULL, "try_submit never accepts record %u (threads %d)", k, threads);
-            }
-            cr_assert_eq(rc, VG_OK);
+            refused += submit_retrying(e, &t, k, threads);
         }
         vg_engine_drain(e);
         cr_expect_eq(vg_engine_stop(e), VG_OK);
