@@ -1,7 +1,9 @@
 /* screen_main.c - vigil-screen: the sanctions screening benchmark. Loads list files (and
  * optionally a synthetic list of N generated entries), then screens generated party names
  * that are on no list, one thread: names screened per second, alerts among them (false
- * alerts), list memory and load times. Also writes the synthetic list as TSV on request. */
+ * alerts), list memory and load times. Also writes the synthetic list as TSV on request, or
+ * screens the names of a file instead (--names, one per line), printing every hit with its
+ * score to 17 digits on request (--print-hits: what a change to matching must keep). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +60,8 @@ int main(int argc, char **argv) {
     struct vg_screen_list *lists[16];
     size_t n_lists = 0;
     long synthetic = 0, queries = 100000;
-    const char *write_tsv = NULL;
+    const char *write_tsv = NULL, *names_file = NULL;
+    bool print_hits = false;
     double threshold = 0.85;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list") && i + 1 < argc && n_lists < 15) {
@@ -84,12 +87,16 @@ int main(int argc, char **argv) {
             queries = atol(argv[++i]);
         } else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
             threshold = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--names") && i + 1 < argc) {
+            names_file = argv[++i];
+        } else if (!strcmp(argv[i], "--print-hits")) {
+            print_hits = true;
         } else if (!strcmp(argv[i], "--write-tsv") && i + 1 < argc) {
             write_tsv = argv[++i];
         } else {
             bool help = !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"); /* usage on stdout, exit 0 */
             fprintf(help ? stdout : stderr, "usage: vigil-screen [--list FORMAT:PATH]... [--synthetic N] [--queries N] "
-                                           "[--threshold T] [--write-tsv FILE]\n");
+                                           "[--threshold T] [--write-tsv FILE] [--names FILE] [--print-hits]\n");
             return help ? 0 : 1;
         }
     }
@@ -121,10 +128,34 @@ int main(int argc, char **argv) {
         fprintf(stderr, "no lists\n");
         return 1;
     }
-    /* queries: generated names of another suffix family ("q"), on no list */
-    char (*names)[256] = malloc((size_t)queries * sizeof *names);
-    if (!names) return 1;
-    for (long i = 0; i < queries; i++) gen_name(names[i], sizeof names[i], (uint64_t)i, "q");
+    /* queries: the file's names, or generated names of another suffix family ("q"), on no list */
+    char (*names)[256] = NULL;
+    if (names_file) {
+        FILE *in = fopen(names_file, "r");
+        if (!in) {
+            perror(names_file);
+            return 1;
+        }
+        long cap = 0;
+        char line[1024];
+        for (queries = 0; fgets(line, sizeof line, in);) {
+            size_t len = strcspn(line, "\r\n");
+            if (len == 0 || len >= sizeof *names) continue;
+            if (queries == cap) {
+                cap = cap ? cap * 2 : 4096;
+                char(*grown)[256] = realloc(names, (size_t)cap * sizeof *names);
+                if (!grown) return 1;
+                names = grown;
+            }
+            memcpy(names[queries], line, len);
+            names[queries++][len] = '\0';
+        }
+        fclose(in);
+    } else {
+        names = malloc((size_t)(queries > 0 ? queries : 1) * sizeof *names);
+        if (!names) return 1;
+        for (long i = 0; i < queries; i++) gen_name(names[i], sizeof names[i], (uint64_t)i, "q");
+    }
     size_t alerts = 0;
     double t0 = now_s(), c0 = cpu_s();
     for (long i = 0; i < queries; i++) {
@@ -132,7 +163,11 @@ int main(int argc, char **argv) {
         for (size_t l = 0; l < n_lists; l++) {
             struct vg_screen_hit hits[8];
             size_t n = vg_screen_match(lists[l], &p, threshold, hits, 8);
-            if (n && alerts < 5)
+            for (size_t h = 0; print_hits && h < n; h++)
+                printf("hit\t%s\t%s\t%s\t%s\t%.17g\n", names[i], vg_screen_list_name(lists[l]),
+                       vg_screen_entry_ref(lists[l], hits[h].entry), vg_screen_name_text(lists[l], hits[h].name),
+                       hits[h].score);
+            if (n && alerts < 5 && !print_hits)
                 printf("  alert: '%s' ~ '%s' %.3f\n", names[i], vg_screen_name_text(lists[l], hits[0].name), hits[0].score);
             alerts += n > 0;
         }

@@ -32,7 +32,9 @@ struct name {
     uint32_t norm_off;             /* folded tokens, space-separated, NUL-terminated */
     uint32_t raw_off;              /* the same tokens unfolded (struct vg_screen_name_norm.raw) */
     uint8_t quality;
+    uint8_t n_toks;                /* its tokens: toks[tok_start .. + n_toks) */
     uint16_t raw_len;              /* the folded text's length is raw_off - norm_off - 1 */
+    uint32_t tok_start;
 };
 
 struct birth {
@@ -75,6 +77,7 @@ struct vg_screen_list {
     VEC(uint64_t) token_keys;      /* hash32 << 32 | name: good names' tokens and deletions */
     VEC(uint64_t) exact_keys;      /* hash32 << 32 | name: every name's sorted token string */
     VEC(uint64_t) ident_keys;      /* hash32 << 32 | ident */
+    VEC(struct vg_screen_tok) toks; /* every name's tokens, decoded once (list_finish) */
     struct key_index token_index, exact_index; /* over token_keys, exact_keys */
 };
 
@@ -123,6 +126,7 @@ void vg_screen_list_free(struct vg_screen_list *l) {
     free(l->token_index.slots);
     free(l->exact_index.slots);
     free(l->ident_keys.v);
+    free(l->toks.v);
     free(l);
 }
 
@@ -274,6 +278,30 @@ static int index_build(struct key_index *ix, const uint64_t *v, size_t n) {
     return VG_OK;
 }
 
+static void decode_name(const struct vg_screen_list *l, const struct name *nm, struct vg_screen_name_norm *out,
+                        uint32_t *tok_mask, uint32_t *raw_mask);
+
+/* Decodes every name once into l->toks (what vg_screen_may_score reads per candidate). */
+static int toks_build(struct vg_screen_list *l) {
+    static _Thread_local struct vg_screen_name_norm nn; /* ~1 KB, off the stack */
+    uint32_t tm[VG_SCREEN_TOKENS_MAX], rm[VG_SCREEN_TOKENS_MAX];
+    l->toks.n = 0;
+    for (size_t i = 0; i < l->names.n; i++) {
+        struct name *nm = &l->names.v[i];
+        decode_name(l, nm, &nn, tm, rm);
+        if (l->toks.n > UINT32_MAX - VG_SCREEN_TOKENS_MAX) return VG_ERR_NOMEM;
+        nm->tok_start = (uint32_t)l->toks.n;
+        nm->n_toks = nn.n_tokens;
+        for (size_t t = 0; t < nn.n_tokens; t++) {
+            struct vg_screen_tok tok = {.off = nn.tok_off[t], .raw_off = nn.raw_off[t], .len = nn.tok_len[t],
+                                        .raw_len = nn.raw_len[t], .mask = tm[t], .raw_mask = rm[t]};
+            if (VEC_PUSH(l->toks, tok) != VG_OK) return VG_ERR_NOMEM;
+        }
+    }
+    shrink((void **)&l->toks.v, &l->toks.cap, l->toks.n, sizeof *l->toks.v);
+    return VG_OK;
+}
+
 int vg_screen_list_finish(struct vg_screen_list *l) {
     sort_unique(l->token_keys.v, &l->token_keys.n);
     sort_unique(l->exact_keys.v, &l->exact_keys.n);
@@ -284,7 +312,7 @@ int vg_screen_list_finish(struct vg_screen_list *l) {
     shrink((void **)&l->text.v, &l->text.cap, l->text.n, 1);
     shrink((void **)&l->names.v, &l->names.cap, l->names.n, sizeof *l->names.v);
     if (index_build(&l->token_index, l->token_keys.v, l->token_keys.n) != VG_OK ||
-        index_build(&l->exact_index, l->exact_keys.v, l->exact_keys.n) != VG_OK)
+        index_build(&l->exact_index, l->exact_keys.v, l->exact_keys.n) != VG_OK || toks_build(l) != VG_OK)
         return VG_ERR_NOMEM;
     return VG_OK;
 }
@@ -298,6 +326,7 @@ size_t vg_screen_list_bytes(const struct vg_screen_list *l) {
     return sizeof *l + l->entries.cap * sizeof *l->entries.v + l->names.cap * sizeof *l->names.v +
            l->births.cap * sizeof *l->births.v + l->idents.cap * sizeof *l->idents.v + l->text.cap +
            (l->token_keys.cap + l->exact_keys.cap + l->ident_keys.cap) * sizeof(uint64_t) +
+           l->toks.cap * sizeof *l->toks.v +
            (l->token_index.mask + 1 + l->exact_index.mask + 1) * sizeof(struct key_slot);
 }
 
@@ -525,6 +554,9 @@ size_t vg_screen_match(const struct vg_screen_list *l, const struct vg_screen_pa
                                     : 0.0;
                     }
                 } else {
+                    if (!vg_screen_may_score(&q, qm, qrm, norm_text, l->text.v + nm->raw_off, &l->toks.v[nm->tok_start],
+                                             nm->n_toks))
+                        continue; /* score 0, found without decoding the name */
                     decode_name(l, nm, &listed, lm, lrm);
                     score = vg_screen_name_score_masked(&q, qm, qrm, &listed, lm, lrm);
                 }

@@ -38,6 +38,23 @@ static size_t edit_distance(const char *a, size_t alen, const char *b, size_t bl
     return d[alen][blen];
 }
 
+/* Whether two different tokens are one edit apart (the optimal-string-alignment distance
+ * is 1: one letter changed, added or dropped, or two neighbours swapped): edit_distance(a,
+ * b, 1) <= 1 for a != b, in one pass instead of a table. */
+static bool one_edit(const char *a, size_t alen, const char *b, size_t blen) {
+    if (alen < blen) {
+        const char *t = a; a = b; b = t;
+        size_t l = alen; alen = blen; blen = l;
+    }
+    if (alen - blen > 1) return false;
+    size_t i = 0;
+    while (i < blen && a[i] == b[i]) i++;
+    if (alen != blen) return memcmp(a + i + 1, b + i, blen - i) == 0; /* a has one letter more */
+    if (i == alen) return true;
+    if (memcmp(a + i + 1, b + i + 1, alen - i - 1) == 0) return true; /* changed */
+    return i + 1 < alen && a[i] == b[i + 1] && a[i + 1] == b[i] && memcmp(a + i + 2, b + i + 2, alen - i - 2) == 0;
+}
+
 /* Edits a pair of folded tokens may differ by and still be the same name: one up to 8
  * letters, two beyond (by the longer token); tokens of 3 letters or fewer match only equal. */
 static size_t edit_budget(size_t maxlen) {
@@ -62,7 +79,7 @@ static inline size_t popcount32(uint32_t x) {
 
 /* token_sim past its quick rejections: the edit distance within budget, then Jaro-Winkler. */
 static double token_sim_near(const char *a, size_t alen, const char *b, size_t blen, size_t maxlen, size_t budget) {
-    size_t dist = edit_distance(a, alen, b, blen, budget);
+    size_t dist = budget == 1 ? (one_edit(a, alen, b, blen) ? 1 : 2) : edit_distance(a, alen, b, blen, budget);
     if (dist > budget) return 0.0;
     size_t window = maxlen / 2;
     window = window > 0 ? window - 1 : 0;
@@ -108,6 +125,17 @@ static inline double token_sim(const char *a, size_t alen, uint32_t ma, const ch
      * than 2 x budget cannot be within it (most pairs end here, before the table). */
     if (popcount32(ma ^ mb) > 2 * budget) return 0.0;
     return token_sim_near(a, alen, b, blen, maxlen, budget);
+}
+
+/* token_sim(...) > 0, without the Jaro-Winkler part (every pair within the budget scores
+ * at least 0.875, above TOKEN_MIN_SIM). */
+static inline bool token_near(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
+    if (alen == blen && ma == mb && memcmp(a, b, alen) == 0) return true;
+    if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return false;
+    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
+    if ((alen > blen ? alen - blen : blen - alen) > budget) return false;
+    if (popcount32(ma ^ mb) > 2 * budget) return false;
+    return budget == 1 ? one_edit(a, alen, b, blen) : edit_distance(a, alen, b, blen, budget) <= budget;
 }
 
 double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen) {
@@ -203,4 +231,30 @@ double vg_screen_name_score_masked(const struct vg_screen_name_norm *q, const ui
         den += (outer ? UNMATCHED_OUTER_WEIGHT : UNMATCHED_LIST_WEIGHT) * l->tok_len[j];
     }
     return den > 0 ? num / den : 0.0;
+}
+
+bool vg_screen_may_score(const struct vg_screen_name_norm *q, const uint32_t *qm, const uint32_t *qrm, const char *text,
+                         const char *raw, const struct vg_screen_tok *toks, size_t nl) {
+    size_t nq = q->n_tokens;
+    if (nq == 0 || nl == 0) return false;
+    size_t significant_listed = 0;
+    for (size_t j = 0; j < nl; j++) significant_listed += toks[j].len >= SIGNIFICANT_TOKEN;
+    if (significant_listed < 2 && nq > nl) return false; /* as the score's first rule */
+    size_t need = VG_MIN(significant_listed, (size_t)2), near = 0, left = significant_listed;
+    if (need == 0) return true;
+    for (size_t j = 0; j < nl; j++) {
+        const struct vg_screen_tok *t = &toks[j];
+        if (t->len < SIGNIFICANT_TOKEN) continue;
+        left--;
+        for (size_t i = 0; i < nq; i++)
+            if (token_near(q->text + q->tok_off[i], q->tok_len[i], qm[i], text + t->off, t->len, t->mask) ||
+                (q->raw_len[i] > 3 && t->raw_len > 3 &&
+                 token_near(q->raw + q->raw_off[i], q->raw_len[i], qrm[i], raw + t->raw_off, t->raw_len, t->raw_mask))) {
+                near++;
+                break;
+            }
+        if (near >= need) return true;
+        if (near + left < need) return false;
+    }
+    return false;
 }

@@ -62,6 +62,24 @@ double vg_screen_name_score_masked(const struct vg_screen_name_norm *query, cons
                                    const uint32_t *query_raw, const struct vg_screen_name_norm *listed,
                                    const uint32_t *listed_tok, const uint32_t *listed_raw);
 
+/* One token of a list name as the index keeps it for every name (offsets into the name's
+ * folded and raw text; raw_len 0 for a raw token left out), so the matcher can rule a
+ * candidate out without decoding it. */
+struct vg_screen_tok {
+    uint16_t off, raw_off;
+    uint8_t len, raw_len;
+    uint32_t mask, raw_mask;           /* letter kinds, as vg_screen_name_masks */
+};
+
+/* false when vg_screen_name_score_masked of the query against this list name (nl tokens over
+ * its folded text and raw text) is certainly 0: fewer significant list tokens than the
+ * alignment needs have a query token within the edit budget (folded, or raw for a pair
+ * whose folded forms do not meet). Decided column by column, stopping as soon as it is
+ * known; true means score it. Can't fail. */
+bool vg_screen_may_score(const struct vg_screen_name_norm *query, const uint32_t *query_tok,
+                         const uint32_t *query_raw, const char *text, const char *raw,
+                         const struct vg_screen_tok *toks, size_t nl);
+
 /* ---- loaded lists (index.c) -------------------------------------------------------------- */
 
 enum vg_screen_entry_type { VG_SCREEN_PERSON = 0, VG_SCREEN_ENTITY, VG_SCREEN_OTHER };

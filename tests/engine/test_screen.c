@@ -216,3 +216,111 @@ Test(screen, surname_gender_forms) {
     cr_expect_geq(score("Нурлан Серикбаева", "Nurlan Serikbaev"), 0.85);
     cr_expect_geq(score("Asem Qasymova", "Asem Kasymov"), 0.85);
 }
+
+/* Reference optimal-string-alignment distance (full table, no band, no shortcut). */
+static size_t osa_distance(const char *a, size_t alen, const char *b, size_t blen) {
+    size_t d[70][70];
+    for (size_t i = 0; i <= alen; i++) d[i][0] = i;
+    for (size_t j = 0; j <= blen; j++) d[0][j] = j;
+    for (size_t i = 1; i <= alen; i++)
+        for (size_t j = 1; j <= blen; j++) {
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + (a[i - 1] != b[j - 1]) < best) best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[alen][blen];
+}
+
+static uint64_t test_rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void) {
+    test_rng ^= test_rng << 13;
+    test_rng ^= test_rng >> 7;
+    test_rng ^= test_rng << 17;
+    return test_rng;
+}
+
+/* A random token over a 3-letter alphabet (so that many pairs are a few edits apart), or an
+ * edit or two of another one. */
+static size_t random_token(char *out, const char *from, size_t from_len) {
+    size_t len;
+    if (from && rnd() % 4 != 0) {
+        memcpy(out, from, from_len);
+        len = from_len;
+        for (int e = 0, edits = 1 + (int)(rnd() % 2); e < edits && len > 1 && len < 60; e++) {
+            size_t at = rnd() % len;
+            switch (rnd() % 4) {
+            case 0: memmove(out + at, out + at + 1, len - at - 1); len--; break;          /* drop */
+            case 1: memmove(out + at + 1, out + at, len - at); out[at] = "abc"[rnd() % 3]; len++; break;
+            case 2: out[at] = "abc"[rnd() % 3]; break;                                      /* change */
+            default:
+                if (at + 1 < len) { char t = out[at]; out[at] = out[at + 1]; out[at + 1] = t; } /* swap */
+            }
+        }
+    } else {
+        len = 2 + rnd() % 12;
+        for (size_t i = 0; i < len; i++) out[i] = "abc"[rnd() % 3];
+    }
+    return len;
+}
+
+/* The token similarity is above 0 exactly when the pair is within its edit budget (1 edit
+ * up to 8 letters, 2 beyond, short tokens only equal), checked against a plain full-table
+ * distance on 200,000 random pairs: the one-pass check of one edit and the banded table
+ * must agree with it everywhere. */
+Test(screen, token_similarity_agrees_with_reference_distance) {
+    char a[80], b[80];
+    for (int n = 0; n < 200000; n++) {
+        size_t alen = random_token(a, NULL, 0);
+        size_t blen = random_token(b, a, alen);
+        if (rnd() % 2) { /* either side may be the longer one */
+            char t[80];
+            memcpy(t, a, alen); memcpy(a, b, blen); memcpy(b, t, alen);
+            size_t l = alen; alen = blen; blen = l;
+        }
+        size_t maxlen = alen > blen ? alen : blen;
+        size_t dist = osa_distance(a, alen, b, blen);
+        bool near = dist == 0 || (alen > 3 && blen > 3 && dist <= (maxlen <= 8 ? 1u : 2u));
+        double s = vg_screen_token_sim(a, alen, b, blen);
+        cr_assert_eq(s > 0.0, near, "'%.*s' ~ '%.*s': distance %zu, similarity %f", (int)alen, a, (int)blen, b, dist, s);
+        if (near) cr_assert_geq(s, 0.85);
+    }
+}
+
+/* vg_screen_may_score never rules out a list name whose score is above 0: random names of
+ * 1-5 tokens built from each other, 100,000 pairs, compared with the full score. */
+Test(screen, may_score_never_rules_out_a_positive_score) {
+    static const char *const pool[] = {"Mohammed", "Muhammad", "Ali", "al", "Ibrahim", "Ibragim", "Saleh", "Salih",
+                                       "Abdul", "Rahman", "Nurlan", "Nurlanov", "Serikbaev", "Serikbaeva",
+                                       "Khalid", "Halid", "bin", "Omar", "Umar", "Schtscherbakow", "Shcherbakov",
+                                       "Hassan", "Hasan", "Abu", "Bakr", "Yusuf", "Jusuf", "Ivanovich", "Ivanov",
+                                       "Kahlil", "Khalil", "Kahlilov", "Khalilova", "Sahid", "Shahid"};
+    size_t positive = 0;
+    for (int n = 0; n < 100000; n++) {
+        char qs[256], ls[256];
+        size_t qn = 0, ln = 0;
+        for (int t = 0, k = 1 + (int)(rnd() % 5); t < k; t++)
+            qn += (size_t)snprintf(qs + qn, sizeof qs - qn, "%s%s", t ? " " : "", pool[rnd() % VG_ARRAY_LEN(pool)]);
+        for (int t = 0, k = 1 + (int)(rnd() % 5); t < k; t++)
+            ln += (size_t)snprintf(ls + ln, sizeof ls - ln, "%s%s", t ? " " : "", pool[rnd() % VG_ARRAY_LEN(pool)]);
+        struct vg_screen_name_norm q, l;
+        cr_assert_eq(vg_screen_normalise(qs, qn, &q), VG_OK);
+        cr_assert_eq(vg_screen_normalise(ls, ln, &l), VG_OK);
+        uint32_t qm[VG_SCREEN_TOKENS_MAX], qrm[VG_SCREEN_TOKENS_MAX], lm[VG_SCREEN_TOKENS_MAX], lrm[VG_SCREEN_TOKENS_MAX];
+        vg_screen_name_masks(&q, qm, qrm);
+        vg_screen_name_masks(&l, lm, lrm);
+        struct vg_screen_tok toks[VG_SCREEN_TOKENS_MAX];
+        for (size_t t = 0; t < l.n_tokens; t++)
+            toks[t] = (struct vg_screen_tok){.off = l.tok_off[t], .raw_off = l.raw_off[t], .len = l.tok_len[t],
+                                             .raw_len = l.raw_len[t], .mask = lm[t], .raw_mask = lrm[t]};
+        double s = vg_screen_name_score_masked(&q, qm, qrm, &l, lm, lrm);
+        bool may = vg_screen_may_score(&q, qm, qrm, l.text, l.raw, toks, l.n_tokens);
+        if (s > 0.0) {
+            positive++;
+            cr_assert(may, "'%s' ~ '%s' scores %f but was ruled out", qs, ls, s);
+        }
+    }
+    cr_expect_gt(positive, 1000, "the pairs should include many positive scores (%zu)", positive);
+}
