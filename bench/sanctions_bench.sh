@@ -4,11 +4,13 @@
 # named, the UN list plus the demo list loaded in both), the named stream without lists (what
 # parsing and carrying the names cost), and vigil-screen's new names per second per core
 # against the UN list plus a 100,000-entry synthetic list with the lists' memory. Runs are
-# interleaved, REPS times; medians are printed (CPU = user + sys of the whole process).
+# interleaved, REPS times, after one unmeasured replay of each stream (the first run after a
+# build or a pause pays for the host handing memory back: +10 % CPU seen); medians are
+# printed (CPU = user + sys of the whole process).
 #
 #   bench/sanctions_bench.sh [--build DIR] [--out DIR] [--records N] [--accounts N] [--reps N]
 #                            [--un FILE]
-# Defaults: build, /tmp/vigil-sanctions-bench, 5000000 records, 500000 accounts, 3 reps,
+# Defaults: build, /tmp/vigil-sanctions-bench, 5000000 records, 500000 accounts, 5 reps,
 # ../shared/data/un-sc-consolidated-2024-09-26.xml when it exists (else only the demo list).
 set -euo pipefail
 
@@ -17,7 +19,7 @@ BUILD=$SRC/build
 OUT=/tmp/vigil-sanctions-bench
 N=5000000
 ACC=500000
-REPS=3
+REPS=5
 UN=$SRC/../shared/data/un-sc-consolidated-2024-09-26.xml
 while [ $# -gt 0 ]; do
     case $1 in
@@ -62,6 +64,9 @@ run() {
 
 : >"$OUT/runs"
 : >"$OUT/screen"
+echo "# warm-up (not counted)"
+run warmup_plain "$OUT/lists.yaml" "$OUT/plain.ndjson" >/dev/null
+run warmup_named "$OUT/lists.yaml" "$OUT/named.ndjson" >/dev/null
 for rep in $(seq "$REPS"); do
     echo "# rep $rep"
     run plain "$OUT/lists.yaml" "$OUT/plain.ndjson"
