@@ -13,9 +13,12 @@
 #define MAX_TOPICS 64
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: vigil-broker [--brokers N] [--topic NAME:PARTITIONS]...\n"
+    fprintf(f, "usage: vigil-broker [--brokers N] [--topic NAME:PARTITIONS]... [--retain-sets N]\n"
                "  Runs an in-memory Kafka-protocol cluster on 127.0.0.1, prints\n"
-               "  bootstrap=HOST:PORT[,...] on the first stdout line, serves until SIGTERM.\n");
+               "  bootstrap=HOST:PORT[,...] on the first stdout line, serves until SIGTERM.\n"
+               "  Partitions keep everything up to 1 GiB; --retain-sets N keeps only each one's\n"
+               "  newest N message sets (produce batches): a long live run stays fast, as the\n"
+               "  broker walks a partition's sets from the oldest to serve a fetch.\n");
 }
 
 /* Parses a decimal in [lo, hi]; returns VG_OK or VG_ERR_INVALID. */
@@ -42,6 +45,7 @@ int main(int argc, char **argv) {
     struct vg_mock_broker *b = NULL;
     sigset_t set;
     int sig;
+    long retain_sets = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -49,6 +53,12 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--retain-sets") && v) {
+            if (parse_int(v, 1, 100000000, &retain_sets)) {
+                fprintf(stderr, "vigil-broker: --retain-sets: '%s' is not in 1..100000000\n", v);
+                return 1;
+            }
+            i++;
         } else if (!strcmp(a, "--brokers") && v) {
             if (parse_int(v, 1, 16, &brokers)) {
                 fprintf(stderr, "vigil-broker: --brokers: '%s' is not in 1..16\n", v);
@@ -108,6 +118,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vigil-broker: %s\n", errstr);
         return 2;
     }
+    if (retain_sets > 0)
+        vg_mock_broker_set_retention(b, VG_MOCK_PARTITION_BYTES, (uint64_t)retain_sets);
     for (int t = 0; t < topic_count; t++) {
         if (vg_mock_broker_create_topic(b, topics[t], (int)partitions[t], errstr,
                                         sizeof(errstr))) {

@@ -18,6 +18,7 @@ struct vg_mock_broker {
     rd_kafka_t *client;             /* metadata client of vg_mock_broker_maintain, lazily */
     int partitions;                 /* partitions known when retention was last raised */
     size_t retention_raised;        /* partitions whose retention was raised */
+    uint64_t retain_bytes, retain_sets; /* what each partition keeps (vg_mock_broker_set_retention) */
 };
 
 /* The dummy handle has no bootstrap.servers on purpose; keep only real errors. */
@@ -42,6 +43,8 @@ int vg_mock_broker_start(struct vg_mock_broker **out, int brokers, char *errstr,
         return VG_ERR_NOMEM;
     }
     b->brokers = brokers;
+    b->retain_bytes = VG_MOCK_PARTITION_BYTES;
+    b->retain_sets = VG_MOCK_PARTITION_SETS;
     conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, mock_log_cb);
     b->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
@@ -77,8 +80,13 @@ int vg_mock_broker_create_topic(struct vg_mock_broker *b, const char *topic, int
         return VG_ERR_INVALID;
     }
     b->partitions += partitions;
-    b->retention_raised += vg_mock_raise_retention(VG_MOCK_PARTITION_BYTES, VG_MOCK_PARTITION_SETS);
+    b->retention_raised += vg_mock_raise_retention(b->retain_bytes, b->retain_sets);
     return VG_OK;
+}
+
+void vg_mock_broker_set_retention(struct vg_mock_broker *b, uint64_t max_bytes, uint64_t max_sets) {
+    b->retain_bytes = max_bytes;
+    b->retain_sets = max_sets;
 }
 
 /* Topics a client asked for without creating them (auto-created, 4 partitions each by
@@ -106,7 +114,7 @@ void vg_mock_broker_maintain(struct vg_mock_broker *b) {
     rd_kafka_metadata_destroy(md);
     if (total > b->partitions) {
         b->partitions = total;
-        b->retention_raised += vg_mock_raise_retention(VG_MOCK_PARTITION_BYTES, VG_MOCK_PARTITION_SETS);
+        b->retention_raised += vg_mock_raise_retention(b->retain_bytes, b->retain_sets);
     }
 }
 

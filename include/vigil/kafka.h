@@ -41,6 +41,11 @@ const char *vg_mock_broker_bootstrap(const struct vg_mock_broker *b);
 #define VG_MOCK_PARTITION_BYTES (1ull << 30)
 #define VG_MOCK_PARTITION_SETS 100000000ull
 
+/* What each partition created from now on keeps instead (before its first topic): fewer
+ * message sets keep a long live run fast, as the mock finds a fetch's offset by walking
+ * its partition's message sets from the oldest. Can't fail. */
+void vg_mock_broker_set_retention(struct vg_mock_broker *b, uint64_t max_bytes, uint64_t max_sets);
+
 /* Raises the retention of topics the cluster auto-created since the last call (a metadata
  * request; call it every second or so). Can't fail (a failed lookup is tried next time). */
 void vg_mock_broker_maintain(struct vg_mock_broker *b);

@@ -52,4 +52,20 @@ rc=0; "$VG_BIN/vigil-broker" --topic ":x" >/dev/null 2>&1 || rc=$?
 kill -TERM "$BROKER_PID"
 kt_wait_exit "$BROKER_PID" 5
 [ "$KT_RC" = 0 ] || kt_fail "vigil-broker exited $KT_RC after SIGTERM"
+
+# --retain-sets N: a partition keeps only its newest N message sets (one per produce batch
+# here: one record per kcat run), the newest among them.
+rc=0; "$VG_BIN/vigil-broker" --retain-sets 0 >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || kt_fail "--retain-sets 0 exited $rc, want 1"
+kt_start_broker --retain-sets 5 --topic short:1
+for i in $(seq 1 20); do
+    echo "set-$i" | timeout 10 kcat -b "$BOOTSTRAP" -P -t short -p 0 || kt_fail "kcat produce $i failed"
+done
+timeout 20 kcat -b "$BOOTSTRAP" -C -t short -p 0 -o beginning -e -q -f '%s\n' >"$KT_TMP/short.txt" ||
+    kt_fail "kcat could not read topic short"
+kept=$(wc -l <"$KT_TMP/short.txt")
+{ [ "$kept" -ge 1 ] && [ "$kept" -le 5 ]; } || kt_fail "--retain-sets 5 kept $kept of 20 sets"
+[ "$(tail -n 1 "$KT_TMP/short.txt")" = set-20 ] || kt_fail "--retain-sets 5 lost the newest set"
+kill -TERM "$BROKER_PID"
+kt_wait_exit "$BROKER_PID" 5
 echo "PASS test_kafka_broker"
