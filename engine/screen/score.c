@@ -77,10 +77,27 @@ static inline size_t popcount32(uint32_t x) {
     return (size_t)((((x + (x >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
 }
 
-/* token_sim past its quick rejections: the edit distance within budget, then Jaro-Winkler. */
-static double token_sim_near(const char *a, size_t alen, const char *b, size_t blen, size_t maxlen, size_t budget) {
+/* How many edits apart two folded tokens are when they are within their edit budget: 0
+ * when equal, else the distance; -1 when they are not the same name (too short to differ,
+ * too long, lengths or letter kinds too far apart, or more edits than the budget). Inline:
+ * most pairs of a name against a candidate end in its first tests, and equal tokens have
+ * equal masks (the comparison of their bytes runs only then). */
+static inline int token_edits(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
+    if (alen == blen && ma == mb && memcmp(a, b, alen) == 0) return 0;
+    if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return -1;
+    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
+    if ((alen > blen ? alen - blen : blen - alen) > budget) return -1; /* a prefix is not the name */
+    /* Each edit adds or removes at most one letter kind on each side: more differing kinds
+     * than 2 x budget cannot be within it (most pairs end here, before the table). */
+    if (popcount32(ma ^ mb) > 2 * budget) return -1;
     size_t dist = budget == 1 ? (one_edit(a, alen, b, blen) ? 1 : 2) : edit_distance(a, alen, b, blen, budget);
-    if (dist > budget) return 0.0;
+    return dist > budget ? -1 : (int)dist;
+}
+
+/* The similarity of two different tokens `dist` (within budget) edits apart: Jaro-Winkler,
+ * and at least 1 - edits / (2 x length) (>= 0.875). */
+static double token_sim_near(const char *a, size_t alen, const char *b, size_t blen, size_t dist) {
+    size_t maxlen = VG_MAX(alen, blen);
     size_t window = maxlen / 2;
     window = window > 0 ? window - 1 : 0;
     bool amatch[64] = {0}, bmatch[64] = {0};
@@ -113,29 +130,17 @@ static double token_sim_near(const char *a, size_t alen, const char *b, size_t b
     return VG_MAX(jw, 1.0 - (double)dist / (2.0 * (double)maxlen));
 }
 
-/* vg_screen_token_sim with both tokens' letter masks given. Inline: most pairs of a name
- * against a candidate end in its first tests, and equal tokens have equal masks (the
- * comparison of their bytes runs only then). */
+/* vg_screen_token_sim with both tokens' letter masks given. */
 static inline double token_sim(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
-    if (alen == blen && ma == mb && memcmp(a, b, alen) == 0) return 1.0;
-    if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return 0.0;
-    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
-    if ((alen > blen ? alen - blen : blen - alen) > budget) return 0.0; /* a prefix is not the name */
-    /* Each edit adds or removes at most one letter kind on each side: more differing kinds
-     * than 2 x budget cannot be within it (most pairs end here, before the table). */
-    if (popcount32(ma ^ mb) > 2 * budget) return 0.0;
-    return token_sim_near(a, alen, b, blen, maxlen, budget);
+    int edits = token_edits(a, alen, ma, b, blen, mb);
+    if (edits <= 0) return edits == 0 ? 1.0 : 0.0;
+    return token_sim_near(a, alen, b, blen, (size_t)edits);
 }
 
 /* token_sim(...) > 0, without the Jaro-Winkler part (every pair within the budget scores
  * at least 0.875, above TOKEN_MIN_SIM). */
 static inline bool token_near(const char *a, size_t alen, uint32_t ma, const char *b, size_t blen, uint32_t mb) {
-    if (alen == blen && ma == mb && memcmp(a, b, alen) == 0) return true;
-    if (alen <= 3 || blen <= 3 || alen > 64 || blen > 64) return false;
-    size_t maxlen = VG_MAX(alen, blen), budget = edit_budget(maxlen);
-    if ((alen > blen ? alen - blen : blen - alen) > budget) return false;
-    if (popcount32(ma ^ mb) > 2 * budget) return false;
-    return budget == 1 ? one_edit(a, alen, b, blen) : edit_distance(a, alen, b, blen, budget) <= budget;
+    return token_edits(a, alen, ma, b, blen, mb) >= 0;
 }
 
 double vg_screen_token_sim(const char *a, size_t alen, const char *b, size_t blen) {
