@@ -140,6 +140,11 @@ int main(int argc, char **argv) {
         char line[1024];
         for (queries = 0; fgets(line, sizeof line, in);) {
             size_t len = strcspn(line, "\r\n");
+            if (line[len] == '\0' && !feof(in)) { /* longer than the buffer: skip it whole */
+                int c;
+                while ((c = fgetc(in)) != EOF && c != '\n') {}
+                continue;
+            }
             if (len == 0 || len >= sizeof *names) continue;
             if (queries == cap) {
                 cap = cap ? cap * 2 : 4096;
